@@ -1,0 +1,39 @@
+// What every CLI command receives.
+
+/** Where the CLI writes and reads. Tests pass their own. */
+export interface CliIO {
+  /** Writes to standard output. */
+  stdout(text: string): void | Promise<void>;
+  /** Writes to standard error. */
+  stderr(text: string): void | Promise<void>;
+  /** Reads all of standard input. */
+  readStdin(): Promise<string>;
+  /** Reads a file as bytes. */
+  readFile(path: string): Promise<Uint8Array>;
+}
+
+/** The context of one CLI run. */
+export interface CliContext {
+  /** Input and output. */
+  io: CliIO;
+  /** The `llm` user directory override (`--user-dir`), when given. */
+  llmUserPath?: string;
+}
+
+/** One CLI command. */
+export interface Command {
+  /** The command's name (`tokens`). */
+  name: string;
+  /** One line for the usage text. */
+  summary: string;
+  /** The command's own usage text. */
+  usage: string;
+  /** Runs the command; returns the exit code. */
+  run(args: string[], context: CliContext): Promise<number>;
+}
+
+/** Reads a text argument: a file path, or "-" for standard input. */
+export async function readTextArgument(path: string, io: CliIO): Promise<string> {
+  if (path === "-") return await io.readStdin();
+  return new TextDecoder().decode(await io.readFile(path));
+}

@@ -1,0 +1,75 @@
+// Keeps secrets out of JSON.stringify, Deno.inspect / console.log and Node's util.inspect.
+
+/** Property names whose values are secrets. */
+export const SECRET_KEYS: ReadonlySet<string> = new Set([
+  "key",
+  "api_key",
+  "apiKey",
+  "OPENAI_API_KEY",
+  "openaiApiKey",
+  "headers",
+  "authorization",
+  "Authorization",
+]);
+
+/** The mask shown in place of a secret. */
+export const MASK = "***";
+
+/** A deep copy of `value` with secret values replaced by `***`. */
+export function redact(value: unknown, depth = 0): unknown {
+  if (depth > 20) return MASK;
+  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
+  if (typeof value === "function") return value.name ? `[class ${value.name}]` : "[function]";
+  if (typeof value !== "object" || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (SECRET_KEYS.has(key) && item !== undefined && item !== null) {
+      out[key] = typeof item === "object" && !Array.isArray(item)
+        ? Object.fromEntries(Object.keys(item as object).map((name) => [name, MASK]))
+        : MASK;
+    } else {
+      out[key] = redact(item, depth + 1);
+    }
+  }
+  return out;
+}
+
+const DENO_INSPECT = Symbol.for("Deno.customInspect");
+const NODE_INSPECT = Symbol.for("nodejs.util.inspect.custom");
+
+/**
+ * Makes `target` show `view()` (redacted) to JSON.stringify and inspectors.
+ * The methods are non-enumerable, so spreading the object is unaffected.
+ */
+export function guardSecrets<T extends object>(
+  target: T,
+  view: () => unknown = () => ({ ...target }),
+): T {
+  const safe = () => redact(view());
+  Object.defineProperty(target, "toJSON", { value: safe, enumerable: false, configurable: true });
+  Object.defineProperty(target, DENO_INSPECT, {
+    value: (inspect: (value: unknown, options?: unknown) => string, options: unknown) =>
+      inspect(safe(), options),
+    enumerable: false,
+    configurable: true,
+  });
+  Object.defineProperty(target, NODE_INSPECT, {
+    value: (
+      _depth: number,
+      options: unknown,
+      inspect: (value: unknown, options?: unknown) => string,
+    ) => inspect(safe(), options),
+    enumerable: false,
+    configurable: true,
+  });
+  return target;
+}
+
+/** Replaces every occurrence of each secret in `text` by `***`. */
+export function scrub(text: string, secrets: Iterable<string | undefined>): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret && secret.length >= 4) out = out.split(secret).join(MASK);
+  }
+  return out;
+}

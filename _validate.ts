@@ -1,0 +1,144 @@
+// Small validators for settings. Each throws ImproperlyConfigured with a
+// message naming `where` (for example `CONFIG of backend "default"`) and the key.
+import { ImproperlyConfigured } from "./errors.ts";
+
+const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+/** A short, safe description of a value's type for messages (never the value itself). */
+export function describeType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
+
+/** Whether `value` is a plain object (not an array, not null, not a class instance). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Requires a plain object whose keys are safe; returns it. */
+export function requireObject(value: unknown, where: string): Record<string, unknown> {
+  if (!isPlainObject(value)) {
+    throw new ImproperlyConfigured(`${where} must be an object, got ${describeType(value)}`);
+  }
+  for (const key of Object.keys(value)) {
+    if (FORBIDDEN_KEYS.has(key)) {
+      throw new ImproperlyConfigured(`${where} has a forbidden key "${key}"`);
+    }
+  }
+  return value;
+}
+
+/** Rejects keys not in `allowed`. */
+export function rejectUnknownKeys(
+  object: Record<string, unknown>,
+  allowed: readonly string[],
+  where: string,
+): void {
+  for (const key of Object.keys(object)) {
+    if (!allowed.includes(key)) {
+      throw new ImproperlyConfigured(
+        `${where} has an unknown key "${key}" (known keys: ${allowed.join(", ")})`,
+      );
+    }
+  }
+}
+
+/** Requires a non-empty string. */
+export function requireString(value: unknown, key: string, where: string): string {
+  if (value === undefined || value === null) {
+    throw new ImproperlyConfigured(`${where} is missing ${key}`);
+  }
+  if (typeof value !== "string") {
+    throw new ImproperlyConfigured(
+      `${key} in ${where} must be a string, got ${describeType(value)}`,
+    );
+  }
+  if (value.trim() === "") {
+    throw new ImproperlyConfigured(`${key} in ${where} must not be empty`);
+  }
+  return value;
+}
+
+/** An optional non-empty string. */
+export function optionalString(value: unknown, key: string, where: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  return requireString(value, key, where);
+}
+
+/** An optional integer within [min, max]. */
+export function optionalInteger(
+  value: unknown,
+  key: string,
+  where: string,
+  range: { min: number; max?: number },
+): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const max = range.max ?? Number.MAX_SAFE_INTEGER;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < range.min || value > max) {
+    const shape = typeof value === "number" ? String(value) : describeType(value);
+    const bounds = range.max === undefined
+      ? range.min === 1 ? "a positive integer" : `an integer of at least ${range.min}`
+      : `an integer from ${range.min} to ${range.max}`;
+    throw new ImproperlyConfigured(`${key} in ${where} must be ${bounds}, got ${shape}`);
+  }
+  return value;
+}
+
+/** An optional finite number within [min, max]. */
+export function optionalNumber(
+  value: unknown,
+  key: string,
+  where: string,
+  range: { min: number; max: number },
+): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (
+    typeof value !== "number" || !Number.isFinite(value) || value < range.min || value > range.max
+  ) {
+    const shape = typeof value === "number" ? String(value) : describeType(value);
+    throw new ImproperlyConfigured(
+      `${key} in ${where} must be a number from ${range.min} to ${range.max}, got ${shape}`,
+    );
+  }
+  return value;
+}
+
+/** An optional object of string values (for headers). */
+export function optionalStringRecord(
+  value: unknown,
+  key: string,
+  where: string,
+): Record<string, string> | undefined {
+  if (value === undefined || value === null) return undefined;
+  const object = requireObject(value, `${key} in ${where}`);
+  const out: Record<string, string> = {};
+  for (const [name, item] of Object.entries(object)) {
+    if (typeof item !== "string") {
+      throw new ImproperlyConfigured(
+        `${key}.${name} in ${where} must be a string, got ${describeType(item)}`,
+      );
+    }
+    out[name] = item;
+  }
+  return out;
+}
+
+/** An optional http(s) URL; returned without a trailing slash. */
+export function optionalUrl(value: unknown, key: string, where: string): string | undefined {
+  const text = optionalString(value, key, where);
+  if (text === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ImproperlyConfigured(`${key} in ${where} must be an http(s) URL`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ImproperlyConfigured(`${key} in ${where} must be an http(s) URL`);
+  }
+  return text.replace(/\/+$/, "");
+}

@@ -1,0 +1,156 @@
+// Reading an image argument: bytes, type and name, checked before any request.
+import { InvalidImageError } from "../errors.ts";
+import type { ImageInput } from "./types.ts";
+
+/** The image types OpenAI-compatible vision APIs take. */
+export const SUPPORTED_IMAGE_TYPES: readonly string[] = [
+  "image/png",
+  "image/jpeg",
+  "image/gif",
+  "image/webp",
+];
+
+/** The default largest image, in bytes (20 MB, the OpenAI limit). */
+export const DEFAULT_MAX_IMAGE_BYTES: number = 20 * 1024 * 1024;
+
+const BY_EXTENSION: Record<string, string> = {
+  png: "image/png",
+  jpg: "image/jpeg",
+  jpeg: "image/jpeg",
+  jpe: "image/jpeg",
+  gif: "image/gif",
+  webp: "image/webp",
+  bmp: "image/bmp",
+  tif: "image/tiff",
+  tiff: "image/tiff",
+  svg: "image/svg+xml",
+  heic: "image/heic",
+  avif: "image/avif",
+  pdf: "application/pdf",
+};
+
+function startsWith(bytes: Uint8Array, prefix: number[], offset = 0): boolean {
+  if (bytes.length < offset + prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (bytes[offset + i] !== prefix[i]) return false;
+  return true;
+}
+
+/** The mime type that the bytes announce, or undefined. */
+export function sniffImageType(bytes: Uint8Array): string | undefined {
+  if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return "image/png";
+  if (startsWith(bytes, [0xff, 0xd8, 0xff])) return "image/jpeg";
+  if (startsWith(bytes, [0x47, 0x49, 0x46, 0x38])) return "image/gif";
+  if (
+    startsWith(bytes, [0x52, 0x49, 0x46, 0x46]) && startsWith(bytes, [0x57, 0x45, 0x42, 0x50], 8)
+  ) {
+    return "image/webp";
+  }
+  if (startsWith(bytes, [0x42, 0x4d])) return "image/bmp";
+  if (startsWith(bytes, [0x49, 0x49, 0x2a, 0x00]) || startsWith(bytes, [0x4d, 0x4d, 0x00, 0x2a])) {
+    return "image/tiff";
+  }
+  if (startsWith(bytes, [0x25, 0x50, 0x44, 0x46])) return "application/pdf";
+  if (startsWith(bytes, [0x66, 0x74, 0x79, 0x70], 4)) {
+    const brand = String.fromCharCode(...bytes.subarray(8, 12));
+    if (brand.startsWith("avif")) return "image/avif";
+    if (brand.startsWith("hei") || brand.startsWith("mif1")) return "image/heic";
+  }
+  return undefined;
+}
+
+/** The mime type that a file name suggests, or undefined. */
+export function typeFromName(name: string | undefined): string | undefined {
+  if (!name) return undefined;
+  const dot = name.lastIndexOf(".");
+  if (dot < 0) return undefined;
+  return BY_EXTENSION[name.slice(dot + 1).toLowerCase()];
+}
+
+/** A checked image, ready to send. */
+export interface ReadImage {
+  bytes: Uint8Array;
+  mimeType: string;
+  name: string;
+}
+
+/** The name of an image argument: a File's name, then `fileName`, else "image". */
+export function imageName(image: ImageInput, fileName?: string): string {
+  const named = (image as { name?: unknown }).name;
+  if (typeof named === "string" && named !== "") return named;
+  return fileName ?? "image";
+}
+
+/**
+ * Reads and checks an image: not empty, not over `maxBytes`, of a supported
+ * type. The type comes from the bytes, then the name, else `image/jpeg`.
+ */
+export async function readImage(
+  image: ImageInput,
+  options: { fileName?: string; maxBytes?: number } = {},
+): Promise<ReadImage> {
+  const bytes = await imageBytes(image);
+  const name = imageName(image, options.fileName);
+  const mimeType = checkBytes(bytes, name, options.maxBytes ?? DEFAULT_MAX_IMAGE_BYTES);
+  return { bytes, mimeType, name };
+}
+
+function checkBytes(bytes: Uint8Array, name: string, maxBytes: number): string {
+  checkLength(bytes.length, name, maxBytes);
+  const mimeType = sniffImageType(bytes) ?? typeFromName(name) ?? "image/jpeg";
+  if (!SUPPORTED_IMAGE_TYPES.includes(mimeType)) {
+    throw new InvalidImageError(
+      `The image "${name}" is of type ${mimeType}, which is not supported (supported: ${
+        SUPPORTED_IMAGE_TYPES.join(", ")
+      })`,
+    );
+  }
+  return mimeType;
+}
+
+function checkLength(length: number, name: string, maxBytes: number): void {
+  if (length === 0) throw new InvalidImageError(`The image "${name}" is empty`);
+  if (length > maxBytes) {
+    throw new InvalidImageError(
+      `The image "${name}" is ${length} bytes, over the limit of ${maxBytes} bytes`,
+    );
+  }
+}
+
+/**
+ * Checks what can be checked without reading a Blob: the size, and for raw
+ * bytes also the type. Throws InvalidImageError.
+ */
+export function checkImageSize(image: ImageInput, maxBytes: number, fileName?: string): void {
+  const name = imageName(image, fileName);
+  if (image instanceof Uint8Array) checkBytes(image, name, maxBytes);
+  else checkLength(image.size, name, maxBytes);
+}
+
+/** Checks the image argument's type synchronously (for errors at the call). */
+export function checkImageArgument(image: unknown): asserts image is ImageInput {
+  if (!(image instanceof Uint8Array) && !(typeof Blob !== "undefined" && image instanceof Blob)) {
+    throw new InvalidImageError("image must be a Blob, a File or a Uint8Array");
+  }
+  const size = image instanceof Uint8Array ? image.length : image.size;
+  if (size === 0) throw new InvalidImageError(`The image "${imageName(image)}" is empty`);
+}
+
+async function imageBytes(image: ImageInput): Promise<Uint8Array> {
+  if (image instanceof Uint8Array) return image;
+  return new Uint8Array(await image.arrayBuffer());
+}
+
+/** Encodes bytes as base64. */
+export function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  const step = 0x8000;
+  for (let i = 0; i < bytes.length; i += step) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + step));
+  }
+  return btoa(binary);
+}
+
+/** A data URL for a checked image. */
+export function toDataUrl(image: ReadImage): string {
+  return `data:${image.mimeType};base64,${toBase64(image.bytes)}`;
+}

@@ -1,0 +1,187 @@
+/**
+ * The base class of backends: config parsing, text splitting and the
+ * argument checks shared by every backend.
+ *
+ * @module
+ */
+import { ImproperlyConfigured, NoTokenLimitFound, UnsupportedFeatureError } from "../errors.ts";
+import { getDefaultTokenLimit } from "../tokens.ts";
+import type { LengthCalculator, TextSplitter } from "../text_splitters/types.ts";
+import { guardSecrets } from "../_redact.ts";
+import { optionalInteger, rejectUnknownKeys, requireString } from "../_validate.ts";
+import type { AIResponse } from "./response.ts";
+import type {
+  Backend,
+  BackendContext,
+  BaseBackendConfig,
+  ConfigContext,
+  DescribeImageOptions,
+  PromptWithContextOptions,
+} from "./types.ts";
+import { checkImageArgument } from "./_image.ts";
+
+/** Where a backend's CONFIG is, for messages: `CONFIG of backend "default"`. */
+export function configWhere(alias: string): string {
+  return `CONFIG of backend "${alias}"`;
+}
+
+/**
+ * The base of every backend. A subclass implements
+ * {@link BaseBackend.promptWithContext} (and {@link BaseBackend.describeImage}
+ * when it can), and overrides the static `configKeys` and `parseConfig` to add
+ * its own `CONFIG` keys.
+ *
+ * @example A custom backend
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { AIResponse, BaseBackend, createAI, type PromptWithContextOptions } from "../mod.ts";
+ *
+ * class ShoutBackend extends BaseBackend {
+ *   promptWithContext(options: PromptWithContextOptions): AIResponse {
+ *     this.checkPromptOptions(options);
+ *     const text = options.context.toUpperCase();
+ *     return new AIResponse({ async *stream() { yield { type: "text", text }; } });
+ *   }
+ * }
+ *
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: ShoutBackend, CONFIG: { MODEL_ID: "shout", TOKEN_LIMIT: 100 } } },
+ * });
+ * const answer = ai.getAIBackend("default").promptWithContext({ prePrompt: "", context: "hi" });
+ * assert.ok(await answer.text() === "HI");
+ * ```
+ */
+export abstract class BaseBackend<C extends BaseBackendConfig = BaseBackendConfig>
+  implements Backend {
+  /** The `CONFIG` keys this class accepts. */
+  static configKeys: readonly string[] = ["MODEL_ID", "TOKEN_LIMIT"];
+
+  /**
+   * Validates raw `CONFIG` and returns the base config. Subclasses call it
+   * and add their own keys.
+   *
+   * @throws {ImproperlyConfigured} naming the key and the alias.
+   */
+  static parseConfig(raw: Record<string, unknown>, context: ConfigContext): BaseBackendConfig {
+    const where = configWhere(context.alias);
+    rejectUnknownKeys(raw, this.configKeys, where);
+    const modelId = requireString(raw.MODEL_ID, "MODEL_ID", where);
+    const tokenLimit = optionalInteger(raw.TOKEN_LIMIT, "TOKEN_LIMIT", where, { min: 1 }) ??
+      this.defaultTokenLimit(modelId, context);
+    return {
+      modelId,
+      tokenLimit,
+      textSplitterClass: context.textSplitterClass,
+      textSplitterLengthCalculatorClass: context.textSplitterLengthCalculatorClass,
+    };
+  }
+
+  /**
+   * The context window used when `TOKEN_LIMIT` is not set.
+   *
+   * @throws {ImproperlyConfigured} naming the model and `TOKEN_LIMIT`.
+   */
+  static defaultTokenLimit(modelId: string, context: ConfigContext): number {
+    try {
+      return getDefaultTokenLimit(modelId);
+    } catch (error) {
+      if (!(error instanceof NoTokenLimitFound)) throw error;
+      throw new ImproperlyConfigured(
+        `No token limit is known for model "${modelId}": set TOKEN_LIMIT in ${
+          configWhere(context.alias)
+        } to the model's context window`,
+      );
+    }
+  }
+
+  /** The alias in `BACKENDS`. */
+  readonly alias: string;
+  /** The parsed configuration. */
+  readonly config: C;
+
+  /** Builds the backend from a parsed config. */
+  constructor(config: C, context: BackendContext) {
+    this.config = config;
+    this.alias = context.alias;
+    guardSecrets(this, () => ({
+      class: this.constructor.name,
+      alias: this.alias,
+      config: this.config,
+    }));
+  }
+
+  /** Completes text. */
+  abstract promptWithContext(options: PromptWithContextOptions): AIResponse;
+
+  /**
+   * Describes an image. The base class cannot.
+   *
+   * @throws {UnsupportedFeatureError} at the call.
+   */
+  describeImage(options: DescribeImageOptions): AIResponse {
+    this.checkImageOptions(options);
+    throw new UnsupportedFeatureError(
+      `Backend "${this.alias}" (${this.constructor.name}) cannot describe images`,
+    );
+  }
+
+  /** The length calculator named by `TEXT_SPLITTING`, built for this model and loaded. */
+  async getSplitterLengthCalculator(): Promise<LengthCalculator> {
+    const calculator = new this.config.textSplitterLengthCalculatorClass({
+      modelId: this.config.modelId,
+    });
+    await calculator.load?.();
+    return calculator;
+  }
+
+  /** The splitter named by `TEXT_SPLITTING`, with `tokenLimit` as chunk size. */
+  async getTextSplitter(): Promise<TextSplitter> {
+    const calculator = await this.getSplitterLengthCalculator();
+    return new this.config.textSplitterClass({
+      chunkSize: this.config.tokenLimit,
+      lengthFunction: (text: string) => calculator.getSplitterLength(text),
+      modelId: this.config.modelId,
+    });
+  }
+
+  /**
+   * Checks the arguments of `promptWithContext`.
+   *
+   * @throws {TypeError} naming the argument.
+   */
+  protected checkPromptOptions(options: PromptWithContextOptions): void {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError("promptWithContext() takes an options object");
+    }
+    if (typeof options.prePrompt !== "string") {
+      throw new TypeError("prePrompt must be a string");
+    }
+    if (typeof options.context !== "string") throw new TypeError("context must be a string");
+    if (options.postPrompt !== undefined && typeof options.postPrompt !== "string") {
+      throw new TypeError("postPrompt must be a string when given");
+    }
+    checkSignal(options.signal);
+  }
+
+  /**
+   * Checks the arguments of `describeImage`.
+   *
+   * @throws {TypeError} naming the argument (an empty prompt included).
+   */
+  protected checkImageOptions(options: DescribeImageOptions): void {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError("describeImage() takes an options object");
+    }
+    if (typeof options.prompt !== "string" || options.prompt.trim() === "") {
+      throw new TypeError("prompt must be a non-empty string");
+    }
+    checkImageArgument(options.image);
+    checkSignal(options.signal);
+  }
+}
+
+function checkSignal(signal: unknown): void {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError("signal must be an AbortSignal when given");
+  }
+}

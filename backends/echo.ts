@@ -1,0 +1,110 @@
+/**
+ * The echo backend: answers without any AI service, for development, tests
+ * and demos.
+ *
+ * @module
+ */
+import { imageName } from "./_image.ts";
+import { BaseBackend, configWhere } from "./base.ts";
+import { AIResponse, type ResponseEvent } from "./response.ts";
+import type {
+  BaseBackendConfig,
+  ConfigContext,
+  DescribeImageOptions,
+  PromptWithContextOptions,
+} from "./types.ts";
+import { optionalInteger } from "../_validate.ts";
+
+/** The echo backend's config. */
+export interface EchoBackendConfig extends BaseBackendConfig {
+  /** `MAX_WORD_SLEEP_SECONDS`: the longest random pause between words (default 0). */
+  readonly maxWordSleepSeconds: number;
+}
+
+/**
+ * Answers "This is an echo backend:" followed by the context's words (or the
+ * image's file name), one word per chunk. With `MAX_WORD_SLEEP_SECONDS` it
+ * pauses a random time up to that many seconds between words, to show
+ * streaming.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI } from "../mod.ts";
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1024 } } },
+ * });
+ * const response = ai.getAIBackend("default").promptWithContext({
+ *   prePrompt: "Correct this:",
+ *   context: "Hello  there",
+ * });
+ * const chunks: string[] = [];
+ * for await (const chunk of response) chunks.push(chunk);
+ * assert.ok(chunks.length === 7);
+ * assert.ok(await response.text() === "This is an echo backend: Hello there");
+ * ```
+ */
+export class EchoBackend extends BaseBackend<EchoBackendConfig> {
+  /** The `CONFIG` keys of the echo backend. */
+  static override configKeys: readonly string[] = [
+    ...BaseBackend.configKeys,
+    "MAX_WORD_SLEEP_SECONDS",
+  ];
+
+  /** Parses `CONFIG`, including `MAX_WORD_SLEEP_SECONDS` (an integer, 0 to 60). */
+  static override parseConfig(
+    raw: Record<string, unknown>,
+    context: ConfigContext,
+  ): EchoBackendConfig {
+    const base = super.parseConfig(raw, context);
+    const maxWordSleepSeconds = optionalInteger(
+      raw.MAX_WORD_SLEEP_SECONDS,
+      "MAX_WORD_SLEEP_SECONDS",
+      configWhere(context.alias),
+      { min: 0, max: 60 },
+    ) ?? 0;
+    return { ...base, maxWordSleepSeconds };
+  }
+
+  /** Echoes the context's words. */
+  promptWithContext(options: PromptWithContextOptions): AIResponse {
+    this.checkPromptOptions(options);
+    const words = options.context.split(/\s+/).filter((word) => word !== "");
+    return this.#respond(words, options.signal);
+  }
+
+  /** Echoes the image's file name. */
+  override describeImage(options: DescribeImageOptions): AIResponse {
+    this.checkImageOptions(options);
+    return this.#respond([imageName(options.image, options.fileName)], options.signal);
+  }
+
+  #respond(words: string[], signal: AbortSignal | undefined): AIResponse {
+    const all = ["This", "is", "an", "echo", "backend:", ...words];
+    const maxSleep = this.config.maxWordSleepSeconds;
+    return new AIResponse({
+      async *stream(streamSignal?: AbortSignal): AsyncGenerator<ResponseEvent> {
+        for (let i = 0; i < all.length; i++) {
+          streamSignal?.throwIfAborted();
+          if (i > 0 && maxSleep > 0) await sleep(Math.random() * maxSleep * 1000, streamSignal);
+          yield { type: "text", text: i === 0 ? all[i] : ` ${all[i]}` };
+        }
+      },
+    }, { signal });
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

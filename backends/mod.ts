@@ -1,0 +1,19 @@
+/**
+ * Backends: the shared contract and the built-in backends.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, EchoBackend } from "../mod.ts";
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 10 } } },
+ * });
+ * assert.ok(ai.getAIBackend("default") instanceof EchoBackend);
+ * ```
+ *
+ * @module
+ */
+export * from "./types.ts";
+export * from "./response.ts";
+export * from "./base.ts";
+export * from "./echo.ts";

@@ -1,0 +1,176 @@
+/**
+ * The lazy, streamable answer of a backend.
+ *
+ * @module
+ */
+import type { TokenUsage } from "../chat.ts";
+
+/** One event of a response source: a piece of text, or the usage at the end. */
+export type ResponseEvent = { type: "text"; text: string } | { type: "usage"; usage: TokenUsage };
+
+/** A whole answer, for sources that can answer without streaming. */
+export interface CompleteAnswer {
+  /** The answer's text. */
+  text: string;
+  /** Token usage, when the service reported it. */
+  usage?: TokenUsage;
+}
+
+/**
+ * Where an {@link AIResponse} gets its answer from. Nothing is sent until the
+ * response is read.
+ */
+export interface ResponseSource {
+  /** Streams the answer. */
+  stream(signal?: AbortSignal): AsyncIterable<ResponseEvent>;
+  /** Answers in one piece; when absent, `text()` drains `stream()`. */
+  complete?(signal?: AbortSignal): Promise<CompleteAnswer>;
+}
+
+type State =
+  | { kind: "idle" }
+  | { kind: "streaming" }
+  | { kind: "completing"; promise: Promise<void> }
+  | { kind: "done" }
+  | { kind: "failed"; error: unknown };
+
+/**
+ * A lazy answer. Iterate it for text chunks as they arrive, or await
+ * `text()` for the whole. It sends one request however it is read: after
+ * iteration, `text()` returns the collected text; iterating again replays the
+ * chunks; an error is kept and thrown again to every reader.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { AIResponse } from "./response.ts";
+ * let requests = 0;
+ * const response = new AIResponse({
+ *   async *stream() {
+ *     requests++;
+ *     yield { type: "text", text: "Hello" };
+ *     yield { type: "text", text: " world" };
+ *   },
+ * });
+ * const chunks: string[] = [];
+ * for await (const chunk of response) chunks.push(chunk);
+ * assert.ok(chunks.join("|") === "Hello| world");
+ * assert.ok(await response.text() === "Hello world" && requests === 1);
+ * ```
+ */
+export class AIResponse implements AsyncIterable<string> {
+  readonly #source: ResponseSource;
+  readonly #signal: AbortSignal | undefined;
+  readonly #chunks: string[] = [];
+  #usage: TokenUsage | undefined;
+  #state: State = { kind: "idle" };
+  #iterator: AsyncIterator<ResponseEvent> | undefined;
+  #pull: Promise<void> | undefined;
+  #readers = 0;
+
+  /** Wraps a source; `options.signal` aborts the request. */
+  constructor(source: ResponseSource, options: { signal?: AbortSignal } = {}) {
+    this.#source = source;
+    this.#signal = options.signal;
+  }
+
+  /** Streams the answer's text chunks. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<string, void, undefined> {
+    if (this.#state.kind === "idle") this.#start();
+    if (this.#state.kind === "completing") await this.#state.promise;
+    let index = 0;
+    this.#readers++;
+    let finished = false;
+    try {
+      while (true) {
+        if (index < this.#chunks.length) {
+          yield this.#chunks[index++];
+          continue;
+        }
+        const state: State = this.#state;
+        if (state.kind === "done") break;
+        if (state.kind === "failed") throw state.error;
+        await this.#pullOnce();
+      }
+      finished = true;
+    } finally {
+      this.#readers--;
+      if (!finished && this.#readers === 0 && this.#state.kind === "streaming") {
+        this.#cancel();
+      }
+    }
+  }
+
+  /** The whole text of the answer (one request, however often it is called). */
+  async text(): Promise<string> {
+    await this.#settle();
+    return this.#chunks.join("");
+  }
+
+  /** Token usage, when the service reported it; reads the answer if needed. */
+  async usage(): Promise<TokenUsage | undefined> {
+    await this.#settle();
+    return this.#usage;
+  }
+
+  async #settle(): Promise<void> {
+    if (this.#state.kind === "idle" && this.#source.complete) {
+      const complete = this.#source.complete.bind(this.#source);
+      const promise = (async () => {
+        try {
+          const answer = await complete(this.#signal);
+          if (answer.text !== "") this.#chunks.push(answer.text);
+          this.#usage = answer.usage;
+          this.#state = { kind: "done" };
+        } catch (error) {
+          this.#state = { kind: "failed", error };
+        }
+      })();
+      this.#state = { kind: "completing", promise };
+    }
+    if (this.#state.kind === "idle") this.#start();
+    if (this.#state.kind === "completing") await this.#state.promise;
+    while (this.#state.kind === "streaming") await this.#pullOnce();
+    const state: State = this.#state;
+    if (state.kind === "failed") throw state.error;
+  }
+
+  #start(): void {
+    this.#state = { kind: "streaming" };
+    try {
+      this.#iterator = this.#source.stream(this.#signal)[Symbol.asyncIterator]();
+    } catch (error) {
+      this.#state = { kind: "failed", error };
+    }
+  }
+
+  #pullOnce(): Promise<void> {
+    this.#pull ??= (async () => {
+      try {
+        const next = await this.#iterator!.next();
+        if (this.#state.kind !== "streaming") return;
+        if (next.done) this.#state = { kind: "done" };
+        else if (next.value.type === "text") {
+          if (next.value.text !== "") this.#chunks.push(next.value.text);
+        } else this.#usage = next.value.usage;
+      } catch (error) {
+        if (this.#state.kind === "streaming") this.#state = { kind: "failed", error };
+      } finally {
+        this.#pull = undefined;
+      }
+    })();
+    return this.#pull;
+  }
+
+  #cancel(): void {
+    const error = new DOMException(
+      "The response was cancelled: its reader stopped early",
+      "AbortError",
+    );
+    this.#state = { kind: "failed", error };
+    const iterator = this.#iterator;
+    if (iterator?.return) {
+      Promise.resolve(this.#pull).then(() => iterator.return!()).catch(() => {});
+    }
+  }
+}

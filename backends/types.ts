@@ -1,0 +1,138 @@
+/**
+ * The shared backend contract: what every backend takes and answers.
+ *
+ * @module
+ */
+import type {
+  LengthCalculator,
+  LengthCalculatorClass,
+  TextSplitter,
+  TextSplitterClass,
+} from "../text_splitters/types.ts";
+import type { AIResponse } from "./response.ts";
+
+/**
+ * The features a backend can be chosen for.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { BackendFeature } from "./types.ts";
+ * assert.ok(BackendFeature.IMAGE_DESCRIPTION === "IMAGE_DESCRIPTION");
+ * ```
+ */
+export const BackendFeature: {
+  readonly TEXT_COMPLETION: "TEXT_COMPLETION";
+  readonly IMAGE_DESCRIPTION: "IMAGE_DESCRIPTION";
+} = Object.freeze(
+  {
+    TEXT_COMPLETION: "TEXT_COMPLETION",
+    IMAGE_DESCRIPTION: "IMAGE_DESCRIPTION",
+  } as const,
+);
+
+/** A feature name: `"TEXT_COMPLETION"` or `"IMAGE_DESCRIPTION"`. */
+export type BackendFeature = typeof BackendFeature[keyof typeof BackendFeature];
+
+/** The configuration every backend has, parsed from its `CONFIG`. */
+export interface BaseBackendConfig {
+  /** `MODEL_ID`. */
+  readonly modelId: string;
+  /** `TOKEN_LIMIT`, or the model's known context window. */
+  readonly tokenLimit: number;
+  /** The splitter class from `TEXT_SPLITTING.SPLITTER_CLASS`. */
+  readonly textSplitterClass: TextSplitterClass;
+  /** The calculator class from `TEXT_SPLITTING.SPLITTER_LENGTH_CALCULATOR_CLASS`. */
+  readonly textSplitterLengthCalculatorClass: LengthCalculatorClass;
+}
+
+/** Arguments of {@link Backend.promptWithContext}. */
+export interface PromptWithContextOptions {
+  /** The instruction that comes before the content ("Correct this text:"). */
+  prePrompt: string;
+  /** The content to work on. */
+  context: string;
+  /** An instruction that comes after the content. */
+  postPrompt?: string;
+  /** Aborts the request or stream. */
+  signal?: AbortSignal;
+}
+
+/** An image: a `Blob` (a `File` carries its name), or raw bytes. */
+export type ImageInput = Blob | Uint8Array;
+
+/** Arguments of {@link Backend.describeImage}. */
+export interface DescribeImageOptions {
+  /** The image. */
+  image: ImageInput;
+  /** What to ask about the image ("Describe this image for alt text"). */
+  prompt: string;
+  /** The file name, when `image` is not a `File` (used for its type and in messages). */
+  fileName?: string;
+  /** Aborts the request or stream. */
+  signal?: AbortSignal;
+}
+
+/**
+ * A configured AI backend.
+ *
+ * Wrong arguments and missing capabilities throw at the call; network and
+ * API errors surface when the response is read.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI } from "../mod.ts";
+ * const backend = createAI({
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
+ * }).getAIBackend("default");
+ * const answer = await backend.promptWithContext({ prePrompt: "Echo:", context: "hi" }).text();
+ * assert.ok(answer === "This is an echo backend: hi");
+ * ```
+ */
+export interface Backend {
+  /** The backend's alias in `BACKENDS`. */
+  readonly alias: string;
+  /** The parsed configuration (camelCase keys). */
+  readonly config: BaseBackendConfig;
+  /** Completes text: the instruction and the content in one prompt. */
+  promptWithContext(options: PromptWithContextOptions): AIResponse;
+  /** Describes an image. */
+  describeImage(options: DescribeImageOptions): AIResponse;
+  /** A splitter whose chunks fit this backend's `tokenLimit`. */
+  getTextSplitter(): Promise<TextSplitter>;
+  /** The length calculator of this backend's splitter, loaded. */
+  getSplitterLengthCalculator(): Promise<LengthCalculator>;
+}
+
+/** What a backend class receives besides its config. */
+export interface BackendContext {
+  /** The alias in `BACKENDS`. */
+  alias: string;
+  /** The `llm` user directory override (`createAI` option `llmUserPath`). */
+  llmUserPath?: string;
+  /** Receives deprecation and other warnings. */
+  onWarning?: (warning: Error) => void;
+  /** Finds a provider by alias (for the provider backend). */
+  getProvider?: (alias: string) => unknown;
+}
+
+/** What `parseConfig` receives besides the raw `CONFIG`. */
+export interface ConfigContext extends BackendContext {
+  /** The resolved splitter class. */
+  textSplitterClass: TextSplitterClass;
+  /** The resolved length calculator class. */
+  textSplitterLengthCalculatorClass: LengthCalculatorClass;
+}
+
+/**
+ * A backend class, as `CLASS` or `registerBackendClass()` takes it: a
+ * constructor plus a static `parseConfig` that turns raw `CONFIG` into the
+ * config object (extend {@link BaseBackend} to get both).
+ */
+export interface BackendClass {
+  /** Builds a backend from its parsed config. */
+  new (config: never, context: BackendContext): Backend;
+  /** Validates the raw `CONFIG` and returns the parsed config. */
+  parseConfig(raw: Record<string, unknown>, context: ConfigContext): BaseBackendConfig;
+}

@@ -1,0 +1,112 @@
+/**
+ * The command line: complete text, describe images, count tokens, split
+ * text, list models, manage the `llm` user directory, list providers and
+ * migrate settings from backends to providers.
+ *
+ * ```sh
+ * deno run --allow-net --allow-read --allow-env jsr:@cms-ai/backends/cli tokens -m gpt-4o article.md
+ * ```
+ *
+ * @example Run a command from code
+ * ```ts
+ * import { main } from "./cli.ts";
+ * import assert from "node:assert/strict";
+ *
+ * let out = "";
+ * const code = await main(["tokens", "-m", "gpt-4", "-"], {
+ *   stdout: (text) => void (out += text),
+ *   readStdin: () => Promise.resolve("hello world"),
+ * });
+ * assert.equal(code, 0);
+ * assert.equal(out, "2\n");
+ * ```
+ *
+ * @module
+ */
+import { UsageError } from "./_cli/args.ts";
+import type { CliContext, CliIO, Command } from "./_cli/context.ts";
+import { coreCommands } from "./_cli/core.ts";
+
+export type { CliIO };
+
+const COMMANDS: Command[] = [...coreCommands];
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    "Usage: cli [--user-dir DIR] COMMAND [ARGS...]",
+    "",
+    "Commands:",
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    "",
+    "Run 'cli COMMAND --help' for a command's options.",
+  ].join("\n");
+}
+
+function defaultIO(): CliIO {
+  const encoder = new TextEncoder();
+  return {
+    stdout: async (text) => void await Deno.stdout.write(encoder.encode(text)),
+    stderr: async (text) => void await Deno.stderr.write(encoder.encode(text)),
+    readStdin: async () => await new Response(Deno.stdin.readable).text(),
+    readFile: (path) => Deno.readFile(path),
+  };
+}
+
+/**
+ * Runs the CLI with `args` and returns the exit code: 0 on success, 1 when
+ * the command failed (one line on stderr, no stack), 2 for wrong arguments
+ * (with the usage).
+ *
+ * @example
+ * ```ts
+ * import { main } from "./cli.ts";
+ * import assert from "node:assert/strict";
+ * let err = "";
+ * assert.equal(await main(["no-such-command"], { stderr: (t) => void (err += t) }), 2);
+ * assert.match(err, /Unknown command/);
+ * ```
+ */
+export async function main(args: string[], io: Partial<CliIO> = {}): Promise<number> {
+  const fullIO: CliIO = { ...defaultIO(), ...io };
+  const context: CliContext = { io: fullIO };
+  const rest = [...args];
+  while (rest[0] === "--user-dir") {
+    rest.shift();
+    const dir = rest.shift();
+    if (dir === undefined) {
+      await fullIO.stderr(`Error: --user-dir needs a value\n\n${usage()}\n`);
+      return 2;
+    }
+    context.llmUserPath = dir;
+  }
+  const name = rest.shift();
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    await (name === undefined ? fullIO.stderr : fullIO.stdout)(`${usage()}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    await fullIO.stderr(`Error: Unknown command "${name}"\n\n${usage()}\n`);
+    return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    await fullIO.stdout(`${command.usage}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest, context);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      await fullIO.stderr(`Error: ${error.message}\n\n${command.usage}\n`);
+      return 2;
+    }
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    await fullIO.stderr(`Error: ${message.split("\n")[0]}\n`);
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

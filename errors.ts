@@ -1,0 +1,311 @@
+/**
+ * The error classes of the module.
+ *
+ * Configuration problems are {@link ImproperlyConfigured} (or a subclass) and
+ * are thrown when settings are read or a backend is built. Problems talking to
+ * an AI service are {@link APIError} (or a subclass) and surface when a
+ * response is read. Messages name the key, alias or model at fault and never
+ * contain a secret.
+ *
+ * @example Telling configuration errors apart
+ * ```ts
+ * import { createAI, ImproperlyConfigured, InvalidAIBackendError } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const ai = createAI({ BACKENDS: { default: { CLASS: "nope", CONFIG: { MODEL_ID: "x" } } } });
+ * try {
+ *   ai.getAIBackend("default");
+ *   assert.fail("expected an error");
+ * } catch (error) {
+ *   assert.ok(error instanceof InvalidAIBackendError);
+ *   assert.ok(error instanceof ImproperlyConfigured);
+ * }
+ * ```
+ *
+ * @module
+ */
+
+/**
+ * Settings are missing, of the wrong type or inconsistent.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ImproperlyConfigured } from "./errors.ts";
+ * const error = new ImproperlyConfigured('CONFIG.MODEL_ID of backend "default" is missing');
+ * assert.ok(error.name === "ImproperlyConfigured");
+ * ```
+ */
+export class ImproperlyConfigured extends Error {
+  /** Builds the error with a message that names the key at fault. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * A backend alias or its `CLASS` cannot be resolved.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ImproperlyConfigured, InvalidAIBackendError } from "./errors.ts";
+ * const error = new InvalidAIBackendError('Invalid backend "default": unknown CLASS "x"');
+ * assert.ok(error instanceof ImproperlyConfigured);
+ * ```
+ */
+export class InvalidAIBackendError extends ImproperlyConfigured {}
+
+/**
+ * No backend is configured for a feature.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { BackendNotFound } from "./errors.ts";
+ * assert.ok(new BackendNotFound("No backend found for IMAGE_DESCRIPTION").message.length > 0);
+ * ```
+ */
+export class BackendNotFound extends ImproperlyConfigured {}
+
+/**
+ * The context window of a model is not known and no `TOKEN_LIMIT` was given.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { getDefaultTokenLimit, NoTokenLimitFound } from "./mod.ts";
+ * try {
+ *   getDefaultTokenLimit("my-private-model");
+ * } catch (error) {
+ *   assert.ok(error instanceof NoTokenLimitFound);
+ * }
+ * ```
+ */
+export class NoTokenLimitFound extends ImproperlyConfigured {
+  /** The model id that has no known token limit. */
+  readonly modelId: string;
+  /** Builds the error for a model id. */
+  constructor(modelId: string, message?: string) {
+    super(
+      message ??
+        `No default token limit is known for model "${modelId}"; set TOKEN_LIMIT in its CONFIG`,
+    );
+    this.modelId = modelId;
+  }
+}
+
+/**
+ * No API key was found for a service.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MissingAPIKeyError } from "./errors.ts";
+ * const error = new MissingAPIKeyError("No OpenAI API key: set OPENAI_API_KEY");
+ * assert.ok(error.name === "MissingAPIKeyError");
+ * ```
+ */
+export class MissingAPIKeyError extends ImproperlyConfigured {}
+
+/**
+ * A model id or alias is not known to the model registry.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { UnknownModelError } from "./errors.ts";
+ * const error = new UnknownModelError("gpt-17");
+ * assert.ok(error.message.includes('"gpt-17"'));
+ * ```
+ */
+export class UnknownModelError extends ImproperlyConfigured {
+  /** The id or alias that was asked for. */
+  readonly modelId: string;
+  /** Builds the error for an unknown model id or alias. */
+  constructor(modelId: string, message?: string) {
+    super(
+      message ??
+        `Unknown model "${modelId}": run the "models" command to list the models and aliases`,
+    );
+    this.modelId = modelId;
+  }
+}
+
+/** Details that come with an {@link APIError}. */
+export interface APIErrorOptions extends ErrorOptions {
+  /** HTTP status, when the service answered. */
+  status?: number;
+  /** Whether trying again later may succeed. Defaults from the status. */
+  retryable?: boolean;
+  /** The provider name (for example "openai"), when known. */
+  provider?: string;
+  /** The backend alias or class, when known. */
+  backend?: string;
+  /** The request id the service gave, when any. */
+  requestId?: string;
+  /** The model the request was for, when known. */
+  model?: string;
+}
+
+function defaultRetryable(status: number | undefined): boolean {
+  if (status === undefined) return false;
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+/**
+ * An AI service answered with an error, or could not be reached.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { APIError } from "./errors.ts";
+ * const error = new APIError("Service unavailable", { status: 503 });
+ * assert.ok(error.retryable === true);
+ * ```
+ */
+export class APIError extends Error {
+  /** HTTP status, when the service answered. */
+  readonly status: number | undefined;
+  /** Whether trying again later may succeed. */
+  readonly retryable: boolean;
+  /** The provider name, when known. */
+  readonly provider: string | undefined;
+  /** The backend alias or class, when known. */
+  readonly backend: string | undefined;
+  /** The request id the service gave, when any. */
+  readonly requestId: string | undefined;
+  /** The model the request was for, when known. */
+  readonly model: string | undefined;
+
+  /** Builds the error. */
+  constructor(message: string, options: APIErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.status = options.status;
+    this.retryable = options.retryable ?? defaultRetryable(options.status);
+    this.provider = options.provider;
+    this.backend = options.backend;
+    this.requestId = options.requestId;
+    this.model = options.model;
+  }
+}
+
+/**
+ * The service refused the credentials (HTTP 401 or 403).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { APIError, AuthenticationError } from "./errors.ts";
+ * assert.ok(new AuthenticationError("bad key", { status: 401 }) instanceof APIError);
+ * ```
+ */
+export class AuthenticationError extends APIError {}
+
+/**
+ * The service is rate limiting (HTTP 429).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RateLimitError } from "./errors.ts";
+ * assert.ok(new RateLimitError("slow down", { status: 429 }).retryable);
+ * ```
+ */
+export class RateLimitError extends APIError {}
+
+/**
+ * The model or endpoint does not exist (HTTP 404).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { NotFoundError } from "./errors.ts";
+ * assert.ok(!new NotFoundError('Model "x" not found', { status: 404 }).retryable);
+ * ```
+ */
+export class NotFoundError extends APIError {}
+
+/**
+ * A prompt does not fit the model's context window.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ContextLengthError } from "./errors.ts";
+ * const error = new ContextLengthError("over by 10 tokens", { model: "gpt-4" });
+ * assert.ok(error.model === "gpt-4");
+ * ```
+ */
+export class ContextLengthError extends APIError {}
+
+/**
+ * A request took longer than its timeout.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TimeoutError } from "./errors.ts";
+ * assert.ok(new TimeoutError("timed out", { retryable: true }).retryable);
+ * ```
+ */
+export class TimeoutError extends APIError {}
+
+/**
+ * The service could not be reached.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ConnectionError } from "./errors.ts";
+ * assert.ok(new ConnectionError("refused", { retryable: true }).status === undefined);
+ * ```
+ */
+export class ConnectionError extends APIError {}
+
+/**
+ * A streamed answer ended before the service said it was complete.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { StreamInterruptedError } from "./errors.ts";
+ * assert.ok(new StreamInterruptedError("cut").name === "StreamInterruptedError");
+ * ```
+ */
+export class StreamInterruptedError extends APIError {}
+
+/**
+ * A backend or model cannot do what was asked (for example describe an image
+ * with a model that has no vision). Thrown at the call, before any request.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ImproperlyConfigured, UnsupportedFeatureError } from "./errors.ts";
+ * const error = new UnsupportedFeatureError('Model "gpt-3.5-turbo" cannot describe images');
+ * assert.ok(error instanceof ImproperlyConfigured);
+ * ```
+ */
+export class UnsupportedFeatureError extends ImproperlyConfigured {}
+
+/**
+ * An image cannot be sent: empty, too large, or of a type the service does
+ * not take. Thrown at the call, before any request.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { InvalidImageError } from "./errors.ts";
+ * assert.ok(new InvalidImageError("The image is empty") instanceof TypeError);
+ * ```
+ */
+export class InvalidImageError extends TypeError {
+  /** Builds the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "InvalidImageError";
+  }
+}

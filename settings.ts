@@ -1,0 +1,476 @@
+/**
+ * The settings object and {@link createAI}, the entry point that turns
+ * settings into backends.
+ *
+ * The keys are those of Wagtail AI's `WAGTAIL_AI` setting, so a Wagtail AI
+ * configuration moves over as it is.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { BackendFeature, createAI } from "./mod.ts";
+ *
+ * const ai = createAI({
+ *   BACKENDS: {
+ *     default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 4096 } },
+ *   },
+ * });
+ * const backend = ai.getBackend(BackendFeature.TEXT_COMPLETION);
+ * assert.ok(backend.config.tokenLimit === 4096);
+ * ```
+ *
+ * @module
+ */
+import { BackendNotFound, ImproperlyConfigured, InvalidAIBackendError } from "./errors.ts";
+import { backendClasses } from "./backends/_registry.ts";
+import {
+  type Backend,
+  type BackendClass,
+  type BackendContext,
+  BackendFeature,
+} from "./backends/types.ts";
+import { calculatorClasses, splitterClasses } from "./text_splitters/_registry.ts";
+import { NaiveTextSplitterCalculator } from "./text_splitters/naive.ts";
+import { RecursiveCharacterTextSplitter } from "./text_splitters/recursive.ts";
+import type { LengthCalculatorClass, TextSplitterClass } from "./text_splitters/types.ts";
+import { readTextFileIfExists } from "./_env.ts";
+import { guardSecrets } from "./_redact.ts";
+import { describeType, optionalString, rejectUnknownKeys, requireObject } from "./_validate.ts";
+import { parseYaml } from "./_yaml.ts";
+
+/**
+ * A backend's `CONFIG`. Which keys apply depends on the backend class; each
+ * class rejects keys it does not know.
+ */
+export interface BackendConfigSettings {
+  /** The model id (all backends). */
+  MODEL_ID: string;
+  /** The model's context window in tokens (default: the known window of `MODEL_ID`). */
+  TOKEN_LIMIT?: number;
+  /** LLM backend: model options such as `key` and `temperature`. */
+  INIT_KWARGS?: Record<string, unknown>;
+  /** LLM backend: prompt arguments such as `system`, and model options. */
+  PROMPT_KWARGS?: Record<string, unknown>;
+  /** OpenAI backend: seconds before a request attempt times out (default 15). */
+  TIMEOUT_SECONDS?: number;
+  /** OpenAI backend: the API key (default: the `OPENAI_API_KEY` environment variable). */
+  OPENAI_API_KEY?: string;
+  /** OpenAI backend: the API's base URL (default `https://api.openai.com/v1`). */
+  API_BASE?: string;
+  /** OpenAI backend: retries of a failed request (default 2). */
+  MAX_RETRIES?: number;
+  /** OpenAI backend: the most tokens to ask for in an answer. */
+  MAX_OUTPUT_TOKENS?: number;
+  /** OpenAI backend: the largest image to send, in bytes (default 20 MB). */
+  MAX_IMAGE_BYTES?: number;
+  /** Echo backend: the longest random pause between words, in seconds (default 0). */
+  MAX_WORD_SLEEP_SECONDS?: number;
+  /** Provider backend: the alias in `PROVIDERS` (default "default"). */
+  PROVIDER?: string;
+  /** Keys of custom backend classes. */
+  [key: string]: unknown;
+}
+
+/** A backend's `TEXT_SPLITTING`. */
+export interface TextSplittingSettings {
+  /** A splitter: upstream dotted name, short name (`recursive`, `dummy`) or class. */
+  SPLITTER_CLASS?: string | TextSplitterClass;
+  /** A length calculator: dotted name, short name (`naive`, `tiktoken`, `dummy`) or class. */
+  SPLITTER_LENGTH_CALCULATOR_CLASS?: string | LengthCalculatorClass;
+}
+
+/** One entry of `BACKENDS`. */
+export interface BackendSettings {
+  /** The backend class: upstream dotted name, short name, registered name or class. */
+  CLASS: string | BackendClass;
+  /** The backend's configuration. */
+  CONFIG: BackendConfigSettings;
+  /** How long content is split for this backend. */
+  TEXT_SPLITTING?: TextSplittingSettings;
+}
+
+/** One entry of `PROVIDERS`. */
+export interface ProviderSettings {
+  /** The vendor: `openai`, `azure`, `mistral`, `ollama`... or `vendor:model`. */
+  provider: string;
+  /** The model id at that vendor. */
+  model: string;
+  /** The API key (default: the vendor's environment variable). */
+  api_key?: string;
+  /** The API's base URL (default: the vendor's). */
+  api_base?: string;
+  /** Extra keys passed to the provider (`headers`, `timeout`, `max_retries`, `api_version`...). */
+  [key: string]: unknown;
+}
+
+/** The whole settings object (Wagtail AI's `WAGTAIL_AI`). */
+export interface AISettings {
+  /** Backends by alias. Default: `{default: LLM backend with gpt-3.5-turbo}`. */
+  BACKENDS?: Record<string, BackendSettings>;
+  /** Providers by alias. */
+  PROVIDERS?: Record<string, ProviderSettings>;
+  /** The backend alias for text completion (default "default"). */
+  TEXT_COMPLETION_BACKEND?: string;
+  /** The backend alias for image description (deprecated: use `IMAGE_DESCRIPTION_PROVIDER`). */
+  IMAGE_DESCRIPTION_BACKEND?: string;
+  /** The provider alias for image description (default "default"). */
+  IMAGE_DESCRIPTION_PROVIDER?: string;
+}
+
+/** Options of {@link createAI}. */
+export interface CreateAIOptions {
+  /** The `llm` user directory (default: `LLM_USER_PATH`, then the `llm` tool's default). */
+  llmUserPath?: string;
+  /** Receives deprecation warnings (default: `console.warn`, once per message). */
+  onWarning?: (warning: Error) => void;
+}
+
+const TOP_LEVEL_KEYS = [
+  "BACKENDS",
+  "PROVIDERS",
+  "TEXT_COMPLETION_BACKEND",
+  "IMAGE_DESCRIPTION_BACKEND",
+  "IMAGE_DESCRIPTION_PROVIDER",
+] as const;
+
+/** The backends used when settings have no `BACKENDS`, as in Wagtail AI. */
+export const DEFAULT_BACKENDS: Readonly<Record<string, BackendSettings>> = Object.freeze({
+  default: Object.freeze({
+    CLASS: "wagtail_ai.ai.llm.LLMBackend",
+    CONFIG: Object.freeze({ MODEL_ID: "gpt-3.5-turbo" }),
+  }),
+});
+
+/**
+ * Adds a backend class under a name usable as `CLASS`.
+ *
+ * @throws {TypeError} when `cls` is not a backend class (a constructor with a
+ * static `parseConfig`, as {@link BaseBackend} subclasses have).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, EchoBackend, registerBackendClass } from "./mod.ts";
+ * class PoliteEcho extends EchoBackend {}
+ * registerBackendClass("polite-echo", PoliteEcho);
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: "polite-echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 10 } } },
+ * });
+ * assert.ok(ai.getAIBackend("default") instanceof PoliteEcho);
+ * ```
+ */
+export function registerBackendClass(name: string, cls: BackendClass): void {
+  if (typeof name !== "string" || name.trim() === "") {
+    throw new TypeError("registerBackendClass() needs a non-empty name");
+  }
+  if (!isBackendClass(cls)) {
+    throw new TypeError(
+      `registerBackendClass("${name}") needs a backend class with a static parseConfig()`,
+    );
+  }
+  backendClasses.set(name, cls);
+}
+
+function isBackendClass(value: unknown): value is BackendClass {
+  return typeof value === "function" &&
+    typeof (value as { parseConfig?: unknown }).parseConfig === "function";
+}
+
+function resolveNamed<T>(
+  value: unknown,
+  registry: Map<string, T>,
+  isClass: (value: unknown) => boolean,
+  key: string,
+  where: string,
+): T {
+  if (typeof value === "function") {
+    if (isClass(value)) return value as T;
+    throw new ImproperlyConfigured(`${key} in ${where} is a function but not a usable class`);
+  }
+  if (typeof value !== "string") {
+    throw new ImproperlyConfigured(
+      `${key} in ${where} must be a name or a class, got ${describeType(value)}`,
+    );
+  }
+  const found = registry.get(value);
+  if (found === undefined) {
+    throw new ImproperlyConfigured(
+      `${key} in ${where} names an unknown class "${value}" (known: ${
+        [...registry.keys()].join(", ")
+      })`,
+    );
+  }
+  return found;
+}
+
+const isConstructor = (value: unknown): boolean => typeof value === "function";
+
+function resolveTextSplitting(
+  raw: unknown,
+  alias: string,
+): {
+  textSplitterClass: TextSplitterClass;
+  textSplitterLengthCalculatorClass: LengthCalculatorClass;
+} {
+  const where = `TEXT_SPLITTING of backend "${alias}"`;
+  if (raw === undefined || raw === null) {
+    return {
+      textSplitterClass: RecursiveCharacterTextSplitter,
+      textSplitterLengthCalculatorClass: NaiveTextSplitterCalculator,
+    };
+  }
+  const object = requireObject(raw, where);
+  rejectUnknownKeys(object, ["SPLITTER_CLASS", "SPLITTER_LENGTH_CALCULATOR_CLASS"], where);
+  return {
+    textSplitterClass: object.SPLITTER_CLASS === undefined
+      ? RecursiveCharacterTextSplitter
+      : resolveNamed(
+        object.SPLITTER_CLASS,
+        splitterClasses,
+        isConstructor,
+        "SPLITTER_CLASS",
+        where,
+      ),
+    textSplitterLengthCalculatorClass: object.SPLITTER_LENGTH_CALCULATOR_CLASS === undefined
+      ? NaiveTextSplitterCalculator
+      : resolveNamed(
+        object.SPLITTER_LENGTH_CALCULATOR_CLASS,
+        calculatorClasses,
+        isConstructor,
+        "SPLITTER_LENGTH_CALCULATOR_CLASS",
+        where,
+      ),
+  };
+}
+
+/**
+ * The configured AI layer: backends (and providers) by alias and by feature.
+ * Build it with {@link createAI}.
+ */
+export class AI {
+  /** The settings as given (secrets are masked when it is printed). */
+  readonly settings: Readonly<AISettings>;
+  /** The options as given. */
+  readonly options: Readonly<CreateAIOptions>;
+  readonly #backends: Record<string, unknown>;
+  readonly #warned = new Set<string>();
+
+  /** Validates the top level of `settings`; use {@link createAI}. */
+  constructor(settings: AISettings = {}, options: CreateAIOptions = {}) {
+    const where = "AI settings";
+    const top = requireObject(settings, where);
+    rejectUnknownKeys(top, TOP_LEVEL_KEYS, where);
+    for (const key of TOP_LEVEL_KEYS.slice(2)) optionalString(top[key], key, where);
+    if (top.PROVIDERS !== undefined) requireObject(top.PROVIDERS, "PROVIDERS");
+    if (options === null || typeof options !== "object") {
+      throw new TypeError("createAI() options must be an object");
+    }
+    if (options.onWarning !== undefined && typeof options.onWarning !== "function") {
+      throw new TypeError("onWarning must be a function");
+    }
+    if (options.llmUserPath !== undefined && typeof options.llmUserPath !== "string") {
+      throw new TypeError("llmUserPath must be a string");
+    }
+    this.#backends = top.BACKENDS === undefined
+      ? { ...DEFAULT_BACKENDS }
+      : requireObject(top.BACKENDS, "BACKENDS");
+    this.settings = settings;
+    this.options = options;
+    guardSecrets(this, () => ({ settings: this.settings }));
+    if (top.IMAGE_DESCRIPTION_BACKEND !== undefined) {
+      this.warn(
+        "IMAGE_DESCRIPTION_BACKEND is deprecated: set IMAGE_DESCRIPTION_PROVIDER to a PROVIDERS alias instead",
+      );
+    }
+  }
+
+  /** Reports a warning through `onWarning`, or `console.warn` once per message. */
+  warn(message: string): void {
+    const warning = new DeprecationWarning(message);
+    if (this.options.onWarning) {
+      this.options.onWarning(warning);
+      return;
+    }
+    if (this.#warned.has(message)) return;
+    this.#warned.add(message);
+    console.warn(`Warning: ${message}`);
+  }
+
+  /** The context every backend of this AI gets. */
+  protected backendContext(alias: string): BackendContext {
+    const context: BackendContext = { alias };
+    if (this.options.llmUserPath !== undefined) context.llmUserPath = this.options.llmUserPath;
+    if (this.options.onWarning !== undefined) context.onWarning = this.options.onWarning;
+    return context;
+  }
+
+  /**
+   * Builds the backend configured under `alias` in `BACKENDS` (a new instance
+   * each call, so files the backend reads are read afresh).
+   *
+   * @throws {InvalidAIBackendError} for an unknown alias or `CLASS`.
+   * @throws {ImproperlyConfigured} for a bad `CONFIG` or `TEXT_SPLITTING`, naming the key.
+   */
+  getAIBackend(alias: string): Backend {
+    if (typeof alias !== "string" || !Object.hasOwn(this.#backends, alias)) {
+      const known = Object.keys(this.#backends);
+      throw new InvalidAIBackendError(
+        `Invalid AI backend "${String(alias)}": no such alias in BACKENDS (known: ${
+          known.length ? known.join(", ") : "none"
+        })`,
+      );
+    }
+    const entry = requireObject(this.#backends[alias], `BACKENDS["${alias}"]`);
+    rejectUnknownKeys(entry, ["CLASS", "CONFIG", "TEXT_SPLITTING"], `BACKENDS["${alias}"]`);
+    const cls = this.#resolveClass(entry.CLASS, alias);
+    if (entry.CONFIG === undefined) {
+      throw new ImproperlyConfigured(`BACKENDS["${alias}"] is missing CONFIG`);
+    }
+    const raw = requireObject(entry.CONFIG, `CONFIG of backend "${alias}"`);
+    const context = this.backendContext(alias);
+    const config = cls.parseConfig(raw, {
+      ...context,
+      ...resolveTextSplitting(entry.TEXT_SPLITTING, alias),
+    });
+    guardSecrets(config);
+    return new cls(config as never, context);
+  }
+
+  /**
+   * The backend for a feature: `TEXT_COMPLETION_BACKEND` (default "default")
+   * or `IMAGE_DESCRIPTION_BACKEND`.
+   *
+   * @throws {BackendNotFound} when no backend is set for the feature.
+   */
+  getBackend(feature: BackendFeature = BackendFeature.TEXT_COMPLETION): Backend {
+    let alias: string | undefined;
+    if (feature === BackendFeature.TEXT_COMPLETION) {
+      alias = this.settings.TEXT_COMPLETION_BACKEND ?? "default";
+    } else if (feature === BackendFeature.IMAGE_DESCRIPTION) {
+      alias = this.settings.IMAGE_DESCRIPTION_BACKEND;
+    } else {
+      throw new TypeError(`Unknown feature "${String(feature)}"`);
+    }
+    if (alias === undefined) throw new BackendNotFound(`No backend found for ${feature}`);
+    return this.getAIBackend(alias);
+  }
+
+  #resolveClass(value: unknown, alias: string): BackendClass {
+    if (value === undefined || value === null) {
+      throw new InvalidAIBackendError(`Invalid AI backend "${alias}": CLASS is missing`);
+    }
+    if (typeof value === "function") {
+      if (isBackendClass(value)) return value;
+      throw new InvalidAIBackendError(
+        `Invalid AI backend "${alias}": CLASS is a function but not a backend class (extend BaseBackend)`,
+      );
+    }
+    if (typeof value !== "string") {
+      throw new InvalidAIBackendError(
+        `Invalid AI backend "${alias}": CLASS must be a name or a class, got ${
+          describeType(value)
+        }`,
+      );
+    }
+    const found = backendClasses.get(value);
+    if (found) return found;
+    const why = value.includes(".") ? "cannot be imported" : "is not a known backend";
+    throw new InvalidAIBackendError(
+      `Invalid AI backend "${alias}": CLASS "${value}" ${why} (known: ${
+        [...backendClasses.keys()].join(", ")
+      }; add one with registerBackendClass())`,
+    );
+  }
+}
+
+/**
+ * A warning about deprecated settings, passed to `onWarning`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, DeprecationWarning } from "./mod.ts";
+ * const warnings: Error[] = [];
+ * createAI(
+ *   { BACKENDS: {}, IMAGE_DESCRIPTION_BACKEND: "vision" },
+ *   { onWarning: (w) => warnings.push(w) },
+ * );
+ * assert.ok(warnings[0] instanceof DeprecationWarning);
+ * ```
+ */
+export class DeprecationWarning extends Error {
+  /** Builds the warning. */
+  constructor(message: string) {
+    super(message);
+    this.name = "DeprecationWarning";
+  }
+}
+
+/**
+ * Builds the AI layer from settings. Only the top level is checked here; each
+ * backend's settings are checked when the backend is built.
+ *
+ * @throws {ImproperlyConfigured} when the top level of the settings is wrong.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI } from "./mod.ts";
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 100 } } },
+ * });
+ * const text = await ai.getBackend().promptWithContext({ prePrompt: "", context: "ok" }).text();
+ * assert.ok(text === "This is an echo backend: ok");
+ * ```
+ */
+export function createAI(settings?: AISettings, options?: CreateAIOptions): AI {
+  return new AI(settings, options);
+}
+
+/**
+ * Reads settings from a YAML (`.yaml`, `.yml`) or JSON file with the same
+ * keys as {@link AISettings}. `CLASS` values are names there.
+ *
+ * @throws {ImproperlyConfigured} when the file is missing or malformed (the
+ * message names the file, and for YAML the line and column).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadSettings } from "./mod.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".yaml" });
+ * await Deno.writeTextFile(path, "BACKENDS:\n  default:\n    CLASS: echo\n    CONFIG: {MODEL_ID: echo, TOKEN_LIMIT: 100}\n");
+ * const settings = await loadSettings(path);
+ * assert.ok(settings.BACKENDS?.default.CLASS === "echo");
+ * await Deno.remove(path);
+ * ```
+ */
+export async function loadSettings(path: string): Promise<AISettings> {
+  if (typeof path !== "string" || path === "") {
+    throw new TypeError("loadSettings() needs a file path");
+  }
+  let text: string | undefined;
+  try {
+    text = await readTextFileIfExists(path);
+  } catch (error) {
+    throw new ImproperlyConfigured(
+      `Cannot read settings file "${path}": ${(error as Error).message}`,
+    );
+  }
+  if (text === undefined) throw new ImproperlyConfigured(`Settings file "${path}" does not exist`);
+  let data: unknown;
+  if (/\.json$/i.test(path)) {
+    try {
+      data = JSON.parse(text);
+    } catch (error) {
+      throw new ImproperlyConfigured(
+        `Settings file "${path}" is not valid JSON: ${(error as Error).message}`,
+      );
+    }
+  } else {
+    data = parseYaml(text, path);
+  }
+  if (data === null || data === undefined) return {};
+  requireObject(data, `Settings file "${path}"`);
+  return data as AISettings;
+}

@@ -1,0 +1,142 @@
+import assert from "node:assert/strict";
+import { runCli } from "./_cli.ts";
+
+const ECHO_SETTINGS = JSON.stringify({
+  BACKENDS: {
+    default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 30 } },
+    vision: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 30 } },
+  },
+  IMAGE_DESCRIPTION_BACKEND: "vision",
+});
+
+async function withSettings(fn: (path: string) => Promise<void>): Promise<void> {
+  const path = await Deno.makeTempFile({ suffix: ".json" });
+  try {
+    await Deno.writeTextFile(path, ECHO_SETTINGS);
+    await fn(path);
+  } finally {
+    await Deno.remove(path);
+  }
+}
+
+Deno.test("cli: no command prints usage and exits 2; help exits 0", async () => {
+  const none = await runCli([]);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /Usage: cli/);
+  const help = await runCli(["--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /tokens/);
+});
+
+Deno.test("cli: an unknown command or option prints usage and exits 2", async () => {
+  const unknown = await runCli(["frobnicate"]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /Unknown command "frobnicate"/);
+  const option = await runCli(["tokens", "--bogus", "-"]);
+  assert.equal(option.code, 2);
+  assert.match(option.stderr, /Unknown option --bogus/);
+  assert.match(option.stderr, /Usage: tokens/);
+  const missing = await runCli(["tokens", "-m"]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /-m needs a value/);
+  const userDir = await runCli(["--user-dir"]);
+  assert.equal(userDir.code, 2);
+});
+
+Deno.test("cli: a command's --help prints its usage", async () => {
+  const run = await runCli(["split", "--help"]);
+  assert.equal(run.code, 0);
+  assert.match(run.stdout, /Usage: split/);
+});
+
+Deno.test("cli tokens counts exactly from stdin or a file", async () => {
+  const run = await runCli(["tokens", "-m", "gpt-4o", "-"], { stdin: "Hello, world!" });
+  assert.deepEqual([run.code, run.stdout], [0, "4\n"]);
+  const file = await runCli(["tokens", "--model=gpt-4", "a.txt"], {
+    files: { "a.txt": "hello world" },
+  });
+  assert.deepEqual([file.code, file.stdout], [0, "2\n"]);
+  const noInput = await runCli(["tokens"]);
+  assert.equal(noInput.code, 2);
+  assert.match(noInput.stderr, /Missing FILE or -/);
+});
+
+Deno.test("cli split prints chunks within the size", async () => {
+  const text = "word ".repeat(400);
+  const run = await runCli(["split", "--size", "50", "--overlap", "0", "--json", "-"], {
+    stdin: text,
+  });
+  assert.equal(run.code, 0);
+  const chunks = JSON.parse(run.stdout) as string[];
+  assert.ok(chunks.length > 1);
+  assert.match(run.stderr, /chunk\(s\) of at most 50 tokens/);
+  const exact = await runCli(["split", "--size", "50", "--calculator", "tiktoken", "-"], {
+    stdin: text,
+  });
+  assert.equal(exact.code, 0);
+  assert.match(exact.stdout, /-----/);
+});
+
+Deno.test("cli split rejects bad numbers and calculators", async () => {
+  for (
+    const args of [
+      ["--size", "0"],
+      ["--size", "x"],
+      ["--overlap", "-1"],
+      ["--calculator", "magic"],
+      ["--size", "10", "--overlap", "10"],
+    ]
+  ) {
+    const run = await runCli(["split", ...args, "-"], { stdin: "text" });
+    assert.equal(run.code, 2, args.join(" "));
+    assert.match(run.stderr, /^Error: /);
+  }
+});
+
+Deno.test("cli split names an unknown model without --size in one line", async () => {
+  const run = await runCli(["split", "-m", "mystery-model", "-"], { stdin: "text" });
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /NoTokenLimitFound: .*"mystery-model"/);
+  assert.equal(run.stderr.trim().split("\n").length, 1);
+});
+
+Deno.test("cli complete streams one answer per chunk with a configured backend", async () => {
+  await withSettings(async (path) => {
+    const text = "alpha beta gamma. ".repeat(20);
+    const run = await runCli(["complete", "--settings", path, "-"], { stdin: text });
+    assert.equal(run.code, 0, run.stderr);
+    const lines = run.stdout.trim().split("\n");
+    assert.ok(lines.length > 1);
+    for (const line of lines) assert.match(line, /^This is an echo backend: (alpha|beta|gamma)/);
+    assert.match(run.stderr, /\[chunk 1\/\d+\]/);
+  });
+});
+
+Deno.test("cli complete reports bad settings in one line and exits 1", async () => {
+  const path = await Deno.makeTempFile({ suffix: ".json" });
+  try {
+    await Deno.writeTextFile(
+      path,
+      JSON.stringify({ BACKENDS: { default: { CLASS: "nope", CONFIG: { MODEL_ID: "x" } } } }),
+    );
+    const run = await runCli(["complete", "--settings", path, "-"], { stdin: "x" });
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /^Error: InvalidAIBackendError: Invalid AI backend "default"/);
+    const missing = await runCli(["complete", "--settings", path + ".none", "-"], { stdin: "x" });
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /does not exist/);
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("cli describe-image uses the image backend and the file name", async () => {
+  await withSettings(async (path) => {
+    const run = await runCli(["describe-image", "--settings", path, "photos/cat.png"], {
+      files: { "photos/cat.png": new Uint8Array([0x89, 0x50, 0x4e, 0x47]) },
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, "This is an echo backend: cat.png\n");
+    assert.match(run.stderr, /IMAGE_DESCRIPTION_BACKEND is deprecated/);
+  });
+});

@@ -1,0 +1,130 @@
+import assert from "node:assert/strict";
+import { AIResponse, type ResponseEvent } from "../mod.ts";
+
+function counted(chunks: string[], options: { fail?: Error; complete?: boolean } = {}) {
+  const calls = { stream: 0, complete: 0, returned: 0 };
+  const source = {
+    stream(): AsyncIterable<ResponseEvent> {
+      calls.stream++;
+      let i = 0;
+      return {
+        [Symbol.asyncIterator]() {
+          return {
+            next(): Promise<IteratorResult<ResponseEvent>> {
+              if (i < chunks.length) {
+                return Promise.resolve({ done: false, value: { type: "text", text: chunks[i++] } });
+              }
+              if (options.fail) return Promise.reject(options.fail);
+              if (i === chunks.length) {
+                i++;
+                return Promise.resolve({
+                  done: false,
+                  value: {
+                    type: "usage",
+                    usage: { inputTokens: 1, outputTokens: 2, totalTokens: 3 },
+                  },
+                });
+              }
+              return Promise.resolve({ done: true, value: undefined });
+            },
+            return(): Promise<IteratorResult<ResponseEvent>> {
+              calls.returned++;
+              return Promise.resolve({ done: true, value: undefined });
+            },
+          };
+        },
+      };
+    },
+    ...(options.complete
+      ? {
+        complete() {
+          calls.complete++;
+          return Promise.resolve({
+            text: chunks.join(""),
+            usage: { inputTokens: 5, outputTokens: 6, totalTokens: 11 },
+          });
+        },
+      }
+      : {}),
+  };
+  return { source, calls };
+}
+
+Deno.test("AIResponse sends nothing until read", () => {
+  const { source, calls } = counted(["a"]);
+  new AIResponse(source);
+  assert.equal(calls.stream, 0);
+});
+
+Deno.test("AIResponse.text() after iteration sends no second request", async () => {
+  const { source, calls } = counted(["a", "b", "c"]);
+  const response = new AIResponse(source);
+  const seen: string[] = [];
+  for await (const chunk of response) seen.push(chunk);
+  assert.deepEqual(seen, ["a", "b", "c"]);
+  assert.equal(await response.text(), "abc");
+  assert.equal(await response.text(), "abc");
+  assert.deepEqual(await response.usage(), { inputTokens: 1, outputTokens: 2, totalTokens: 3 });
+  const again: string[] = [];
+  for await (const chunk of response) again.push(chunk);
+  assert.deepEqual(again, ["a", "b", "c"]);
+  assert.equal(calls.stream, 1);
+});
+
+Deno.test("AIResponse.text() alone uses complete() once when the source has it", async () => {
+  const { source, calls } = counted(["x", "y"], { complete: true });
+  const response = new AIResponse(source);
+  const [a, b] = await Promise.all([response.text(), response.text()]);
+  assert.equal(a, "xy");
+  assert.equal(b, "xy");
+  assert.equal((await response.usage())?.totalTokens, 11);
+  const chunks: string[] = [];
+  for await (const chunk of response) chunks.push(chunk);
+  assert.deepEqual(chunks, ["xy"]);
+  assert.deepEqual(calls, { stream: 0, complete: 1, returned: 0 });
+});
+
+Deno.test("AIResponse keeps an error and throws it to every reader", async () => {
+  const failure = new Error("boom");
+  const { source, calls } = counted(["a"], { fail: failure });
+  const response = new AIResponse(source);
+  const seen: string[] = [];
+  await assert.rejects(async () => {
+    for await (const chunk of response) seen.push(chunk);
+  }, failure);
+  assert.deepEqual(seen, ["a"]);
+  await assert.rejects(response.text(), failure);
+  assert.equal(calls.stream, 1);
+});
+
+Deno.test("AIResponse: two concurrent readers share one stream", async () => {
+  const { source, calls } = counted(["1", "2", "3"]);
+  const response = new AIResponse(source);
+  const read = async () => {
+    const out: string[] = [];
+    for await (const chunk of response) out.push(chunk);
+    return out.join("");
+  };
+  const [a, b] = await Promise.all([read(), read()]);
+  assert.equal(a, "123");
+  assert.equal(b, "123");
+  assert.equal(calls.stream, 1);
+});
+
+Deno.test("AIResponse: a reader that stops early cancels the stream", async () => {
+  const { source, calls } = counted(["1", "2", "3"]);
+  const response = new AIResponse(source);
+  for await (const _chunk of response) break;
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.equal(calls.returned, 1);
+  await assert.rejects(response.text(), (error: Error) => error.name === "AbortError");
+});
+
+Deno.test("AIResponse: a source that throws at once fails the response", async () => {
+  const response = new AIResponse({
+    stream() {
+      throw new RangeError("bad");
+    },
+  });
+  await assert.rejects(response.text(), RangeError);
+});

@@ -1,0 +1,450 @@
+import assert from "node:assert/strict";
+import {
+  BackendFeature,
+  BackendNotFound,
+  createAI,
+  DeprecationWarning,
+  DummyLengthCalculator,
+  DummyTextSplitter,
+  EchoBackend,
+  ImproperlyConfigured,
+  InvalidAIBackendError,
+  loadSettings,
+  NaiveTextSplitterCalculator,
+  RecursiveCharacterTextSplitter,
+  registerBackendClass,
+  TiktokenLengthCalculator,
+} from "../mod.ts";
+
+const echo = (config: Record<string, unknown> = {}) => ({
+  CLASS: "echo",
+  CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1024, ...config },
+});
+
+Deno.test("getAIBackend() accepts upstream dotted, short and registered CLASS names and classes", () => {
+  class MyEcho extends EchoBackend {}
+  registerBackendClass("my-echo", MyEcho);
+  const ai = createAI({
+    BACKENDS: {
+      dotted: { ...echo(), CLASS: "wagtail_ai.ai.echo.EchoBackend" },
+      short: echo(),
+      registered: { ...echo(), CLASS: "my-echo" },
+      cls: { ...echo(), CLASS: MyEcho },
+    },
+  });
+  assert.ok(ai.getAIBackend("dotted") instanceof EchoBackend);
+  assert.ok(ai.getAIBackend("short") instanceof EchoBackend);
+  assert.ok(ai.getAIBackend("registered") instanceof MyEcho);
+  assert.ok(ai.getAIBackend("cls") instanceof MyEcho);
+  assert.equal(ai.getAIBackend("short").alias, "short");
+});
+
+Deno.test("getAIBackend() rejects an unknown alias", () => {
+  const ai = createAI({ BACKENDS: { default: echo() } });
+  assert.throws(() => ai.getAIBackend("nope"), (error: Error) => {
+    assert.ok(error instanceof InvalidAIBackendError);
+    assert.match(error.message, /"nope"/);
+    assert.match(error.message, /default/);
+    return true;
+  });
+});
+
+Deno.test("getAIBackend() rejects an unknown CLASS", () => {
+  const ai = createAI({ BACKENDS: { default: { ...echo(), CLASS: "no.such.Backend" } } });
+  assert.throws(() => ai.getAIBackend("default"), (error: Error) => {
+    assert.ok(error instanceof InvalidAIBackendError);
+    assert.ok(error instanceof ImproperlyConfigured);
+    assert.match(error.message, /"default"/);
+    assert.match(error.message, /"no\.such\.Backend" cannot be imported/);
+    return true;
+  });
+});
+
+Deno.test("registerBackendClass() rejects what is not a backend class", () => {
+  assert.throws(() => registerBackendClass("x", (() => {}) as never), TypeError);
+  assert.throws(() => registerBackendClass("", EchoBackend), TypeError);
+});
+
+// deno-lint-ignore no-explicit-any
+const BAD_BACKENDS: [string, unknown, new (...args: any[]) => Error, RegExp][] = [
+  ["missing CONFIG", { CLASS: "echo" }, ImproperlyConfigured, /BACKENDS\["b"\] is missing CONFIG/],
+  [
+    "CONFIG not an object",
+    { CLASS: "echo", CONFIG: "x" },
+    ImproperlyConfigured,
+    /CONFIG of backend "b" must be an object, got a string/,
+  ],
+  [
+    "CONFIG an array",
+    { CLASS: "echo", CONFIG: [] },
+    ImproperlyConfigured,
+    /CONFIG of backend "b" must be an object, got an array/,
+  ],
+  [
+    "missing MODEL_ID",
+    { CLASS: "echo", CONFIG: { TOKEN_LIMIT: 10 } },
+    ImproperlyConfigured,
+    /CONFIG of backend "b" is missing MODEL_ID/,
+  ],
+  [
+    "empty MODEL_ID",
+    { CLASS: "echo", CONFIG: { MODEL_ID: " ", TOKEN_LIMIT: 10 } },
+    ImproperlyConfigured,
+    /MODEL_ID in CONFIG of backend "b" must not be empty/,
+  ],
+  [
+    "MODEL_ID a number",
+    { CLASS: "echo", CONFIG: { MODEL_ID: 4, TOKEN_LIMIT: 10 } },
+    ImproperlyConfigured,
+    /MODEL_ID in CONFIG of backend "b" must be a string, got a number/,
+  ],
+  [
+    "TOKEN_LIMIT zero",
+    { CLASS: "echo", CONFIG: { MODEL_ID: "e", TOKEN_LIMIT: 0 } },
+    ImproperlyConfigured,
+    /TOKEN_LIMIT in CONFIG of backend "b" must be a positive integer, got 0/,
+  ],
+  [
+    "TOKEN_LIMIT fraction",
+    { CLASS: "echo", CONFIG: { MODEL_ID: "e", TOKEN_LIMIT: 1.5 } },
+    ImproperlyConfigured,
+    /TOKEN_LIMIT .* got 1\.5/,
+  ],
+  [
+    "TOKEN_LIMIT string",
+    { CLASS: "echo", CONFIG: { MODEL_ID: "e", TOKEN_LIMIT: "100" } },
+    ImproperlyConfigured,
+    /TOKEN_LIMIT .* got a string/,
+  ],
+  [
+    "TOKEN_LIMIT huge",
+    { CLASS: "echo", CONFIG: { MODEL_ID: "e", TOKEN_LIMIT: 1e300 } },
+    ImproperlyConfigured,
+    /TOKEN_LIMIT/,
+  ],
+  [
+    "TOKEN_LIMIT NaN",
+    { CLASS: "echo", CONFIG: { MODEL_ID: "e", TOKEN_LIMIT: NaN } },
+    ImproperlyConfigured,
+    /TOKEN_LIMIT .* got NaN/,
+  ],
+  [
+    "unknown model without TOKEN_LIMIT",
+    { CLASS: "echo", CONFIG: { MODEL_ID: "mystery" } },
+    ImproperlyConfigured,
+    /"mystery".*TOKEN_LIMIT.*"b"/,
+  ],
+  [
+    "unknown CONFIG key",
+    { CLASS: "echo", CONFIG: { MODEL_ID: "e", TOKEN_LIMIT: 1, TOKEN_LIMT: 3 } },
+    ImproperlyConfigured,
+    /unknown key "TOKEN_LIMT"/,
+  ],
+  [
+    "MAX_WORD_SLEEP_SECONDS fraction",
+    { CLASS: "echo", CONFIG: { MODEL_ID: "e", TOKEN_LIMIT: 1, MAX_WORD_SLEEP_SECONDS: 0.5 } },
+    ImproperlyConfigured,
+    /MAX_WORD_SLEEP_SECONDS in CONFIG of backend "b" must be an integer from 0 to 60/,
+  ],
+  [
+    "missing CLASS",
+    { CONFIG: { MODEL_ID: "e", TOKEN_LIMIT: 1 } },
+    InvalidAIBackendError,
+    /"b": CLASS is missing/,
+  ],
+  [
+    "CLASS a number",
+    { CLASS: 3, CONFIG: { MODEL_ID: "e", TOKEN_LIMIT: 1 } },
+    InvalidAIBackendError,
+    /"b": CLASS must be a name or a class/,
+  ],
+  [
+    "CLASS a plain function",
+    { CLASS: () => {}, CONFIG: { MODEL_ID: "e", TOKEN_LIMIT: 1 } },
+    InvalidAIBackendError,
+    /not a backend class/,
+  ],
+  [
+    "unknown short CLASS",
+    { CLASS: "gpt", CONFIG: { MODEL_ID: "e", TOKEN_LIMIT: 1 } },
+    InvalidAIBackendError,
+    /"gpt" is not a known backend/,
+  ],
+  ["entry not an object", "echo", ImproperlyConfigured, /BACKENDS\["b"\] must be an object/],
+  [
+    "unknown entry key",
+    { ...echo(), EXTRA: 1 },
+    ImproperlyConfigured,
+    /BACKENDS\["b"\] has an unknown key "EXTRA"/,
+  ],
+  [
+    "unknown splitter",
+    { ...echo(), TEXT_SPLITTING: { SPLITTER_CLASS: "x.Y" } },
+    ImproperlyConfigured,
+    /SPLITTER_CLASS in TEXT_SPLITTING of backend "b" names an unknown class "x\.Y"/,
+  ],
+  [
+    "unknown calculator",
+    { ...echo(), TEXT_SPLITTING: { SPLITTER_LENGTH_CALCULATOR_CLASS: "nah" } },
+    ImproperlyConfigured,
+    /SPLITTER_LENGTH_CALCULATOR_CLASS .* "nah"/,
+  ],
+  [
+    "TEXT_SPLITTING not an object",
+    { ...echo(), TEXT_SPLITTING: 1 },
+    ImproperlyConfigured,
+    /TEXT_SPLITTING of backend "b" must be an object/,
+  ],
+  [
+    "unknown TEXT_SPLITTING key",
+    { ...echo(), TEXT_SPLITTING: { SPLITER_CLASS: "dummy" } },
+    ImproperlyConfigured,
+    /unknown key "SPLITER_CLASS"/,
+  ],
+  [
+    "prototype pollution in CONFIG",
+    { CLASS: "echo", CONFIG: JSON.parse('{"MODEL_ID":"e","TOKEN_LIMIT":1,"__proto__":{"x":1}}') },
+    ImproperlyConfigured,
+    /forbidden key "__proto__"/,
+  ],
+];
+
+for (const [name, entry, errorClass, pattern] of BAD_BACKENDS) {
+  Deno.test(`getAIBackend() rejects bad settings: ${name}`, () => {
+    const ai = createAI({ BACKENDS: { b: entry as never } });
+    assert.throws(() => ai.getAIBackend("b"), (error: Error) => {
+      assert.ok(error instanceof errorClass, `${error.name}: ${error.message}`);
+      assert.match(error.message, pattern);
+      return true;
+    });
+  });
+}
+
+const BAD_TOP: [string, unknown, RegExp][] = [
+  ["settings not an object", "x", /AI settings must be an object, got a string/],
+  ["unknown top-level key", { BACKEND: {} }, /unknown key "BACKEND"/],
+  ["BACKENDS an array", { BACKENDS: [] }, /BACKENDS must be an object, got an array/],
+  ["PROVIDERS a string", { PROVIDERS: "x" }, /PROVIDERS must be an object/],
+  [
+    "TEXT_COMPLETION_BACKEND a number",
+    { TEXT_COMPLETION_BACKEND: 1 },
+    /TEXT_COMPLETION_BACKEND in AI settings must be a string/,
+  ],
+  [
+    "IMAGE_DESCRIPTION_PROVIDER empty",
+    { IMAGE_DESCRIPTION_PROVIDER: "" },
+    /IMAGE_DESCRIPTION_PROVIDER in AI settings must not be empty/,
+  ],
+  ["__proto__ at the top", JSON.parse('{"__proto__": {}}'), /forbidden key "__proto__"/],
+];
+
+for (const [name, settings, pattern] of BAD_TOP) {
+  Deno.test(`createAI() rejects bad settings: ${name}`, () => {
+    assert.throws(() => createAI(settings as never), (error: Error) => {
+      assert.ok(error instanceof ImproperlyConfigured);
+      assert.match(error.message, pattern);
+      return true;
+    });
+  });
+}
+
+Deno.test("getBackend() uses TEXT_COMPLETION_BACKEND, else default", () => {
+  const ai = createAI({ BACKENDS: { default: echo(), other: echo({ TOKEN_LIMIT: 7 }) } });
+  assert.equal(ai.getBackend().alias, "default");
+  assert.equal(ai.getBackend(BackendFeature.TEXT_COMPLETION).alias, "default");
+  const ai2 = createAI({ BACKENDS: { other: echo() }, TEXT_COMPLETION_BACKEND: "other" });
+  assert.equal(ai2.getBackend().alias, "other");
+});
+
+Deno.test("getBackend() raises BackendNotFound for IMAGE_DESCRIPTION without a backend", () => {
+  const ai = createAI({ BACKENDS: { default: echo() } });
+  assert.throws(() => ai.getBackend(BackendFeature.IMAGE_DESCRIPTION), (error: Error) => {
+    assert.ok(error instanceof BackendNotFound);
+    assert.equal(error.message, "No backend found for IMAGE_DESCRIPTION");
+    return true;
+  });
+});
+
+Deno.test("getBackend() uses IMAGE_DESCRIPTION_BACKEND and warns that it is deprecated", () => {
+  const warnings: Error[] = [];
+  const ai = createAI(
+    { BACKENDS: { vision: echo() }, IMAGE_DESCRIPTION_BACKEND: "vision" },
+    { onWarning: (w) => warnings.push(w) },
+  );
+  assert.equal(ai.getBackend(BackendFeature.IMAGE_DESCRIPTION).alias, "vision");
+  assert.equal(warnings.length, 1);
+  assert.ok(warnings[0] instanceof DeprecationWarning);
+  assert.match(warnings[0].message, /IMAGE_DESCRIPTION_PROVIDER/);
+});
+
+Deno.test("getBackend() rejects an unknown feature", () => {
+  const ai = createAI({ BACKENDS: { default: echo() } });
+  assert.throws(() => ai.getBackend("TRANSLATION" as never), TypeError);
+});
+
+Deno.test("createAI() without BACKENDS configures the LLM backend with gpt-3.5-turbo", () => {
+  const ai = createAI();
+  const raw = (ai as unknown as { settings: Record<string, unknown> }).settings;
+  assert.equal(raw.BACKENDS, undefined);
+  // The default backend's settings, as in Wagtail AI.
+  assert.throws(() => ai.getAIBackend("other"), /known: default/);
+});
+
+Deno.test("TEXT_SPLITTING selects splitter and calculator by dotted name, short name or class", async () => {
+  const ai = createAI({
+    BACKENDS: {
+      dotted: {
+        ...echo(),
+        TEXT_SPLITTING: {
+          SPLITTER_CLASS: "wagtail_ai.text_splitters.dummy.DummyTextSplitter",
+          SPLITTER_LENGTH_CALCULATOR_CLASS: "wagtail_ai.text_splitters.dummy.DummyLengthCalculator",
+        },
+      },
+      short: {
+        ...echo(),
+        TEXT_SPLITTING: {
+          SPLITTER_CLASS: "recursive",
+          SPLITTER_LENGTH_CALCULATOR_CLASS: "tiktoken",
+        },
+      },
+      cls: {
+        ...echo(),
+        TEXT_SPLITTING: {
+          SPLITTER_CLASS: DummyTextSplitter,
+          SPLITTER_LENGTH_CALCULATOR_CLASS: DummyLengthCalculator,
+        },
+      },
+      defaults: echo(),
+    },
+  });
+  assert.ok((await ai.getAIBackend("dotted").getTextSplitter()) instanceof DummyTextSplitter);
+  assert.ok(
+    (await ai.getAIBackend("dotted").getSplitterLengthCalculator()) instanceof
+      DummyLengthCalculator,
+  );
+  assert.ok(
+    (await ai.getAIBackend("short").getTextSplitter()) instanceof RecursiveCharacterTextSplitter,
+  );
+  assert.ok(
+    (await ai.getAIBackend("short").getSplitterLengthCalculator()) instanceof
+      TiktokenLengthCalculator,
+  );
+  assert.ok((await ai.getAIBackend("cls").getTextSplitter()) instanceof DummyTextSplitter);
+  const splitter = await ai.getAIBackend("defaults").getTextSplitter();
+  assert.ok(splitter instanceof RecursiveCharacterTextSplitter);
+  assert.equal(splitter.chunkSize, 1024);
+  assert.ok(
+    (await ai.getAIBackend("defaults").getSplitterLengthCalculator()) instanceof
+      NaiveTextSplitterCalculator,
+  );
+});
+
+Deno.test("a custom splitter class gets the chunk size, length function and model id", async () => {
+  const seen: unknown[] = [];
+  class Spy {
+    constructor(options: unknown) {
+      seen.push(options);
+    }
+    splitText(text: string) {
+      return [text];
+    }
+  }
+  const ai = createAI({
+    BACKENDS: { default: { ...echo(), TEXT_SPLITTING: { SPLITTER_CLASS: Spy } } },
+  });
+  await ai.getAIBackend("default").getTextSplitter();
+  const options = seen[0] as {
+    chunkSize: number;
+    modelId: string;
+    lengthFunction: (t: string) => number;
+  };
+  assert.equal(options.chunkSize, 1024);
+  assert.equal(options.modelId, "echo");
+  assert.equal(options.lengthFunction("Hello, world!"), 4);
+});
+
+Deno.test("loadSettings() reads YAML and JSON files", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/s.yaml`,
+      "BACKENDS:\n  default:\n    CLASS: echo\n    CONFIG:\n      MODEL_ID: echo\n      TOKEN_LIMIT: 50\n",
+    );
+    await Deno.writeTextFile(`${dir}/s.json`, JSON.stringify({ BACKENDS: { default: echo() } }));
+    const fromYaml = createAI(await loadSettings(`${dir}/s.yaml`));
+    assert.equal(fromYaml.getBackend().config.tokenLimit, 50);
+    const fromJson = createAI(await loadSettings(`${dir}/s.json`));
+    assert.equal(fromJson.getBackend().config.tokenLimit, 1024);
+    await Deno.writeTextFile(`${dir}/empty.yaml`, "");
+    assert.deepEqual(await loadSettings(`${dir}/empty.yaml`), {});
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadSettings() names the file, line and column of a YAML error", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/bad.yaml`;
+    await Deno.writeTextFile(path, "BACKENDS:\n  default:\n    CLASS: echo\n   CONFIG: [\n");
+    await assert.rejects(loadSettings(path), (error: Error) => {
+      assert.ok(error instanceof ImproperlyConfigured);
+      assert.ok(error.message.includes(path));
+      assert.match(error.message, /line \d+, column \d+/);
+      return true;
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadSettings() rejects missing files, bad JSON, non-objects, YAML bombs and custom tags", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await assert.rejects(loadSettings(`${dir}/none.yaml`), /does not exist/);
+    await Deno.writeTextFile(`${dir}/bad.json`, "{nope");
+    await assert.rejects(loadSettings(`${dir}/bad.json`), /bad\.json" is not valid JSON/);
+    await Deno.writeTextFile(`${dir}/list.yaml`, "- a\n- b\n");
+    await assert.rejects(loadSettings(`${dir}/list.yaml`), /must be an object, got an array/);
+    const bomb = ["a: &a [x, x, x, x, x, x, x, x, x]"];
+    for (let i = 1; i < 10; i++) {
+      bomb.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${
+          Array(9).fill("*" + String.fromCharCode(96 + i)).join(", ")
+        }]`,
+      );
+    }
+    await Deno.writeTextFile(`${dir}/bomb.yaml`, bomb.join("\n"));
+    await assert.rejects(
+      loadSettings(`${dir}/bomb.yaml`),
+      (error: Error) => error instanceof ImproperlyConfigured && /bomb\.yaml/.test(error.message),
+    );
+    await Deno.writeTextFile(`${dir}/deep.yaml`, "a: " + "[".repeat(500) + "]".repeat(500));
+    await assert.rejects(loadSettings(`${dir}/deep.yaml`), ImproperlyConfigured);
+    await Deno.writeTextFile(`${dir}/tag.yaml`, "BACKENDS: !!js/function 'function () {}'\n");
+    await assert.rejects(loadSettings(`${dir}/tag.yaml`), ImproperlyConfigured);
+    await assert.rejects(loadSettings(""), TypeError);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("createAI() rejects bad options", () => {
+  assert.throws(() => createAI({}, { onWarning: "x" as never }), TypeError);
+  assert.throws(() => createAI({}, { llmUserPath: 3 as never }), TypeError);
+});
+
+Deno.test("warnings go to console.warn once per message without onWarning", () => {
+  const original = console.warn;
+  const seen: unknown[] = [];
+  console.warn = (...args: unknown[]) => seen.push(args.join(" "));
+  try {
+    const ai = createAI({ BACKENDS: {}, IMAGE_DESCRIPTION_BACKEND: "v" });
+    ai.warn(
+      "IMAGE_DESCRIPTION_BACKEND is deprecated: set IMAGE_DESCRIPTION_PROVIDER to a PROVIDERS alias instead",
+    );
+    assert.equal(seen.length, 1);
+  } finally {
+    console.warn = original;
+  }
+});
