@@ -6,7 +6,11 @@
  */
 import { ImproperlyConfigured, NoTokenLimitFound, UnsupportedFeatureError } from "../errors.ts";
 import { getDefaultTokenLimit } from "../tokens.ts";
-import type { LengthCalculator, TextSplitter } from "../text_splitters/types.ts";
+import type {
+  LengthCalculator,
+  TextSplitter,
+  TextSplitterOptions,
+} from "../text_splitters/types.ts";
 import { guardSecrets } from "../_redact.ts";
 import { optionalInteger, rejectUnknownKeys, requireString } from "../_validate.ts";
 import type { AIResponse } from "./response.ts";
@@ -17,6 +21,7 @@ import type {
   ConfigContext,
   DescribeImageOptions,
   PromptWithContextOptions,
+  TextSplitterChoice,
 } from "./types.ts";
 import { checkImageArgument } from "./_image.ts";
 
@@ -134,14 +139,27 @@ export abstract class BaseBackend<C extends BaseBackendConfig = BaseBackendConfi
     return calculator;
   }
 
-  /** The splitter named by `TEXT_SPLITTING`, with `tokenLimit` as chunk size. */
-  async getTextSplitter(): Promise<TextSplitter> {
+  /**
+   * The splitter named by `TEXT_SPLITTING`, with `tokenLimit` as chunk size
+   * (as in Wagtail AI). A chunk that fills the whole window leaves no room for
+   * the instruction and the answer: pass a smaller `chunkSize` (for example
+   * half the window) when you send chunks as prompts.
+   *
+   * @throws {RangeError} when `chunkSize` is not a positive integer.
+   */
+  async getTextSplitter(options: TextSplitterChoice = {}): Promise<TextSplitter> {
+    const chunkSize = options.chunkSize ?? this.config.tokenLimit;
+    if (!Number.isSafeInteger(chunkSize) || chunkSize <= 0) {
+      throw new RangeError(`chunkSize must be a positive integer, got ${String(chunkSize)}`);
+    }
     const calculator = await this.getSplitterLengthCalculator();
-    return new this.config.textSplitterClass({
-      chunkSize: this.config.tokenLimit,
+    const splitterOptions: TextSplitterOptions = {
+      chunkSize,
       lengthFunction: (text: string) => calculator.getSplitterLength(text),
       modelId: this.config.modelId,
-    });
+    };
+    if (options.chunkOverlap !== undefined) splitterOptions.chunkOverlap = options.chunkOverlap;
+    return new this.config.textSplitterClass(splitterOptions);
   }
 
   /**

@@ -17,3 +17,4 @@ export * from "./types.ts";
 export * from "./response.ts";
 export * from "./base.ts";
 export * from "./echo.ts";
+export { OpenAIBackend, type OpenAIBackendConfig } from "./openai.ts";

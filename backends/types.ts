@@ -10,6 +10,7 @@ import type {
   TextSplitterClass,
 } from "../text_splitters/types.ts";
 import type { AIResponse } from "./response.ts";
+import type { Provider } from "../providers/types.ts";
 
 /**
  * The features a backend can be chosen for.
@@ -99,10 +100,18 @@ export interface Backend {
   promptWithContext(options: PromptWithContextOptions): AIResponse;
   /** Describes an image. */
   describeImage(options: DescribeImageOptions): AIResponse;
-  /** A splitter whose chunks fit this backend's `tokenLimit`. */
-  getTextSplitter(): Promise<TextSplitter>;
+  /** A splitter whose chunks fit this backend's `tokenLimit` (or `options.chunkSize`). */
+  getTextSplitter(options?: TextSplitterChoice): Promise<TextSplitter>;
   /** The length calculator of this backend's splitter, loaded. */
   getSplitterLengthCalculator(): Promise<LengthCalculator>;
+}
+
+/** Options of {@link Backend.getTextSplitter}. */
+export interface TextSplitterChoice {
+  /** The chunk size in length units (default: the backend's `tokenLimit`). */
+  chunkSize?: number;
+  /** The overlap between chunks (default: the splitter's). */
+  chunkOverlap?: number;
 }
 
 /** What a backend class receives besides its config. */
@@ -113,8 +122,8 @@ export interface BackendContext {
   llmUserPath?: string;
   /** Receives deprecation and other warnings. */
   onWarning?: (warning: Error) => void;
-  /** Finds a provider by alias (for the provider backend). */
-  getProvider?: (alias: string) => unknown;
+  /** Finds a provider by alias in `PROVIDERS` (for the provider backend); set by `createAI()`. */
+  getProvider?: (alias: string) => Provider;
 }
 
 /** What `parseConfig` receives besides the raw `CONFIG`. */

@@ -1,35 +1,108 @@
 /**
- * The offline demo: split a sample article by the model's token limit and
- * stream an answer for each chunk.
+ * The offline demo of the main job: split a sample article to fit the
+ * model, ask for a correction of each chunk and stream the answers, then
+ * describe an image, all through the OpenAI backend and the real `openai`
+ * client, against an OpenAI-compatible server started here on 127.0.0.1.
  *
- * Run it with `deno task demo`.
+ * Run it with `deno task demo`. With `--settings FILE` (and your key in
+ * `OPENAI_API_KEY`) it runs the same job against the backends of a settings
+ * file instead: `deno run --allow-net --allow-read --allow-env demo/main.ts --settings ai.yaml`.
  *
  * @module
  */
-import { createAI } from "../mod.ts";
+import { type AISettings, BackendFeature, createAI, loadSettings } from "../mod.ts";
+import { type RecordedRequest, startPeer, wordChunks } from "../tests/_peer.ts";
 
-const article = await Deno.readTextFile(new URL("./article.md", import.meta.url));
-
-const ai = createAI({
-  BACKENDS: {
-    default: {
-      CLASS: "echo",
-      CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 120 },
-    },
-  },
-});
-
-const backend = ai.getBackend();
-const splitter = await backend.getTextSplitter();
-const chunks = splitter.splitText(article);
 const encoder = new TextEncoder();
+const write = (text: string) => Deno.stdout.write(encoder.encode(text));
+const progress = (text: string) => Deno.stderr.write(encoder.encode(text + "\n"));
 
-for (const [index, chunk] of chunks.entries()) {
-  console.error(`--- chunk ${index + 1}/${chunks.length} (${chunk.length} characters)`);
-  const response = backend.promptWithContext({
-    prePrompt: "Correct the spelling and grammar of this text:",
-    context: chunk,
-  });
-  for await (const text of response) await Deno.stdout.write(encoder.encode(text));
-  await Deno.stdout.write(encoder.encode("\n"));
+// The offline model: "corrects" a few words and streams the result word by word.
+const FIXES: Record<string, string> = { suprised: "surprised", practise: "practice" };
+function offlineModel(request: RecordedRequest) {
+  const messages = request.body?.messages ?? [];
+  const user = messages.find((m: { role: string }) => m.role === "user");
+  const parts: { type: string; text?: string }[] = user?.content ?? [];
+  if (parts.some((part) => part.type === "image_url")) {
+    return { text: "A small green square with a soft leaf-like texture." };
+  }
+  const text = parts.map((part) => part.text ?? "").join(" ");
+  const fixed = text.replace(/\b\w+\b/g, (word) => FIXES[word] ?? word);
+  return { stream: wordChunks(fixed) };
 }
+
+async function main(args: string[]): Promise<void> {
+  const settingsIndex = args.indexOf("--settings");
+  let settings: AISettings;
+  let peer: Awaited<ReturnType<typeof startPeer>> | undefined;
+  if (settingsIndex >= 0) {
+    settings = await loadSettings(args[settingsIndex + 1]);
+  } else {
+    peer = await startPeer({ handler: offlineModel });
+    settings = {
+      BACKENDS: {
+        default: {
+          CLASS: "wagtail_ai.ai.openai.OpenAIBackend",
+          CONFIG: {
+            MODEL_ID: "gpt-4o-mini",
+            TOKEN_LIMIT: 400,
+            API_BASE: peer.url,
+            OPENAI_API_KEY: "sk-offline-demo",
+          },
+          TEXT_SPLITTING: { SPLITTER_LENGTH_CALCULATOR_CLASS: "tiktoken" },
+        },
+        vision: {
+          CLASS: "openai",
+          CONFIG: {
+            MODEL_ID: "gpt-4o-mini",
+            API_BASE: peer.url,
+            OPENAI_API_KEY: "sk-offline-demo",
+          },
+        },
+      },
+      IMAGE_DESCRIPTION_BACKEND: "vision",
+    };
+    await progress(`Offline OpenAI-compatible server on ${peer.url}`);
+  }
+  try {
+    const ai = createAI(settings, { onWarning: () => {} });
+    const backend = ai.getBackend(BackendFeature.TEXT_COMPLETION);
+    const article = await Deno.readTextFile(new URL("./article.md", import.meta.url));
+    // Half the window for each chunk leaves room for the instruction and the answer.
+    const splitter = await backend.getTextSplitter({
+      chunkSize: Math.floor(backend.config.tokenLimit / 2),
+      chunkOverlap: 0,
+    });
+    const chunks = splitter.splitText(article);
+    for (const [index, chunk] of chunks.entries()) {
+      await progress(`[${index + 1}/${chunks.length}] correcting ${chunk.length} characters...`);
+      const response = backend.promptWithContext({
+        prePrompt: "Correct the spelling and grammar of this text. Answer with the text only.",
+        context: chunk,
+      });
+      for await (const text of response) await write(text);
+      await write("\n\n");
+    }
+    const image = new File(
+      [await Deno.readFile(new URL("./leaf.png", import.meta.url))],
+      "leaf.png",
+    );
+    await progress("Describing demo/leaf.png...");
+    const description = ai.getBackend(BackendFeature.IMAGE_DESCRIPTION).describeImage({
+      image,
+      prompt: "Describe this image in one sentence for alt text.",
+    });
+    await write(`Alt text: ${await description.text()}\n`);
+  } finally {
+    await peer?.close();
+  }
+  if (peer) {
+    await progress(
+      "\nTo run the same job against the OpenAI API: export OPENAI_API_KEY=sk-..., write a settings\n" +
+        "file (see README.md) and run:\n" +
+        "  deno run --allow-net --allow-read --allow-env demo/main.ts --settings ai.yaml",
+    );
+  }
+}
+
+await main(Deno.args);

@@ -1,0 +1,87 @@
+// The token budget of a chat request: count the prompt, refuse what does not
+// fit the context window, and cap the answer to what is left.
+import type { ChatMessage } from "../chat.ts";
+import { ContextLengthError } from "../errors.ts";
+import { getMaxOutputTokens, getTokenCounter } from "../tokens.ts";
+
+// Chat formatting adds a few tokens per message and to prime the reply
+// (OpenAI's published counting recipe: 3 per message, 3 for the reply).
+const TOKENS_PER_MESSAGE = 3;
+const TOKENS_FOR_REPLY = 3;
+// A high-detail 1024x1024 image costs 765 tokens on OpenAI's vision models;
+// used as the estimate for one image part.
+export const TOKENS_PER_IMAGE = 765;
+
+/** Counts the tokens of chat messages for a model (exact text, estimated images). */
+export async function countMessageTokens(
+  messages: ChatMessage[],
+  modelId: string,
+): Promise<number> {
+  const count = await getTokenCounter(modelId);
+  let total = TOKENS_FOR_REPLY;
+  for (const message of messages) {
+    total += TOKENS_PER_MESSAGE + count(message.role);
+    if (typeof message.content === "string") {
+      total += count(message.content);
+      continue;
+    }
+    for (const part of message.content) {
+      total += part.type === "text" ? count(part.text) : TOKENS_PER_IMAGE;
+    }
+  }
+  return total;
+}
+
+/** What limits an answer. */
+export interface BudgetOptions {
+  /** The model id (for its encoding and maximum output). */
+  modelId: string;
+  /** The context window. */
+  tokenLimit: number;
+  /** A configured cap on the answer. */
+  maxOutputTokens?: number | undefined;
+  /** Labels for the error. */
+  backend?: string;
+  /** Labels for the error. */
+  provider?: string;
+}
+
+/**
+ * The most tokens the answer may have: at most the model's maximum output,
+ * the configured cap, and what the window leaves after the prompt.
+ *
+ * @throws {ContextLengthError} when the prompt alone fills the window, saying by how much.
+ */
+export async function answerBudget(
+  messages: ChatMessage[],
+  options: BudgetOptions,
+): Promise<number> {
+  const promptTokens = await countMessageTokens(messages, options.modelId);
+  const left = options.tokenLimit - promptTokens;
+  if (left <= 0) {
+    const labels: { model: string; backend?: string; provider?: string } = {
+      model: options.modelId,
+    };
+    if (options.backend !== undefined) labels.backend = options.backend;
+    if (options.provider !== undefined) labels.provider = options.provider;
+    const over = promptTokens - options.tokenLimit;
+    throw new ContextLengthError(
+      `The prompt is ${promptTokens} tokens, ${
+        over > 0
+          ? `over the context window of model "${options.modelId}" (${options.tokenLimit} tokens) by ${over} tokens`
+          : `filling the whole context window of model "${options.modelId}" (${options.tokenLimit} tokens) with no room for the answer`
+      }: split the content or raise TOKEN_LIMIT`,
+      labels,
+    );
+  }
+  let budget = left;
+  const modelMax = getMaxOutputTokens(options.modelId);
+  if (modelMax !== undefined) budget = Math.min(budget, modelMax);
+  if (options.maxOutputTokens !== undefined) budget = Math.min(budget, options.maxOutputTokens);
+  return budget;
+}
+
+/** Whether a model takes `max_completion_tokens` instead of `max_tokens` (o-series, gpt-5). */
+export function usesMaxCompletionTokens(modelId: string): boolean {
+  return /^(?:[\w-]+\/)?(?:o\d|gpt-5)/i.test(modelId);
+}

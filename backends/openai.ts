@@ -1,0 +1,238 @@
+/**
+ * The OpenAI backend: text completion and image description through the
+ * OpenAI chat completions API, or any server that speaks it (a proxy, a
+ * gateway, a local server) via `API_BASE`.
+ *
+ * @example
+ * ```ts
+ * import { createAI, OpenAIBackend } from "./openai.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const ai = createAI({
+ *   BACKENDS: {
+ *     default: {
+ *       CLASS: "wagtail_ai.ai.openai.OpenAIBackend",
+ *       CONFIG: { MODEL_ID: "gpt-4o-mini", OPENAI_API_KEY: "sk-test" },
+ *     },
+ *   },
+ * });
+ * const backend = ai.getAIBackend("default") as OpenAIBackend;
+ * assert.equal(backend.config.tokenLimit, 128_000);
+ * assert.equal(backend.config.apiBase, "https://api.openai.com/v1");
+ * assert.ok(!JSON.stringify(backend).includes("sk-test"));
+ * ```
+ *
+ * @module
+ */
+import type { ChatMessage, ContentPart, TokenUsage } from "../chat.ts";
+import { MissingAPIKeyError } from "../errors.ts";
+import {
+  chatCompletion,
+  type ChatRequest,
+  chatStream,
+  type ClientSettings,
+} from "../_openai_client.ts";
+import { getEnv } from "../_env.ts";
+import { optionalInteger, optionalString, optionalUrl } from "../_validate.ts";
+import { answerBudget, usesMaxCompletionTokens } from "./_budget.ts";
+import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES, readImage, toDataUrl } from "./_image.ts";
+import { BaseBackend, configWhere } from "./base.ts";
+import { AIResponse, type CompleteAnswer, type ResponseEvent } from "./response.ts";
+import type {
+  BaseBackendConfig,
+  ConfigContext,
+  DescribeImageOptions,
+  PromptWithContextOptions,
+} from "./types.ts";
+
+export { createAI } from "../settings.ts";
+
+/** The default `API_BASE`. */
+export const DEFAULT_OPENAI_API_BASE = "https://api.openai.com/v1";
+/** The default `TIMEOUT_SECONDS`. */
+export const DEFAULT_TIMEOUT_SECONDS = 15;
+/** The default `MAX_RETRIES`. */
+export const DEFAULT_MAX_RETRIES = 2;
+
+/** The OpenAI backend's config. */
+export interface OpenAIBackendConfig extends BaseBackendConfig {
+  /** `TIMEOUT_SECONDS`: how long one request attempt may take (default 15). */
+  readonly timeoutSeconds: number;
+  /** `OPENAI_API_KEY` from `CONFIG`, when set (it beats the environment). */
+  readonly openaiApiKey: string | undefined;
+  /** `API_BASE` (default `https://api.openai.com/v1`). */
+  readonly apiBase: string;
+  /** `MAX_RETRIES`: retries of a failed request (default 2). */
+  readonly maxRetries: number;
+  /** `MAX_OUTPUT_TOKENS`: the most answer tokens to ask for, when set. */
+  readonly maxOutputTokens: number | undefined;
+  /** `MAX_IMAGE_BYTES`: the largest image to send (default 20 MB). */
+  readonly maxImageBytes: number;
+}
+
+/**
+ * Text completion and image description with OpenAI models.
+ *
+ * - `promptWithContext` sends system(prePrompt), user(context) and, when
+ *   given, system(postPrompt), each as text content parts.
+ * - `describeImage` sends one user message with the prompt and the image as a
+ *   data URL; the type comes from the bytes, then the file name, else JPEG.
+ * - The answer is capped to what the context window leaves after the prompt
+ *   (and to the model's maximum output); a prompt over the window is a
+ *   `ContextLengthError` before any request.
+ * - Iterating a response streams; `text()` alone makes one plain request.
+ *
+ * @example
+ * ```ts
+ * import { createAI } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const ai = createAI({
+ *   BACKENDS: {
+ *     vision: {
+ *       CLASS: "openai",
+ *       CONFIG: { MODEL_ID: "gpt-4-vision-preview", TOKEN_LIMIT: 300, OPENAI_API_KEY: "sk-test" },
+ *     },
+ *   },
+ * });
+ * assert.equal(ai.getAIBackend("vision").config.tokenLimit, 300);
+ * ```
+ */
+export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
+  /** The `CONFIG` keys of the OpenAI backend. */
+  static override configKeys: readonly string[] = [
+    ...BaseBackend.configKeys,
+    "TIMEOUT_SECONDS",
+    "OPENAI_API_KEY",
+    "API_BASE",
+    "MAX_RETRIES",
+    "MAX_OUTPUT_TOKENS",
+    "MAX_IMAGE_BYTES",
+  ];
+
+  /** Parses `CONFIG`. */
+  static override parseConfig(
+    raw: Record<string, unknown>,
+    context: ConfigContext,
+  ): OpenAIBackendConfig {
+    const base = super.parseConfig(raw, context);
+    const where = configWhere(context.alias);
+    return {
+      ...base,
+      timeoutSeconds: optionalInteger(raw.TIMEOUT_SECONDS, "TIMEOUT_SECONDS", where, {
+        min: 1,
+        max: 3600,
+      }) ?? DEFAULT_TIMEOUT_SECONDS,
+      openaiApiKey: optionalString(raw.OPENAI_API_KEY, "OPENAI_API_KEY", where),
+      apiBase: optionalUrl(raw.API_BASE, "API_BASE", where) ?? DEFAULT_OPENAI_API_BASE,
+      maxRetries: optionalInteger(raw.MAX_RETRIES, "MAX_RETRIES", where, { min: 0, max: 10 }) ??
+        DEFAULT_MAX_RETRIES,
+      maxOutputTokens: optionalInteger(raw.MAX_OUTPUT_TOKENS, "MAX_OUTPUT_TOKENS", where, {
+        min: 1,
+      }),
+      maxImageBytes: optionalInteger(raw.MAX_IMAGE_BYTES, "MAX_IMAGE_BYTES", where, { min: 1 }) ??
+        DEFAULT_MAX_IMAGE_BYTES,
+    };
+  }
+
+  /**
+   * The API key: `OPENAI_API_KEY` in `CONFIG`, then the `OPENAI_API_KEY`
+   * environment variable (unset when env permission is denied).
+   *
+   * @throws {MissingAPIKeyError} naming both places.
+   */
+  getOpenAIApiKey(): string {
+    const key = this.config.openaiApiKey ?? getEnv("OPENAI_API_KEY");
+    if (key !== undefined && key !== "") return key;
+    throw new MissingAPIKeyError(
+      `No OpenAI API key for backend "${this.alias}": set OPENAI_API_KEY in ${
+        configWhere(this.alias)
+      } or the OPENAI_API_KEY environment variable`,
+    );
+  }
+
+  /** Completes text: system(prePrompt), user(context), system(postPrompt). */
+  promptWithContext(options: PromptWithContextOptions): AIResponse {
+    this.checkPromptOptions(options);
+    const messages: ChatMessage[] = [
+      { role: "system", content: [{ type: "text", text: options.prePrompt }] },
+      { role: "user", content: [{ type: "text", text: options.context }] },
+    ];
+    if (options.postPrompt !== undefined) {
+      messages.push({ role: "system", content: [{ type: "text", text: options.postPrompt }] });
+    }
+    return this.#respond(() => Promise.resolve(messages), options.signal);
+  }
+
+  /** Describes an image: the prompt and the image as a data URL in one user message. */
+  override describeImage(options: DescribeImageOptions): AIResponse {
+    this.checkImageOptions(options);
+    checkImageSize(options.image, this.config.maxImageBytes, options.fileName);
+    const { image, fileName, prompt } = options;
+    const maxBytes = this.config.maxImageBytes;
+    return this.#respond(async () => {
+      const checked = await readImage(
+        image,
+        fileName === undefined ? { maxBytes } : { fileName, maxBytes },
+      );
+      const content: ContentPart[] = [
+        { type: "text", text: prompt },
+        { type: "image_url", image_url: { url: toDataUrl(checked) } },
+      ];
+      return [{ role: "user", content }];
+    }, options.signal);
+  }
+
+  #respond(buildMessages: () => Promise<ChatMessage[]>, signal?: AbortSignal): AIResponse {
+    const settings = this.#clientSettings();
+    const config = this.config;
+    const alias = this.alias;
+    const request = async (callSignal?: AbortSignal): Promise<ChatRequest> => {
+      const messages = await buildMessages();
+      const budget = await answerBudget(messages, {
+        modelId: config.modelId,
+        tokenLimit: config.tokenLimit,
+        maxOutputTokens: config.maxOutputTokens,
+        backend: alias,
+        provider: "openai",
+      });
+      const limitKey = usesMaxCompletionTokens(config.modelId)
+        ? "max_completion_tokens"
+        : "max_tokens";
+      const built: ChatRequest = {
+        model: config.modelId,
+        messages,
+        options: { [limitKey]: budget },
+      };
+      if (callSignal) built.signal = callSignal;
+      return built;
+    };
+    return new AIResponse({
+      async *stream(callSignal?: AbortSignal): AsyncGenerator<ResponseEvent> {
+        yield* chatStream(settings, await request(callSignal));
+      },
+      async complete(callSignal?: AbortSignal): Promise<CompleteAnswer> {
+        const completion = await chatCompletion(settings, await request(callSignal));
+        const answer: CompleteAnswer = { text: completion.choices[0]?.message.content ?? "" };
+        const usage: TokenUsage | undefined = completion.usage && {
+          inputTokens: completion.usage.prompt_tokens,
+          outputTokens: completion.usage.completion_tokens,
+          totalTokens: completion.usage.total_tokens,
+        };
+        if (usage) answer.usage = usage;
+        return answer;
+      },
+    }, signal === undefined ? {} : { signal });
+  }
+
+  #clientSettings(): ClientSettings {
+    return {
+      apiKey: this.getOpenAIApiKey(),
+      baseURL: this.config.apiBase,
+      timeoutMs: this.config.timeoutSeconds * 1000,
+      maxRetries: this.config.maxRetries,
+      provider: "openai",
+      backend: this.alias,
+    };
+  }
+}

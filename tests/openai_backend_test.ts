@@ -1,0 +1,368 @@
+import assert from "node:assert/strict";
+import {
+  APIError,
+  AuthenticationError,
+  ContextLengthError,
+  createAI,
+  ImproperlyConfigured,
+  InvalidImageError,
+  MissingAPIKeyError,
+  type OpenAIBackend,
+  RateLimitError,
+} from "../mod.ts";
+import { type Peer, startPeer } from "./_peer.ts";
+
+const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
+const JPEG = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 16]);
+const GIF = new TextEncoder().encode("GIF89a....");
+const WEBP = new Uint8Array([0x52, 0x49, 0x46, 0x46, 0, 0, 0, 0, 0x57, 0x45, 0x42, 0x50, 1, 2]);
+
+function backendFor(peer: Peer | undefined, config: Record<string, unknown> = {}): OpenAIBackend {
+  return createAI({
+    BACKENDS: {
+      default: {
+        CLASS: "openai",
+        CONFIG: {
+          MODEL_ID: "gpt-4o-mini",
+          OPENAI_API_KEY: "sk-test-secret-123",
+          ...(peer ? { API_BASE: peer.url } : {}),
+          MAX_RETRIES: 0,
+          ...config,
+        },
+      },
+    },
+  }).getAIBackend("default") as OpenAIBackend;
+}
+
+Deno.test("OpenAIBackend config: defaults and camelCase keys", () => {
+  const backend = backendFor(undefined);
+  assert.equal(backend.config.modelId, "gpt-4o-mini");
+  assert.equal(backend.config.tokenLimit, 128_000);
+  assert.equal(backend.config.timeoutSeconds, 15);
+  assert.equal(backend.config.apiBase, "https://api.openai.com/v1");
+  assert.equal(backend.config.maxRetries, 0);
+  assert.equal(backend.config.maxImageBytes, 20 * 1024 * 1024);
+  assert.equal(backend.config.openaiApiKey, "sk-test-secret-123");
+});
+
+Deno.test("OpenAIBackend config: bad values name the key and alias", () => {
+  const bad: [Record<string, unknown>, RegExp][] = [
+    [{ TIMEOUT_SECONDS: 0 }, /TIMEOUT_SECONDS in CONFIG of backend "default"/],
+    [{ TIMEOUT_SECONDS: "15" }, /TIMEOUT_SECONDS/],
+    [{ API_BASE: "ftp://x" }, /API_BASE in CONFIG of backend "default" must be an http\(s\) URL/],
+    [{ API_BASE: "not a url" }, /API_BASE/],
+    [{ OPENAI_API_KEY: 12 }, /OPENAI_API_KEY in CONFIG of backend "default" must be a string/],
+    [{ MAX_RETRIES: -1 }, /MAX_RETRIES/],
+    [{ MAX_OUTPUT_TOKENS: 0 }, /MAX_OUTPUT_TOKENS/],
+    [{ MODEL_ID: "gpt-99" }, /"gpt-99".*TOKEN_LIMIT/],
+  ];
+  for (const [config, pattern] of bad) {
+    assert.throws(() => backendFor(undefined, config), (error: Error) => {
+      assert.ok(error instanceof ImproperlyConfigured);
+      assert.match(error.message, pattern);
+      assert.ok(!error.message.includes("sk-test-secret-123"));
+      return true;
+    });
+  }
+});
+
+Deno.test("OpenAIBackend.promptWithContext() sends system, user and system text parts", async () => {
+  await using peer = await startPeer();
+  const backend = backendFor(peer);
+  const text = await backend.promptWithContext({
+    prePrompt: "Fix:",
+    context: "teh cat",
+    postPrompt: "Be brief.",
+  }).text();
+  assert.equal(text, "Echo: teh cat");
+  const request = peer.lastRequest();
+  assert.equal(request.path, "/v1/chat/completions");
+  assert.equal(request.headers.authorization, "Bearer sk-test-secret-123");
+  assert.equal(request.body.model, "gpt-4o-mini");
+  assert.deepEqual(request.body.messages, [
+    { role: "system", content: [{ type: "text", text: "Fix:" }] },
+    { role: "user", content: [{ type: "text", text: "teh cat" }] },
+    { role: "system", content: [{ type: "text", text: "Be brief." }] },
+  ]);
+  assert.notEqual(request.body.stream, true);
+});
+
+Deno.test("OpenAIBackend.promptWithContext() without a post prompt sends two messages", async () => {
+  await using peer = await startPeer();
+  await backendFor(peer).promptWithContext({ prePrompt: "Fix:", context: "x" }).text();
+  assert.equal(peer.lastRequest().body.messages.length, 2);
+});
+
+Deno.test("OpenAIBackend streams chunks in order and text() after iteration sends no second request", async () => {
+  await using peer = await startPeer();
+  peer.enqueue({ stream: ["One", " two", " three"] });
+  const response = backendFor(peer).promptWithContext({ prePrompt: "p", context: "c" });
+  const chunks: string[] = [];
+  for await (const chunk of response) chunks.push(chunk);
+  assert.deepEqual(chunks, ["One", " two", " three"]);
+  assert.equal(await response.text(), "One two three");
+  assert.equal(peer.requests.length, 1);
+  assert.equal(peer.lastRequest().body.stream, true);
+  const usage = await response.usage();
+  assert.ok(usage && usage.outputTokens >= 0);
+});
+
+Deno.test("OpenAIBackend.usage() reports the server's token counts", async () => {
+  await using peer = await startPeer();
+  peer.enqueue({
+    json: {
+      id: "x",
+      object: "chat.completion",
+      created: 1,
+      model: "gpt-4o-mini",
+      choices: [{ index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop" }],
+      usage: { prompt_tokens: 11, completion_tokens: 2, total_tokens: 13 },
+    },
+  });
+  const response = backendFor(peer).promptWithContext({ prePrompt: "p", context: "c" });
+  assert.deepEqual(await response.usage(), { inputTokens: 11, outputTokens: 2, totalTokens: 13 });
+  assert.equal(await response.text(), "ok");
+});
+
+Deno.test("OpenAIBackend uses a custom API_BASE path", async () => {
+  await using peer = await startPeer();
+  const backend = backendFor(undefined, { API_BASE: `${peer.origin}/proxy/openai/v1/` });
+  await backend.promptWithContext({ prePrompt: "p", context: "c" }).text();
+  assert.equal(peer.lastRequest().path, "/proxy/openai/v1/chat/completions");
+});
+
+Deno.test("OpenAIBackend caps max_tokens at the model's maximum output", async () => {
+  await using peer = await startPeer();
+  await backendFor(peer).promptWithContext({ prePrompt: "p", context: "c" }).text();
+  assert.equal(peer.lastRequest().body.max_tokens, 16_384);
+});
+
+Deno.test("OpenAIBackend caps max_tokens at what the window leaves and at MAX_OUTPUT_TOKENS", async () => {
+  await using peer = await startPeer();
+  await backendFor(peer, { MODEL_ID: "gpt-4", TOKEN_LIMIT: 100 }).promptWithContext({
+    prePrompt: "Fix:",
+    context: "hello world",
+  }).text();
+  const small = peer.lastRequest().body.max_tokens;
+  assert.ok(small > 50 && small < 100, String(small));
+  await backendFor(peer, { MAX_OUTPUT_TOKENS: 50 }).promptWithContext({
+    prePrompt: "p",
+    context: "c",
+  }).text();
+  assert.equal(peer.lastRequest().body.max_tokens, 50);
+});
+
+Deno.test("OpenAIBackend uses max_completion_tokens for o-series and gpt-5 models", async () => {
+  await using peer = await startPeer();
+  await backendFor(peer, { MODEL_ID: "o4-mini" }).promptWithContext({
+    prePrompt: "p",
+    context: "c",
+  }).text();
+  assert.equal(peer.lastRequest().body.max_completion_tokens, 100_000);
+  assert.equal(peer.lastRequest().body.max_tokens, undefined);
+});
+
+Deno.test("OpenAIBackend refuses a prompt over the window before any request, saying by how much", async () => {
+  await using peer = await startPeer();
+  const response = backendFor(peer, { MODEL_ID: "gpt-4", TOKEN_LIMIT: 20 })
+    .promptWithContext({ prePrompt: "Fix:", context: "word ".repeat(50) });
+  await assert.rejects(response.text(), (error: Error) => {
+    assert.ok(error instanceof ContextLengthError);
+    assert.match(
+      error.message,
+      /over the context window of model "gpt-4" \(20 tokens\) by \d+ tokens/,
+    );
+    return true;
+  });
+  assert.equal(peer.requests.length, 0);
+});
+
+Deno.test("OpenAIBackend.describeImage() sends the prompt and a data URL in one user message", async () => {
+  await using peer = await startPeer();
+  const backend = backendFor(peer);
+  const text = await backend.describeImage({
+    image: new File([PNG], "photo.jpg"),
+    prompt: "Alt text",
+  }).text();
+  assert.equal(text, `Echo: Alt text [image image/png ${PNG.length} bytes]`);
+  const [message] = peer.lastRequest().body.messages;
+  assert.equal(message.role, "user");
+  assert.deepEqual(message.content[0], { type: "text", text: "Alt text" });
+  assert.equal(message.content[1].type, "image_url");
+  assert.match(message.content[1].image_url.url, /^data:image\/png;base64,/);
+});
+
+Deno.test("OpenAIBackend.describeImage() finds the type from bytes, then the name, else jpeg", async () => {
+  await using peer = await startPeer();
+  const backend = backendFor(peer);
+  const cases: [Uint8Array | Blob, string | undefined, string][] = [
+    [JPEG, "x.png", "image/jpeg"],
+    [GIF, undefined, "image/gif"],
+    [WEBP, undefined, "image/webp"],
+    [new Uint8Array([1, 2, 3]), "pic.webp", "image/webp"],
+    [new Uint8Array([1, 2, 3]), "pic.png", "image/png"],
+    [new Uint8Array([1, 2, 3]), undefined, "image/jpeg"],
+    [new Blob([new Uint8Array([1, 2, 3])]), "noext", "image/jpeg"],
+  ];
+  for (const [image, fileName, mime] of cases) {
+    const options = fileName === undefined
+      ? { image, prompt: "d" }
+      : { image, prompt: "d", fileName };
+    await backend.describeImage(options).text();
+    const url: string = peer.lastRequest().body.messages[0].content[1].image_url.url;
+    assert.ok(url.startsWith(`data:${mime};base64,`), `${fileName}: ${url.slice(0, 30)}`);
+  }
+});
+
+Deno.test("OpenAIBackend.describeImage() refuses empty prompts, empty, oversize and unsupported images before any request", async () => {
+  await using peer = await startPeer();
+  const backend = backendFor(peer, { MAX_IMAGE_BYTES: 100 });
+  assert.throws(
+    () => backend.describeImage({ image: PNG, prompt: "" }),
+    /prompt must be a non-empty string/,
+  );
+  assert.throws(() => backend.describeImage({ image: PNG, prompt: "   " }), TypeError);
+  assert.throws(
+    () => backend.describeImage({ image: new Uint8Array(), prompt: "d" }),
+    InvalidImageError,
+  );
+  assert.throws(
+    () => backend.describeImage({ image: new Uint8Array(101), prompt: "d" }),
+    /101 bytes, over the limit of 100 bytes/,
+  );
+  assert.throws(
+    () => backend.describeImage({ image: new Blob([new Uint8Array(101)]), prompt: "d" }),
+    InvalidImageError,
+  );
+  assert.throws(
+    () => backend.describeImage({ image: new TextEncoder().encode("%PDF-1.4"), prompt: "d" }),
+    /application\/pdf, which is not supported/,
+  );
+  assert.throws(
+    () =>
+      backend.describeImage({
+        image: new Uint8Array([0x42, 0x4d, 1, 2]),
+        prompt: "d",
+        fileName: "a.bmp",
+      }),
+    /image\/bmp/,
+  );
+  const blob = new File([new Uint8Array([0x49, 0x49, 0x2a, 0x00])], "scan.tiff");
+  await assert.rejects(
+    backend.describeImage({ image: blob, prompt: "d" }).text(),
+    /image\/tiff, which is not supported/,
+  );
+  assert.equal(peer.requests.length, 0);
+});
+
+Deno.test("OpenAIBackend.getOpenAIApiKey(): CONFIG beats the environment", () => {
+  const previous = Deno.env.get("OPENAI_API_KEY");
+  Deno.env.set("OPENAI_API_KEY", "sk-from-env");
+  try {
+    assert.equal(backendFor(undefined).getOpenAIApiKey(), "sk-test-secret-123");
+    assert.equal(
+      backendFor(undefined, { OPENAI_API_KEY: undefined }).getOpenAIApiKey(),
+      "sk-from-env",
+    );
+  } finally {
+    if (previous === undefined) Deno.env.delete("OPENAI_API_KEY");
+    else Deno.env.set("OPENAI_API_KEY", previous);
+  }
+});
+
+Deno.test("OpenAIBackend without a key throws MissingAPIKeyError naming both places, at the call", () => {
+  const previous = Deno.env.get("OPENAI_API_KEY");
+  Deno.env.delete("OPENAI_API_KEY");
+  try {
+    const backend = backendFor(undefined, { OPENAI_API_KEY: undefined });
+    assert.throws(
+      () => backend.promptWithContext({ prePrompt: "p", context: "c" }),
+      (error: Error) => {
+        assert.ok(error instanceof MissingAPIKeyError);
+        assert.match(error.message, /OPENAI_API_KEY in CONFIG of backend "default"/);
+        assert.match(error.message, /OPENAI_API_KEY environment variable/);
+        return true;
+      },
+    );
+  } finally {
+    if (previous !== undefined) Deno.env.set("OPENAI_API_KEY", previous);
+  }
+});
+
+Deno.test("OpenAIBackend: abort stops a streaming response", async () => {
+  await using peer = await startPeer();
+  peer.enqueue({ stream: ["a", " b", " c", " d", " e"], chunkDelayMs: 1000 });
+  const controller = new AbortController();
+  const response = backendFor(peer).promptWithContext({
+    prePrompt: "p",
+    context: "c",
+    signal: controller.signal,
+  });
+  const chunks: string[] = [];
+  const started = performance.now();
+  await assert.rejects(async () => {
+    for await (const chunk of response) {
+      chunks.push(chunk);
+      controller.abort();
+    }
+  }, (error: Error) => error.name === "AbortError");
+  assert.deepEqual(chunks, ["a"]);
+  // Not a threshold: the peer would need four more seconds to finish.
+  assert.ok(performance.now() - started < 4000);
+});
+
+Deno.test("OpenAIBackend: non-2xx answers become typed errors with status", async () => {
+  await using peer = await startPeer();
+  const backend = backendFor(peer);
+  peer.enqueue({
+    status: 401,
+    error: {
+      message: "Incorrect API key provided: sk-test-secret-123",
+      type: "invalid_request_error",
+      code: "invalid_api_key",
+    },
+  });
+  await assert.rejects(
+    backend.promptWithContext({ prePrompt: "p", context: "c" }).text(),
+    (error: Error) => {
+      assert.ok(error instanceof AuthenticationError);
+      assert.equal(error.status, 401);
+      assert.equal(error.backend, "default");
+      assert.ok(!error.message.includes("sk-test-secret-123"), error.message);
+      return true;
+    },
+  );
+  peer.enqueue({ status: 429, error: "slow down" });
+  await assert.rejects(
+    backend.promptWithContext({ prePrompt: "p", context: "c" }).text(),
+    (error: Error) => {
+      assert.ok(error instanceof RateLimitError);
+      assert.equal(error.retryable, true);
+      return true;
+    },
+  );
+  peer.enqueue({ status: 500, error: "boom" });
+  await assert.rejects(
+    backend.promptWithContext({ prePrompt: "p", context: "c" }).text(),
+    (error: Error) => {
+      assert.ok(error instanceof APIError);
+      assert.equal(error.status, 500);
+      return true;
+    },
+  );
+});
+
+Deno.test("OpenAIBackend retries per MAX_RETRIES", async () => {
+  await using peer = await startPeer();
+  peer.enqueue({ status: 503, error: "busy", headers: { "retry-after-ms": "5" } }, {
+    status: 500,
+    error: "busy",
+    headers: { "retry-after-ms": "5" },
+  });
+  const text = await backendFor(peer, { MAX_RETRIES: 2 }).promptWithContext({
+    prePrompt: "p",
+    context: "ok",
+  }).text();
+  assert.equal(text, "Echo: ok");
+  assert.equal(peer.requests.length, 3);
+});
