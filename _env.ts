@@ -102,6 +102,36 @@ export async function readTextFileIfExists(path: string): Promise<string | undef
   }
 }
 
+/**
+ * Reads a UTF-8 file synchronously (for settings read while a backend is built).
+ * Returns `undefined` when the file does not exist; throws
+ * {@link FileAccessError} when read permission is denied or the read fails.
+ */
+export function readTextFileIfExistsSync(path: string): string | undefined {
+  const deno = denoNs();
+  if (deno?.readTextFileSync) {
+    if (!hasReadPermission(path)) {
+      throw new FileAccessError(path, "read permission denied (run with --allow-read)");
+    }
+    try {
+      return deno.readTextFileSync(path);
+    } catch (error) {
+      if (error instanceof deno.errors.NotFound) return undefined;
+      throw new FileAccessError(path, (error as Error).message);
+    }
+  }
+  const fs = runtime.process?.getBuiltinModule?.("node:fs") as
+    | { readFileSync(path: string, encoding: "utf8"): string }
+    | undefined;
+  if (!fs) throw new FileAccessError(path, "synchronous file reading is not available");
+  try {
+    return fs.readFileSync(path, "utf8");
+  } catch (error) {
+    if ((error as { code?: string }).code === "ENOENT") return undefined;
+    throw new FileAccessError(path, (error as Error).message);
+  }
+}
+
 /** Writes a UTF-8 file, creating parent directories, with the given mode (default 0o600). */
 export async function writeTextFile(
   path: string,

@@ -1,0 +1,286 @@
+/**
+ * The LLM backend (`CLASS: "wagtail_ai.ai.llm.LLMBackend"` or `"llm"`), the
+ * default backend of the settings: it prompts a model of the LLM registry
+ * (built-in OpenAI models, `extra-openai-models.yaml`, plugins).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, LLMBackend } from "../../mod.ts";
+ *
+ * const llmUserPath = await Deno.makeTempDir();
+ * const ai = createAI({
+ *   BACKENDS: {
+ *     default: {
+ *       CLASS: "wagtail_ai.ai.llm.LLMBackend",
+ *       CONFIG: {
+ *         MODEL_ID: "4o-mini",
+ *         INIT_KWARGS: { key: "sk-example", temperature: 0.2 },
+ *         PROMPT_KWARGS: { system: "A custom, global system prompt." },
+ *       },
+ *     },
+ *   },
+ * }, { llmUserPath });
+ * const backend = ai.getAIBackend("default") as LLMBackend;
+ * assert.equal(backend.config.tokenLimit, 128000); // gpt-4o-mini's context window
+ * const model = backend.getLLMModel();
+ * assert.equal(model.modelId, "gpt-4o-mini");
+ * assert.equal(model.key, "sk-example");
+ * assert.deepEqual(model.options, { temperature: 0.2 });
+ * await Deno.remove(llmUserPath);
+ * ```
+ *
+ * @module
+ */
+import { ImproperlyConfigured, UnknownModelError, UnsupportedFeatureError } from "../../errors.ts";
+import { getDefaultTokenLimit } from "../../tokens.ts";
+import {
+  describeType,
+  optionalInteger,
+  rejectUnknownKeys,
+  requireObject,
+  requireString,
+} from "../../_validate.ts";
+import { BaseBackend, configWhere } from "../base.ts";
+import type { AIResponse } from "../response.ts";
+import type {
+  BackendContext,
+  BaseBackendConfig,
+  ConfigContext,
+  DescribeImageOptions,
+  PromptWithContextOptions,
+} from "../types.ts";
+import { LLMModel, type LLMPromptOptions } from "./llm_model.ts";
+import { type Model, supportsImages, validateModelOptions } from "./model.ts";
+import { getModel } from "./registry.ts";
+
+/** The LLM backend's config. */
+export interface LLMBackendConfig extends BaseBackendConfig {
+  /** `INIT_KWARGS`: `key` and model options, set on the model. */
+  readonly initKwargs: Readonly<Record<string, unknown>>;
+  /** `PROMPT_KWARGS`: `system`, `stream` and model options, passed with each prompt. */
+  readonly promptKwargs: Readonly<Record<string, unknown>>;
+}
+
+function tokenTable(modelId: string): number | undefined {
+  try {
+    return getDefaultTokenLimit(modelId);
+  } catch {
+    return undefined;
+  }
+}
+
+function findModel(modelId: string, userPath: string | undefined, alias: string): Model {
+  try {
+    return getModel(modelId, userPath === undefined ? {} : { userPath });
+  } catch (error) {
+    if (error instanceof UnknownModelError) {
+      throw new UnknownModelError(
+        modelId,
+        `Unknown model "${modelId}" in MODEL_ID of ${
+          configWhere(alias)
+        }: run the "models" command to list the models and aliases`,
+      );
+    }
+    throw error;
+  }
+}
+
+function splitKwargs(
+  raw: unknown,
+  key: string,
+  where: string,
+  special: Record<string, "string" | "boolean">,
+): {
+  special: Record<string, unknown>;
+  options: Record<string, unknown>;
+  raw: Record<string, unknown>;
+} {
+  if (raw === undefined || raw === null) return { special: {}, options: {}, raw: {} };
+  const object = requireObject(raw, `${key} in ${where}`);
+  const out = { special: {} as Record<string, unknown>, options: {} as Record<string, unknown> };
+  for (const [name, value] of Object.entries(object)) {
+    const type = special[name];
+    if (type === undefined) {
+      out.options[name] = value;
+      continue;
+    }
+    if (value === undefined || value === null) continue;
+    if (typeof value !== type || (type === "string" && (value as string).trim() === "")) {
+      throw new ImproperlyConfigured(
+        `${key}.${name} in ${where} must be ${
+          type === "string" ? "a non-empty string" : "true or false"
+        }, got ${describeType(value)}`,
+      );
+    }
+    out.special[name] = value;
+  }
+  return { ...out, raw: { ...object } };
+}
+
+/**
+ * Prompts a model of the LLM registry. The prompt is the pre-prompt, the
+ * context and the post-prompt (when given) joined by newlines, sent as the
+ * user message; `PROMPT_KWARGS.system` is the system message and its other
+ * keys are model options; `INIT_KWARGS` set the model's key and options.
+ * Answers stream when the model can. `describeImage` sends the image as an
+ * attachment to vision models and throws {@link UnsupportedFeatureError} at
+ * the call for the others.
+ *
+ * @example A plugin model through the LLM backend
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, registerPlugin, unregisterPlugin } from "../../mod.ts";
+ *
+ * registerPlugin({
+ *   name: "words",
+ *   registerModels(register) {
+ *     register({
+ *       modelId: "word-count",
+ *       contextWindow: 1000,
+ *       async *execute(prompt) {
+ *         yield { type: "text", text: `${prompt.prompt.split(/\s+/).length} words` };
+ *       },
+ *     });
+ *   },
+ * });
+ * const llmUserPath = await Deno.makeTempDir();
+ * const ai = createAI(
+ *   { BACKENDS: { default: { CLASS: "llm", CONFIG: { MODEL_ID: "word-count" } } } },
+ *   { llmUserPath },
+ * );
+ * const backend = ai.getAIBackend("default");
+ * const answer = backend.promptWithContext({ prePrompt: "Count:", context: "one two three" });
+ * assert.equal(await answer.text(), "4 words");
+ * unregisterPlugin("words");
+ * await Deno.remove(llmUserPath);
+ * ```
+ */
+export class LLMBackend extends BaseBackend<LLMBackendConfig> {
+  /** The `CONFIG` keys of the LLM backend. */
+  static override configKeys: readonly string[] = [
+    "MODEL_ID",
+    "TOKEN_LIMIT",
+    "INIT_KWARGS",
+    "PROMPT_KWARGS",
+  ];
+
+  /**
+   * Parses `CONFIG`: resolves `MODEL_ID` (an id or alias) in the registry,
+   * checks `INIT_KWARGS` and `PROMPT_KWARGS` against the model's options,
+   * and takes `TOKEN_LIMIT` from the model when it is not set.
+   *
+   * @throws {UnknownModelError} when `MODEL_ID` names no model.
+   * @throws {ImproperlyConfigured} naming the key and the alias.
+   */
+  static override parseConfig(
+    raw: Record<string, unknown>,
+    context: ConfigContext,
+  ): LLMBackendConfig {
+    const where = configWhere(context.alias);
+    rejectUnknownKeys(raw, this.configKeys, where);
+    const modelId = requireString(raw.MODEL_ID, "MODEL_ID", where);
+    const explicitLimit = optionalInteger(raw.TOKEN_LIMIT, "TOKEN_LIMIT", where, { min: 1 });
+    const model = findModel(modelId, context.llmUserPath, context.alias);
+    const init = splitKwargs(raw.INIT_KWARGS, "INIT_KWARGS", where, { key: "string" });
+    validateModelOptions(model, init.options, { where: `INIT_KWARGS in ${where}` });
+    const prompt = splitKwargs(raw.PROMPT_KWARGS, "PROMPT_KWARGS", where, {
+      system: "string",
+      stream: "boolean",
+    });
+    validateModelOptions(model, prompt.options, { where: `PROMPT_KWARGS in ${where}` });
+    const tokenLimit = explicitLimit ?? model.contextWindow ?? tokenTable(model.modelId);
+    if (tokenLimit === undefined) {
+      throw new ImproperlyConfigured(
+        `No token limit is known for model "${modelId}"${
+          model.modelId === modelId ? "" : ` ("${model.modelId}")`
+        }: set TOKEN_LIMIT in ${where} to the model's context window`,
+      );
+    }
+    return {
+      modelId,
+      tokenLimit,
+      textSplitterClass: context.textSplitterClass,
+      textSplitterLengthCalculatorClass: context.textSplitterLengthCalculatorClass,
+      initKwargs: Object.freeze(init.raw),
+      promptKwargs: Object.freeze(prompt.raw),
+    };
+  }
+
+  readonly #llmModel: LLMModel;
+  readonly #promptOptions: Omit<LLMPromptOptions, "signal" | "attachments">;
+
+  /** Builds the backend: looks the model up and sets `INIT_KWARGS` on it. */
+  constructor(config: LLMBackendConfig, context: BackendContext) {
+    super(config, context);
+    const where = configWhere(this.alias);
+    const userPath = context.llmUserPath;
+    const model = findModel(config.modelId, userPath, this.alias);
+    const init = splitKwargs(config.initKwargs, "INIT_KWARGS", where, { key: "string" });
+    this.#llmModel = new LLMModel(model, {
+      ...(init.special.key === undefined ? {} : { key: init.special.key as string }),
+      options: init.options,
+      ...(userPath === undefined ? {} : { userPath }),
+      where: `INIT_KWARGS in ${where}`,
+    });
+    const prompt = splitKwargs(config.promptKwargs, "PROMPT_KWARGS", where, {
+      system: "string",
+      stream: "boolean",
+    });
+    this.#promptOptions = {
+      options: prompt.options,
+      where: `PROMPT_KWARGS in ${where}`,
+      ...(prompt.special.system === undefined ? {} : { system: prompt.special.system as string }),
+      ...(prompt.special.stream === undefined ? {} : { stream: prompt.special.stream as boolean }),
+    };
+  }
+
+  /** The model with its key and options set from `INIT_KWARGS`. */
+  getLLMModel(): LLMModel {
+    return this.#llmModel;
+  }
+
+  /**
+   * Prompts the model with `[prePrompt, context, postPrompt]` joined by
+   * newlines.
+   *
+   * @throws {TypeError} for wrong arguments.
+   * @throws {MissingAPIKeyError} when the model needs a key and none is found.
+   */
+  promptWithContext(options: PromptWithContextOptions): AIResponse {
+    this.checkPromptOptions(options);
+    const parts = [options.prePrompt, options.context];
+    if (options.postPrompt) parts.push(options.postPrompt);
+    return this.#llmModel.prompt(parts.join("\n"), {
+      ...this.#promptOptions,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+
+  /**
+   * Describes an image with a vision model: the prompt and the image as an
+   * attachment.
+   *
+   * @throws {UnsupportedFeatureError} when the model has no vision.
+   * @throws {TypeError} for wrong arguments (an empty prompt included).
+   */
+  override describeImage(options: DescribeImageOptions): AIResponse {
+    this.checkImageOptions(options);
+    const model = this.#llmModel.model;
+    if (!supportsImages(model)) {
+      throw new UnsupportedFeatureError(
+        `Backend "${this.alias}" cannot describe images: model "${model.modelId}" has no vision ` +
+          "(use a vision model such as gpt-4o-mini)",
+      );
+    }
+    const named = typeof File !== "undefined" && options.image instanceof File;
+    const image = options.fileName !== undefined && !named
+      ? new File([options.image as Blob | Uint8Array<ArrayBuffer>], options.fileName)
+      : options.image;
+    return this.#llmModel.prompt(options.prompt, {
+      ...this.#promptOptions,
+      attachments: [image],
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * {@link LLMModel}: a registry model with its key and options set, ready to
+ * prompt (what the `llm` tool's Python API gives after
+ * `model = llm.get_model(...)` and `model.key = ...`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { getModel, LLMModel, registerPlugin, unregisterPlugin } from "../../mod.ts";
+ *
+ * registerPlugin({
+ *   name: "upper",
+ *   registerModels(register) {
+ *     register({
+ *       modelId: "upper",
+ *       optionSchema: { suffix: { type: "str", description: "Text to add at the end." } },
+ *       async *execute(prompt) {
+ *         yield { type: "text", text: prompt.prompt.toUpperCase() + (prompt.options.suffix ?? "") };
+ *       },
+ *     });
+ *   },
+ * });
+ * const userPath = await Deno.makeTempDir();
+ * const model = new LLMModel(getModel("upper", { userPath }), { userPath, options: { suffix: "!" } });
+ * assert.equal(await model.prompt("hello").text(), "HELLO!");
+ * assert.equal(await model.prompt("hello", { options: { suffix: "?" } }).text(), "HELLO?");
+ * unregisterPlugin("upper");
+ * await Deno.remove(userPath);
+ * ```
+ *
+ * @module
+ */
+import { UnsupportedFeatureError } from "../../errors.ts";
+import { guardSecrets } from "../../_redact.ts";
+import { readImage } from "../_image.ts";
+import { AIResponse, type ResponseEvent } from "../response.ts";
+import {
+  type Attachment,
+  type Model,
+  type ModelPrompt,
+  supportsImages,
+  validateModelOptions,
+} from "./model.ts";
+import { resolveModelKey } from "./registry.ts";
+
+/**
+ * An attachment as given to {@link LLMModel.prompt}: a ready
+ * {@link Attachment}, or an image as a `Blob`/`File` or bytes (its type is
+ * read from the bytes, then the file name).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { AttachmentInput } from "./llm_model.ts";
+ * const input: AttachmentInput = new File([new Uint8Array([0xff, 0xd8, 0xff])], "photo.jpg");
+ * assert.ok(input instanceof Blob);
+ * ```
+ */
+export type AttachmentInput = Attachment | Blob | Uint8Array;
+
+/** Options of the {@link LLMModel} constructor. */
+export interface LLMModelOptions {
+  /** An explicit API key, or the name of a key in keys.json (INIT_KWARGS `key`). */
+  key?: string;
+  /** Model options applied to every prompt (checked against the model's schema). */
+  options?: Readonly<Record<string, unknown>>;
+  /** The `llm` user directory (for keys.json). */
+  userPath?: string;
+  /** Where the options come from, for messages (`INIT_KWARGS in CONFIG of backend "default"`). */
+  where?: string;
+}
+
+/** Options of {@link LLMModel.prompt}. */
+export interface LLMPromptOptions {
+  /** The system prompt. */
+  system?: string;
+  /** Files sent with the prompt (images, for vision models). */
+  attachments?: readonly AttachmentInput[];
+  /** Model options for this prompt; they override the model's own. */
+  options?: Readonly<Record<string, unknown>>;
+  /** Where `options` come from, for messages (`PROMPT_KWARGS of backend "default"`). */
+  where?: string;
+  /** Stream when the model can (default `true`). */
+  stream?: boolean;
+  /** Aborts the request. */
+  signal?: AbortSignal;
+}
+
+function isAttachment(value: AttachmentInput): value is Attachment {
+  return typeof value === "object" && value !== null && !(value instanceof Uint8Array) &&
+    !(typeof Blob !== "undefined" && value instanceof Blob) &&
+    typeof (value as Attachment).mimeType === "string" &&
+    (value as Attachment).bytes instanceof Uint8Array;
+}
+
+function checkAttachmentType(model: Model, attachment: Attachment): void {
+  const types = model.attachmentTypes ?? [];
+  if (!types.includes(attachment.mimeType)) {
+    throw new UnsupportedFeatureError(
+      types.length === 0
+        ? `Model "${model.modelId}" takes no attachments (it has no vision)`
+        : `Model "${model.modelId}" cannot take ${attachment.mimeType} attachments (it takes ${
+          types.join(", ")
+        })`,
+    );
+  }
+}
+
+/**
+ * A model with its key and options set. Its key never shows in
+ * `JSON.stringify` or `Deno.inspect`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { getModel, LLMModel } from "../../mod.ts";
+ * const userPath = await Deno.makeTempDir();
+ * const model = new LLMModel(getModel("4o-mini", { userPath }), {
+ *   key: "sk-secret",
+ *   options: { temperature: 0.2 },
+ * });
+ * assert.equal(model.key, "sk-secret");
+ * assert.ok(!JSON.stringify(model).includes("sk-secret"));
+ * assert.ok(!Deno.inspect(model).includes("sk-secret"));
+ * await Deno.remove(userPath);
+ * ```
+ */
+export class LLMModel {
+  /** The registry model. */
+  readonly model: Model;
+  /** The explicit key (or keys.json name), when one was set. */
+  readonly key: string | undefined;
+  /** The checked options applied to every prompt. */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** The user directory used for keys.json. */
+  readonly userPath: string | undefined;
+
+  /**
+   * Sets a model's key and options.
+   *
+   * @throws {ImproperlyConfigured} for an unknown option or a bad value, naming it.
+   */
+  constructor(model: Model, settings: LLMModelOptions = {}) {
+    this.model = model;
+    this.key = settings.key === "" ? undefined : settings.key;
+    const where = settings.where === undefined ? {} : { where: settings.where };
+    this.options = Object.freeze(validateModelOptions(model, settings.options ?? {}, where));
+    this.userPath = settings.userPath;
+    guardSecrets(this, () => ({
+      modelId: this.modelId,
+      key: this.key,
+      options: this.options,
+      userPath: this.userPath,
+    }));
+  }
+
+  /** The model's id. */
+  get modelId(): string {
+    return this.model.modelId;
+  }
+
+  /** Whether the model streams its answers. */
+  get canStream(): boolean {
+    return this.model.canStream !== false;
+  }
+
+  /** Whether the model takes images. */
+  get vision(): boolean {
+    return supportsImages(this.model);
+  }
+
+  /**
+   * The key sent with requests: the explicit key (or the keys.json entry it
+   * names), then keys.json under the model's key name, then its environment
+   * variable; `undefined` for a model that needs none.
+   *
+   * @throws {MissingAPIKeyError} naming keys.json and the environment variable.
+   */
+  resolveKey(): string | undefined {
+    const options: { key?: string; userPath?: string } = {};
+    if (this.key !== undefined) options.key = this.key;
+    if (this.userPath !== undefined) options.userPath = this.userPath;
+    return resolveModelKey(this.model, options);
+  }
+
+  /**
+   * Prompts the model. Arguments, options, attachments the model cannot take
+   * and a missing key throw here; the request is sent when the answer is read.
+   *
+   * @throws {TypeError} when `text` is not a string.
+   * @throws {ImproperlyConfigured} for a bad option, naming it.
+   * @throws {UnsupportedFeatureError} for attachments or a system prompt the model cannot take.
+   * @throws {MissingAPIKeyError} when the model needs a key and none is found.
+   */
+  prompt(text: string, options: LLMPromptOptions = {}): AIResponse {
+    if (typeof text !== "string") throw new TypeError("The prompt must be a string");
+    const model = this.model;
+    if (options.system !== undefined && typeof options.system !== "string") {
+      throw new TypeError("system must be a string when given");
+    }
+    if (options.system && model.supportsSystemPrompt === false) {
+      throw new UnsupportedFeatureError(`Model "${model.modelId}" does not take a system prompt`);
+    }
+    const inputs = options.attachments ?? [];
+    if (inputs.length > 0 && (model.attachmentTypes ?? []).length === 0) {
+      throw new UnsupportedFeatureError(
+        `Model "${model.modelId}" takes no attachments such as images (it has no vision)`,
+      );
+    }
+    const ready: Attachment[] = [];
+    for (const input of inputs) {
+      if (isAttachment(input)) {
+        checkAttachmentType(model, input);
+        ready.push(input);
+      } else if (
+        !(input instanceof Uint8Array) && !(typeof Blob !== "undefined" && input instanceof Blob)
+      ) {
+        throw new TypeError("An attachment must be a Blob, a File, bytes or {mimeType, bytes}");
+      }
+    }
+    const where = options.where === undefined ? {} : { where: options.where };
+    const promptOptions = {
+      ...this.options,
+      ...validateModelOptions(model, options.options ?? {}, where),
+    };
+    const base: ModelPrompt = {
+      prompt: text,
+      ...(options.system ? { system: options.system } : {}),
+      attachments: ready,
+      options: promptOptions,
+    };
+    model.checkPrompt?.(base);
+    const key = this.resolveKey();
+    const stream = options.stream !== false && this.canStream;
+    const lazy = inputs.some((input) => !isAttachment(input));
+    return new AIResponse({
+      async *stream(signal?: AbortSignal): AsyncGenerator<ResponseEvent> {
+        let prompt = base;
+        if (lazy) {
+          const attachments: Attachment[] = [];
+          for (const input of inputs) {
+            if (isAttachment(input)) {
+              attachments.push(input);
+              continue;
+            }
+            const image = await readImage(input);
+            const attachment = { mimeType: image.mimeType, bytes: image.bytes, name: image.name };
+            checkAttachmentType(model, attachment);
+            attachments.push(attachment);
+          }
+          prompt = { ...base, attachments };
+          model.checkPrompt?.(prompt);
+        }
+        signal?.throwIfAborted();
+        yield* model.execute(prompt, { key, stream, ...(signal ? { signal } : {}) });
+      },
+    }, options.signal ? { signal: options.signal } : {});
+  }
+}
