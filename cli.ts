@@ -26,10 +26,11 @@
 import { UsageError } from "./_cli/args.ts";
 import type { CliContext, CliIO, Command } from "./_cli/context.ts";
 import { coreCommands } from "./_cli/core.ts";
+import { llmCommands } from "./_cli/llm.ts";
 
 export type { CliIO };
 
-const COMMANDS: Command[] = [...coreCommands];
+const COMMANDS: Command[] = [...coreCommands, ...llmCommands];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -30,6 +30,7 @@
 export * from "./settings.ts";
 export * from "./errors.ts";
 export * from "./backends/mod.ts";
+export * from "./backends/llm/mod.ts";
 export * from "./text_splitters/mod.ts";
 export {
   countTokens,
