@@ -27,10 +27,11 @@ import { UsageError } from "./_cli/args.ts";
 import type { CliContext, CliIO, Command } from "./_cli/context.ts";
 import { coreCommands } from "./_cli/core.ts";
 import { llmCommands } from "./_cli/llm.ts";
+import { providerCommands } from "./_cli/providers.ts";
 
 export type { CliIO };
 
-const COMMANDS: Command[] = [...coreCommands, ...llmCommands];
+const COMMANDS: Command[] = [...coreCommands, ...llmCommands, ...providerCommands];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -31,6 +31,12 @@ export * from "./settings.ts";
 export * from "./errors.ts";
 export * from "./backends/mod.ts";
 export * from "./backends/llm/mod.ts";
+export {
+  type PromptStyle,
+  ProviderBackend,
+  type ProviderBackendConfig,
+} from "./backends/provider.ts";
+export * from "./providers/mod.ts";
 export * from "./text_splitters/mod.ts";
 export {
   countTokens,

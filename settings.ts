@@ -29,6 +29,8 @@ import {
   type BackendContext,
   BackendFeature,
 } from "./backends/types.ts";
+import { createProvider, resolveProviderSettings } from "./providers/registry.ts";
+import type { Provider, ResolvedProviderSettings } from "./providers/types.ts";
 import { calculatorClasses, splitterClasses } from "./text_splitters/_registry.ts";
 import { NaiveTextSplitterCalculator } from "./text_splitters/naive.ts";
 import { RecursiveCharacterTextSplitter } from "./text_splitters/recursive.ts";
@@ -43,8 +45,8 @@ import { parseYaml } from "./_yaml.ts";
  * class rejects keys it does not know.
  */
 export interface BackendConfigSettings {
-  /** The model id (all backends). */
-  MODEL_ID: string;
+  /** The model id (required, except by the provider backend: default its provider's `model`). */
+  MODEL_ID?: string;
   /** The model's context window in tokens (default: the known window of `MODEL_ID`). */
   TOKEN_LIMIT?: number;
   /** LLM backend: model options such as `key` and `temperature`. */
@@ -67,6 +69,12 @@ export interface BackendConfigSettings {
   MAX_WORD_SLEEP_SECONDS?: number;
   /** Provider backend: the alias in `PROVIDERS` (default "default"). */
   PROVIDER?: string;
+  /** Provider backend: `"openai"` (default) or `"llm"` messages (see `PromptStyle`). */
+  PROMPT_STYLE?: "openai" | "llm";
+  /** Provider backend: a system message sent first with every request. */
+  SYSTEM_PROMPT?: string;
+  /** Provider backend: chat options sent with every request (`temperature`...). */
+  OPTIONS?: Record<string, unknown>;
   /** Keys of custom backend classes. */
   [key: string]: unknown;
 }
@@ -92,9 +100,9 @@ export interface BackendSettings {
 /** One entry of `PROVIDERS`. */
 export interface ProviderSettings {
   /** The vendor: `openai`, `azure`, `mistral`, `ollama`... or `vendor:model`. */
-  provider: string;
-  /** The model id at that vendor. */
-  model: string;
+  provider?: string;
+  /** The model id at that vendor (or `vendor:model` when `provider` is not set). */
+  model?: string;
   /** The API key (default: the vendor's environment variable). */
   api_key?: string;
   /** The API's base URL (default: the vendor's). */
@@ -254,6 +262,8 @@ export class AI {
   readonly options: Readonly<CreateAIOptions>;
   readonly #backends: Record<string, unknown>;
   readonly #warned = new Set<string>();
+  readonly #providers = new Map<string, Provider>();
+  #legacyProvider: ResolvedProviderSettings | undefined;
 
   /** Validates the top level of `settings`; use {@link createAI}. */
   constructor(settings: AISettings = {}, options: CreateAIOptions = {}) {
@@ -301,7 +311,124 @@ export class AI {
     const context: BackendContext = { alias };
     if (this.options.llmUserPath !== undefined) context.llmUserPath = this.options.llmUserPath;
     if (this.options.onWarning !== undefined) context.onWarning = this.options.onWarning;
+    context.getProvider = (providerAlias: string) => this.getProvider(providerAlias);
     return context;
+  }
+
+  /**
+   * The settings of the provider `alias` in `PROVIDERS`, checked, with
+   * `provider` and `model` resolved (a `provider:model` string is split).
+   *
+   * Without a `"default"` entry, `"default"` falls back to
+   * `{provider: "openai", model: <MODEL_ID of the "default" backend>}` and a
+   * deprecation warning is reported once (through `onWarning`, else
+   * `console.warn`), as Wagtail AI 3 does.
+   *
+   * @throws {ImproperlyConfigured} for an unknown alias, an unknown provider
+   * (listing the known ones) or a bad entry, naming `PROVIDERS["<alias>"]` and the key.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI } from "./mod.ts";
+   * const ai = createAI({ PROVIDERS: { default: { provider: "ollama:llama3:8b" } } });
+   * assert.deepEqual(ai.getProviderSettings(), { provider: "ollama", model: "llama3:8b" });
+   * ```
+   */
+  getProviderSettings(alias: string = "default"): ResolvedProviderSettings {
+    if (typeof alias !== "string" || alias === "") {
+      throw new TypeError("getProviderSettings() needs a provider alias");
+    }
+    const providers = (this.settings.PROVIDERS ?? {}) as Record<string, unknown>;
+    if (Object.hasOwn(providers, alias)) {
+      return resolveProviderSettings(providers[alias] as never, alias);
+    }
+    if (alias === "default") return this.#legacyDefaultProvider();
+    const known = Object.keys(providers);
+    throw new ImproperlyConfigured(
+      `No provider "${alias}" in PROVIDERS (known: ${known.length ? known.join(", ") : "none"})`,
+    );
+  }
+
+  #legacyDefaultProvider(): ResolvedProviderSettings {
+    if (this.#legacyProvider) return { ...this.#legacyProvider };
+    const fail = (why: string) =>
+      new ImproperlyConfigured(
+        `No provider "default" in PROVIDERS, and ${why} to fall back on: add PROVIDERS.default ` +
+          `(for example {provider: "openai", model: "gpt-4.1-mini"})`,
+      );
+    if (!Object.hasOwn(this.#backends, "default")) throw fail('no backend "default"');
+    const backend = this.#backends.default;
+    const config = (backend !== null && typeof backend === "object")
+      ? (backend as { CONFIG?: unknown }).CONFIG
+      : undefined;
+    const modelId = (config !== null && typeof config === "object")
+      ? (config as { MODEL_ID?: unknown }).MODEL_ID
+      : undefined;
+    if (typeof modelId !== "string" || modelId.trim() === "") {
+      throw fail('no MODEL_ID in CONFIG of backend "default"');
+    }
+    this.#legacyProvider = { provider: "openai", model: modelId };
+    this.warn(
+      `PROVIDERS has no "default" provider: falling back to {provider: "openai", model: ` +
+        `"${modelId}"} from the MODEL_ID of backend "default". This fallback is deprecated: ` +
+        `add PROVIDERS.default (the "migrate" command writes it)`,
+    );
+    return { ...this.#legacyProvider };
+  }
+
+  /**
+   * The provider configured under `alias` (default "default"). One instance
+   * per alias: later calls return the same object.
+   *
+   * @throws {ImproperlyConfigured} as {@link AI.getProviderSettings} does.
+   * @throws {MissingAPIKeyError} when the provider needs a key and none is set,
+   * naming the environment variable.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI } from "./mod.ts";
+   * const ai = createAI({
+   *   PROVIDERS: { default: { provider: "openai", model: "gpt-4.1-mini", api_key: "sk-test" } },
+   * });
+   * assert.equal(ai.getProvider().model, "gpt-4.1-mini");
+   * assert.equal(ai.getProvider("default"), ai.getProvider());
+   * ```
+   */
+  getProvider(alias: string = "default"): Provider {
+    const cached = this.#providers.get(alias);
+    if (cached) return cached;
+    const provider = createProvider(this.getProviderSettings(alias), { alias });
+    this.#providers.set(alias, provider);
+    return provider;
+  }
+
+  /**
+   * The provider for a feature: `"default"` for text completion,
+   * `IMAGE_DESCRIPTION_PROVIDER` (default "default") for image description.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { BackendFeature, createAI } from "./mod.ts";
+   * const ai = createAI({
+   *   PROVIDERS: {
+   *     default: { provider: "ollama", model: "llama3.1" },
+   *     vision: { provider: "ollama", model: "llava" },
+   *   },
+   *   IMAGE_DESCRIPTION_PROVIDER: "vision",
+   * });
+   * assert.equal(ai.getProviderFor(BackendFeature.IMAGE_DESCRIPTION).model, "llava");
+   * assert.equal(ai.getProviderFor(BackendFeature.TEXT_COMPLETION).model, "llama3.1");
+   * ```
+   */
+  getProviderFor(feature: BackendFeature): Provider {
+    if (feature === BackendFeature.TEXT_COMPLETION) return this.getProvider("default");
+    if (feature === BackendFeature.IMAGE_DESCRIPTION) {
+      return this.getProvider(this.settings.IMAGE_DESCRIPTION_PROVIDER ?? "default");
+    }
+    throw new TypeError(`Unknown feature "${String(feature)}"`);
   }
 
   /**
@@ -338,7 +465,9 @@ export class AI {
 
   /**
    * The backend for a feature: `TEXT_COMPLETION_BACKEND` (default "default")
-   * or `IMAGE_DESCRIPTION_BACKEND`.
+   * or `IMAGE_DESCRIPTION_BACKEND`; without the latter, the backend named like
+   * `IMAGE_DESCRIPTION_PROVIDER` when there is one (migrated settings keep the
+   * two names equal).
    *
    * @throws {BackendNotFound} when no backend is set for the feature.
    */
@@ -348,6 +477,12 @@ export class AI {
       alias = this.settings.TEXT_COMPLETION_BACKEND ?? "default";
     } else if (feature === BackendFeature.IMAGE_DESCRIPTION) {
       alias = this.settings.IMAGE_DESCRIPTION_BACKEND;
+      const provider = this.settings.IMAGE_DESCRIPTION_PROVIDER;
+      if (
+        alias === undefined && provider !== undefined && Object.hasOwn(this.#backends, provider)
+      ) {
+        alias = provider;
+      }
     } else {
       throw new TypeError(`Unknown feature "${String(feature)}"`);
     }

@@ -2,6 +2,7 @@
 // added with registerBackendClass().
 import { EchoBackend } from "./echo.ts";
 import { LLMBackend } from "./llm/backend.ts";
+import { ProviderBackend } from "./provider.ts";
 import type { BackendClass } from "./types.ts";
 
 export const backendClasses: Map<string, BackendClass> = new Map<string, BackendClass>([
@@ -11,4 +12,6 @@ export const backendClasses: Map<string, BackendClass> = new Map<string, Backend
   ["wagtail_ai.ai.llm.LLMBackend", LLMBackend],
   ["llm", LLMBackend],
   ["LLMBackend", LLMBackend],
+  ["provider", ProviderBackend],
+  ["ProviderBackend", ProviderBackend],
 ]);

@@ -1,0 +1,106 @@
+// CLI commands of the provider layer: `providers` (the known providers) and
+// `migrate` (backends to providers).
+import { loadSettings } from "../settings.ts";
+import { listProviders } from "../providers/registry.ts";
+import { migrateSettings } from "../providers/migrate.ts";
+import { redact } from "../_redact.ts";
+import { writeTextFile } from "../_env.ts";
+import { stringifyYaml } from "../_yaml.ts";
+import { parseArgs, UsageError } from "./args.ts";
+import type { Command } from "./context.ts";
+
+export const providers: Command = {
+  name: "providers",
+  summary: "List the known providers with their base URLs and key variables",
+  usage: `Usage: providers [--json]
+
+Lists the providers usable as "provider" in PROVIDERS, with the default base URL
+and the environment variable(s) the API key is read from.
+  --json   print a JSON array ({name, description, baseURL, keyEnv, requiresKey, builtin})`,
+  async run(args, context) {
+    const parsed = parseArgs(args, { booleans: { "--json": "json" } });
+    if (parsed.positionals.length > 0) {
+      throw new UsageError(`Unexpected argument "${parsed.positionals[0]}"`);
+    }
+    const infos = listProviders();
+    if (parsed.flags.json) {
+      await context.io.stdout(`${JSON.stringify(infos, null, 2)}\n`);
+      return 0;
+    }
+    const rows = infos.map((info) => [
+      info.name,
+      info.baseURL ?? "(set api_base)",
+      info.keyEnv.length === 0
+        ? "(no key)"
+        : info.keyEnv.join(" or ") + (info.requiresKey ? "" : " (optional)"),
+    ]);
+    const header = ["PROVIDER", "BASE URL", "KEY VARIABLE"];
+    const widths = header.map((title, column) =>
+      Math.max(title.length, ...rows.map((row) => row[column].length))
+    );
+    const line = (row: string[]) =>
+      row.map((cell, column) => column === row.length - 1 ? cell : cell.padEnd(widths[column]))
+        .join("  ");
+    await context.io.stdout([line(header), ...rows.map(line)].join("\n") + "\n");
+    return 0;
+  },
+};
+
+function hasSecrets(value: unknown): boolean {
+  return JSON.stringify(redact(value)) !== JSON.stringify(value);
+}
+
+export const migrate: Command = {
+  name: "migrate",
+  summary: "Migrate a settings file from BACKENDS to PROVIDERS (prints YAML and notes)",
+  usage: `Usage: migrate [-o OUT_FILE] [--show-secrets] SETTINGS_FILE
+
+Reads a settings file (YAML or JSON) written for backends, moves what can move
+to PROVIDERS and prints the migrated settings as YAML, then the notes as YAML
+comments (so the output can be saved as the new settings file).
+Keys and header values are printed as "***" unless --show-secrets is given.
+  -o, --output FILE   write the migrated settings to FILE (mode 0600, secrets
+                      included; JSON when FILE ends in .json) and print only the notes
+  --show-secrets      print keys and header values as they are`,
+  async run(args, context) {
+    const parsed = parseArgs(args, {
+      values: { "-o": "output", "--output": "output" },
+      booleans: { "--show-secrets": "showSecrets" },
+    });
+    if (parsed.positionals.length === 0) throw new UsageError("Missing SETTINGS_FILE");
+    if (parsed.positionals.length > 1) {
+      throw new UsageError(`Unexpected argument "${parsed.positionals[1]}"`);
+    }
+    const settings = await loadSettings(parsed.positionals[0]);
+    const result = migrateSettings(
+      settings,
+      context.llmUserPath === undefined ? {} : { llmUserPath: context.llmUserPath },
+    );
+    const notes = [...result.notes];
+    const output = parsed.values.output;
+    if (output !== undefined) {
+      const text = /\.json$/i.test(output)
+        ? `${JSON.stringify(result.settings, null, 2)}\n`
+        : stringifyYaml(result.settings);
+      await writeTextFile(output, text, { mode: 0o600 });
+      await context.io.stdout(`# Migrated settings written to ${output}\n`);
+    } else {
+      let shown: unknown = result.settings;
+      if (!parsed.flags.showSecrets && hasSecrets(result.settings)) {
+        shown = redact(result.settings);
+        notes.push(
+          'Keys and header values are shown as "***": use -o FILE (written with mode 0600) or ' +
+            "--show-secrets to get them.",
+        );
+      }
+      await context.io.stdout(stringifyYaml(shown));
+    }
+    if (notes.length > 0) {
+      const lines = notes.map((note) => `# - ${note.replace(/\n/g, " ")}`);
+      await context.io.stdout(`\n# Migration notes:\n${lines.join("\n")}\n`);
+    }
+    return 0;
+  },
+};
+
+export const providerCommands: Command[] = [providers, migrate];

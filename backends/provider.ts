@@ -1,0 +1,312 @@
+/**
+ * The provider backend: the {@link Backend} interface running on a provider
+ * from `PROVIDERS`, so code written against backends (text splitting,
+ * `promptWithContext`, `describeImage`) keeps working after the move to
+ * providers. `migrateSettings()` writes these backends.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, ProviderBackend } from "../mod.ts";
+ * const ai = createAI({
+ *   PROVIDERS: { default: { provider: "ollama", model: "llama3.1:8b" } },
+ *   BACKENDS: { default: { CLASS: "provider", CONFIG: { PROVIDER: "default", TOKEN_LIMIT: 8192 } } },
+ * });
+ * const backend = ai.getAIBackend("default") as ProviderBackend;
+ * assert.equal(backend.config.modelId, "llama3.1:8b");
+ * assert.equal(backend.getProvider().provider, "ollama");
+ * ```
+ *
+ * @module
+ */
+import { type ChatMessage, type ChatOptions, type ContentPart, toTokenUsage } from "../chat.ts";
+import { ImproperlyConfigured } from "../errors.ts";
+import type { CompletionOptions, Provider } from "../providers/types.ts";
+import {
+  describeType,
+  optionalInteger,
+  optionalString,
+  rejectUnknownKeys,
+  requireObject,
+} from "../_validate.ts";
+import { answerBudget, usesMaxCompletionTokens } from "./_budget.ts";
+import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES, readImage, toDataUrl } from "./_image.ts";
+import { BaseBackend, configWhere } from "./base.ts";
+import { AIResponse, type CompleteAnswer, type ResponseEvent } from "./response.ts";
+import type {
+  BackendContext,
+  BaseBackendConfig,
+  ConfigContext,
+  DescribeImageOptions,
+  PromptWithContextOptions,
+} from "./types.ts";
+
+/**
+ * How `promptWithContext` turns its arguments into messages:
+ *
+ * - `"openai"` (default), as the OpenAI backend: system(prePrompt),
+ *   user(context), and system(postPrompt) when given, each content as one
+ *   text part.
+ * - `"llm"`, as the LLM backend: one user message with
+ *   `[prePrompt, context, postPrompt]` joined by "\n" (string content; an
+ *   empty postPrompt is left out).
+ *
+ * In both, `SYSTEM_PROMPT` (when not empty) is sent first as a system message.
+ */
+export type PromptStyle = "openai" | "llm";
+
+/** The provider backend's config. */
+export interface ProviderBackendConfig extends BaseBackendConfig {
+  /** `PROVIDER`: the alias in `PROVIDERS` (default "default"). */
+  readonly providerAlias: string;
+  /** `PROMPT_STYLE` (default "openai"). */
+  readonly promptStyle: PromptStyle;
+  /** `SYSTEM_PROMPT`: a system message sent first with every request. */
+  readonly systemPrompt: string | undefined;
+  /** `OPTIONS`: chat options sent with every request (`temperature`...). */
+  readonly options: Readonly<ChatOptions> | undefined;
+  /** `MAX_OUTPUT_TOKENS`: the most answer tokens to ask for, when set. */
+  readonly maxOutputTokens: number | undefined;
+  /** `MAX_IMAGE_BYTES`: the largest image to send (default 20 MB). */
+  readonly maxImageBytes: number;
+}
+
+const RESERVED_OPTIONS = [
+  "messages",
+  "model",
+  "signal",
+  "stream",
+  "stream_options",
+  "max_tokens",
+  "max_completion_tokens",
+];
+
+function parseOptions(value: unknown, where: string): ChatOptions | undefined {
+  if (value === undefined || value === null) return undefined;
+  const options = requireObject(value, `OPTIONS in ${where}`);
+  for (const key of Object.keys(options)) {
+    if (RESERVED_OPTIONS.includes(key)) {
+      throw new ImproperlyConfigured(
+        `OPTIONS in ${where} must not set "${key}"` +
+          (key.startsWith("max_") ? " (use MAX_OUTPUT_TOKENS)" : ""),
+      );
+    }
+    const item = options[key];
+    if (typeof item === "function" || typeof item === "symbol" || typeof item === "bigint") {
+      throw new ImproperlyConfigured(
+        `OPTIONS.${key} in ${where} must be JSON data, got ${describeType(item)}`,
+      );
+    }
+  }
+  return { ...options };
+}
+
+/**
+ * A backend that sends its prompts to a provider (`CLASS: "provider"`).
+ *
+ * `CONFIG` keys:
+ *
+ * | key | meaning |
+ * | --- | --- |
+ * | `PROVIDER` | the alias in `PROVIDERS` (default "default") |
+ * | `MODEL_ID` | the model to ask (default: the provider's `model`) |
+ * | `TOKEN_LIMIT` | the context window (default: the model's known window) |
+ * | `PROMPT_STYLE` | `"openai"` (default) or `"llm"`: see {@link PromptStyle} |
+ * | `SYSTEM_PROMPT` | a system message sent first |
+ * | `OPTIONS` | chat options sent with every request (`temperature`, `top_p`...) |
+ * | `MAX_OUTPUT_TOKENS` | cap on the answer's tokens |
+ * | `MAX_IMAGE_BYTES` | the largest image to send (default 20 MB) |
+ *
+ * The answer is capped to what the context window leaves after the prompt; a
+ * prompt over the window is a `ContextLengthError` before any request.
+ * `describeImage` sends one user message with the prompt text and the image
+ * as a data URL (the type from the bytes, then the file name, else JPEG).
+ * Text splitting is the base class's.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI } from "../mod.ts";
+ * const ai = createAI({
+ *   PROVIDERS: { default: { provider: "openai", model: "gpt-4o-mini", api_key: "sk-test" } },
+ *   BACKENDS: { default: { CLASS: "provider", CONFIG: { PROMPT_STYLE: "llm" } } },
+ * });
+ * const backend = ai.getBackend();
+ * assert.equal(backend.config.tokenLimit, 128_000);
+ * const splitter = await backend.getTextSplitter();
+ * assert.deepEqual(splitter.splitText("Short text."), ["Short text."]);
+ * ```
+ */
+export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
+  /** The `CONFIG` keys of the provider backend. */
+  static override configKeys: readonly string[] = [
+    ...BaseBackend.configKeys,
+    "PROVIDER",
+    "PROMPT_STYLE",
+    "SYSTEM_PROMPT",
+    "OPTIONS",
+    "MAX_OUTPUT_TOKENS",
+    "MAX_IMAGE_BYTES",
+  ];
+
+  /**
+   * Parses `CONFIG`, building the provider to learn its model.
+   *
+   * @throws {ImproperlyConfigured} naming the key and the alias (for a
+   * provider problem, the `PROVIDERS` entry).
+   */
+  static override parseConfig(
+    raw: Record<string, unknown>,
+    context: ConfigContext,
+  ): ProviderBackendConfig {
+    const where = configWhere(context.alias);
+    rejectUnknownKeys(raw, this.configKeys, where);
+    const providerAlias = optionalString(raw.PROVIDER, "PROVIDER", where) ?? "default";
+    const provider = providerFor(context, providerAlias);
+    const modelId = optionalString(raw.MODEL_ID, "MODEL_ID", where) ?? provider.model;
+    const tokenLimit = optionalInteger(raw.TOKEN_LIMIT, "TOKEN_LIMIT", where, { min: 1 }) ??
+      this.defaultTokenLimit(modelId, context);
+    const style = raw.PROMPT_STYLE ?? "openai";
+    if (style !== "openai" && style !== "llm") {
+      throw new ImproperlyConfigured(
+        `PROMPT_STYLE in ${where} must be "openai" or "llm", got ${
+          typeof style === "string" ? `"${style}"` : describeType(style)
+        }`,
+      );
+    }
+    let systemPrompt: string | undefined;
+    if (raw.SYSTEM_PROMPT !== undefined && raw.SYSTEM_PROMPT !== null) {
+      if (typeof raw.SYSTEM_PROMPT !== "string") {
+        throw new ImproperlyConfigured(
+          `SYSTEM_PROMPT in ${where} must be a string, got ${describeType(raw.SYSTEM_PROMPT)}`,
+        );
+      }
+      systemPrompt = raw.SYSTEM_PROMPT;
+    }
+    return {
+      modelId,
+      tokenLimit,
+      textSplitterClass: context.textSplitterClass,
+      textSplitterLengthCalculatorClass: context.textSplitterLengthCalculatorClass,
+      providerAlias,
+      promptStyle: style,
+      systemPrompt,
+      options: parseOptions(raw.OPTIONS, where),
+      maxOutputTokens: optionalInteger(raw.MAX_OUTPUT_TOKENS, "MAX_OUTPUT_TOKENS", where, {
+        min: 1,
+      }),
+      maxImageBytes: optionalInteger(raw.MAX_IMAGE_BYTES, "MAX_IMAGE_BYTES", where, { min: 1 }) ??
+        DEFAULT_MAX_IMAGE_BYTES,
+    };
+  }
+
+  readonly #provider: Provider;
+
+  /** Builds the backend; the provider comes from the context (`createAI()`). */
+  constructor(config: ProviderBackendConfig, context: BackendContext) {
+    super(config, context);
+    this.#provider = providerFor(context, config.providerAlias);
+  }
+
+  /** The provider this backend sends its prompts to. */
+  getProvider(): Provider {
+    return this.#provider;
+  }
+
+  /** Completes text; the messages follow `PROMPT_STYLE`. */
+  promptWithContext(options: PromptWithContextOptions): AIResponse {
+    this.checkPromptOptions(options);
+    const messages = this.#leading();
+    if (this.config.promptStyle === "llm") {
+      const parts = [options.prePrompt, options.context];
+      if (options.postPrompt) parts.push(options.postPrompt);
+      messages.push({ role: "user", content: parts.join("\n") });
+    } else {
+      messages.push(
+        { role: "system", content: [{ type: "text", text: options.prePrompt }] },
+        { role: "user", content: [{ type: "text", text: options.context }] },
+      );
+      if (options.postPrompt !== undefined) {
+        messages.push({ role: "system", content: [{ type: "text", text: options.postPrompt }] });
+      }
+    }
+    return this.#respond(() => Promise.resolve(messages), options.signal);
+  }
+
+  /** Describes an image: the prompt and the image as a data URL in one user message. */
+  override describeImage(options: DescribeImageOptions): AIResponse {
+    this.checkImageOptions(options);
+    checkImageSize(options.image, this.config.maxImageBytes, options.fileName);
+    const { image, fileName, prompt } = options;
+    const maxBytes = this.config.maxImageBytes;
+    const leading = this.#leading();
+    return this.#respond(async () => {
+      const checked = await readImage(
+        image,
+        fileName === undefined ? { maxBytes } : { fileName, maxBytes },
+      );
+      const content: ContentPart[] = [
+        { type: "text", text: prompt },
+        { type: "image_url", image_url: { url: toDataUrl(checked) } },
+      ];
+      return [...leading, { role: "user", content }];
+    }, options.signal);
+  }
+
+  #leading(): ChatMessage[] {
+    return !this.config.systemPrompt ? [] : [{ role: "system", content: this.config.systemPrompt }];
+  }
+
+  #respond(buildMessages: () => Promise<ChatMessage[]>, signal?: AbortSignal): AIResponse {
+    const provider = this.#provider;
+    const config = this.config;
+    const alias = this.alias;
+    const request = async (callSignal?: AbortSignal): Promise<CompletionOptions> => {
+      const messages = await buildMessages();
+      const budget = await answerBudget(messages, {
+        modelId: config.modelId,
+        tokenLimit: config.tokenLimit,
+        maxOutputTokens: config.maxOutputTokens,
+        backend: alias,
+        provider: provider.provider,
+      });
+      const limitKey = usesMaxCompletionTokens(config.modelId)
+        ? "max_completion_tokens"
+        : "max_tokens";
+      const built: CompletionOptions = { ...config.options, messages, [limitKey]: budget };
+      if (config.modelId !== provider.model) built.model = config.modelId;
+      if (callSignal) built.signal = callSignal;
+      return built;
+    };
+    return new AIResponse({
+      async *stream(callSignal?: AbortSignal): AsyncGenerator<ResponseEvent> {
+        yield* provider.stream(await request(callSignal));
+      },
+      async complete(callSignal?: AbortSignal): Promise<CompleteAnswer> {
+        const completion = await provider.completion(await request(callSignal));
+        const answer: CompleteAnswer = { text: completion.choices[0]?.message.content ?? "" };
+        if (completion.usage) answer.usage = toTokenUsage(completion.usage);
+        return answer;
+      },
+    }, signal === undefined ? {} : { signal });
+  }
+}
+
+function providerFor(context: BackendContext, providerAlias: string): Provider {
+  if (typeof context.getProvider !== "function") {
+    throw new ImproperlyConfigured(
+      `Backend "${context.alias}" (ProviderBackend) needs PROVIDERS: build it with createAI()`,
+    );
+  }
+  try {
+    return context.getProvider(providerAlias);
+  } catch (error) {
+    if (error instanceof ImproperlyConfigured && error.constructor === ImproperlyConfigured) {
+      throw new ImproperlyConfigured(
+        `PROVIDER "${providerAlias}" in ${configWhere(context.alias)}: ${error.message}`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,388 @@
+/**
+ * The provider for every service that speaks the OpenAI chat-completions
+ * protocol: OpenAI itself, the OpenAI-compatible endpoints of other vendors,
+ * and local servers. All built-in providers are this class with different
+ * defaults; {@link openAICompatibleFactory} makes a factory for another one.
+ *
+ * Settings keys (an entry of `PROVIDERS`):
+ *
+ * | key | meaning |
+ * | --- | --- |
+ * | `provider`, `model` | the vendor and its model (or `provider: "vendor:model"`) |
+ * | `api_key` | the key (default: the vendor's environment variable) |
+ * | `api_key_env` | read the key from this environment variable instead |
+ * | `api_base` | the base URL (default: the vendor's) |
+ * | `headers` | extra HTTP headers (secrets: never printed) |
+ * | `organization` | the `OpenAI-Organization` header |
+ * | `timeout` | seconds per attempt (default 120; for a stream, per chunk) |
+ * | `max_retries` | retries of a failed request (default 2) |
+ * | `api_version` | sent as the `api-version` query parameter |
+ *
+ * Any other key is an error that names it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createProvider, OpenAICompatibleProvider } from "../mod.ts";
+ * const provider = createProvider(
+ *   { provider: "mistral", model: "mistral-small-latest", api_key: "sk-test", timeout: 30 },
+ * ) as OpenAICompatibleProvider;
+ * assert.equal(provider.config.baseURL, "https://api.mistral.ai/v1");
+ * assert.equal(provider.config.timeoutSeconds, 30);
+ * assert.ok(!JSON.stringify(provider).includes("sk-test"));
+ * ```
+ *
+ * @module
+ */
+import type { ChatCompletion, ChatMessage, ChatOptions } from "../chat.ts";
+import { ImproperlyConfigured, MissingAPIKeyError } from "../errors.ts";
+import { chatCompletion, chatStream, type ClientSettings } from "../_openai_client.ts";
+import { guardSecrets } from "../_redact.ts";
+import {
+  optionalInteger,
+  optionalNumber,
+  optionalString,
+  optionalStringRecord,
+  optionalUrl,
+  rejectUnknownKeys,
+} from "../_validate.ts";
+import type {
+  CompletionOptions,
+  Provider,
+  ProviderContext,
+  ProviderFactory,
+  ProviderStreamEvent,
+  ResolvedProviderSettings,
+} from "./types.ts";
+
+/** The default `timeout` of a provider, in seconds. */
+export const DEFAULT_PROVIDER_TIMEOUT_SECONDS = 120;
+/** The default `max_retries` of a provider. */
+export const DEFAULT_PROVIDER_MAX_RETRIES = 2;
+
+/** The settings keys every OpenAI-compatible provider takes. */
+export const OPENAI_COMPATIBLE_KEYS: readonly string[] = [
+  "provider",
+  "model",
+  "api_key",
+  "api_key_env",
+  "api_base",
+  "headers",
+  "organization",
+  "timeout",
+  "max_retries",
+  "api_version",
+];
+
+/**
+ * The resolved configuration of an {@link OpenAICompatibleProvider}. The key
+ * and header values are masked when the provider or this object is printed.
+ */
+export interface OpenAICompatibleConfig {
+  /** The vendor's name (`"openai"`, `"ollama"`...). */
+  readonly provider: string;
+  /** The model asked by default. */
+  readonly model: string;
+  /** The alias in `PROVIDERS`. */
+  readonly alias: string;
+  /** The base URL requests go to (no trailing slash). */
+  readonly baseURL: string;
+  /** The API key, when there is one. */
+  readonly apiKey: string | undefined;
+  /** Where the key came from: `"api_key"`, `"env:NAME"`, or undefined (no key). */
+  readonly keySource: string | undefined;
+  /** The environment variables the key is looked up in, in order. */
+  readonly keyEnv: readonly string[];
+  /** The header the key is sent in (default: `Authorization: Bearer <key>`). */
+  readonly keyHeader: string | undefined;
+  /** Seconds per attempt (for a stream: the wait for each chunk). */
+  readonly timeoutSeconds: number;
+  /** Retries of a failed request. */
+  readonly maxRetries: number;
+  /** Extra headers. */
+  readonly headers: Readonly<Record<string, string>> | undefined;
+  /** The `OpenAI-Organization` header. */
+  readonly organization: string | undefined;
+  /** `api_version`, when set. */
+  readonly apiVersion: string | undefined;
+  /** Query parameters added to every request (`api-version`). */
+  readonly query: Readonly<Record<string, string>> | undefined;
+}
+
+/** What an OpenAI-compatible vendor defaults to. */
+export interface OpenAICompatibleDefaults {
+  /** The default base URL (`undefined`: `api_base` is required). */
+  baseURL?: string;
+  /** Environment variables read for the key, in order. */
+  keyEnv?: readonly string[];
+  /** Whether a missing key is an error (default: when `keyEnv` is not empty). */
+  requiresKey?: boolean;
+}
+
+/** `PROVIDERS["alias"]`, for messages. */
+export function providerWhere(alias: string): string {
+  return `PROVIDERS["${alias}"]`;
+}
+
+/**
+ * Validates the OpenAI-compatible settings keys and resolves the key, base
+ * URL and options into a config.
+ *
+ * @throws {ImproperlyConfigured} naming the alias and the key at fault.
+ * @throws {MissingAPIKeyError} naming the environment variable(s).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveOpenAICompatibleConfig } from "./openai_compatible.ts";
+ * const config = resolveOpenAICompatibleConfig(
+ *   { provider: "groq", model: "llama-3.3-70b-versatile" },
+ *   { alias: "default", env: (name) => (name === "GROQ_API_KEY" ? "gsk-test" : undefined) },
+ *   { baseURL: "https://api.groq.com/openai/v1", keyEnv: ["GROQ_API_KEY"] },
+ * );
+ * assert.equal(config.keySource, "env:GROQ_API_KEY");
+ * ```
+ */
+export function resolveOpenAICompatibleConfig(
+  settings: ResolvedProviderSettings,
+  context: ProviderContext,
+  defaults: OpenAICompatibleDefaults,
+  extra: { allowedKeys?: readonly string[]; baseURL?: string } = {},
+): OpenAICompatibleConfig {
+  const where = providerWhere(context.alias);
+  rejectUnknownKeys(settings, extra.allowedKeys ?? OPENAI_COMPATIBLE_KEYS, where);
+  const apiKeySetting = optionalString(settings.api_key, "api_key", where);
+  const apiKeyEnv = optionalString(settings.api_key_env, "api_key_env", where);
+  const apiBase = optionalUrl(settings.api_base, "api_base", where);
+  const headers = optionalStringRecord(settings.headers, "headers", where);
+  const organization = optionalString(settings.organization, "organization", where);
+  const timeout = optionalNumber(settings.timeout, "timeout", where, { min: 0, max: 3600 });
+  if (timeout === 0) {
+    throw new ImproperlyConfigured(`timeout in ${where} must be more than 0 seconds`);
+  }
+  const maxRetries = optionalInteger(settings.max_retries, "max_retries", where, {
+    min: 0,
+    max: 10,
+  });
+  const apiVersion = optionalString(settings.api_version, "api_version", where);
+
+  const baseURL = extra.baseURL ?? apiBase ?? defaults.baseURL?.replace(/\/+$/, "");
+  if (baseURL === undefined) {
+    throw new ImproperlyConfigured(
+      `${where} (provider "${settings.provider}") needs api_base: the provider has no default URL`,
+    );
+  }
+
+  const keyEnv = apiKeyEnv !== undefined ? [apiKeyEnv] : [...(defaults.keyEnv ?? [])];
+  let apiKey = apiKeySetting;
+  let keySource: string | undefined = apiKey === undefined ? undefined : "api_key";
+  if (apiKey === undefined) {
+    for (const name of keyEnv) {
+      const value = context.env(name);
+      if (value !== undefined && value !== "") {
+        apiKey = value;
+        keySource = `env:${name}`;
+        break;
+      }
+    }
+  }
+  const requiresKey = apiKeyEnv !== undefined || (defaults.requiresKey ?? keyEnv.length > 0);
+  if (apiKey === undefined && requiresKey) {
+    const names = keyEnv.length === 1
+      ? `the ${keyEnv[0]} environment variable`
+      : `one of the environment variables ${keyEnv.join(", ")}`;
+    throw new MissingAPIKeyError(
+      `No API key for provider "${settings.provider}" of ${where}: set api_key in ${where} or ${names}`,
+    );
+  }
+
+  return {
+    provider: settings.provider,
+    model: settings.model,
+    alias: context.alias,
+    baseURL,
+    apiKey,
+    keySource,
+    keyEnv,
+    keyHeader: undefined,
+    timeoutSeconds: timeout ?? DEFAULT_PROVIDER_TIMEOUT_SECONDS,
+    maxRetries: maxRetries ?? DEFAULT_PROVIDER_MAX_RETRIES,
+    headers,
+    organization,
+    apiVersion,
+    query: apiVersion === undefined ? undefined : { "api-version": apiVersion },
+  };
+}
+
+/**
+ * Makes a factory for an OpenAI-compatible vendor, for `registerProvider()`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createProvider, openAICompatibleFactory, registerProvider } from "../mod.ts";
+ * registerProvider(
+ *   "scaleway",
+ *   openAICompatibleFactory({ baseURL: "https://api.scaleway.ai/v1", keyEnv: ["SCW_SECRET_KEY"] }),
+ *   { description: "Scaleway Generative APIs", baseURL: "https://api.scaleway.ai/v1", keyEnv: ["SCW_SECRET_KEY"] },
+ * );
+ * const provider = createProvider({ provider: "scaleway", model: "gpt-oss-120b", api_key: "k-test" });
+ * assert.equal(provider.provider, "scaleway");
+ * ```
+ */
+export function openAICompatibleFactory(defaults: OpenAICompatibleDefaults): ProviderFactory {
+  return (settings, context) =>
+    new OpenAICompatibleProvider(resolveOpenAICompatibleConfig(settings, context, defaults));
+}
+
+const ROLES = new Set(["system", "user", "assistant"]);
+
+/** Checks messages at the call, naming the first one at fault. */
+export function checkMessages(messages: unknown): asserts messages is ChatMessage[] {
+  if (!Array.isArray(messages) || messages.length === 0) {
+    throw new TypeError("messages must be a non-empty array of chat messages");
+  }
+  messages.forEach((message, index) => {
+    const where = `messages[${index}]`;
+    if (typeof message !== "object" || message === null) {
+      throw new TypeError(`${where} must be an object with role and content`);
+    }
+    const { role, content } = message as { role?: unknown; content?: unknown };
+    if (typeof role !== "string" || !ROLES.has(role)) {
+      throw new TypeError(`${where}.role must be "system", "user" or "assistant"`);
+    }
+    if (typeof content === "string") return;
+    if (!Array.isArray(content)) {
+      throw new TypeError(`${where}.content must be a string or an array of content parts`);
+    }
+    content.forEach((part, partIndex) => {
+      const at = `${where}.content[${partIndex}]`;
+      const type = (part as { type?: unknown } | null)?.type;
+      if (type === "text") {
+        if (typeof (part as { text?: unknown }).text !== "string") {
+          throw new TypeError(`${at}.text must be a string`);
+        }
+      } else if (type === "image_url") {
+        const url = (part as { image_url?: { url?: unknown } }).image_url?.url;
+        if (typeof url !== "string" || url === "") {
+          throw new TypeError(`${at}.image_url.url must be a non-empty string`);
+        }
+      } else {
+        throw new TypeError(`${at}.type must be "text" or "image_url"`);
+      }
+    });
+  });
+}
+
+/**
+ * An OpenAI-compatible service as a {@link Provider}. Build it through
+ * `createAI().getProvider()` or `createProvider()`.
+ *
+ * `completion()` returns the OpenAI chat-completion shape; `stream()` yields
+ * `{type: "text", text}` events in order and `{type: "usage", usage}` last
+ * when the service reports usage. Messages are checked at the call
+ * (`TypeError`); service failures are `APIError` subclasses.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createProvider } from "../mod.ts";
+ * const provider = createProvider("ollama:llama3:8b");
+ * assert.equal(provider.model, "llama3:8b");
+ * assert.throws(() => provider.completion({ messages: [] }), TypeError);
+ * ```
+ */
+export class OpenAICompatibleProvider implements Provider {
+  /** The resolved configuration (secrets masked when printed). */
+  readonly config: OpenAICompatibleConfig;
+
+  /** Builds the provider from a resolved config. */
+  constructor(config: OpenAICompatibleConfig) {
+    this.config = config;
+    guardSecrets(this.config);
+    guardSecrets(this, () => ({
+      class: this.constructor.name,
+      provider: this.provider,
+      model: this.model,
+      config: this.config,
+    }));
+  }
+
+  /** The vendor's name. */
+  get provider(): string {
+    return this.config.provider;
+  }
+
+  /** The model asked by default. */
+  get model(): string {
+    return this.config.model;
+  }
+
+  /** The alias in `PROVIDERS`. */
+  get alias(): string {
+    return this.config.alias;
+  }
+
+  /** Sends the messages; resolves to the OpenAI chat-completion shape. */
+  completion(options: CompletionOptions): Promise<ChatCompletion> {
+    const request = this.#request(options, "completion");
+    return chatCompletion(this.#clientSettings(), request);
+  }
+
+  /** Streams the answer: text events, then usage when the service reports it. */
+  stream(options: CompletionOptions): AsyncIterable<ProviderStreamEvent> {
+    const request = this.#request(options, "stream");
+    return chatStream(this.#clientSettings(), request);
+  }
+
+  #request(
+    options: CompletionOptions,
+    method: string,
+  ): { model: string; messages: ChatMessage[]; options: ChatOptions; signal?: AbortSignal } {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`${method}() takes an options object with messages`);
+    }
+    const { messages, signal, model, ...rest } = options;
+    checkMessages(messages);
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new TypeError("signal must be an AbortSignal when given");
+    }
+    if (model !== undefined && (typeof model !== "string" || model.trim() === "")) {
+      throw new TypeError("model must be a non-empty string when given");
+    }
+    if ("stream" in rest || "stream_options" in rest) {
+      throw new TypeError(
+        `${method}() does not take stream or stream_options: call stream() to stream`,
+      );
+    }
+    const request: {
+      model: string;
+      messages: ChatMessage[];
+      options: ChatOptions;
+      signal?: AbortSignal;
+    } = { model: model ?? this.config.model, messages, options: rest };
+    if (signal !== undefined) request.signal = signal;
+    return request;
+  }
+
+  #clientSettings(): ClientSettings {
+    const config = this.config;
+    const headers: Record<string, string> = { ...config.headers };
+    let apiKey = config.apiKey;
+    if (apiKey !== undefined && config.keyHeader !== undefined) {
+      headers[config.keyHeader] = apiKey;
+      apiKey = undefined;
+    }
+    const settings: ClientSettings = {
+      baseURL: config.baseURL,
+      timeoutMs: config.timeoutSeconds * 1000,
+      maxRetries: config.maxRetries,
+      provider: config.provider,
+    };
+    if (apiKey !== undefined) settings.apiKey = apiKey;
+    if (Object.keys(headers).length > 0) settings.headers = headers;
+    if (config.organization !== undefined) settings.organization = config.organization;
+    if (config.query !== undefined) settings.defaultQuery = { ...config.query };
+    return settings;
+  }
+}

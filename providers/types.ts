@@ -1,0 +1,201 @@
+/**
+ * The provider contract: one configured vendor and model that answers chat
+ * requests in the OpenAI chat-completion shape.
+ *
+ * @example A provider of your own
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { ChatCompletion } from "../chat.ts";
+ * import type { CompletionOptions, Provider, ProviderStreamEvent } from "./types.ts";
+ *
+ * class FixedProvider implements Provider {
+ *   readonly provider = "fixed";
+ *   readonly model = "fixed-1";
+ *   completion(_options: CompletionOptions): Promise<ChatCompletion> {
+ *     return Promise.resolve({
+ *       id: "1",
+ *       object: "chat.completion",
+ *       created: 0,
+ *       model: this.model,
+ *       choices: [{ index: 0, message: { role: "assistant", content: "OK" }, finish_reason: "stop" }],
+ *     });
+ *   }
+ *   async *stream(_options: CompletionOptions): AsyncGenerator<ProviderStreamEvent> {
+ *     yield { type: "text", text: "OK" };
+ *   }
+ * }
+ * const answer = await new FixedProvider().completion({ messages: [{ role: "user", content: "Hi" }] });
+ * assert.equal(answer.choices[0].message.content, "OK");
+ * ```
+ *
+ * @module
+ */
+import type { ChatCompletion, ChatMessage, ChatOptions, TokenUsage } from "../chat.ts";
+import type { ProviderSettings } from "../settings.ts";
+
+/**
+ * Arguments of {@link Provider.completion} and {@link Provider.stream}: the
+ * messages, an optional abort signal and model override, and any chat option
+ * (`temperature`, `max_tokens`, ...), which is sent to the service as it is.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { CompletionOptions } from "./types.ts";
+ * const options: CompletionOptions = {
+ *   messages: [{ role: "user", content: [{ type: "text", text: "Hi" }] }],
+ *   temperature: 0.2,
+ * };
+ * assert.equal(options.messages.length, 1);
+ * ```
+ */
+export interface CompletionOptions extends ChatOptions {
+  /** The conversation: string content or content parts (`text`, `image_url`). */
+  messages: ChatMessage[];
+  /** Ends the request (or the stream) when aborted. */
+  signal?: AbortSignal;
+  /** The model for this request only (default: the provider's `model`). */
+  model?: string;
+}
+
+/**
+ * What {@link Provider.stream} yields: text pieces in order, then, when the
+ * service reports it, one `usage` event at the end.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { ProviderStreamEvent } from "./types.ts";
+ * const events: ProviderStreamEvent[] = [
+ *   { type: "text", text: "Hel" },
+ *   { type: "text", text: "lo" },
+ *   { type: "usage", usage: { inputTokens: 3, outputTokens: 1, totalTokens: 4 } },
+ * ];
+ * const text = events.map((e) => e.type === "text" ? e.text : "").join("");
+ * assert.equal(text, "Hello");
+ * ```
+ */
+export type ProviderStreamEvent =
+  | { type: "text"; text: string }
+  | { type: "usage"; usage: TokenUsage };
+
+/**
+ * A configured vendor and model (one entry of `PROVIDERS`).
+ *
+ * Wrong arguments throw at the call; network and API errors reject the
+ * promise (or are thrown by the stream) as `APIError` subclasses.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI } from "../mod.ts";
+ * const ai = createAI({ PROVIDERS: { default: { provider: "ollama", model: "llama3:8b" } } });
+ * const provider = ai.getProvider();
+ * assert.equal(provider.provider, "ollama");
+ * assert.equal(provider.model, "llama3:8b");
+ * ```
+ */
+export interface Provider {
+  /** The vendor's name, for example `"openai"` or `"ollama"`. */
+  readonly provider: string;
+  /** The model asked by default. */
+  readonly model: string;
+  /**
+   * Sends the messages and returns the answer in the OpenAI chat-completion
+   * shape (`choices[0].message.content`, `usage` when the service gives it).
+   */
+  completion(options: CompletionOptions): Promise<ChatCompletion>;
+  /**
+   * Streams the answer: {@link ProviderStreamEvent}s, text pieces then usage.
+   * Each iteration sends a new request; breaking out of the loop cancels it.
+   */
+  stream(options: CompletionOptions): AsyncIterable<ProviderStreamEvent>;
+}
+
+/**
+ * Provider settings whose `provider` and `model` are resolved (a
+ * `provider:model` string has been split).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { ResolvedProviderSettings } from "./types.ts";
+ * const settings: ResolvedProviderSettings = { provider: "ollama", model: "llama3:8b" };
+ * assert.equal(settings.model, "llama3:8b");
+ * ```
+ */
+export interface ResolvedProviderSettings extends ProviderSettings {
+  /** The vendor's name. */
+  provider: string;
+  /** The model id at that vendor. */
+  model: string;
+}
+
+/**
+ * What a {@link ProviderFactory} receives besides the settings.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { ProviderContext } from "./types.ts";
+ * const context: ProviderContext = { alias: "default", env: (name) => name === "X" ? "1" : undefined };
+ * assert.equal(context.env("X"), "1");
+ * ```
+ */
+export interface ProviderContext {
+  /** The alias in `PROVIDERS` (used in messages). */
+  alias: string;
+  /** Reads an environment variable (undefined when unset or not permitted). */
+  env: (name: string) => string | undefined;
+}
+
+/**
+ * Builds a provider from its settings; added with `registerProvider()`.
+ * Throw `ImproperlyConfigured` (naming `PROVIDERS["<alias>"]` and the key)
+ * for bad settings and `MissingAPIKeyError` for a missing key.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { ProviderFactory } from "./types.ts";
+ * const factory: ProviderFactory = (settings) => ({
+ *   provider: settings.provider,
+ *   model: settings.model,
+ *   completion: () => Promise.reject(new Error("offline")),
+ *   async *stream() {},
+ * });
+ * assert.equal(factory({ provider: "x", model: "y" }, { alias: "a", env: () => undefined }).model, "y");
+ * ```
+ */
+export type ProviderFactory = (
+  settings: ResolvedProviderSettings,
+  context: ProviderContext,
+) => Provider;
+
+/**
+ * What is known about a provider name: listed by `listProviders()` and the
+ * CLI's `providers` command.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { getProviderInfo } from "./registry.ts";
+ * const info = getProviderInfo("ollama");
+ * assert.equal(info?.baseURL, "http://localhost:11434/v1");
+ * assert.equal(info?.requiresKey, false);
+ * ```
+ */
+export interface ProviderInfo {
+  /** The name used as `provider` in settings. */
+  readonly name: string;
+  /** One line about the service. */
+  readonly description: string;
+  /** The default base URL (`undefined` when it must be configured, as for Azure). */
+  readonly baseURL: string | undefined;
+  /** Environment variables read for the key, in order (empty when none). */
+  readonly keyEnv: readonly string[];
+  /** Whether a missing key is an error (false for local servers). */
+  readonly requiresKey: boolean;
+  /** Whether it is built in (false for `registerProvider()` additions). */
+  readonly builtin: boolean;
+}
