@@ -184,6 +184,8 @@ function itemLines(text: string): number[] {
 }
 
 function parseExtraModels(path: string, text: string): ExtraModelEntry[] {
+  // Only comments and blank lines: no models yet.
+  if (text.split(/\r?\n/).every((line) => /^\s*(#.*)?$/.test(line))) return [];
   const data = parseYaml(text, path);
   if (data === null || data === undefined) return [];
   if (!Array.isArray(data)) {

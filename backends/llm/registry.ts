@@ -113,13 +113,19 @@ function catalog(options: RegistryOptions): Catalog {
   for (const { model, aliases, plugin } of pluginModels()) {
     registered.push({ model, aliases, source: `plugin:${plugin}` });
   }
-  // A later model with the same id replaces an earlier one; ids and aliases
-  // share one namespace in which the later registration wins.
+  // A later model with the same id replaces an earlier one (and takes its
+  // aliases); ids and aliases share one namespace in which the later
+  // registration wins.
   const byId = new Map<string, ModelEntry>();
   const names = new Map<string, ModelEntry>();
   for (const item of registered) {
     const entry: ModelEntry = { model: item.model, aliases: [], source: item.source };
-    byId.delete(item.model.modelId);
+    const replaced = byId.get(item.model.modelId);
+    if (replaced) {
+      // The replaced model's aliases now name the new one.
+      for (const [name, target] of names) if (target === replaced) names.set(name, entry);
+      byId.delete(item.model.modelId);
+    }
     byId.set(item.model.modelId, entry);
     for (const alias of item.aliases) names.set(alias, entry);
     names.set(item.model.modelId, entry);
