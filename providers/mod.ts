@@ -21,6 +21,8 @@
  * @module
  */
 export * from "./types.ts";
+// The chat message and completion types the provider API takes and returns.
+export * from "../chat.ts";
 export {
   createProvider,
   type CreateProviderOptions,
