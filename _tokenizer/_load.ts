@@ -1,0 +1,106 @@
+/**
+ * Lazy, shared loading of encodings. Importing this module loads no rank
+ * data: each encoding's ranks are imported on its first use, the rank table is
+ * built once, and every caller shares it.
+ *
+ * @module
+ */
+import { BpeEncoding, type Encoding, type EncodingName } from "./_encoding.ts";
+import type { RankData } from "./_ranks.ts";
+
+const loaded = new Map<EncodingName, BpeEncoding>();
+const loading = new Map<EncodingName, Promise<Encoding>>();
+
+async function importRanks(name: EncodingName): Promise<RankData> {
+  switch (name) {
+    case "cl100k_base":
+      return (await import("js-tiktoken/ranks/cl100k_base")).default;
+    case "o200k_base":
+      return (await import("js-tiktoken/ranks/o200k_base")).default;
+    default:
+      throw new RangeError(`Unknown encoding "${String(name)}"`);
+  }
+}
+
+/**
+ * Loads the encoding `name` once and returns it; concurrent calls share one
+ * load, later calls get the same object.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadEncoding } from "./mod.ts";
+ * const [a, b] = await Promise.all([loadEncoding("o200k_base"), loadEncoding("o200k_base")]);
+ * assert.ok(a === b);
+ * assert.equal(a.count("Hello, world!"), 4);
+ * ```
+ */
+export function loadEncoding(name: EncodingName): Promise<Encoding> {
+  const done = loaded.get(name);
+  if (done) return Promise.resolve(done);
+  let pending = loading.get(name);
+  if (!pending) {
+    pending = importRanks(name).then((data) => {
+      const encoding = new BpeEncoding(name, data);
+      loaded.set(name, encoding);
+      loading.delete(name);
+      return encoding;
+    }, (error) => {
+      loading.delete(name);
+      throw error;
+    });
+    loading.set(name, pending);
+  }
+  return pending;
+}
+
+/**
+ * The encoding `name` when it is already loaded, else `undefined` (never
+ * starts a load).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadedEncoding, loadEncoding } from "./mod.ts";
+ * await loadEncoding("cl100k_base");
+ * assert.equal(loadedEncoding("cl100k_base")?.count("hi"), 1);
+ * ```
+ */
+export function loadedEncoding(name: EncodingName): Encoding | undefined {
+  return loaded.get(name);
+}
+
+/**
+ * Empties the piece caches of the loaded encodings (for benchmarks that must
+ * count text with a cold cache, and for tests).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { clearTokenizerCaches, loadEncoding } from "./mod.ts";
+ * const enc = await loadEncoding("cl100k_base");
+ * clearTokenizerCaches();
+ * assert.equal(enc.count("Hello again"), 2);
+ * ```
+ */
+export function clearTokenizerCaches(): void {
+  for (const encoding of loaded.values()) encoding.cache.clear();
+}
+
+/**
+ * How many pieces each loaded encoding's cache holds, and its bound.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { tokenizerCacheStats } from "./mod.ts";
+ * for (const stats of tokenizerCacheStats()) assert.ok(stats.size <= stats.max);
+ * ```
+ */
+export function tokenizerCacheStats(): { name: EncodingName; size: number; max: number }[] {
+  return [...loaded.values()].map((e) => ({
+    name: e.name,
+    size: e.cache.size,
+    max: e.cache.slots,
+  }));
+}
