@@ -414,9 +414,13 @@ export function validateModelOptions(
     const spec = schema[name];
     const checked = checkOne(value, spec, settings.coerce === true);
     if (!checked.ok) {
+      const shown = settings.coerce && typeof value === "string" && value.trim() !== "" &&
+          Number.isFinite(Number(value))
+        ? Number(value)
+        : value;
       throw new ImproperlyConfigured(
         `Option "${name}" for model "${model.modelId}"${where} must be ${expectation(spec)}, got ${
-          describeValue(value)
+          describeValue(shown)
         }`,
       );
     }
