@@ -355,8 +355,7 @@ export class OpenAIChatModel implements Model {
     return out;
   }
 
-  /** The client settings for a key. */
-  clientSettings(key: string | undefined): ClientSettings {
+  #clientSettings(key: string | undefined): ClientSettings {
     const settings: ClientSettings = {
       baseURL: this.apiBase,
       timeoutMs: this.timeoutSeconds * 1000,
@@ -410,7 +409,7 @@ export class OpenAIChatModel implements Model {
       options: this.buildOptions(prompt.options),
       ...(context.signal ? { signal: context.signal } : {}),
     };
-    const settings = this.clientSettings(context.key);
+    const settings = this.#clientSettings(context.key);
     if (context.stream && this.canStream) {
       yield* chatStream(settings, request);
       return;
@@ -464,7 +463,17 @@ const BUILT_INS: readonly BuiltIn[] = [
 
 let builtIns: { model: OpenAIChatModel; aliases: readonly string[] }[] | undefined;
 
-/** The built-in OpenAI models with their aliases (built once). */
+/**
+ * The built-in OpenAI models with their aliases (built once).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { builtInOpenAIModels } from "./openai_models.ts";
+ * const gpt4o = builtInOpenAIModels().find((entry) => entry.model.modelId === "gpt-4o");
+ * assert.deepEqual(gpt4o?.aliases, ["4o"]);
+ * ```
+ */
 export function builtInOpenAIModels(): { model: OpenAIChatModel; aliases: readonly string[] }[] {
   builtIns ??= BUILT_INS.map((entry) => {
     const options: OpenAIChatModelOptions = {};
@@ -482,6 +491,27 @@ export function builtInOpenAIModels(): { model: OpenAIChatModel; aliases: readon
  * builds it: with its own `api_base` it needs no key unless `api_key_name`
  * names one. Its context window is the token table's entry for its
  * `model_id` (so a custom id needs `TOKEN_LIMIT`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { extraOpenAIModel } from "./openai_models.ts";
+ * const model = extraOpenAIModel({
+ *   modelId: "proxy-4o",
+ *   modelName: "gpt-4o",
+ *   apiBase: "https://proxy.example/v1",
+ *   aliases: [],
+ *   vision: true,
+ *   audio: false,
+ *   canStream: true,
+ *   completion: false,
+ *   reasoning: false,
+ *   supportsSchema: false,
+ *   supportsTools: false,
+ * });
+ * assert.equal(model.needsKey, undefined);
+ * assert.equal(model.contextWindow, undefined);
+ * ```
  */
 export function extraOpenAIModel(entry: ExtraModelEntry): OpenAIChatModel {
   const options: OpenAIChatModelOptions = {

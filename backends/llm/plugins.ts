@@ -94,7 +94,17 @@ export interface LLMPlugin {
   registerModels(register: RegisterModel): void;
 }
 
-/** A model a plugin registered. */
+/**
+ * A model a plugin registered.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { PluginModel } from "./plugins.ts";
+ * const entry: PluginModel = { model: { modelId: "m", async *execute() {} }, aliases: [], plugin: "p" };
+ * assert.equal(entry.plugin, "p");
+ * ```
+ */
 export interface PluginModel {
   /** The model. */
   model: Model;
@@ -214,6 +224,18 @@ export function listPlugins(): string[] {
  * The models of every plugin, in registration order.
  *
  * @throws {ImproperlyConfigured} naming the plugin when its `registerModels` fails.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pluginModels, registerPlugin, unregisterPlugin } from "./plugins.ts";
+ * registerPlugin({
+ *   name: "one-model",
+ *   registerModels: (register) => register({ modelId: "solo", async *execute() {} }),
+ * });
+ * assert.ok(pluginModels().some((entry) => entry.model.modelId === "solo"));
+ * unregisterPlugin("one-model");
+ * ```
  */
 export function pluginModels(): PluginModel[] {
   const out: PluginModel[] = [];
