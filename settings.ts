@@ -322,7 +322,8 @@ export class AI {
    * Without a `"default"` entry, `"default"` falls back to
    * `{provider: "openai", model: <MODEL_ID of the "default" backend>}` and a
    * deprecation warning is reported once (through `onWarning`, else
-   * `console.warn`), as Wagtail AI 3 does.
+   * `console.warn`), as Wagtail AI 3 does. The key and header values of the
+   * returned object are masked when it is printed or turned into JSON.
    *
    * @throws {ImproperlyConfigured} for an unknown alias, an unknown provider
    * (listing the known ones) or a bad entry, naming `PROVIDERS["<alias>"]` and the key.
@@ -341,9 +342,9 @@ export class AI {
     }
     const providers = (this.settings.PROVIDERS ?? {}) as Record<string, unknown>;
     if (Object.hasOwn(providers, alias)) {
-      return resolveProviderSettings(providers[alias] as never, alias);
+      return guardSecrets(resolveProviderSettings(providers[alias] as never, alias));
     }
-    if (alias === "default") return this.#legacyDefaultProvider();
+    if (alias === "default") return guardSecrets(this.#legacyDefaultProvider());
     const known = Object.keys(providers);
     throw new ImproperlyConfigured(
       `No provider "${alias}" in PROVIDERS (known: ${known.length ? known.join(", ") : "none"})`,
