@@ -1,0 +1,91 @@
+// Secrets (API keys, header values) never appear in messages, console output,
+// JSON.stringify or Deno.inspect of settings, configs, backends or providers.
+import assert from "node:assert/strict";
+import { createAI } from "../mod.ts";
+import { startPeer } from "./_peer.ts";
+
+const KEY = "sk-very-secret-key-0123456789";
+const HEADER = "header-secret-value-987";
+
+function assertNoSecret(text: string, where: string): void {
+  assert.ok(!text.includes(KEY), `${where} shows the key: ${text}`);
+  assert.ok(!text.includes(HEADER), `${where} shows a header value: ${text}`);
+}
+
+function settings(apiBase = "http://127.0.0.1:9/v1") {
+  return {
+    BACKENDS: {
+      default: {
+        CLASS: "openai",
+        CONFIG: { MODEL_ID: "gpt-4o", OPENAI_API_KEY: KEY, API_BASE: apiBase, MAX_RETRIES: 0 },
+      },
+      llm: { CLASS: "llm", CONFIG: { MODEL_ID: "gpt-4o", INIT_KWARGS: { key: KEY } } },
+    },
+    PROVIDERS: {
+      default: {
+        provider: "openai",
+        model: "gpt-4.1-mini",
+        api_key: KEY,
+        api_base: apiBase,
+        headers: { "x-secret": HEADER },
+      },
+    },
+  };
+}
+
+Deno.test("secrets: settings, backends, configs and providers print *** instead of keys", () => {
+  const ai = createAI(settings());
+  const things: [string, unknown][] = [
+    ["ai", ai],
+    ["backend", ai.getAIBackend("default")],
+    ["backend.config", ai.getAIBackend("default").config],
+    ["llm backend", ai.getAIBackend("llm")],
+    ["llm backend.config", ai.getAIBackend("llm").config],
+    ["provider", ai.getProvider()],
+    ["provider settings", ai.getProviderSettings()],
+  ];
+  for (const [where, value] of things) {
+    assertNoSecret(JSON.stringify(value), `JSON.stringify(${where})`);
+    assertNoSecret(Deno.inspect(value, { depth: 10 }), `Deno.inspect(${where})`);
+  }
+  assert.match(JSON.stringify(ai.getAIBackend("default")), /\*\*\*/);
+});
+
+Deno.test("secrets: console.log of a backend shows no key", () => {
+  const original = console.log;
+  let printed = "";
+  console.log = (...args: unknown[]) => {
+    printed += args.map((arg) => Deno.inspect(arg, { depth: 10 })).join(" ");
+  };
+  try {
+    const ai = createAI(settings());
+    console.log(ai, ai.getAIBackend("default"), ai.getProvider());
+  } finally {
+    console.log = original;
+  }
+  assert.ok(printed.length > 0);
+  assertNoSecret(printed, "console.log");
+});
+
+Deno.test("secrets: API error messages never contain the key or header values", async () => {
+  await using peer = await startPeer();
+  const ai = createAI(settings(peer.url));
+  peer.enqueue({ status: 401, error: `Incorrect API key provided: ${KEY}. Header ${HEADER}.` });
+  // The backend knows its key (not the provider's header): the key is scrubbed.
+  await assert.rejects(
+    ai.getAIBackend("default").promptWithContext({ prePrompt: "p", context: "c" }).text(),
+    (error: Error) => {
+      assert.ok(!error.message.includes(KEY), error.message);
+      assert.ok(!Deno.inspect(error).includes(KEY));
+      return true;
+    },
+  );
+  peer.enqueue({ status: 400, error: `Bad header ${HEADER} with key ${KEY}` });
+  await assert.rejects(
+    ai.getProvider().completion({ messages: [{ role: "user", content: "x" }] }),
+    (error: Error) => {
+      assertNoSecret(error.message, "provider error");
+      return true;
+    },
+  );
+});
