@@ -590,3 +590,24 @@ Deno.test("LLMModel.prompt() checks its arguments at the call", async () => {
   const textOnly = new LLMModel({ modelId: "t", async *execute() {} });
   assert.throws(() => textOnly.prompt("x", { attachments: [PNG] }), /takes no attachments/);
 });
+
+Deno.test("without read permission for the user directory the backend says so in one clear error", async () => {
+  await using dir = await tempUserDir();
+  const run = await runScript(
+    `
+    import { createAI } from "MOD";
+    try {
+      createAI({}, { llmUserPath: Deno.env.get("TEST_USER_PATH") }).getAIBackend("default");
+      console.log("no error");
+    } catch (error) {
+      console.log(error.name + ": " + error.message);
+    }
+    `,
+    { TEST_USER_PATH: dir.path },
+    ["--allow-env"],
+  );
+  assert.match(
+    run.stdout,
+    /^ImproperlyConfigured: Cannot access ".*llm-user-.*": read permission denied \(run with --allow-read\)/,
+  );
+});
