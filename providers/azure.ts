@@ -88,10 +88,12 @@ export function createAzureProvider(
   const where = providerWhere(context.alias);
   const endpointSetting = optionalUrl(settings.endpoint, "endpoint", where);
   const apiBase = optionalUrl(settings.api_base, "api_base", where);
-  const envEndpoint = context.env(AZURE_ENV.endpoint);
   let endpoint = endpointSetting ?? apiBase;
-  if (endpoint === undefined && envEndpoint !== undefined && envEndpoint !== "") {
-    endpoint = optionalUrl(envEndpoint, AZURE_ENV.endpoint, "the environment");
+  if (endpoint === undefined) {
+    const envEndpoint = context.env(AZURE_ENV.endpoint);
+    if (envEndpoint !== undefined && envEndpoint !== "") {
+      endpoint = optionalUrl(envEndpoint, AZURE_ENV.endpoint, "the environment");
+    }
   }
   if (endpoint === undefined) {
     throw new ImproperlyConfigured(
@@ -105,9 +107,13 @@ export function createAzureProvider(
       `deployment in ${where} must be a deployment name (no "/", "?" or "#")`,
     );
   }
-  const envVersion = context.env(AZURE_ENV.apiVersion);
-  const apiVersion = optionalString(settings.api_version, "api_version", where) ??
-    (envVersion !== undefined && envVersion !== "" ? envVersion : DEFAULT_AZURE_API_VERSION);
+  let apiVersion = optionalString(settings.api_version, "api_version", where);
+  if (apiVersion === undefined) {
+    const envVersion = context.env(AZURE_ENV.apiVersion);
+    apiVersion = envVersion !== undefined && envVersion !== ""
+      ? envVersion
+      : DEFAULT_AZURE_API_VERSION;
+  }
   // An endpoint that already ends in /openai/deployments/<name> is used as it is.
   const baseURL = /\/openai\/deployments\/[^/]+$/.test(endpoint)
     ? endpoint

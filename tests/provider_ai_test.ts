@@ -8,6 +8,7 @@ import {
   type OpenAICompatibleProvider,
 } from "../mod.ts";
 import { startPeer } from "./_peer.ts";
+import { prng } from "./_text.ts";
 
 const TWO_PROVIDERS = {
   PROVIDERS: {
@@ -227,4 +228,92 @@ Deno.test("the AI's printed form masks provider keys", () => {
     assert.ok(!text.includes("my-scaleway-key"));
     assert.ok(!text.includes("my-own-secret-key"));
   }
+});
+
+Deno.test("2000 random PROVIDERS entries and provider backends give only our errors, never a TypeError", () => {
+  const random = prng(5150);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+  const VALUES: unknown[] = [
+    undefined,
+    null,
+    "",
+    " ",
+    "openai",
+    "ollama:llama3:8b",
+    "azure",
+    "nope",
+    "gpt-4o",
+    "http://127.0.0.1:9/v1",
+    "ftp://x",
+    0,
+    -1,
+    1.5,
+    30,
+    1e12,
+    NaN,
+    true,
+    [],
+    {},
+    { a: "b" },
+    { a: 1 },
+    () => 1,
+    Symbol("s"),
+    10n,
+  ];
+  const KEYS = [
+    "provider",
+    "model",
+    "api_key",
+    "api_key_env",
+    "api_base",
+    "headers",
+    "organization",
+    "timeout",
+    "max_retries",
+    "api_version",
+    "endpoint",
+    "deployment",
+    "extra",
+  ];
+  const CONFIG_KEYS = [
+    "PROVIDER",
+    "MODEL_ID",
+    "TOKEN_LIMIT",
+    "PROMPT_STYLE",
+    "SYSTEM_PROMPT",
+    "OPTIONS",
+  ];
+  let built = 0;
+  for (let i = 0; i < 2000; i++) {
+    const entry: Record<string, unknown> = {};
+    for (const key of KEYS) if (random() < 0.08) entry[key] = pick(VALUES);
+    if (random() < 0.6) entry.provider = pick(["openai", "ollama", "azure", "vllm", "groq", "x:y"]);
+    if (random() < 0.6) entry.model = pick(["gpt-4o", "llama3:8b", "m"]);
+    if (random() < 0.4) entry.api_key = "sk-random";
+    const config: Record<string, unknown> = {};
+    for (const key of CONFIG_KEYS) if (random() < 0.1) config[key] = pick(VALUES);
+    const settings = {
+      PROVIDERS: { default: random() < 0.95 ? entry : pick(VALUES) },
+      BACKENDS: { default: { CLASS: "provider", CONFIG: config } },
+    };
+    try {
+      const ai = createAI(settings as never, { onWarning: () => {} });
+      try {
+        ai.getProvider();
+        ai.getAIBackend("default");
+        built++;
+      } catch (error) {
+        assert.ok(
+          error instanceof ImproperlyConfigured,
+          `case ${i}: ${(error as Error).name}: ${(error as Error).message}`,
+        );
+      }
+    } catch (error) {
+      assert.ok(
+        error instanceof ImproperlyConfigured,
+        `case ${i}: ${(error as Error).name}: ${(error as Error).message}`,
+      );
+    }
+  }
+  assert.ok(built > 20, `only ${built} built`);
 });
