@@ -610,3 +610,41 @@ Deno.test("registerProvider() adds a provider usable by name, listed as not buil
   assert.throws(() => registerProvider("", factory), TypeError);
   assert.throws(() => registerProvider("ok", "no" as never), TypeError);
 });
+
+Deno.test("without env permission a set key variable reads as not set: MissingAPIKeyError, no prompt", async () => {
+  const script = await Deno.makeTempFile({ suffix: ".ts" });
+  try {
+    await Deno.writeTextFile(
+      script,
+      `import { createProvider, MissingAPIKeyError } from ${
+        JSON.stringify(new URL("../mod.ts", import.meta.url).href)
+      };
+try {
+  createProvider("openai:gpt-4.1-mini");
+  console.log("built");
+} catch (error) {
+  console.log(error instanceof MissingAPIKeyError ? "MissingAPIKeyError: " + error.message : "other: " + error);
+}
+`,
+    );
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--no-prompt",
+        "--quiet",
+        "--config",
+        new URL("../deno.json", import.meta.url).pathname,
+        script,
+      ],
+      env: { OPENAI_API_KEY: "sk-set-but-not-permitted", NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(output.stdout);
+    assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+    assert.match(stdout, /^MissingAPIKeyError: .*OPENAI_API_KEY environment variable/);
+    assert.ok(!stdout.includes("sk-set-but-not-permitted"));
+  } finally {
+    await Deno.remove(script);
+  }
+});
