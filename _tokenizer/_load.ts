@@ -1,11 +1,12 @@
 /**
- * Lazy, shared loading of encodings. Importing this module loads no rank
- * data: each encoding's ranks are imported on its first use, the rank table is
- * built once, and every caller shares it.
+ * Lazy, shared loading of encodings. Importing this module loads neither rank
+ * data nor the tokenizer's code: on an encoding's first use its ranks and the
+ * implementation are imported, the rank table is built once, and every caller
+ * shares it.
  *
  * @module
  */
-import { BpeEncoding, type Encoding, type EncodingName } from "./_encoding.ts";
+import type { BpeEncoding, Encoding, EncodingName } from "./_encoding.ts";
 import type { RankData } from "./_ranks.ts";
 
 const loaded = new Map<EncodingName, BpeEncoding>();
@@ -40,8 +41,8 @@ export function loadEncoding(name: EncodingName): Promise<Encoding> {
   if (done) return Promise.resolve(done);
   let pending = loading.get(name);
   if (!pending) {
-    pending = importRanks(name).then((data) => {
-      const encoding = new BpeEncoding(name, data);
+    pending = Promise.all([import("./_encoding.ts"), importRanks(name)]).then(([impl, data]) => {
+      const encoding = new impl.BpeEncoding(name, data);
       loaded.set(name, encoding);
       loading.delete(name);
       return encoding;

@@ -1,0 +1,230 @@
+import assert from "node:assert/strict";
+import { Tiktoken } from "js-tiktoken/lite";
+import cl100k from "js-tiktoken/ranks/cl100k_base";
+import o200k from "js-tiktoken/ranks/o200k_base";
+import {
+  clearTokenizerCaches,
+  type EncodingName,
+  loadedEncoding,
+  loadEncoding,
+  tokenizerCacheStats,
+} from "../_tokenizer/mod.ts";
+import { hashUnits, MAX_CACHED_PIECE, PieceCache } from "../_tokenizer/_cache.ts";
+import { encodeUtf8Into } from "../_tokenizer/_utf8.ts";
+import { adversarial, prose, rng, variety } from "../bench/corpus.ts";
+
+const NAMES: EncodingName[] = ["cl100k_base", "o200k_base"];
+const reference: Record<EncodingName, Tiktoken> = {
+  cl100k_base: new Tiktoken(cl100k),
+  o200k_base: new Tiktoken(o200k),
+};
+
+/** Checks encode and count against js-tiktoken's encode (no special tokens). */
+async function assertExact(name: EncodingName, texts: string[]): Promise<void> {
+  const encoding = await loadEncoding(name);
+  for (const text of texts) {
+    const expected = reference[name].encode(text, [], []);
+    const actual = encoding.encode(text);
+    const count = encoding.count(text);
+    // A second count is answered partly from the piece cache.
+    const cached = encoding.count(text);
+    const same = actual.length === expected.length && actual.every((t, i) => t === expected[i]);
+    if (!same || count !== expected.length || cached !== expected.length) {
+      // Only now build the (slow) detailed assertion messages.
+      const shown = JSON.stringify(text.length > 60 ? text.slice(0, 60) + "..." : text);
+      assert.deepEqual(actual, expected, `${name} encode ${shown}`);
+      assert.equal(count, expected.length, `${name} count ${shown}`);
+      assert.equal(cached, expected.length, `${name} cached count ${shown}`);
+    }
+  }
+}
+
+Deno.test("loadedEncoding() is undefined before the first load", () => {
+  // This file loads encodings only in later tests.
+  assert.equal(loadedEncoding("cl100k_base"), undefined);
+  assert.equal(loadedEncoding("o200k_base"), undefined);
+});
+
+Deno.test("loadEncoding() shares one load between concurrent callers", async () => {
+  const [a, b] = await Promise.all([loadEncoding("o200k_base"), loadEncoding("o200k_base")]);
+  assert.ok(a === b);
+  assert.ok(loadedEncoding("o200k_base") === a);
+  assert.ok((await loadEncoding("o200k_base")) === a);
+  assert.equal(a.name, "o200k_base");
+  const c = await loadEncoding("cl100k_base");
+  assert.equal(c.name, "cl100k_base");
+  assert.ok(c !== (a as unknown));
+});
+
+Deno.test("loadEncoding() rejects an unknown encoding", async () => {
+  await assert.rejects(
+    () => loadEncoding("p50k_base" as EncodingName),
+    (error: Error) => error instanceof RangeError && /"p50k_base"/.test(error.message),
+  );
+  assert.equal(loadedEncoding("p50k_base" as EncodingName), undefined);
+});
+
+for (const name of NAMES) {
+  Deno.test(`${name}: count() and encode() equal js-tiktoken on generated prose (many seeds)`, async () => {
+    const texts: string[] = [];
+    for (let seed = 1; seed <= 40; seed++) texts.push(prose(2_000 + seed * 37, seed));
+    await assertExact(name, texts);
+  });
+
+  Deno.test(`${name}: count() and encode() equal js-tiktoken on high-variety text`, async () => {
+    const texts: string[] = [];
+    for (let seed = 1; seed <= 40; seed++) texts.push(variety(2_000 + seed * 41, 1_000 + seed));
+    await assertExact(name, texts);
+  });
+
+  Deno.test(`${name}: count() and encode() equal js-tiktoken on adversarial text`, async () => {
+    await assertExact(name, adversarial());
+  });
+
+  Deno.test(`${name}: count() and encode() equal js-tiktoken on random mixes of tricky characters`, async () => {
+    // Short random strings over characters that sit on every branch of the
+    // pre-tokeniser: ASCII classes, contractions, case, marks, Unicode
+    // letters, digits and spaces, surrogates, emoji, and long runs.
+    // deno-fmt-ignore
+    const alphabet = [
+      "a", "A", "z", "Z", "b", "0", "9", " ", " ", " ", "\n", "\r", "\t", "\v", "\f", "'", "'",
+      "s", "S", "t", "r", "R", "e", "E", "v", "l", "L", "m", "d", "D", "/", "!", ".", "(", "-",
+      "é", "É", "ǅ", "ʰ", "\u0301", "\u00a0", "²", "日", "😀", "\ud800", "\udc00", "٣", "\u2028",
+      "\u0085", "\x00", "ß", "ǂ", "Ⅻ", "\u3000", "\ufeff", "x".repeat(20), " ".repeat(7),
+      "1".repeat(5), "ab".repeat(12), "日本",
+    ];
+    const rand = rng(name === "cl100k_base" ? 7 : 8);
+    const texts: string[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      let text = "";
+      const length = 1 + Math.floor(rand() * 24);
+      for (let j = 0; j < length; j++) text += alphabet[Math.floor(rand() * alphabet.length)];
+      texts.push(text);
+    }
+    await assertExact(name, texts);
+  });
+
+  Deno.test(`${name}: special-token strings are counted as plain text`, async () => {
+    const encoding = await loadEncoding(name);
+    const text = "a <|endoftext|> b <|endofprompt|>";
+    assert.equal(encoding.count(text), reference[name].encode(text, [], []).length);
+    assert.ok(encoding.count("<|endoftext|>") > 1);
+  });
+
+  Deno.test(`${name}: empty text has no tokens`, async () => {
+    const encoding = await loadEncoding(name);
+    assert.equal(encoding.count(""), 0);
+    assert.deepEqual(encoding.encode(""), []);
+    assert.equal(encoding.decode([]), "");
+  });
+
+  Deno.test(`${name}: decode() inverts encode() for valid text`, async () => {
+    const encoding = await loadEncoding(name);
+    for (const text of [prose(3_000, 3), variety(3_000, 4), "héllo 😀 日本語 ‍👩‍💻"]) {
+      assert.equal(encoding.decode(encoding.encode(text)), text);
+    }
+    // Lone surrogates are encoded as U+FFFD, as TextEncoder does.
+    assert.equal(encoding.decode(encoding.encode("a\ud800b")), "a\ufffdb");
+  });
+
+  Deno.test(`${name}: decode() writes special tokens and skips unknown ones`, async () => {
+    const encoding = await loadEncoding(name);
+    const eot = name === "cl100k_base" ? 100257 : 199999;
+    assert.equal(encoding.decode([...encoding.encode("hi "), eot, 9_999_999]), "hi <|endoftext|>");
+  });
+
+  Deno.test(`${name}: long pieces (heap merge) equal js-tiktoken`, async () => {
+    const rand = rng(99);
+    let word = "";
+    for (let i = 0; i < 200; i++) word += String.fromCharCode(97 + Math.floor(rand() * 26));
+    let cjk = "";
+    for (let i = 0; i < 100; i++) cjk += String.fromCharCode(0x4e00 + Math.floor(rand() * 2000));
+    await assertExact(name, [word, " " + word.toUpperCase(), cjk, "a".repeat(300)]);
+  });
+}
+
+Deno.test("the piece cache stays bounded and exact when full", async () => {
+  const encoding = await loadEncoding("cl100k_base");
+  clearTokenizerCaches();
+  const stats = () => tokenizerCacheStats().find((s) => s.name === "cl100k_base")!;
+  assert.equal(stats().size, 0);
+  // Far more distinct short pieces than the cache holds.
+  const words: string[] = [];
+  const rand = rng(5);
+  for (let i = 0; i < 3 * stats().max; i++) {
+    let w = " ";
+    for (let j = 0; j < 3 + (i % 8); j++) w += String.fromCharCode(97 + Math.floor(rand() * 26));
+    words.push(w);
+  }
+  const text = words.join("");
+  // encode() does not use the cache; its exactness is tested above.
+  const expected = encoding.encode(text).length;
+  assert.equal(
+    encoding.count(words.slice(0, 2_000).join("")),
+    reference.cl100k_base.encode(words.slice(0, 2_000).join(""), [], []).length,
+  );
+  assert.equal(encoding.count(text), expected);
+  assert.ok(stats().size <= stats().max, `${stats().size} <= ${stats().max}`);
+  assert.ok(stats().size > 0);
+  assert.equal(encoding.count(text), expected);
+  clearTokenizerCaches();
+  assert.equal(stats().size, 0);
+});
+
+Deno.test("PieceCache holds at most its slots and never answers a wrong value", () => {
+  const cache = new PieceCache(64);
+  assert.equal(cache.slots, 64);
+  const values = new Map<string, number>();
+  const rand = rng(11);
+  for (let i = 0; i < 5_000; i++) {
+    const key = `k${Math.floor(rand() * 500)}`;
+    const h = hashUnits(key, 0, key.length);
+    const hit = cache.get(key, 0, key.length, h);
+    if (hit >= 0) assert.equal(hit, values.get(key));
+    else {
+      values.set(key, key.length * 7 + i);
+      cache.set(key, 0, key.length, h, values.get(key)!);
+    }
+    assert.ok(cache.size <= cache.slots);
+  }
+  assert.ok(MAX_CACHED_PIECE >= 8);
+  cache.clear();
+  assert.equal(cache.size, 0);
+  assert.equal(cache.get("k1", 0, 2, hashUnits("k1", 0, 2)), -1);
+});
+
+Deno.test("encodeUtf8Into() writes what TextEncoder writes", () => {
+  const encoder = new TextEncoder();
+  for (
+    const text of ["", "abc", "é日😀", "\ud800x", "x\udc00", "\ud83d\ude00\ud83d", "\u0085\uffff"]
+  ) {
+    const buf = new Uint8Array(text.length * 3);
+    const n = encodeUtf8Into(text, 0, text.length, buf);
+    assert.deepEqual(buf.subarray(0, n), encoder.encode(text));
+  }
+});
+
+Deno.test("a process that only uses the echo backend and the naive calculator loads no encoder", async () => {
+  const root = new URL("../", import.meta.url);
+  const script = `
+    import { createAI, NaiveTextSplitterCalculator } from ${
+    JSON.stringify(new URL("mod.ts", root).href)
+  };
+    import { loadedEncoding } from ${JSON.stringify(new URL("_tokenizer/mod.ts", root).href)};
+    const ai = createAI({ BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 64 } } } });
+    const backend = ai.getBackend();
+    const splitter = await backend.getTextSplitter();
+    const chunks = splitter.splitText("word ".repeat(500));
+    await backend.promptWithContext({ prePrompt: "Fix:", context: chunks[0] }).text();
+    new NaiveTextSplitterCalculator().getSplitterLength("some text");
+    console.log(JSON.stringify([chunks.length > 1, loadedEncoding("cl100k_base") ?? null, loadedEncoding("o200k_base") ?? null]));
+  `;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--config", new URL("deno.json", root).pathname, script],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(output.success, new TextDecoder().decode(output.stderr));
+  assert.equal(new TextDecoder().decode(output.stdout).trim(), "[true,null,null]");
+});
