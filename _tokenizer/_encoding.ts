@@ -8,6 +8,7 @@ import { lastBounds, merge } from "./_bpe.ts";
 import { hashUnits, MAX_CACHED_PIECE, PieceCache } from "./_cache.ts";
 import { cl100kScanner, o200kScanner, type Scanner } from "./_pretokenize.ts";
 import { type RankData, RankTable } from "./_ranks.ts";
+import { JOIN_MIN_TEXT, JoinMemo } from "./_joins.ts";
 import { encodeUtf8Into } from "./_utf8.ts";
 
 /** The encodings this module knows. */
@@ -58,6 +59,8 @@ export class BpeEncoding implements Encoding {
   readonly name: EncodingName;
   /** The bounded piece-to-count cache. */
   readonly cache: PieceCache = new PieceCache(CACHE_SLOTS);
+  /** The bounded memo of recently counted texts, for counting their joins. */
+  readonly joins: JoinMemo = new JoinMemo((text, from, to) => this.#countPieces(text, from, to));
   readonly #table: RankTable;
   readonly #scan: Scanner;
   readonly #special: Map<number, string>;
@@ -88,12 +91,22 @@ export class BpeEncoding implements Encoding {
   }
 
   count(text: string): number {
-    const n = text.length;
+    if (text.length >= JOIN_MIN_TEXT) {
+      const joined = this.joins.countJoin(text);
+      if (joined >= 0) return joined;
+    }
+    const total = this.#countPieces(text, 0, text.length);
+    this.joins.remember(text, total);
+    return total;
+  }
+
+  // Counts the pieces from `from` to `to`, where `to` ends a piece.
+  #countPieces(text: string, from: number, to: number): number {
     const scan = this.#scan;
     const cache = this.cache;
     let total = 0;
-    let pos = 0;
-    while (pos < n) {
+    let pos = from;
+    while (pos < to) {
       const end = scan(text, pos);
       const len = end - pos;
       if (len === 1 && text.charCodeAt(pos) < 128) {

@@ -7,6 +7,7 @@
  * @module
  */
 import type { BpeEncoding, Encoding, EncodingName } from "./_encoding.ts";
+import { MEMO_ENTRIES, MEMO_UNITS } from "./_joins.ts";
 import type { RankData } from "./_ranks.ts";
 
 const loaded = new Map<EncodingName, BpeEncoding>();
@@ -85,7 +86,10 @@ export function loadedEncoding(name: EncodingName): Encoding | undefined {
  * ```
  */
 export function clearTokenizerCaches(): void {
-  for (const encoding of loaded.values()) encoding.cache.clear();
+  for (const encoding of loaded.values()) {
+    encoding.cache.clear();
+    encoding.joins.clear();
+  }
 }
 
 /**
@@ -98,10 +102,32 @@ export function clearTokenizerCaches(): void {
  * for (const stats of tokenizerCacheStats()) assert.ok(stats.size <= stats.max);
  * ```
  */
-export function tokenizerCacheStats(): { name: EncodingName; size: number; max: number }[] {
+export function tokenizerCacheStats(): CacheStats[] {
   return [...loaded.values()].map((e) => ({
     name: e.name,
     size: e.cache.size,
     max: e.cache.slots,
+    joinEntries: e.joins.size,
+    maxJoinEntries: MEMO_ENTRIES,
+    joinUnits: e.joins.units,
+    maxJoinUnits: MEMO_UNITS,
   }));
+}
+
+/** What {@link tokenizerCacheStats} reports for one loaded encoding. */
+export interface CacheStats {
+  /** The encoding. */
+  name: EncodingName;
+  /** Pieces in the piece cache. */
+  size: number;
+  /** The piece cache's bound. */
+  max: number;
+  /** Texts in the join memo. */
+  joinEntries: number;
+  /** The join memo's bound on texts. */
+  maxJoinEntries: number;
+  /** UTF-16 units held by the join memo. */
+  joinUnits: number;
+  /** The join memo's bound on units. */
+  maxJoinUnits: number;
 }

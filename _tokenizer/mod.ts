@@ -15,6 +15,7 @@
  * @module
  */
 export type { Encoding, EncodingName } from "./_encoding.ts";
+export type { CacheStats } from "./_load.ts";
 export {
   clearTokenizerCaches,
   loadedEncoding,

@@ -228,3 +228,72 @@ Deno.test("a process that only uses the echo backend and the naive calculator lo
   assert.ok(output.success, new TextDecoder().decode(output.stderr));
   assert.equal(new TextDecoder().decode(output.stdout).trim(), "[true,null,null]");
 });
+
+for (const name of NAMES) {
+  Deno.test(`${name}: count() of joins of recently counted texts equals js-tiktoken`, async () => {
+    const encoding = await loadEncoding(name);
+    clearTokenizerCaches();
+    const rand = rng(name === "cl100k_base" ? 21 : 22);
+    for (let round = 0; round < 12; round++) {
+      // Paragraph-like parts, each keeping the separator before it, as a splitter cuts them.
+      const source = round % 3 === 2 ? variety(6_000, round) : prose(6_000, 300 + round);
+      const parts: string[] = [];
+      let from = 0;
+      let at = source.indexOf("\n\n", 1);
+      while (at !== -1) {
+        parts.push(source.slice(from, at));
+        from = at;
+        at = source.indexOf("\n\n", at + 2);
+      }
+      parts.push(source.slice(from));
+      for (const part of parts) encoding.count(part);
+      for (let k = 0; k < 8; k++) {
+        const start = Math.floor(rand() * parts.length);
+        const end = Math.min(parts.length, start + 1 + Math.floor(rand() * 6));
+        let text = parts.slice(start, end).join("");
+        if (rand() < 0.5) text = text.trim();
+        if (rand() < 0.3) text = text.slice(0, Math.floor(text.length * (0.5 + rand() / 2)));
+        if (rand() < 0.2) text = text.slice(Math.floor(rand() * 5));
+        const expected = reference[name].encode(text, [], []).length;
+        assert.equal(encoding.count(text), expected, `${name} round ${round} join ${k}`);
+      }
+    }
+  });
+
+  Deno.test(`${name}: token splitting keeps every chunk within the limit and loses no text`, async () => {
+    const { RecursiveCharacterTextSplitter, TiktokenLengthCalculator } = await import("../mod.ts");
+    const modelId = name === "cl100k_base" ? "gpt-4" : "gpt-4o";
+    const calculator = new TiktokenLengthCalculator({ modelId });
+    await calculator.load();
+    for (
+      const [index, text] of [prose(40_000, 5), variety(30_000, 6), prose(20_000, 7)].entries()
+    ) {
+      for (const chunkSize of [64, 500, 4096]) {
+        const splitter = new RecursiveCharacterTextSplitter({
+          chunkSize,
+          chunkOverlap: 0,
+          lengthFunction: (t) => calculator.getSplitterLength(t),
+        });
+        const chunks = splitter.splitText(text);
+        for (const chunk of chunks) {
+          const tokens = reference[name].encode(chunk, [], []).length;
+          assert.ok(
+            tokens <= chunkSize,
+            `text ${index}: a chunk has ${tokens} > ${chunkSize} tokens`,
+          );
+        }
+        // Without overlap, the chunks are the text cut at whitespace.
+        assert.equal(chunks.join("").replace(/\s+/g, ""), text.replace(/\s+/g, ""));
+      }
+    }
+  });
+}
+
+Deno.test("the join memo stays bounded", async () => {
+  const encoding = await loadEncoding("cl100k_base");
+  clearTokenizerCaches();
+  for (let seed = 0; seed < 300; seed++) encoding.count(prose(5_000, seed));
+  const stats = tokenizerCacheStats().find((s) => s.name === "cl100k_base")!;
+  assert.ok(stats.joinUnits <= stats.maxJoinUnits, `${stats.joinUnits} <= ${stats.maxJoinUnits}`);
+  assert.ok(stats.joinEntries <= stats.maxJoinEntries);
+});

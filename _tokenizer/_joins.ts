@@ -1,0 +1,242 @@
+/**
+ * Join memo: counts a text that is a concatenation of recently counted texts
+ * (as a splitter's chunk is the join of the pieces it has just measured)
+ * without tokenising it again.
+ *
+ * Why it is exact: at a "cut", a position `c` where `text[c - 1]` is an ASCII
+ * letter and `text[c]` a space, every piece of both encodings' regexes ends (a
+ * letter run, with or without its optional prefix or contraction, stops at the
+ * space, and no alternative reads across it), and the pieces after it do not
+ * depend on what came before. So the pieces of a text are the pieces of the
+ * stretches between any chosen cuts, each tokenised on its own. For each
+ * remembered text we keep the count between its first and last cut; a joined
+ * text's count is those middles plus a fresh count of the short stretches
+ * around each junction and at both ends. Every remembered text is compared
+ * character by character (`startsWith`) before its count is used.
+ *
+ * Memory: at most {@link MEMO_ENTRIES} texts of at most {@link MEMO_MAX_TEXT}
+ * units, {@link MEMO_UNITS} units in all, each held as its own flat copy (never
+ * a slice that would keep a caller's large string alive).
+ *
+ * @module
+ */
+
+/** Texts remembered at most. */
+export const MEMO_ENTRIES = 4096;
+/** Longest text remembered (UTF-16 units). */
+export const MEMO_MAX_TEXT = 65_536;
+/** Shortest text remembered. */
+export const MEMO_MIN_TEXT = 16;
+/** Units remembered in all. */
+export const MEMO_UNITS = 1 << 20;
+/** Shortest text a join is looked for in. */
+export const JOIN_MIN_TEXT = 256;
+const KEY = 16;
+
+/** Counts the pieces of `text[from..to)`, where `from` and `to` are cuts or ends. */
+export type RangeCounter = (text: string, from: number, to: number) => number;
+
+function isLetter(c: number): boolean {
+  const lower = c | 0x20;
+  return lower >= 97 && lower <= 122;
+}
+
+/**
+ * The first cut at or after `from` and before `to`, or -1.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { firstCut } from "./_joins.ts";
+ * assert.equal(firstCut("Hi there", 0, 8), 2);
+ * assert.equal(firstCut("1 2", 0, 3), -1);
+ * ```
+ */
+export function firstCut(text: string, from: number, to: number): number {
+  for (let i = from > 0 ? from : 1; i < to; i++) {
+    if (text.charCodeAt(i) === 32 && isLetter(text.charCodeAt(i - 1))) return i;
+  }
+  return -1;
+}
+
+/**
+ * The last cut after `from` and before `to`, or -1.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { lastCut } from "./_joins.ts";
+ * assert.equal(lastCut("a b c", 0, 5), 3);
+ * ```
+ */
+export function lastCut(text: string, from: number, to: number): number {
+  for (let i = to - 1; i > from; i--) {
+    if (text.charCodeAt(i) === 32 && isLetter(text.charCodeAt(i - 1))) return i;
+  }
+  return -1;
+}
+
+function leadingSpace(text: string): number {
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 10 && c !== 13 && c !== 9) break;
+    i++;
+  }
+  return i;
+}
+
+/**
+ * Remembers counted texts and counts joins of them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { JoinMemo } from "./_joins.ts";
+ * // A stand-in counter: one "token" per character.
+ * const memo = new JoinMemo((_text, from, to) => to - from);
+ * const a = "First paragraph with some words in it, long enough to be remembered.".repeat(3);
+ * const b = "\n\nSecond paragraph with more words in it, long enough to be remembered.".repeat(3);
+ * memo.remember(a, a.length);
+ * memo.remember(b, b.length);
+ * assert.equal(memo.countJoin(a + b), a.length + b.length);
+ * assert.equal(memo.countJoin(b + a), -1); // not in the order remembered
+ * ```
+ */
+export class JoinMemo {
+  readonly #count: RangeCounter;
+  readonly #texts: (string | undefined)[] = new Array(MEMO_ENTRIES);
+  readonly #heads = new Int32Array(MEMO_ENTRIES);
+  readonly #tails = new Int32Array(MEMO_ENTRIES);
+  readonly #mids = new Int32Array(MEMO_ENTRIES);
+  readonly #leads = new Int32Array(MEMO_ENTRIES);
+  readonly #byKey = new Map<string, number>();
+  #next = 0; // id of the next entry
+  #oldest = 0; // id of the oldest live entry
+  #units = 0;
+
+  /** A memo over `count`, which counts stretches between cuts. */
+  constructor(count: RangeCounter) {
+    this.#count = count;
+  }
+
+  /** How many texts are remembered. */
+  get size(): number {
+    return this.#next - this.#oldest;
+  }
+
+  /** How many UTF-16 units are held. */
+  get units(): number {
+    return this.#units;
+  }
+
+  /** Forgets everything. */
+  clear(): void {
+    this.#texts.fill(undefined);
+    this.#byKey.clear();
+    this.#oldest = this.#next;
+    this.#units = 0;
+  }
+
+  #evict(): void {
+    const id = this.#oldest++;
+    const slot = id % MEMO_ENTRIES;
+    const text = this.#texts[slot]!;
+    this.#units -= text.length;
+    const key = text.substring(this.#leads[slot], this.#leads[slot] + KEY);
+    if (this.#byKey.get(key) === id) this.#byKey.delete(key);
+    this.#texts[slot] = undefined;
+  }
+
+  /** Remembers that `text` has `count` tokens. */
+  remember(text: string, count: number): void {
+    const n = text.length;
+    if (n < MEMO_MIN_TEXT || n > MEMO_MAX_TEXT) return;
+    const lead = leadingSpace(text);
+    if (n - lead < KEY) return;
+    const head = firstCut(text, lead + 1, n);
+    if (head < 0) return;
+    const tail = lastCut(text, head - 1, n);
+    const mid = count - this.#count(text, 0, head) - this.#count(text, tail, n);
+    while (this.size >= MEMO_ENTRIES || (this.size > 0 && this.#units + n > MEMO_UNITS)) {
+      this.#evict();
+    }
+    const id = this.#next++;
+    const slot = id % MEMO_ENTRIES;
+    // A flat copy, so that no slice keeps a caller's larger string alive.
+    const copy = (" " + text).slice(1);
+    this.#texts[slot] = copy;
+    this.#heads[slot] = head;
+    this.#tails[slot] = tail;
+    this.#mids[slot] = mid;
+    this.#leads[slot] = lead;
+    this.#units += n;
+    this.#byKey.set(copy.substring(lead, lead + KEY), id);
+  }
+
+  /**
+   * The count of `text` when it is a join of two or more remembered texts in
+   * the order they were remembered (the first may lose leading whitespace,
+   * the last may be cut short), else -1.
+   */
+  countJoin(text: string): number {
+    const n = text.length;
+    if (n < JOIN_MIN_TEXT) return -1;
+    const count = this.#count;
+    let total = 0;
+    let at = 0; // where the current part starts in `text`
+    let prevTail = -1; // last cut of the previous part, in `text`
+    let id = -1;
+    while (at < n) {
+      // The entry that continues `text` at `at`: usually the next one.
+      let slot = -1;
+      let from = 0; // where the part starts in the entry
+      if (id >= 0 && id + 1 < this.#next) {
+        const next = (id + 1) % MEMO_ENTRIES;
+        if (this.#matches(next, text, at, 0)) {
+          id++;
+          slot = next;
+        }
+      }
+      if (slot < 0) {
+        let q = at;
+        while (q < n) {
+          const c = text.charCodeAt(q);
+          if (c !== 32 && c !== 10 && c !== 13 && c !== 9) break;
+          q++;
+        }
+        const found = this.#byKey.get(text.substring(q, q + KEY));
+        if (found === undefined || found < this.#oldest) return -1;
+        const candidate = found % MEMO_ENTRIES;
+        // Only the first part may start inside the entry (leading whitespace trimmed).
+        from = at === 0 ? this.#leads[candidate] - q : this.#leads[candidate] - (q - at);
+        if (from < 0 || (at > 0 && from !== 0)) return -1;
+        if (!this.#matches(candidate, text, at, from)) return -1;
+        id = found;
+        slot = candidate;
+      }
+      const entry = this.#texts[slot]!;
+      const to = Math.min(entry.length, from + n - at); // the part is entry[from..to)
+      const head = this.#heads[slot];
+      const tail = this.#tails[slot];
+      // Both cuts (letter and space) must lie inside the part.
+      if (head - 1 < from || tail >= to) return -1;
+      const headInText = at + head - from;
+      total += count(text, prevTail < 0 ? 0 : prevTail, headInText) + this.#mids[slot];
+      prevTail = at + tail - from;
+      at += to - from;
+    }
+    return total + count(text, prevTail, n);
+  }
+
+  // Whether `text` at `at` continues with entry `slot` from `from` (to its
+  // end, or to the end of `text`).
+  #matches(slot: number, text: string, at: number, from: number): boolean {
+    const entry = this.#texts[slot];
+    if (entry === undefined) return false;
+    if (entry.length - from <= text.length - at) {
+      return text.startsWith(from === 0 ? entry : entry.substring(from), at);
+    }
+    return entry.startsWith(at === 0 ? text : text.substring(at), from);
+  }
+}
