@@ -88,62 +88,89 @@ export class RecursiveCharacterTextSplitter implements TextSplitter {
     return out;
   }
 
+  // Pieces are merged as they are measured (a streaming form of merging the
+  // run of fitting pieces at once, with the same result), so each chunk is
+  // measured right after its pieces: a length function that remembers recent
+  // text (the exact token counter does) then measures the chunk cheaply.
   #split(text: string, separatorIndex: number, out: string[]): void {
     let index = separatorIndex;
     while (index < this.separators.length - 1 && !text.includes(this.separators[index])) index++;
     const separator = this.separators[index] ?? "";
     const canCutFurther = index < this.separators.length - 1;
-    const good: Piece[] = [];
+    const merger = new Merger(this.chunkSize, this.chunkOverlap, this.#length, out);
     for (const part of splitKeepingSeparator(text, separator)) {
       const length = this.#length(part);
       if (length <= this.chunkSize) {
-        good.push({ text: part, length });
+        merger.push({ text: part, length });
         continue;
       }
-      if (good.length > 0) {
-        this.#merge(good, out);
-        good.length = 0;
-      }
+      merger.flush();
       if (canCutFurther) this.#split(part, index + 1, out);
       else pushChunk(out, part);
     }
-    if (good.length > 0) this.#merge(good, out);
+    merger.flush();
+  }
+}
+
+// Merges a run of fitting pieces into chunks: a window of pieces grows until
+// the next piece would overflow it, is emitted, and keeps up to the overlap.
+class Merger {
+  readonly #chunkSize: number;
+  readonly #chunkOverlap: number;
+  readonly #length: (text: string) => number;
+  readonly #out: string[];
+  #window: Piece[] = [];
+  #total = 0;
+
+  constructor(
+    chunkSize: number,
+    chunkOverlap: number,
+    length: (text: string) => number,
+    out: string[],
+  ) {
+    this.#chunkSize = chunkSize;
+    this.#chunkOverlap = chunkOverlap;
+    this.#length = length;
+    this.#out = out;
   }
 
-  #merge(pieces: Piece[], out: string[]): void {
-    let window: Piece[] = [];
-    let total = 0;
-    for (const piece of pieces) {
-      if (window.length > 0 && total + piece.length > this.chunkSize) {
-        window = this.#emit(window, out);
-        total = sum(window);
-        while (
-          window.length > 0 &&
-          (total > this.chunkOverlap || total + piece.length > this.chunkSize)
-        ) {
-          total -= window.shift()!.length;
-        }
+  push(piece: Piece): void {
+    const chunkSize = this.#chunkSize;
+    const chunkOverlap = this.#chunkOverlap;
+    if (this.#window.length > 0 && this.#total + piece.length > chunkSize) {
+      this.#window = this.#emit(this.#window);
+      this.#total = sum(this.#window);
+      while (
+        this.#window.length > 0 &&
+        (this.#total > chunkOverlap || this.#total + piece.length > chunkSize)
+      ) {
+        this.#total -= this.#window.shift()!.length;
       }
-      window.push(piece);
-      total += piece.length;
     }
-    if (window.length > 0) this.#emit(window, out);
+    this.#window.push(piece);
+    this.#total += piece.length;
+  }
+
+  flush(): void {
+    if (this.#window.length > 0) this.#emit(this.#window);
+    this.#window = [];
+    this.#total = 0;
   }
 
   // Emits the window as one chunk, or as several when its measured length is
   // over the chunk size (lengths need not add up exactly, as with tokens).
   // Returns the pieces of the last emitted chunk, for the overlap.
-  #emit(window: Piece[], out: string[]): Piece[] {
+  #emit(window: Piece[]): Piece[] {
     let start = 0;
     let last: Piece[] = window;
     while (start < window.length) {
       let end = window.length;
       let text = joinPieces(window, start, end).trim();
-      while (end - start > 1 && this.#length(text) > this.chunkSize) {
+      while (end - start > 1 && this.#length(text) > this.#chunkSize) {
         end--;
         text = joinPieces(window, start, end).trim();
       }
-      pushChunk(out, text);
+      pushChunk(this.#out, text);
       last = window.slice(start, end);
       start = end;
     }
