@@ -40,6 +40,21 @@ export interface Encoding {
   decode(tokens: number[]): string;
 }
 
+const FLATTEN_MAX = 65_536;
+let flatBytes = new Uint8Array(1024);
+const asciiEncoder = new TextEncoder();
+const asciiDecoder = new TextDecoder();
+
+// A flat copy of an ASCII text of moderate length (a slice of a larger string
+// reads more slowly, character by character), else the text itself.
+function flatAscii(text: string): string {
+  const n = text.length;
+  if (n < 13 || n > FLATTEN_MAX) return text; // shorter slices are copies already
+  if (flatBytes.length < n) flatBytes = new Uint8Array(Math.max(n, 2 * flatBytes.length));
+  const { read, written } = asciiEncoder.encodeInto(text, flatBytes.subarray(0, n));
+  return read === n && written === n ? asciiDecoder.decode(flatBytes.subarray(0, n)) : text;
+}
+
 /** Entries in each encoding's piece cache. */
 export const CACHE_SLOTS = 65_536;
 
@@ -60,7 +75,9 @@ export class BpeEncoding implements Encoding {
   /** The bounded piece-to-count cache. */
   readonly cache: PieceCache = new PieceCache(CACHE_SLOTS);
   /** The bounded memo of recently counted texts, for counting their joins. */
-  readonly joins: JoinMemo = new JoinMemo((text, from, to) => this.#countPieces(text, from, to));
+  readonly joins: JoinMemo = new JoinMemo((text, from, to) =>
+    this.#countPieces(text, from, to, -1, -1)
+  );
   readonly #table: RankTable;
   readonly #scan: Scanner;
   readonly #special: Map<number, string>;
@@ -91,17 +108,25 @@ export class BpeEncoding implements Encoding {
   }
 
   count(text: string): number {
+    const joins = this.joins;
     if (text.length >= JOIN_MIN_TEXT) {
-      const joined = this.joins.countJoin(text);
+      const joined = joins.countJoin(text);
       if (joined >= 0) return joined;
     }
-    const total = this.#countPieces(text, 0, text.length);
-    this.joins.remember(text, total);
+    // Flat copies read faster and keep the JIT's code for one string shape.
+    const flat = flatAscii(text);
+    if (!joins.plan(flat)) return this.#countPieces(flat, 0, flat.length, -1, -1);
+    const total = this.#countPieces(flat, 0, flat.length, joins.head, joins.tail);
+    joins.remember(flat, this.#beforeHead, this.#beforeTail, flat !== text);
     return total;
   }
 
-  // Counts the pieces from `from` to `to`, where `to` ends a piece.
-  #countPieces(text: string, from: number, to: number): number {
+  #beforeHead = 0;
+  #beforeTail = 0;
+
+  // Counts the pieces from `from` to `to`, where `to` ends a piece; notes the
+  // running count where pieces end at `head` and at `tail`.
+  #countPieces(text: string, from: number, to: number, head: number, tail: number): number {
     const scan = this.#scan;
     const cache = this.cache;
     let total = 0;
@@ -123,6 +148,8 @@ export class BpeEncoding implements Encoding {
         total += this.#countPiece(text, pos, end);
       }
       pos = end;
+      if (pos === head) this.#beforeHead = total;
+      if (pos === tail) this.#beforeTail = total;
     }
     return total;
   }

@@ -33,6 +33,14 @@ export const MEMO_UNITS = 1 << 20;
 export const JOIN_MIN_TEXT = 256;
 const KEY = 16;
 
+// Hash of the key stretch (kept apart from the piece cache's hash, so the
+// JIT's code for that hot function sees only the strings it counts).
+function keyHash(text: string, from: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < from + KEY; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h | 0;
+}
+
 /** Counts the pieces of `text[from..to)`, where `from` and `to` are cuts or ends. */
 export type RangeCounter = (text: string, from: number, to: number) => number;
 
@@ -97,8 +105,10 @@ function leadingSpace(text: string): number {
  * const memo = new JoinMemo((_text, from, to) => to - from);
  * const a = "First paragraph with some words in it, long enough to be remembered.".repeat(3);
  * const b = "\n\nSecond paragraph with more words in it, long enough to be remembered.".repeat(3);
- * memo.remember(a, a.length);
- * memo.remember(b, b.length);
+ * for (const text of [a, b]) {
+ *   assert.ok(memo.plan(text));
+ *   memo.remember(text, memo.head, memo.tail); // counts before the cuts
+ * }
  * assert.equal(memo.countJoin(a + b), a.length + b.length);
  * assert.equal(memo.countJoin(b + a), -1); // not in the order remembered
  * ```
@@ -110,7 +120,13 @@ export class JoinMemo {
   readonly #tails = new Int32Array(MEMO_ENTRIES);
   readonly #mids = new Int32Array(MEMO_ENTRIES);
   readonly #leads = new Int32Array(MEMO_ENTRIES);
-  readonly #byKey = new Map<string, number>();
+  readonly #keys = new Int32Array(MEMO_ENTRIES);
+  readonly #byKey = new Map<number, number>();
+  /** The first cut of the text last planned by {@link JoinMemo.plan}. */
+  head = -1;
+  /** The last cut of the text last planned by {@link JoinMemo.plan}. */
+  tail = -1;
+  #lead = 0;
   #next = 0; // id of the next entry
   #oldest = 0; // id of the oldest live entry
   #units = 0;
@@ -143,35 +159,52 @@ export class JoinMemo {
     const slot = id % MEMO_ENTRIES;
     const text = this.#texts[slot]!;
     this.#units -= text.length;
-    const key = text.substring(this.#leads[slot], this.#leads[slot] + KEY);
+    const key = this.#keys[slot];
     if (this.#byKey.get(key) === id) this.#byKey.delete(key);
     this.#texts[slot] = undefined;
   }
 
-  /** Remembers that `text` has `count` tokens. */
-  remember(text: string, count: number): void {
+  /**
+   * Whether `text` can be remembered; if so, sets {@link JoinMemo.head} and
+   * {@link JoinMemo.tail} to its first and last cuts, where the caller notes
+   * the running count for {@link JoinMemo.remember}.
+   */
+  plan(text: string): boolean {
     const n = text.length;
-    if (n < MEMO_MIN_TEXT || n > MEMO_MAX_TEXT) return;
+    if (n < MEMO_MIN_TEXT || n > MEMO_MAX_TEXT) return false;
     const lead = leadingSpace(text);
-    if (n - lead < KEY) return;
+    if (n - lead < KEY) return false;
     const head = firstCut(text, lead + 1, n);
-    if (head < 0) return;
-    const tail = lastCut(text, head - 1, n);
-    const mid = count - this.#count(text, 0, head) - this.#count(text, tail, n);
+    if (head < 0) return false;
+    this.head = head;
+    this.tail = lastCut(text, head - 1, n);
+    this.#lead = lead;
+    return true;
+  }
+
+  /**
+   * Remembers the text last planned: `beforeHead` and `beforeTail` are the
+   * tokens before its first and last cuts. `fresh`: the text is already a
+   * copy of its own (no slice of a caller's string), so it is kept as it is.
+   */
+  remember(text: string, beforeHead: number, beforeTail: number, fresh = false): void {
+    const n = text.length;
     while (this.size >= MEMO_ENTRIES || (this.size > 0 && this.#units + n > MEMO_UNITS)) {
       this.#evict();
     }
     const id = this.#next++;
     const slot = id % MEMO_ENTRIES;
     // A flat copy, so that no slice keeps a caller's larger string alive.
-    const copy = (" " + text).slice(1);
+    const copy = fresh ? text : (" " + text).slice(1);
     this.#texts[slot] = copy;
-    this.#heads[slot] = head;
-    this.#tails[slot] = tail;
-    this.#mids[slot] = mid;
-    this.#leads[slot] = lead;
+    this.#heads[slot] = this.head;
+    this.#tails[slot] = this.tail;
+    this.#mids[slot] = beforeTail - beforeHead;
+    this.#leads[slot] = this.#lead;
     this.#units += n;
-    this.#byKey.set(copy.substring(lead, lead + KEY), id);
+    const key = keyHash(text, this.#lead);
+    this.#keys[slot] = key;
+    this.#byKey.set(key, id);
   }
 
   /**
@@ -205,7 +238,7 @@ export class JoinMemo {
           if (c !== 32 && c !== 10 && c !== 13 && c !== 9) break;
           q++;
         }
-        const found = this.#byKey.get(text.substring(q, q + KEY));
+        const found = q + KEY <= n ? this.#byKey.get(keyHash(text, q)) : undefined;
         if (found === undefined || found < this.#oldest) return -1;
         const candidate = found % MEMO_ENTRIES;
         // Only the first part may start inside the entry (leading whitespace trimmed).

@@ -93,7 +93,50 @@ ${FOOTER}`,
   return out;
 }
 
-async function runOnce(path: string): Promise<{ ms: number; kb: number; tokens: number }> {
+/** The variants' scripts, written to a temporary directory. */
+export interface ColdStartScripts {
+  /** Variant name to script path. */
+  paths: Record<string, string>;
+  /** Variant name to the encoding it counts, if any. */
+  encodings: Record<string, string | undefined>;
+  /** Removes the directory. */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Writes the variants' scripts (and the 10 KB text) to a temporary directory.
+ *
+ * @example
+ * ```ts ignore
+ * const { paths, cleanup } = await prepareColdStart();
+ * console.log(await runOnce(paths["empty"]));
+ * await cleanup();
+ * ```
+ */
+export async function prepareColdStart(): Promise<ColdStartScripts> {
+  const dir = await Deno.makeTempDir({ prefix: "cold_start_" });
+  const textPath = `${dir}/text.txt`;
+  await Deno.writeTextFile(textPath, prose(10_000, 8));
+  const paths: Record<string, string> = {};
+  const encodings: Record<string, string | undefined> = {};
+  for (const [i, [name, { code, encoding }]] of Object.entries(scripts(textPath)).entries()) {
+    paths[name] = `${dir}/v${i}.ts`;
+    encodings[name] = encoding;
+    await Deno.writeTextFile(paths[name], code);
+  }
+  return { paths, encodings, cleanup: () => Deno.remove(dir, { recursive: true }) };
+}
+
+/**
+ * Runs one variant's script as a whole process: wall time, peak memory (KB)
+ * and the token count it printed.
+ *
+ * @example
+ * ```ts ignore
+ * const { ms, kb } = await runOnce(path);
+ * ```
+ */
+export async function runOnce(path: string): Promise<{ ms: number; kb: number; tokens: number }> {
   const start = performance.now();
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--quiet", "-A", "--config", CONFIG, path],
@@ -130,35 +173,28 @@ export async function runColdStart(
   runs = 7,
   only?: (name: string) => boolean,
 ): Promise<ColdStartRow[]> {
-  const dir = await Deno.makeTempDir({ prefix: "cold_start_" });
+  const { paths, encodings, cleanup } = await prepareColdStart();
   try {
-    const textPath = `${dir}/text.txt`;
-    await Deno.writeTextFile(textPath, prose(10_000, 8));
-    const all = Object.entries(scripts(textPath)).filter(([name]) => !only || only(name));
-    const paths: Record<string, string> = {};
-    for (const [i, [name, { code }]] of all.entries()) {
-      paths[name] = `${dir}/v${i}.ts`;
-      await Deno.writeTextFile(paths[name], code);
-    }
-    for (const [name] of all) await runOnce(paths[name]); // warm Deno's caches
+    const names = Object.keys(paths).filter((name) => !only || only(name));
+    for (const name of names) await runOnce(paths[name]); // warm Deno's caches
     const samples: Record<string, { ms: number[]; kb: number[]; tokens: number }> = {};
     for (let r = 0; r < runs; r++) {
-      for (const [name] of all) {
+      for (const name of names) {
         const { ms, kb, tokens } = await runOnce(paths[name]);
         samples[name] ??= { ms: [], kb: [], tokens };
         samples[name].ms.push(ms);
         samples[name].kb.push(kb);
       }
     }
-    return all.map(([name, { encoding }]) => ({
+    return names.map((name) => ({
       name,
-      encoding: encoding as ColdStartRow["encoding"],
+      encoding: encodings[name] as ColdStartRow["encoding"],
       ms: median(samples[name].ms),
       mb: median(samples[name].kb) / 1024,
       tokens: samples[name].tokens,
     }));
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await cleanup();
   }
 }
 
