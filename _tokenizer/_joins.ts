@@ -30,7 +30,7 @@ export const MEMO_MIN_TEXT = 16;
 /** Units remembered in all. */
 export const MEMO_UNITS = 1 << 20;
 /** Shortest text a join is looked for in. */
-export const JOIN_MIN_TEXT = 256;
+export const JOIN_MIN_TEXT = 1024;
 const KEY = 16;
 
 // Hash of the key stretch (kept apart from the piece cache's hash, so the

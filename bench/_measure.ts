@@ -1,6 +1,6 @@
 /**
  * Interleaved measurements for `bench/report.ts`, run in a fresh process per
- * section (`deno run -A bench/_measure.ts count|split|memory`). Within a
+ * section (`deno run -A bench/_measure.ts count|split`). Within a
  * section the variants run in turn, iteration by iteration, on fresh text,
  * so that a change of machine speed hits them alike; the medians (and the
  * median of per-iteration ratios) are printed as JSON.
@@ -117,22 +117,32 @@ async function measureSplit(rounds: number): Promise<unknown> {
     baseline.push(time(() => baselineSplit(text, 4096, 200, (t) => js.encode(t, [], []).length)));
   }
   medians["baseline splitter (js-tiktoken per piece) 1MB"] = median(baseline);
-  // Linearity: 1 MB and 10 MB splits in turn.
+  // Linearity: each 10 MB split between two sets of three 1 MB splits; the
+  // 10 MB time over the mean of the two 1 MB medians (robust to drift).
   const lin: Samples = {};
   const linRatios: number[] = [];
-  for (let i = 0; i < 4; i++) {
-    const small = prose(MB, seed++);
+  const oneMB = () => {
+    const runs: number[] = [];
+    for (let k = 0; k < 3; k++) {
+      const text = prose(MB, seed++);
+      clearTokenizerCaches();
+      runs.push(time(() => split(text, (t) => exact.getSplitterLength(t))));
+    }
+    return median(runs);
+  };
+  let before = oneMB();
+  for (let i = 0; i < 6; i++) {
     const large = prose(10 * MB, seed++);
-    clearTokenizerCaches();
-    const s = time(() => split(small, (t) => exact.getSplitterLength(t)));
     clearTokenizerCaches();
     const l = time(() => split(large, (t) => exact.getSplitterLength(t)));
     clearTokenizerCaches();
     const lc = time(() => exact.getSplitterLength(large));
-    (lin["split exact 1MB"] ??= []).push(s);
+    const after = oneMB();
+    (lin["split exact 1MB"] ??= []).push(before, after);
     (lin["split exact 10MB"] ??= []).push(l);
     (lin["one count pass 10MB"] ??= []).push(lc);
-    if (i > 0) linRatios.push(l / s);
+    if (i > 0) linRatios.push(l / ((before + after) / 2));
+    before = after;
   }
   return {
     medians,
@@ -142,36 +152,11 @@ async function measureSplit(rounds: number): Promise<unknown> {
   };
 }
 
-function readStatus(field: string): number {
-  const status = Deno.readTextFileSync("/proc/self/status");
-  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? "0") / 1024;
-}
-
-async function measureMemory(path: string): Promise<unknown> {
-  // The text (10 MB, written by the parent) and one encoder, then a GC.
-  const text = Deno.readTextFileSync(path);
-  const encoding = await loadEncoding("o200k_base");
-  encoding.count(text.slice(0, 10_000));
-  (globalThis as { gc?: () => void }).gc?.();
-  const held = readStatus("VmRSS");
-  // Reset the peak (Linux: writing 5 to clear_refs), then count all 10 MB.
-  let reset = true;
-  try {
-    Deno.writeTextFileSync("/proc/self/clear_refs", "5");
-  } catch {
-    reset = false;
-  }
-  const tokens = encoding.count(text);
-  const peak = readStatus("VmHWM");
-  return { heldMB: held, peakMB: peak, peakOverHeld: peak / held, tokens, reset };
-}
-
 if (import.meta.main) {
   const [section, arg] = Deno.args;
   let result: unknown;
   if (section === "count") result = await measureCount(Number(arg ?? 7));
   else if (section === "split") result = await measureSplit(Number(arg ?? 9));
-  else if (section === "memory") result = await measureMemory(arg);
-  else throw new Error("usage: _measure.ts count|split|memory [arg]");
+  else throw new Error("usage: _measure.ts count|split [rounds]");
   console.log(JSON.stringify(result));
 }

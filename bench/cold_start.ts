@@ -50,6 +50,9 @@ function scripts(textPath: string): Record<string, { encoding?: string; code: st
   const out: Record<string, { encoding?: string; code: string }> = {
     "empty": { code: `const tokens = 0;\n${FOOTER}` },
     "import mod.ts": { code: `import ${JSON.stringify(MOD)};\nconst tokens = 0;\n${FOOTER}` },
+    "import _tokenizer/mod.ts": {
+      code: `import ${JSON.stringify(TOKENIZER)};\nconst tokens = 0;\n${FOOTER}`,
+    },
     "echo + naive": {
       code: `import { createAI, NaiveTextSplitterCalculator } from ${JSON.stringify(MOD)};
 import { loadedEncoding } from ${JSON.stringify(TOKENIZER)};
