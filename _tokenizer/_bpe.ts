@@ -18,15 +18,36 @@ let bounds = new Int32Array(256);
 let pairRanks = new Int32Array(256);
 
 /**
- * Merges `buf[0..n)` and returns the number of parts; the parts' start
- * offsets are left in `starts()[0..count]` (with `starts()[count] === n`)
- * when `keepBounds` is set.
+ * Merges `buf[0..n)` and returns the number of parts (tokens); the parts'
+ * start offsets are then in `lastBounds()[0..count]`, with
+ * `lastBounds()[count] === n`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { lastBounds, merge } from "./_bpe.ts";
+ * import { RankTable } from "./_ranks.ts";
+ * const table = new RankTable("a 0 YQ== Yg== YWI="); // "a", "b", "ab"
+ * assert.equal(merge(table, new TextEncoder().encode("abab"), 4), 2);
+ * assert.deepEqual([...lastBounds().subarray(0, 3)], [0, 2, 4]);
+ * ```
  */
 export function merge(table: RankTable, buf: Uint8Array, n: number): number {
   return n <= SMALL ? mergeSmall(table, buf, n) : mergeLarge(table, buf, n);
 }
 
-/** The part boundaries from the last {@link merge}. */
+/**
+ * The part boundaries from the last {@link merge}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { lastBounds, merge } from "./_bpe.ts";
+ * import { RankTable } from "./_ranks.ts";
+ * merge(new RankTable("a 0 YQ== Yg=="), new TextEncoder().encode("ab"), 2);
+ * assert.deepEqual([...lastBounds().subarray(0, 3)], [0, 1, 2]);
+ * ```
+ */
 export function lastBounds(): Int32Array {
   return bounds;
 }

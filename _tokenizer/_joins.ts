@@ -103,14 +103,14 @@ function leadingSpace(text: string): number {
  * import { JoinMemo } from "./_joins.ts";
  * // A stand-in counter: one "token" per character.
  * const memo = new JoinMemo((_text, from, to) => to - from);
- * const a = "First paragraph with some words in it, long enough to be remembered.".repeat(3);
- * const b = "\n\nSecond paragraph with more words in it, long enough to be remembered.".repeat(3);
+ * const a = "First paragraph with some words in it, long enough to be remembered.".repeat(8);
+ * const b = "\n\nSecond paragraph with more words in it, long enough to be remembered.".repeat(8);
  * for (const text of [a, b]) {
  *   assert.ok(memo.plan(text));
  *   memo.remember(text, memo.head, memo.tail); // counts before the cuts
  * }
  * assert.equal(memo.countJoin(a + b), a.length + b.length);
- * assert.equal(memo.countJoin(b + a), -1); // not in the order remembered
+ * assert.equal(memo.countJoin("x" + a + b), -1); // not a join of remembered texts
  * ```
  */
 export class JoinMemo {
@@ -208,9 +208,8 @@ export class JoinMemo {
   }
 
   /**
-   * The count of `text` when it is a join of two or more remembered texts in
-   * the order they were remembered (the first may lose leading whitespace,
-   * the last may be cut short), else -1.
+   * The count of `text` when it is a join of remembered texts (the first may
+   * lose leading whitespace, the last may be cut short), else -1.
    */
   countJoin(text: string): number {
     const n = text.length;

@@ -59,7 +59,18 @@ function contractionEnd(text: string, at: number): number {
   }
 }
 
-/** A scanner for `cl100k_base`, given its regex source (`pat_str`). */
+/**
+ * A scanner for `cl100k_base`, given its regex source (`pat_str`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import cl100k from "js-tiktoken/ranks/cl100k_base";
+ * import { cl100kScanner } from "./_pretokenize.ts";
+ * const scan = cl100kScanner(cl100k.pat_str);
+ * assert.equal(scan("don't", 0), 3); // "don", then "'t"
+ * ```
+ */
 export function cl100kScanner(pattern: string): Scanner {
   const re = new RegExp(pattern, "uy");
   const viaRegex = (text: string, pos: number): number => {
@@ -136,7 +147,18 @@ export function cl100kScanner(pattern: string): Scanner {
   };
 }
 
-/** A scanner for `o200k_base`, given its regex source (`pat_str`). */
+/**
+ * A scanner for `o200k_base`, given its regex source (`pat_str`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import o200k from "js-tiktoken/ranks/o200k_base";
+ * import { o200kScanner } from "./_pretokenize.ts";
+ * const scan = o200kScanner(o200k.pat_str);
+ * assert.equal(scan("don't", 0), 5); // the contraction stays with the word
+ * ```
+ */
 export function o200kScanner(pattern: string): Scanner {
   const re = new RegExp(pattern, "uy");
   const viaRegex = (text: string, pos: number): number => {

@@ -27,7 +27,17 @@ const BASE64 = /* @__PURE__ */ (() => {
   return table;
 })();
 
-/** Hash of `buf[from..to)`: FNV-1a over the bytes with a final mix. */
+/**
+ * Hash of `buf[from..to)`: FNV-1a over the bytes with a final mix.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { hashBytes } from "./_ranks.ts";
+ * const bytes = new Uint8Array([1, 2, 3, 1, 2]);
+ * assert.equal(hashBytes(bytes, 0, 2), hashBytes(bytes, 3, 5));
+ * ```
+ */
 export function hashBytes(buf: Uint8Array, from: number, to: number): number {
   let h = 0x811c9dc5;
   for (let i = from; i < to; i++) h = Math.imul(h ^ buf[i], 0x01000193);
@@ -36,7 +46,19 @@ export function hashBytes(buf: Uint8Array, from: number, to: number): number {
   return (h ^ (h >>> 12)) | 0;
 }
 
-/** Token bytes to rank and back, for one encoding. */
+/**
+ * Token bytes to rank and back, for one encoding.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RankTable } from "./_ranks.ts";
+ * // Ranks 0..2 are "a", "b" and "ab" (base64 YQ==, Yg==, YWI=).
+ * const table = new RankTable("a 0 YQ== Yg== YWI=");
+ * assert.equal(table.rank(new TextEncoder().encode("ab"), 0, 2), 2);
+ * assert.equal(table.rank(new TextEncoder().encode("ba"), 0, 2), -1);
+ * ```
+ */
 export class RankTable {
   /** The bytes of every token, one after another. */
   readonly bytes: Uint8Array;

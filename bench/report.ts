@@ -200,8 +200,9 @@ push(
     f1(sm["baseline splitter (js-tiktoken per piece) 1MB"])
   } | ${f2(sm["baseline splitter (js-tiktoken per piece) 1MB"] / sm["one count pass 1MB"])} |`,
   "",
-  "Linearity (each 10 MB split runs between two sets of three 1 MB splits; the ratio is the",
-  "10 MB time over the mean of the two 1 MB medians, median over the runs):",
+  "Linearity: in turn, a block of ten 1 MB splits (fresh text each) and one 10 MB split; the",
+  "ratio is the 10 MB time over the block's mean 1 MB time (median over the rounds; the 1 MB",
+  "row shows the median of the block means):",
   "",
   "| | ms |",
   "| --- | ---: |",
