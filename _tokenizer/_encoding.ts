@@ -117,8 +117,12 @@ export class BpeEncoding implements Encoding {
       if (joined >= 0) return joined;
     }
     if (!joins.plan(flat)) return this.#countPieces(flat, 0, flat.length, -1, -1);
+    this.#beforeHead = this.#beforeTail = -1;
     const total = this.#countPieces(flat, 0, flat.length, joins.head, joins.tail);
-    joins.remember(flat, this.#beforeHead, this.#beforeTail, flat !== text);
+    // Pieces always end at cuts; remember only when both were seen.
+    if (this.#beforeHead >= 0 && this.#beforeTail >= 0) {
+      joins.remember(flat, this.#beforeHead, this.#beforeTail, flat !== text);
+    }
     return total;
   }
 

@@ -297,3 +297,38 @@ Deno.test("the join memo stays bounded", async () => {
   assert.ok(stats.joinUnits <= stats.maxJoinUnits, `${stats.joinUnits} <= ${stats.maxJoinUnits}`);
   assert.ok(stats.joinEntries <= stats.maxJoinEntries);
 });
+
+Deno.test("count() of joins of texts with tricky characters equals js-tiktoken", async () => {
+  // Cuts (a letter, then a space) next to marks, apostrophes, Unicode letters
+  // and spaces, digits and newlines; parts joined, trimmed and cut short.
+  // deno-fmt-ignore
+  const alphabet = [
+    "a", "b", "Z", "word", "Don't", "it's", " ", " ", " ", "  ", "\n", "\n\n", "\r\n", "\t", "'",
+    "'s", "'ll", "é", "É", "ǅ", "ʰ", "\u0301", "\u00a0", "²", "日本", "😀", "\ud800", "٣",
+    "\u2028", "!", "...", ".\n\n", "/", "123", "4567", " \u0301",
+  ];
+  for (const name of NAMES) {
+    const encoding = await loadEncoding(name);
+    const rand = rng(name === "cl100k_base" ? 31 : 32);
+    for (let round = 0; round < 20; round++) {
+      clearTokenizerCaches();
+      const parts: string[] = [];
+      for (let p = 0; p < 10; p++) {
+        let part = p ? "\n\n" : "";
+        const length = 150 + Math.floor(rand() * 300);
+        for (let j = 0; j < length; j++) part += alphabet[Math.floor(rand() * alphabet.length)];
+        parts.push(part);
+      }
+      for (const part of parts) encoding.count(part);
+      for (let k = 0; k < 5; k++) {
+        const start = Math.floor(rand() * parts.length);
+        const end = Math.min(parts.length, start + 1 + Math.floor(rand() * 8));
+        let text = parts.slice(start, end).join("");
+        if (rand() < 0.5) text = text.trim();
+        if (rand() < 0.3) text = text.slice(0, Math.floor(text.length * (0.3 + 0.7 * rand())));
+        const expected = reference[name].encode(text, [], []).length;
+        assert.equal(encoding.count(text), expected, `${name} round ${round} join ${k}`);
+      }
+    }
+  }
+});
