@@ -11,6 +11,8 @@
 import type { RankTable } from "./_ranks.ts";
 
 const NONE = 0x7fffffff;
+/** Scratch arrays larger than this are dropped when a smaller piece comes. */
+const KEEP = 1 << 16;
 /** Pieces up to this many bytes use the flat-array merge. */
 const SMALL = 96;
 
@@ -33,6 +35,7 @@ let pairRanks = new Int32Array(256);
  * ```
  */
 export function merge(table: RankTable, buf: Uint8Array, n: number): number {
+  if (n < KEEP && bounds.length > KEEP) shrink();
   return n <= SMALL ? mergeSmall(table, buf, n) : mergeLarge(table, buf, n);
 }
 
@@ -100,9 +103,19 @@ let prev = new Int32Array(1024);
 let current = new Int32Array(1024);
 const TWO32 = 4294967296;
 
+// Frees the scratch arrays a very long piece needed.
+function shrink(): void {
+  bounds = new Int32Array(256);
+  pairRanks = new Int32Array(256);
+  heap = new Float64Array(1024);
+  next = new Int32Array(1024);
+  prev = new Int32Array(1024);
+  current = new Int32Array(1024);
+}
+
 function mergeLarge(table: RankTable, buf: Uint8Array, n: number): number {
   if (next.length <= n) {
-    const size = n * 2 + 2;
+    const size = n < KEEP ? n * 2 + 2 : n + 2;
     next = new Int32Array(size);
     prev = new Int32Array(size);
     current = new Int32Array(size);
@@ -180,8 +193,8 @@ function mergeLarge(table: RankTable, buf: Uint8Array, n: number): number {
   }
   // Leave the boundaries in `bounds` for callers that need the tokens.
   if (bounds.length <= parts) {
-    bounds = new Int32Array(parts * 2 + 2);
-    pairRanks = new Int32Array(parts * 2 + 2);
+    bounds = new Int32Array(parts + 2);
+    pairRanks = new Int32Array(parts + 2);
   }
   let k = 0;
   for (let s = 0; s < n; s = next[s]) bounds[k++] = s;

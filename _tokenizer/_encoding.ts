@@ -95,7 +95,8 @@ export class BpeEncoding implements Encoding {
 
   #bytes(from: number, to: number): Uint8Array {
     const need = (to - from) * 3;
-    if (this.#buf.length < need) this.#buf = new Uint8Array(need * 2);
+    if (this.#buf.length < need) this.#buf = new Uint8Array(need < 1 << 16 ? need * 2 : need);
+    else if (this.#buf.length > 1 << 20 && need < 1 << 16) this.#buf = new Uint8Array(1 << 16);
     return this.#buf;
   }
 
