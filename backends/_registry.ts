@@ -2,6 +2,7 @@
 // added with registerBackendClass().
 import { EchoBackend } from "./echo.ts";
 import { LLMBackend } from "./llm/backend.ts";
+import { OpenAIBackend } from "./openai.ts";
 import { ProviderBackend } from "./provider.ts";
 import type { BackendClass } from "./types.ts";
 
@@ -12,6 +13,9 @@ export const backendClasses: Map<string, BackendClass> = new Map<string, Backend
   ["wagtail_ai.ai.llm.LLMBackend", LLMBackend],
   ["llm", LLMBackend],
   ["LLMBackend", LLMBackend],
+  ["wagtail_ai.ai.openai.OpenAIBackend", OpenAIBackend],
+  ["openai", OpenAIBackend],
+  ["OpenAIBackend", OpenAIBackend],
   ["provider", ProviderBackend],
   ["ProviderBackend", ProviderBackend],
 ]);

@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { createAI, OpenAIBackend } from "./openai.ts";
+ * import { createAI, type OpenAIBackend } from "../mod.ts";
  * import assert from "node:assert/strict";
  *
  * const ai = createAI({
@@ -45,7 +45,6 @@ import type {
   PromptWithContextOptions,
 } from "./types.ts";
 
-export { createAI } from "../settings.ts";
 
 /** The default `API_BASE`. */
 export const DEFAULT_OPENAI_API_BASE = "https://api.openai.com/v1";
