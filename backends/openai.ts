@@ -45,7 +45,6 @@ import type {
   PromptWithContextOptions,
 } from "./types.ts";
 
-
 /** The default `API_BASE`. */
 export const DEFAULT_OPENAI_API_BASE = "https://api.openai.com/v1";
 /** The default `TIMEOUT_SECONDS`. */
