@@ -24,7 +24,7 @@
  *
  * @module
  */
-import type { ChatMessage, ContentPart, TokenUsage } from "../chat.ts";
+import type { ChatMessage, TokenUsage } from "../chat.ts";
 import { MissingAPIKeyError } from "../errors.ts";
 import {
   chatCompletion,
@@ -35,7 +35,8 @@ import {
 import { getEnv } from "../_env.ts";
 import { optionalInteger, optionalString, optionalUrl } from "../_validate.ts";
 import { answerBudget, usesMaxCompletionTokens } from "./_budget.ts";
-import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES, readImage, toDataUrl } from "./_image.ts";
+import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "./_image.ts";
+import { imageMessage, promptMessages } from "./_messages.ts";
 import { BaseBackend, configWhere } from "./base.ts";
 import { AIResponse, type CompleteAnswer, type ResponseEvent } from "./response.ts";
 import type {
@@ -152,13 +153,7 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
   /** Completes text: system(prePrompt), user(context), system(postPrompt). */
   promptWithContext(options: PromptWithContextOptions): AIResponse {
     this.checkPromptOptions(options);
-    const messages: ChatMessage[] = [
-      { role: "system", content: [{ type: "text", text: options.prePrompt }] },
-      { role: "user", content: [{ type: "text", text: options.context }] },
-    ];
-    if (options.postPrompt !== undefined) {
-      messages.push({ role: "system", content: [{ type: "text", text: options.postPrompt }] });
-    }
+    const messages = promptMessages(options);
     return this.#respond(() => Promise.resolve(messages), options.signal);
   }
 
@@ -166,19 +161,8 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
   override describeImage(options: DescribeImageOptions): AIResponse {
     this.checkImageOptions(options);
     checkImageSize(options.image, this.config.maxImageBytes, options.fileName);
-    const { image, fileName, prompt } = options;
     const maxBytes = this.config.maxImageBytes;
-    return this.#respond(async () => {
-      const checked = await readImage(
-        image,
-        fileName === undefined ? { maxBytes } : { fileName, maxBytes },
-      );
-      const content: ContentPart[] = [
-        { type: "text", text: prompt },
-        { type: "image_url", image_url: { url: toDataUrl(checked) } },
-      ];
-      return [{ role: "user", content }];
-    }, options.signal);
+    return this.#respond(async () => [await imageMessage(options, maxBytes)], options.signal);
   }
 
   #respond(buildMessages: () => Promise<ChatMessage[]>, signal?: AbortSignal): AIResponse {

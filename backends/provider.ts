@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { type ChatMessage, type ChatOptions, type ContentPart, toTokenUsage } from "../chat.ts";
+import { type ChatMessage, type ChatOptions, toTokenUsage } from "../chat.ts";
 import { ImproperlyConfigured } from "../errors.ts";
 import type { CompletionOptions, Provider } from "../providers/types.ts";
 import {
@@ -30,7 +30,8 @@ import {
   requireObject,
 } from "../_validate.ts";
 import { answerBudget, usesMaxCompletionTokens } from "./_budget.ts";
-import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES, readImage, toDataUrl } from "./_image.ts";
+import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "./_image.ts";
+import { imageMessage, promptMessages } from "./_messages.ts";
 import { BaseBackend, configWhere } from "./base.ts";
 import { AIResponse, type CompleteAnswer, type ResponseEvent } from "./response.ts";
 import type {
@@ -222,13 +223,7 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
       if (options.postPrompt) parts.push(options.postPrompt);
       messages.push({ role: "user", content: parts.join("\n") });
     } else {
-      messages.push(
-        { role: "system", content: [{ type: "text", text: options.prePrompt }] },
-        { role: "user", content: [{ type: "text", text: options.context }] },
-      );
-      if (options.postPrompt !== undefined) {
-        messages.push({ role: "system", content: [{ type: "text", text: options.postPrompt }] });
-      }
+      messages.push(...promptMessages(options));
     }
     return this.#respond(() => Promise.resolve(messages), options.signal);
   }
@@ -237,20 +232,12 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
   override describeImage(options: DescribeImageOptions): AIResponse {
     this.checkImageOptions(options);
     checkImageSize(options.image, this.config.maxImageBytes, options.fileName);
-    const { image, fileName, prompt } = options;
     const maxBytes = this.config.maxImageBytes;
     const leading = this.#leading();
-    return this.#respond(async () => {
-      const checked = await readImage(
-        image,
-        fileName === undefined ? { maxBytes } : { fileName, maxBytes },
-      );
-      const content: ContentPart[] = [
-        { type: "text", text: prompt },
-        { type: "image_url", image_url: { url: toDataUrl(checked) } },
-      ];
-      return [...leading, { role: "user", content }];
-    }, options.signal);
+    return this.#respond(
+      async () => [...leading, await imageMessage(options, maxBytes)],
+      options.signal,
+    );
   }
 
   #leading(): ChatMessage[] {
