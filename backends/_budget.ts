@@ -85,3 +85,17 @@ export async function answerBudget(
 export function usesMaxCompletionTokens(modelId: string): boolean {
   return /^(?:[\w-]+\/)?(?:o\d|gpt-5)/i.test(modelId);
 }
+
+/**
+ * The answer-length option for a request: `{max_tokens: n}`, or
+ * `{max_completion_tokens: n}` for models that require it, with `n` from
+ * {@link answerBudget}.
+ */
+export async function answerLimitOption(
+  messages: ChatMessage[],
+  options: BudgetOptions,
+): Promise<Record<string, number>> {
+  const budget = await answerBudget(messages, options);
+  const key = usesMaxCompletionTokens(options.modelId) ? "max_completion_tokens" : "max_tokens";
+  return { [key]: budget };
+}

@@ -34,7 +34,7 @@ import {
 } from "../_openai_client.ts";
 import { getEnv } from "../_env.ts";
 import { optionalInteger, optionalString, optionalUrl } from "../_validate.ts";
-import { answerBudget, usesMaxCompletionTokens } from "./_budget.ts";
+import { answerLimitOption } from "./_budget.ts";
 import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "./_image.ts";
 import { imageMessage, promptMessages } from "./_messages.ts";
 import { BaseBackend, configWhere } from "./base.ts";
@@ -171,20 +171,17 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
     const alias = this.alias;
     const request = async (callSignal?: AbortSignal): Promise<ChatRequest> => {
       const messages = await buildMessages();
-      const budget = await answerBudget(messages, {
+      const limit = await answerLimitOption(messages, {
         modelId: config.modelId,
         tokenLimit: config.tokenLimit,
         maxOutputTokens: config.maxOutputTokens,
         backend: alias,
         provider: "openai",
       });
-      const limitKey = usesMaxCompletionTokens(config.modelId)
-        ? "max_completion_tokens"
-        : "max_tokens";
       const built: ChatRequest = {
         model: config.modelId,
         messages,
-        options: { [limitKey]: budget },
+        options: limit,
       };
       if (callSignal) built.signal = callSignal;
       return built;

@@ -29,7 +29,7 @@ import {
   rejectUnknownKeys,
   requireObject,
 } from "../_validate.ts";
-import { answerBudget, usesMaxCompletionTokens } from "./_budget.ts";
+import { answerLimitOption } from "./_budget.ts";
 import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "./_image.ts";
 import { imageMessage, promptMessages } from "./_messages.ts";
 import { BaseBackend, configWhere } from "./base.ts";
@@ -250,17 +250,14 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
     const alias = this.alias;
     const request = async (callSignal?: AbortSignal): Promise<CompletionOptions> => {
       const messages = await buildMessages();
-      const budget = await answerBudget(messages, {
+      const limit = await answerLimitOption(messages, {
         modelId: config.modelId,
         tokenLimit: config.tokenLimit,
         maxOutputTokens: config.maxOutputTokens,
         backend: alias,
         provider: provider.provider,
       });
-      const limitKey = usesMaxCompletionTokens(config.modelId)
-        ? "max_completion_tokens"
-        : "max_tokens";
-      const built: CompletionOptions = { ...config.options, messages, [limitKey]: budget };
+      const built: CompletionOptions = { ...config.options, messages, ...limit };
       if (config.modelId !== provider.model) built.model = config.modelId;
       if (callSignal) built.signal = callSignal;
       return built;
