@@ -9,6 +9,12 @@
  * Variants:
  * - `empty`: a script that does nothing (the floor).
  * - `import mod.ts`: imports the module and exits (issue 6 goal 3).
+ * - `import js-yaml`: imports only `js-yaml` (which `mod.ts` imports
+ *   statically) and exits.
+ * - `mod.ts graph, no code`: a generated copy of the *shape* of `mod.ts`'s
+ *   static module graph (as many local modules, each importing the same number
+ *   of others, as `deno info` reports) in which every module is one line of
+ *   code: what the module graph costs before any of our code runs.
  * - `echo + naive`: the echo backend and the naive calculator only; must load
  *   no encoder (issue 8 goal 4; the script fails if one was loaded).
  * - `ours`, `wasm tiktoken`, `gpt-tokenizer`, `js-tiktoken`: count 10 KB for
@@ -32,6 +38,8 @@ export interface ColdStartRow {
   mb: number;
   /** The token count the process printed (all variants of one encoding agree). */
   tokens: number;
+  /** For `mod.ts graph, no code`: the shape it mirrors. */
+  shape?: GraphShape;
 }
 
 const ROOT = new URL("../", import.meta.url);
@@ -50,6 +58,7 @@ function scripts(textPath: string): Record<string, { encoding?: string; code: st
   const out: Record<string, { encoding?: string; code: string }> = {
     "empty": { code: `const tokens = 0;\n${FOOTER}` },
     "import mod.ts": { code: `import ${JSON.stringify(MOD)};\nconst tokens = 0;\n${FOOTER}` },
+    "import js-yaml": { code: `import "js-yaml";\nconst tokens = 0;\n${FOOTER}` },
     "import _tokenizer/mod.ts": {
       code: `import ${JSON.stringify(TOKENIZER)};\nconst tokens = 0;\n${FOOTER}`,
     },
@@ -96,12 +105,72 @@ ${FOOTER}`,
   return out;
 }
 
+/** The size of a module graph: local modules and the static imports between them. */
+export interface GraphShape {
+  /** Local (file:) modules reached through static imports. */
+  modules: number;
+  /** Static imports of one local module by another (type-only imports excluded). */
+  imports: number;
+}
+
+/**
+ * Writes to `dir` a graph with the shape of `entry`'s static module graph
+ * (local modules only; npm packages and dynamic and type-only imports left
+ * out) in which each module is one line of code. Returns the entry module's
+ * path and the shape.
+ */
+async function mirrorGraph(entry: string, dir: string): Promise<{ path: string } & GraphShape> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "--config", CONFIG, entry],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!output.success) throw new Error(new TextDecoder().decode(output.stderr));
+  const info = JSON.parse(new TextDecoder().decode(output.stdout)) as {
+    modules: {
+      specifier: string;
+      dependencies?: { code?: { specifier: string }; isDynamic?: boolean }[];
+    }[];
+  };
+  const deps = new Map<string, string[]>();
+  for (const module of info.modules) {
+    deps.set(
+      module.specifier,
+      (module.dependencies ?? [])
+        .filter((dep) => !dep.isDynamic && dep.code?.specifier.startsWith("file:"))
+        .map((dep) => dep.code!.specifier),
+    );
+  }
+  const index = new Map<string, number>();
+  const visit = (specifier: string): void => {
+    if (index.has(specifier)) return;
+    index.set(specifier, index.size);
+    for (const dep of deps.get(specifier) ?? []) visit(dep);
+  };
+  visit(entry);
+  let imports = 0;
+  for (const [specifier, i] of index) {
+    const targets = [...new Set(deps.get(specifier) ?? [])].map((dep) => index.get(dep)!);
+    imports += targets.length;
+    const lines = targets.map((j) => `import { v${j} } from "./m${j}.ts";\n`);
+    const sum = targets.map((j) => `v${j}`).join(" + ") || "0";
+    await Deno.writeTextFile(
+      `${dir}/m${i}.ts`,
+      `${lines.join("")}export const v${i}: number = ${i} + ${sum};\n`,
+    );
+  }
+  return { path: `${dir}/m0.ts`, modules: index.size, imports };
+}
+
 /** The variants' scripts, written to a temporary directory. */
 export interface ColdStartScripts {
   /** Variant name to script path. */
   paths: Record<string, string>;
   /** Variant name to the encoding it counts, if any. */
   encodings: Record<string, string | undefined>;
+  /** The shape of `mod.ts`'s static module graph (mirrored by `mod.ts graph, no code`). */
+  shape: GraphShape;
   /** Removes the directory. */
   cleanup(): Promise<void>;
 }
@@ -127,7 +196,14 @@ export async function prepareColdStart(): Promise<ColdStartScripts> {
     encodings[name] = encoding;
     await Deno.writeTextFile(paths[name], code);
   }
-  return { paths, encodings, cleanup: () => Deno.remove(dir, { recursive: true }) };
+  await Deno.mkdir(`${dir}/mirror`);
+  const { path: mirror, ...shape } = await mirrorGraph(MOD, `${dir}/mirror`);
+  paths["mod.ts graph, no code"] = `${dir}/mirror.ts`;
+  await Deno.writeTextFile(
+    paths["mod.ts graph, no code"],
+    `import ${JSON.stringify(mirror)};\nconst tokens = 0;\n${FOOTER}`,
+  );
+  return { paths, encodings, shape, cleanup: () => Deno.remove(dir, { recursive: true }) };
 }
 
 /**
@@ -176,7 +252,7 @@ export async function runColdStart(
   runs = 7,
   only?: (name: string) => boolean,
 ): Promise<ColdStartRow[]> {
-  const { paths, encodings, cleanup } = await prepareColdStart();
+  const { paths, encodings, shape, cleanup } = await prepareColdStart();
   try {
     const names = Object.keys(paths).filter((name) => !only || only(name));
     for (const name of names) await runOnce(paths[name]); // warm Deno's caches
@@ -195,6 +271,7 @@ export async function runColdStart(
       ms: median(samples[name].ms),
       mb: median(samples[name].kb) / 1024,
       tokens: samples[name].tokens,
+      ...(name === "mod.ts graph, no code" ? { shape } : {}),
     }));
   } finally {
     await cleanup();

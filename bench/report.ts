@@ -115,6 +115,11 @@ const c = (key: string) => count[key];
 const proseRatios = [c("cl100k_base prose").wasmOverOurs, c("o200k_base prose").wasmOverOurs];
 const varietyRatios = [c("cl100k_base variety").wasmOverOurs, c("o200k_base variety").wasmOverOurs];
 const importRatio = row("import mod.ts").ms / row("empty").ms;
+const yamlMs = row("import js-yaml").ms - row("empty").ms;
+const yamlRatio = row("import js-yaml").ms / row("empty").ms;
+const shapeMs = row("mod.ts graph, no code").ms - row("empty").ms;
+const shapeRatio = row("mod.ts graph, no code").ms / row("empty").ms;
+const shape = row("mod.ts graph, no code").shape!;
 const coldRows = ["gpt-4o", "gpt-4"].map((model) => ({
   model,
   ours: row(`ours ${model}`),
@@ -139,9 +144,9 @@ push(
   `| 6.2 | split 10 MB ≤ 11x split 1 MB | ${f2(split.linearity.tenOverOne)}x | ${
     ok(split.linearity.tenOverOne <= 11)
   } |`,
-  `| 6.3 | import mod.ts ≤ 1.3x an empty script (whole process) | ${f2(importRatio)}x | ${
-    ok(importRatio <= 1.3)
-  } |`,
+  `| 6.3 | import mod.ts ≤ 1.3x an empty script (whole process) | ${f2(importRatio)}x${
+    importRatio > 1.3 ? ' (see "Why goal 6.3 is not met")' : ""
+  } | ${ok(importRatio <= 1.3)} |`,
   `| 6.4 | counting 10 MB peaks < 2x (text + one encoder) | ${f2(memory.peakOverHeld)}x | ${
     ok(memory.peakOverHeld < 2)
   } |`,
@@ -250,6 +255,32 @@ push(
   "`openai` is not loaded either); the rest of the time is the rest of `mod.ts`'s module graph",
   "(settings, backends, providers, and `js-yaml`, which is imported statically).",
   "",
+  ...(importRatio <= 1.3 ? [] : [
+    "### Why goal 6.3 is not met",
+    "",
+    `Two rows above take \`mod.ts\` apart. \`import js-yaml\` imports only \`js-yaml\`: ${
+      f2(yamlRatio)
+    }x. \`mod.ts graph, no code\` is a generated graph with the shape of \`mod.ts\`'s static module`,
+    `graph (${shape.modules} local modules and the ${shape.imports} static imports between them, as \`deno info\``,
+    `reports them) in which every module is one line of code: ${
+      f2(shapeRatio)
+    }x. Together they add ${f1(yamlMs + shapeMs)} ms to the`,
+    `empty script's ${f1(row("empty").ms)} ms, against the ${
+      f1(0.3 * row("empty").ms)
+    } ms that 1.3x allows, before any of our code runs.`,
+    "Making the rest of the code lazy cannot close that gap (the tokenizer and `openai` are lazy",
+    "already). Each cause is a design decision, not an implementation detail:",
+    "",
+    "- `js-yaml` is in the static graph because `getAIBackend()` is synchronous (the design's",
+    "  public contract) and the LLM backend, the default CLASS, resolves its model from the `llm`",
+    "  tool's `extra-openai-models.yaml` while it is built. Loading `js-yaml` on first use needs",
+    "  that resolution to move to the first request (or an async `getAIBackend()`).",
+    "- The module count follows the layout rules (one concern per file, a `mod.ts` in each",
+    "  folder). Deno costs about the same per module and per import whatever the module holds, so",
+    "  meeting 1.3x would mean folding the library into a handful of files or publishing a",
+    "  generated bundle.",
+    "",
+  ]),
 );
 
 push(
