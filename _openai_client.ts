@@ -248,7 +248,8 @@ function mapError(mod: OpenAIModule | undefined, error: unknown, context: ErrorC
     backend: settings.backend,
     model,
   };
-  const clean = (text: string) => scrubText(truncate(text), settings);
+  // Scrub before cutting, so a cut cannot leave the start of a secret unmasked.
+  const clean = (text: string) => truncate(scrubText(text, settings));
   const retries = retriesOf(settings);
   const after = retries > 0 ? ` (after ${retries} ${retries === 1 ? "retry" : "retries"})` : "";
 
@@ -542,7 +543,12 @@ async function* streamEvents(
           `The stream from ${label} for model "${request.model}" sent nothing for ${
             timeoutOf(settings)
           } ms`,
-          { provider: settings.provider, backend: settings.backend, model: request.model },
+          {
+            provider: settings.provider,
+            backend: settings.backend,
+            model: request.model,
+            retryable: true,
+          },
         );
       }
       if (next.done) {

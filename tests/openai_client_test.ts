@@ -649,3 +649,31 @@ Deno.test("chatStream() cancels the request when the caller breaks out", async (
   assert.equal(peer.requests.length, 1);
   await waitFor(() => peer.active === 0);
 });
+
+Deno.test("chatCompletion() masks a key that the message's length cut would split", async () => {
+  await using peer = await startPeer();
+  // The service message is long enough that the key straddles the 500-character cut.
+  for (const before of [470, 480, 490]) {
+    peer.enqueue({ status: 400, error: "x".repeat(before) + KEY });
+    await assert.rejects(
+      chatCompletion(settingsFor(peer), ask("x")),
+      expectError(APIError, (error) => {
+        assert.ok(!error.message.includes(KEY.slice(0, 5)), error.message.slice(-40));
+      }),
+    );
+  }
+});
+
+Deno.test("chatStream() times out when the stream stalls with a retryable TimeoutError", async () => {
+  await using peer = await startPeer();
+  peer.enqueue({ stream: ["a", "b"], chunkDelayMs: 10_000 });
+  await assert.rejects(
+    collect(chatStream(settingsFor(peer, { timeoutMs: 100 }), ask("x"))),
+    expectError(TimeoutError, (error) => {
+      assert.equal(error.retryable, true);
+      assert.equal(error.provider, "openai");
+      assert.equal(error.model, "gpt-4o-mini");
+    }),
+  );
+  await waitFor(() => peer.active === 0);
+});
