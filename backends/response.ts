@@ -130,7 +130,14 @@ export class AIResponse implements AsyncIterable<string> {
     }
     if (this.#state.kind === "idle") this.#start();
     if (this.#state.kind === "completing") await this.#state.promise;
-    while (this.#state.kind === "streaming") await this.#pullOnce();
+    // text() and usage() are readers too: an iterator that stops early must not
+    // cancel the stream under them.
+    this.#readers++;
+    try {
+      while (this.#state.kind === "streaming") await this.#pullOnce();
+    } finally {
+      this.#readers--;
+    }
     const state: State = this.#state;
     if (state.kind === "failed") throw state.error;
   }

@@ -128,3 +128,15 @@ Deno.test("AIResponse: a source that throws at once fails the response", async (
   });
   await assert.rejects(response.text(), RangeError);
 });
+
+Deno.test("AIResponse: text() keeps reading when a concurrent iterator stops early", async () => {
+  const { source, calls } = counted(["1", "2", "3"]);
+  const response = new AIResponse(source);
+  const iterator = response[Symbol.asyncIterator]();
+  assert.deepEqual(await iterator.next(), { value: "1", done: false });
+  const whole = response.text();
+  await iterator.return();
+  assert.equal(await whole, "123");
+  assert.equal(calls.stream, 1);
+  assert.equal(calls.returned, 0);
+});
