@@ -63,7 +63,9 @@ export function typeFromName(name: string | undefined): string | undefined {
   if (!name) return undefined;
   const dot = name.lastIndexOf(".");
   if (dot < 0) return undefined;
-  return BY_EXTENSION[name.slice(dot + 1).toLowerCase()];
+  const extension = name.slice(dot + 1).toLowerCase();
+  // Own keys only: "photo.constructor" has no known extension.
+  return Object.hasOwn(BY_EXTENSION, extension) ? BY_EXTENSION[extension] : undefined;
 }
 
 /** A checked image, ready to send. */

@@ -170,7 +170,10 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
     const config = this.config;
     const alias = this.alias;
     const request = async (callSignal?: AbortSignal): Promise<ChatRequest> => {
+      // An aborted signal wins over any other outcome, as with fetch.
+      callSignal?.throwIfAborted();
       const messages = await buildMessages();
+      callSignal?.throwIfAborted();
       const limit = await answerLimitOption(messages, {
         modelId: config.modelId,
         tokenLimit: config.tokenLimit,

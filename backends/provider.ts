@@ -249,7 +249,10 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
     const config = this.config;
     const alias = this.alias;
     const request = async (callSignal?: AbortSignal): Promise<CompletionOptions> => {
+      // An aborted signal wins over any other outcome, as with fetch.
+      callSignal?.throwIfAborted();
       const messages = await buildMessages();
+      callSignal?.throwIfAborted();
       const limit = await answerLimitOption(messages, {
         modelId: config.modelId,
         tokenLimit: config.tokenLimit,

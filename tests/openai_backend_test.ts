@@ -366,3 +366,35 @@ Deno.test("OpenAIBackend retries per MAX_RETRIES", async () => {
   assert.equal(text, "Echo: ok");
   assert.equal(peer.requests.length, 3);
 });
+
+Deno.test("OpenAIBackend.describeImage() takes a name ending in a prototype key as no extension", async () => {
+  await using peer = await startPeer();
+  const backend = backendFor(peer);
+  for (const fileName of ["photo.constructor", "photo.CONSTRUCTOR"]) {
+    await backend.describeImage({ image: new Uint8Array([1, 2, 3]), prompt: "d", fileName }).text();
+    const url: string = peer.lastRequest().body.messages[0].content[1].image_url.url;
+    assert.ok(url.startsWith("data:image/jpeg;base64,"), `${fileName}: ${url.slice(0, 30)}`);
+  }
+});
+
+Deno.test("OpenAIBackend: an already aborted signal rejects with its reason before any work", async () => {
+  await using peer = await startPeer();
+  const backend = backendFor(peer, { TOKEN_LIMIT: 20 });
+  const reason = new Error("the user left");
+  const signal = AbortSignal.abort(reason);
+  const long = "word ".repeat(100);
+  await assert.rejects(
+    backend.promptWithContext({ prePrompt: "p", context: long, signal }).text(),
+    reason,
+  );
+  await assert.rejects(async () => {
+    for await (const _ of backend.promptWithContext({ prePrompt: "p", context: long, signal })) {
+      // nothing arrives
+    }
+  }, reason);
+  await assert.rejects(
+    backend.describeImage({ image: new Blob([PNG]), prompt: "d", signal }).text(),
+    reason,
+  );
+  assert.equal(peer.requests.length, 0);
+});

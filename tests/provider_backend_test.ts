@@ -305,3 +305,25 @@ Deno.test("ProviderBackend never prints its provider's key", () => {
     assert.ok(!text.includes("sk-backend-test"));
   }
 });
+
+Deno.test("ProviderBackend: an already aborted signal rejects with its reason before any work", async () => {
+  await using peer = await startPeer();
+  const backend = backendOn(peer, { TOKEN_LIMIT: 20 });
+  const reason = new Error("the user left");
+  const signal = AbortSignal.abort(reason);
+  const long = "word ".repeat(100);
+  await assert.rejects(
+    backend.promptWithContext({ prePrompt: "p", context: long, signal }).text(),
+    reason,
+  );
+  await assert.rejects(async () => {
+    for await (const _ of backend.promptWithContext({ prePrompt: "p", context: long, signal })) {
+      // nothing arrives
+    }
+  }, reason);
+  await assert.rejects(
+    backend.describeImage({ image: new Blob([PNG]), prompt: "d", signal }).text(),
+    reason,
+  );
+  assert.equal(peer.requests.length, 0);
+});
