@@ -18,7 +18,6 @@ import {
 } from "../backends/llm/registry.ts";
 import {
   getUserFilePaths,
-  listAliases,
   listKeyNames,
   removeAlias,
   setAlias,
@@ -214,15 +213,21 @@ export const aliases: Command = {
     const options = registryOptions(context);
     if (sub === "list") {
       expectArgs(rest, []);
-      const all = listAliases(options);
+      // In the models' order, as the llm tool lists them (an object would put
+      // numeric aliases such as "4" first).
+      const pairs = listModels(options).flatMap((entry) =>
+        entry.aliases.map((alias) => [alias, entry.model.modelId] as const)
+      );
       if (parsed.flags.json) {
-        await context.io.stdout(JSON.stringify(all, null, 4) + "\n");
+        const body = pairs.map(([name, id]) =>
+          `    ${JSON.stringify(name)}: ${JSON.stringify(id)}`
+        );
+        await context.io.stdout(pairs.length ? `{\n${body.join(",\n")}\n}\n` : "{}\n");
         return 0;
       }
-      const names = Object.keys(all);
-      const width = Math.max(0, ...names.map((name) => name.length));
+      const width = Math.max(0, ...pairs.map(([name]) => name.length));
       await context.io.stdout(
-        names.map((name) => `${name.padEnd(width)} : ${all[name]}\n`).join(""),
+        pairs.map(([name, id]) => `${name.padEnd(width)} : ${id}\n`).join(""),
       );
       return 0;
     }

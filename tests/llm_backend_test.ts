@@ -611,3 +611,61 @@ Deno.test("without read permission for the user directory the backend says so in
     /^ImproperlyConfigured: Cannot access ".*llm-user-.*": read permission denied \(run with --allow-read\)/,
   );
 });
+
+Deno.test("an AbortSignal stops the answer of a plugin model that ignores it", async () => {
+  let release: () => void = () => {};
+  const hang = new Promise<void>((resolve) => release = resolve);
+  let pieces = 0;
+  let closed = false;
+  registerPlugin({
+    name: "deaf",
+    registerModels(register) {
+      register({
+        modelId: "deaf",
+        contextWindow: 100,
+        async *execute() {
+          try {
+            pieces++;
+            yield { type: "text", text: "one" };
+            pieces++;
+            yield { type: "text", text: " two" };
+            await hang; // never checks context.signal
+            pieces++;
+            yield { type: "text", text: " three" };
+          } finally {
+            closed = true;
+          }
+        },
+      });
+    },
+  });
+  try {
+    await using dir = await tempUserDir();
+    const llm = backend(dir, { MODEL_ID: "deaf" });
+    // Aborted between pieces: no further piece is read.
+    const first = new AbortController();
+    const seen: string[] = [];
+    await assert.rejects(async () => {
+      for await (
+        const chunk of llm.promptWithContext({ prePrompt: "a", context: "b", signal: first.signal })
+      ) {
+        seen.push(chunk);
+        first.abort();
+      }
+    }, (error: Error) => error.name === "AbortError");
+    assert.deepEqual(seen, ["one"]);
+    assert.equal(pieces, 1);
+    // Aborted while the model waits: text() rejects at once.
+    const second = new AbortController();
+    const response = llm.promptWithContext({ prePrompt: "a", context: "b", signal: second.signal });
+    const text = response.text();
+    while (pieces < 3) await new Promise((resolve) => setTimeout(resolve, 0));
+    second.abort();
+    await assert.rejects(text, (error: Error) => error.name === "AbortError");
+  } finally {
+    release();
+    unregisterPlugin("deaf");
+  }
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.equal(closed, true, "the model's generator is closed");
+});

@@ -297,3 +297,17 @@ Deno.test("cli prompt errors: one line, no stack; bad arguments print usage and 
     /^Error: MissingAPIKeyError: No API key found for model "gpt-4o".*keys set openai.*OPENAI_API_KEY environment variable\n$/,
   );
 });
+
+Deno.test("cli aliases list keeps the models' order, numeric aliases such as 4 included", async () => {
+  await using dir = await tempUserDir({ "aliases.json": JSON.stringify({ "5": "gpt-4o" }) });
+  const base = ["--user-dir", dir.path, "aliases", "list"];
+  const text = await runCli(base);
+  assert.equal(text.code, 0, text.stderr);
+  const names = text.stdout.trimEnd().split("\n").map((line) => line.split(" ")[0]);
+  assert.deepEqual(names.slice(0, 3), ["4o", "5", "chatgpt-4o"]);
+  assert.equal(names.indexOf("4"), names.indexOf("3.5-16k") + 1, "4 follows gpt-3.5-turbo-16k");
+  const json = await runCli([...base, "--json"]);
+  const keys = [...json.stdout.matchAll(/^ {4}"([^"]*)":/gm)].map((match) => match[1]);
+  assert.deepEqual(keys, names);
+  assert.equal(JSON.parse(json.stdout)["4"], "gpt-4");
+});

@@ -583,3 +583,56 @@ Deno.test("setKey() writes keys.json with mode 0600 and keeps other keys", async
   await assert.rejects(() => setKey("openai", "  ", { userPath: dir.path }), TypeError);
   await assert.rejects(() => setKey("", "x", { userPath: dir.path }), TypeError);
 });
+
+Deno.test("extra-openai-models.yaml flags take the YAML 1.1 booleans the llm tool reads (yes, no, on, off)", async () => {
+  await using dir = await tempUserDir({
+    "extra-openai-models.yaml": `
+- model_id: a
+  api_base: "https://proxy.example/v1"
+  vision: yes
+  can_stream: no
+- model_id: b
+  api_base: "https://proxy.example/v1"
+  reasoning: On
+  can_stream: OFF
+`,
+  });
+  const userPath = dir.path;
+  const a = getModel("a", { userPath }) as OpenAIChatModel;
+  assert.equal(supportsImages(a), true);
+  assert.equal(a.canStream, false);
+  const b = getModel("b", { userPath }) as OpenAIChatModel;
+  assert.equal(b.reasoning, true);
+  assert.equal(b.canStream, false);
+  await dir.write("extra-openai-models.yaml", "- model_id: c\n  vision: maybe\n");
+  assert.throws(() => getModel("c", { userPath }), /vision of entry 1.* true or false/);
+});
+
+Deno.test("extra-openai-models.yaml: a header HTTP cannot send is an error naming the entry and the header, not its value", async () => {
+  const cases: [string, RegExp][] = [
+    [
+      '    "bad name": v\n',
+      /headers of entry 1, line 1 of ".*" has an invalid header name "bad name"/,
+    ],
+    [
+      '    apikey: "sk-SECRET\\nX"\n',
+      /headers\.apikey of entry 1, line 1 of ".*" must be one line of/,
+    ],
+    [
+      '    apikey: "sk-SECRÉT€"\n',
+      /headers\.apikey of entry 1, line 1 of ".*" must be one line of/,
+    ],
+  ];
+  for (const [header, pattern] of cases) {
+    await using dir = await tempUserDir({
+      "extra-openai-models.yaml": `- model_id: p\n  api_base: "https://proxy.example/v1"\n` +
+        `  headers:\n${header}`,
+    });
+    assert.throws(() => listModels({ userPath: dir.path }), (error: Error) => {
+      assert.ok(error instanceof ImproperlyConfigured, String(error));
+      assert.match(error.message, pattern);
+      assert.ok(!error.message.includes("SECR"), error.message);
+      return true;
+    });
+  }
+});

@@ -207,6 +207,26 @@ function parseExtraModels(path: string, text: string): ExtraModelEntry[] {
 
 const FORBIDDEN = new Set(["__proto__", "constructor", "prototype"]);
 
+// The YAML 1.1 booleans that YAML 1.2 (our parser) reads as strings.
+const YAML11_BOOLEANS: Readonly<Record<string, boolean>> = Object.freeze({
+  yes: true,
+  Yes: true,
+  YES: true,
+  on: true,
+  On: true,
+  ON: true,
+  no: false,
+  No: false,
+  NO: false,
+  off: false,
+  Off: false,
+  OFF: false,
+});
+
+// An HTTP header name (a token) and a value fetch can send (one line of Latin-1).
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
 function parseExtraEntry(item: unknown, where: string): ExtraModelEntry {
   if (typeof item !== "object" || item === null || Array.isArray(item)) {
     throw new ImproperlyConfigured(`${where} must be a mapping with a model_id`);
@@ -229,6 +249,10 @@ function parseExtraEntry(item: unknown, where: string): ExtraModelEntry {
   const flag = (key: string, fallback: boolean): boolean => {
     const value = raw[key];
     if (value === undefined || value === null) return fallback;
+    // The llm tool reads this file as YAML 1.1, where yes/no/on/off are booleans.
+    if (typeof value === "string" && Object.hasOwn(YAML11_BOOLEANS, value)) {
+      return YAML11_BOOLEANS[value];
+    }
     if (typeof value !== "boolean") {
       throw new ImproperlyConfigured(`${key} of ${where} must be true or false`);
     }
@@ -281,11 +305,25 @@ function parseExtraEntry(item: unknown, where: string): ExtraModelEntry {
       if (FORBIDDEN.has(name)) {
         throw new ImproperlyConfigured(`headers of ${where} has a forbidden name "${name}"`);
       }
-      if (typeof value === "string") out[name] = value;
-      else if (typeof value === "number" || typeof value === "boolean") out[name] = String(value);
+      if (!HEADER_NAME.test(name)) {
+        throw new ImproperlyConfigured(
+          `headers of ${where} has an invalid header name ${JSON.stringify(name.slice(0, 100))}`,
+        );
+      }
+      let text: string;
+      if (typeof value === "string") text = value;
+      else if (typeof value === "number" || typeof value === "boolean") text = String(value);
       else {
         throw new ImproperlyConfigured(`headers.${name} of ${where} must be a string`);
       }
+      // Never the value in the message: header values are secrets.
+      if (!HEADER_VALUE.test(text)) {
+        throw new ImproperlyConfigured(
+          `headers.${name} of ${where} must be one line of printable characters (no line ` +
+            "breaks, control characters or characters beyond Latin-1)",
+        );
+      }
+      out[name] = text;
     }
     entry.headers = out;
   }

@@ -106,6 +106,44 @@ function checkAttachmentType(model: Model, attachment: Attachment): void {
   }
 }
 
+function abortError(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException("The signal has been aborted", "AbortError");
+}
+
+// A model's events that stop when the signal aborts, even from a model that
+// does not watch the signal itself; the model's iterator is then closed.
+async function* abortable(
+  events: AsyncIterable<ResponseEvent>,
+  signal: AbortSignal,
+): AsyncGenerator<ResponseEvent> {
+  const iterator = events[Symbol.asyncIterator]();
+  let reject: (reason: unknown) => void = () => {};
+  const aborted = new Promise<never>((_, fail) => reject = fail);
+  aborted.catch(() => {});
+  const onAbort = () => reject(abortError(signal));
+  signal.addEventListener("abort", onAbort, { once: true });
+  let finished = false;
+  try {
+    while (true) {
+      signal.throwIfAborted();
+      const next = iterator.next();
+      next.catch(() => {});
+      const result = await Promise.race([next, aborted]);
+      if (result.done) {
+        finished = true;
+        return;
+      }
+      yield result.value;
+    }
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    if (!finished && iterator.return) {
+      // Closes the model's iterator once its pending step settles.
+      Promise.resolve().then(() => iterator.return!()).catch(() => {});
+    }
+  }
+}
+
 /**
  * A model with its key and options set. Its key never shows in
  * `JSON.stringify` or `Deno.inspect`.
@@ -252,7 +290,12 @@ export class LLMModel {
           model.checkPrompt?.(prompt);
         }
         signal?.throwIfAborted();
-        yield* model.execute(prompt, { key, stream, ...(signal ? { signal } : {}) });
+        const events = model.execute(prompt, { key, stream, ...(signal ? { signal } : {}) });
+        if (!signal) {
+          yield* events;
+          return;
+        }
+        yield* abortable(events, signal);
       },
     }, options.signal ? { signal: options.signal } : {});
   }
