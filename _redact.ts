@@ -15,23 +15,35 @@ export const SECRET_KEYS: ReadonlySet<string> = new Set([
 /** The mask shown in place of a secret. */
 export const MASK = "***";
 
-/** A deep copy of `value` with secret values replaced by `***`. */
-export function redact(value: unknown, depth = 0): unknown {
+const CIRCULAR = "[Circular]";
+
+/**
+ * A deep copy of `value` with secret values replaced by `***`. An object met
+ * again inside itself is shown as `[Circular]` (so a cycle costs one step, not
+ * one per path down to the depth limit).
+ */
+export function redact(value: unknown, depth = 0, ancestors: object[] = []): unknown {
   if (depth > 20) return MASK;
-  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
   if (typeof value === "function") return value.name ? `[class ${value.name}]` : "[function]";
   if (typeof value !== "object" || value === null) return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) {
-    if (SECRET_KEYS.has(key) && item !== undefined && item !== null) {
-      out[key] = typeof item === "object" && !Array.isArray(item)
-        ? Object.fromEntries(Object.keys(item as object).map((name) => [name, MASK]))
-        : MASK;
-    } else {
-      out[key] = redact(item, depth + 1);
+  if (ancestors.includes(value)) return CIRCULAR;
+  ancestors.push(value);
+  try {
+    if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1, ancestors));
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      if (SECRET_KEYS.has(key) && item !== undefined && item !== null) {
+        out[key] = typeof item === "object" && !Array.isArray(item)
+          ? Object.fromEntries(Object.keys(item as object).map((name) => [name, MASK]))
+          : MASK;
+      } else {
+        out[key] = redact(item, depth + 1, ancestors);
+      }
     }
+    return out;
+  } finally {
+    ancestors.pop();
   }
-  return out;
 }
 
 const DENO_INSPECT = Symbol.for("Deno.customInspect");

@@ -256,7 +256,7 @@ function resolveTextSplitting(
  * Build it with {@link createAI}.
  */
 export class AI {
-  /** The settings as given (secrets are masked when it is printed). */
+  /** The settings as given (a shallow copy; secrets are masked when it is printed). */
   readonly settings: Readonly<AISettings>;
   /** The options as given. */
   readonly options: Readonly<CreateAIOptions>;
@@ -284,10 +284,11 @@ export class AI {
     this.#backends = top.BACKENDS === undefined
       ? { ...DEFAULT_BACKENDS }
       : requireObject(top.BACKENDS, "BACKENDS");
-    this.settings = settings;
+    // A shallow copy that masks secrets when printed (the given object is left as it is).
+    this.settings = guardSecrets({ ...top } as AISettings);
     this.options = options;
     guardSecrets(this, () => ({ settings: this.settings }));
-    if (top.IMAGE_DESCRIPTION_BACKEND !== undefined) {
+    if (top.IMAGE_DESCRIPTION_BACKEND !== undefined && top.IMAGE_DESCRIPTION_BACKEND !== null) {
       this.warn(
         "IMAGE_DESCRIPTION_BACKEND is deprecated: set IMAGE_DESCRIPTION_PROVIDER to a PROVIDERS alias instead",
       );
@@ -477,8 +478,9 @@ export class AI {
     if (feature === BackendFeature.TEXT_COMPLETION) {
       alias = this.settings.TEXT_COMPLETION_BACKEND ?? "default";
     } else if (feature === BackendFeature.IMAGE_DESCRIPTION) {
-      alias = this.settings.IMAGE_DESCRIPTION_BACKEND;
-      const provider = this.settings.IMAGE_DESCRIPTION_PROVIDER;
+      // null (an empty value in YAML) is unset, as the settings check takes it.
+      alias = this.settings.IMAGE_DESCRIPTION_BACKEND ?? undefined;
+      const provider = this.settings.IMAGE_DESCRIPTION_PROVIDER ?? undefined;
       if (
         alias === undefined && provider !== undefined && Object.hasOwn(this.#backends, provider)
       ) {
@@ -564,6 +566,16 @@ export function createAI(settings?: AISettings, options?: CreateAIOptions): AI {
 }
 
 /**
+ * The reason of a JSON syntax error without the file's text: V8 quotes the
+ * text around the error (`Unexpected token 's', ..."api_key": sk-..."... is
+ * not valid JSON`) and JavaScriptCore the token, either of which may be a key.
+ */
+function jsonErrorReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/,?\s*(?:\.\.\.)?"[\s\S]*$/, "").trim() || "syntax error";
+}
+
+/**
  * Reads settings from a YAML (`.yaml`, `.yml`) or JSON file with the same
  * keys as {@link AISettings}. `CLASS` values are names there.
  *
@@ -597,10 +609,11 @@ export async function loadSettings(path: string): Promise<AISettings> {
   let data: unknown;
   if (/\.json$/i.test(path)) {
     try {
-      data = JSON.parse(text);
+      // A byte order mark (as some editors write) is not JSON: skip it, as the YAML reader does.
+      data = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
     } catch (error) {
       throw new ImproperlyConfigured(
-        `Settings file "${path}" is not valid JSON: ${(error as Error).message}`,
+        `Settings file "${path}" is not valid JSON: ${jsonErrorReason(error)}`,
       );
     }
   } else {

@@ -89,3 +89,27 @@ Deno.test("secrets: API error messages never contain the key or header values", 
     },
   );
 });
+
+Deno.test("secrets: ai.settings prints *** instead of keys, and the given object is left as it was", () => {
+  const given = settings();
+  const ai = createAI(given);
+  assertNoSecret(JSON.stringify(ai.settings), "JSON.stringify(ai.settings)");
+  assertNoSecret(Deno.inspect(ai.settings, { depth: 10 }), "Deno.inspect(ai.settings)");
+  assert.equal(ai.settings.PROVIDERS?.default.api_key, KEY);
+  assert.ok(JSON.stringify(given).includes(KEY));
+});
+
+Deno.test("secrets: printing settings that hold a cycle ends, showing [Circular]", () => {
+  const cyclic: Record<string, unknown> = { api_key: KEY };
+  cyclic.self = cyclic;
+  const ai = createAI({
+    PROVIDERS: { default: { provider: "ollama", model: "m", extra: cyclic } },
+  });
+  const printed = JSON.stringify(ai);
+  assert.match(printed, /\[Circular\]/);
+  assertNoSecret(printed, "JSON.stringify(ai)");
+  // Three references to itself: without cycle detection this takes 3^20 steps.
+  cyclic.again = cyclic;
+  cyclic.list = [cyclic];
+  assert.match(Deno.inspect(ai, { depth: 30 }), /\[Circular\]/);
+});

@@ -448,3 +448,72 @@ Deno.test("warnings go to console.warn once per message without onWarning", () =
     console.warn = original;
   }
 });
+
+Deno.test("loadSettings() keeps the text of a bad JSON file out of the error message", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/leak.json`;
+    // An unquoted or single-quoted key: the JSON parser quotes the text around the error.
+    for (
+      const text of [
+        '{"PROVIDERS": {"default": {"api_key": sk-unquoted-secret-0123456789}}}',
+        '{"PROVIDERS": {"default": {"api_key": \'sk-unquoted-secret-0123456789\'}}}',
+        '{"api_key": sk-short}',
+      ]
+    ) {
+      await Deno.writeTextFile(path, text);
+      await assert.rejects(loadSettings(path), (error: Error) => {
+        assert.ok(error instanceof ImproperlyConfigured);
+        assert.ok(error.message.includes(path), error.message);
+        assert.match(error.message, /is not valid JSON: Unexpected token/);
+        assert.ok(!error.message.includes("sk-"), error.message);
+        assert.ok(!error.message.includes("api_key"), error.message);
+        return true;
+      });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadSettings() reads a JSON file that starts with a byte order mark", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/bom.json`,
+      "\uFEFF" + JSON.stringify({ BACKENDS: { default: echo() } }),
+    );
+    const ai = createAI(await loadSettings(`${dir}/bom.json`));
+    assert.equal(ai.getBackend().config.tokenLimit, 1024);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test('IMAGE_DESCRIPTION_BACKEND: null (an empty YAML value) is unset: no warning, no alias "null"', async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/s.yaml`;
+    await Deno.writeTextFile(
+      path,
+      [
+        "BACKENDS:",
+        "  default: {CLASS: echo, CONFIG: {MODEL_ID: echo, TOKEN_LIMIT: 10}}",
+        "  vision: {CLASS: echo, CONFIG: {MODEL_ID: echo, TOKEN_LIMIT: 10}}",
+        "IMAGE_DESCRIPTION_BACKEND:",
+        "IMAGE_DESCRIPTION_PROVIDER: vision",
+        "",
+      ].join("\n"),
+    );
+    const warnings: Error[] = [];
+    const ai = createAI(await loadSettings(path), { onWarning: (w) => warnings.push(w) });
+    assert.equal(ai.getBackend(BackendFeature.IMAGE_DESCRIPTION).alias, "vision");
+    assert.equal(warnings.length, 0);
+    const nullBackend = { BACKENDS: { default: echo() }, IMAGE_DESCRIPTION_BACKEND: null };
+    const none = createAI(nullBackend as never, { onWarning: (w) => warnings.push(w) });
+    assert.throws(() => none.getBackend(BackendFeature.IMAGE_DESCRIPTION), BackendNotFound);
+    assert.equal(warnings.length, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
