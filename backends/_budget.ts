@@ -8,9 +8,14 @@ import { getMaxOutputTokens, getTokenCounter } from "../tokens.ts";
 // (OpenAI's published counting recipe: 3 per message, 3 for the reply).
 const TOKENS_PER_MESSAGE = 3;
 const TOKENS_FOR_REPLY = 3;
-// A high-detail 1024x1024 image costs 765 tokens on OpenAI's vision models;
-// used as the estimate for one image part.
-export const TOKENS_PER_IMAGE = 765;
+// The least an image costs on OpenAI's vision models (a low-detail image: 85
+// tokens), used for one image part. Its real cost depends on its size and detail,
+// which are not known here, so the least is counted: a request is only refused
+// when it is over the window whatever the image costs (a larger image may still
+// be refused by the service, as a ContextLengthError). Counting a high-detail
+// 1024x1024 image (765) refused every image under the seed's vision settings
+// (TOKEN_LIMIT 300).
+export const TOKENS_PER_IMAGE = 85;
 
 /** Counts the tokens of chat messages for a model (exact text, estimated images). */
 export async function countMessageTokens(

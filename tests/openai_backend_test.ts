@@ -398,3 +398,12 @@ Deno.test("OpenAIBackend: an already aborted signal rejects with its reason befo
   );
   assert.equal(peer.requests.length, 0);
 });
+
+Deno.test("OpenAIBackend.describeImage() works with the seed's vision settings (TOKEN_LIMIT 300)", async () => {
+  await using peer = await startPeer();
+  const backend = backendFor(peer, { MODEL_ID: "gpt-4-vision-preview", TOKEN_LIMIT: 300 });
+  const text = await backend.describeImage({ image: PNG, prompt: "Describe this image" }).text();
+  assert.equal(text, `Echo: Describe this image [image image/png ${PNG.length} bytes]`);
+  const maxTokens = peer.lastRequest().body.max_tokens;
+  assert.ok(maxTokens > 0 && maxTokens < 300, String(maxTokens));
+});
