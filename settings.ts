@@ -180,8 +180,22 @@ export function registerBackendClass(name: string, cls: BackendClass): void {
 }
 
 function isBackendClass(value: unknown): value is BackendClass {
-  return typeof value === "function" &&
+  return isConstructor(value) &&
     typeof (value as { parseConfig?: unknown }).parseConfig === "function";
+}
+
+/**
+ * Whether `new value()` can work: a class or function, not an arrow function
+ * or method (checked without calling it).
+ */
+function isConstructor(value: unknown): boolean {
+  if (typeof value !== "function") return false;
+  try {
+    Reflect.construct(Object, [], value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function resolveNamed<T>(
@@ -210,8 +224,6 @@ function resolveNamed<T>(
   }
   return found;
 }
-
-const isConstructor = (value: unknown): boolean => typeof value === "function";
 
 function resolveTextSplitting(
   raw: unknown,

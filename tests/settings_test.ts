@@ -63,6 +63,12 @@ Deno.test("getAIBackend() rejects an unknown CLASS", () => {
 Deno.test("registerBackendClass() rejects what is not a backend class", () => {
   assert.throws(() => registerBackendClass("x", (() => {}) as never), TypeError);
   assert.throws(() => registerBackendClass("", EchoBackend), TypeError);
+  const arrow = Object.assign(() => {}, { parseConfig: () => ({}) });
+  assert.throws(() => registerBackendClass("arrow", arrow as never), TypeError);
+  // A bound class is still a class.
+  const Bound = EchoBackend.bind(null) as unknown as typeof EchoBackend;
+  Object.assign(Bound, { parseConfig: EchoBackend.parseConfig });
+  registerBackendClass("bound-echo", Bound);
 });
 
 // deno-lint-ignore no-explicit-any
@@ -200,6 +206,27 @@ const BAD_BACKENDS: [string, unknown, new (...args: any[]) => Error, RegExp][] =
     { ...echo(), TEXT_SPLITTING: { SPLITER_CLASS: "dummy" } },
     ImproperlyConfigured,
     /unknown key "SPLITER_CLASS"/,
+  ],
+  [
+    "CLASS an arrow function with a parseConfig (not constructible)",
+    {
+      CLASS: Object.assign(() => {}, { parseConfig: () => ({}) }),
+      CONFIG: { MODEL_ID: "e", TOKEN_LIMIT: 1 },
+    },
+    InvalidAIBackendError,
+    /"b": CLASS is a function but not a backend class/,
+  ],
+  [
+    "SPLITTER_CLASS an arrow function",
+    { ...echo(), TEXT_SPLITTING: { SPLITTER_CLASS: () => {} } },
+    ImproperlyConfigured,
+    /SPLITTER_CLASS in TEXT_SPLITTING of backend "b" is a function but not a usable class/,
+  ],
+  [
+    "SPLITTER_LENGTH_CALCULATOR_CLASS an arrow function",
+    { ...echo(), TEXT_SPLITTING: { SPLITTER_LENGTH_CALCULATOR_CLASS: () => 1 } },
+    ImproperlyConfigured,
+    /SPLITTER_LENGTH_CALCULATOR_CLASS in TEXT_SPLITTING of backend "b" is a function but not a usable class/,
   ],
   [
     "prototype pollution in CONFIG",
