@@ -300,6 +300,14 @@ export class OpenAICompatibleProvider implements Provider {
   constructor(config: OpenAICompatibleConfig) {
     this.config = config;
     guardSecrets(this.config);
+    const headers = config.headers;
+    if (headers !== undefined) {
+      // Printed on its own, the headers object shows its names only.
+      guardSecrets(
+        headers,
+        () => Object.fromEntries(Object.keys(headers).map((name) => [name, "***"])),
+      );
+    }
     guardSecrets(this, () => ({
       class: this.constructor.name,
       provider: this.provider,

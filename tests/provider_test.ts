@@ -648,3 +648,22 @@ try {
     await Deno.remove(script);
   }
 });
+
+Deno.test("header values never appear when a provider's config.headers is printed", async () => {
+  await using peer = await startPeer();
+  const provider = createProvider({
+    provider: "openai",
+    model: "gpt-4.1-mini",
+    api_key: "sk-secret-provider-key",
+    api_base: peer.url,
+    headers: { apikey: "header-secret-value" },
+  }) as OpenAICompatibleProvider;
+  const headers = provider.config.headers;
+  for (const text of [JSON.stringify(headers), Deno.inspect(headers)]) {
+    assert.ok(!text.includes("header-secret-value"), text);
+    assert.match(text, /apikey/);
+  }
+  // The header is still sent.
+  await provider.completion({ messages: [{ role: "user", content: "hi" }] });
+  assert.equal(peer.lastRequest().headers.apikey, "header-secret-value");
+});
