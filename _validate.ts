@@ -127,9 +127,13 @@ export function optionalStringRecord(
   return out;
 }
 
-/** An optional http(s) URL; returned without a trailing slash. */
+/**
+ * An optional http(s) URL; returned trimmed (as `new URL` reads it: a trailing
+ * newline from a YAML block or an env file must not reach the request URL) and
+ * without a trailing slash.
+ */
 export function optionalUrl(value: unknown, key: string, where: string): string | undefined {
-  const text = optionalString(value, key, where);
+  const text = optionalString(value, key, where)?.trim();
   if (text === undefined) return undefined;
   let url: URL;
   try {

@@ -544,3 +544,32 @@ Deno.test('IMAGE_DESCRIPTION_BACKEND: null (an empty YAML value) is unset: no wa
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("API_BASE and api_base are trimmed: a trailing newline or space does not end up in the URL", () => {
+  const ai = createAI({
+    BACKENDS: {
+      default: {
+        CLASS: "openai",
+        CONFIG: {
+          MODEL_ID: "gpt-4o",
+          OPENAI_API_KEY: "sk-x",
+          API_BASE: " https://proxy.example.com/v1/ \n",
+        },
+      },
+    },
+    PROVIDERS: {
+      default: {
+        provider: "openai",
+        model: "m",
+        api_key: "sk-x",
+        api_base: "https://p.example.com/v1/\n",
+      },
+    },
+  });
+  assert.equal(
+    (ai.getAIBackend("default").config as { apiBase?: string }).apiBase,
+    "https://proxy.example.com/v1",
+  );
+  const provider = ai.getProvider() as unknown as { config: { baseURL: string } };
+  assert.equal(provider.config.baseURL, "https://p.example.com/v1");
+});
