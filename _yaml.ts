@@ -8,11 +8,31 @@ const LOAD_OPTIONS = { schema: CORE_SCHEMA, maxAliases: 50, maxDepth: 64, maxTot
 /** The largest YAML text read, in characters. */
 export const MAX_YAML_CHARS = 5 * 1024 * 1024;
 
+/** Options of {@linkcode parseYaml}. */
+export interface ParseYamlOptions {
+  /**
+   * A key repeated in one mapping: an error (the default), or the last value
+   * wins (as PyYAML, and so the `llm` tool, read it).
+   */
+  duplicateKeys?: "error" | "last";
+}
+
+// js-yaml quotes parts of the document in some reasons (an alias or a tag
+// name); such text could be a secret, so only the reason's own words are kept.
+function safeReason(reason: string): string {
+  const cut = reason.search(/["'`]|!<|: /);
+  return (cut === -1 ? reason : reason.slice(0, cut)).trim().replace(/[,:]$/, "");
+}
+
 /**
  * Parses YAML text (one document). Errors are ImproperlyConfigured naming the
- * file, line and column.
+ * file, line and column, never the document's text.
  */
-export function parseYaml(text: string, fileName: string): unknown {
+export function parseYaml(
+  text: string,
+  fileName: string,
+  options: ParseYamlOptions = {},
+): unknown {
   if (text.length > MAX_YAML_CHARS) {
     throw new ImproperlyConfigured(
       `"${fileName}" is too large (over ${MAX_YAML_CHARS} characters)`,
@@ -20,7 +40,11 @@ export function parseYaml(text: string, fileName: string): unknown {
   }
   if (text.trim() === "") return null;
   try {
-    return load(text, { ...LOAD_OPTIONS, filename: fileName });
+    return load(text, {
+      ...LOAD_OPTIONS,
+      filename: fileName,
+      json: options.duplicateKeys === "last",
+    });
   } catch (error) {
     if (error instanceof YAMLException) {
       const mark = error.mark as { line?: number; column?: number } | undefined;
@@ -28,7 +52,7 @@ export function parseYaml(text: string, fileName: string): unknown {
         ? `line ${mark.line + 1}, column ${(mark.column ?? 0) + 1}`
         : "unknown position";
       throw new ImproperlyConfigured(
-        `"${fileName}" is not valid YAML at ${where}: ${error.reason}`,
+        `"${fileName}" is not valid YAML at ${where}: ${safeReason(error.reason)}`,
       );
     }
     throw new ImproperlyConfigured(

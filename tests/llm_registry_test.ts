@@ -608,6 +608,37 @@ Deno.test("extra-openai-models.yaml flags take the YAML 1.1 booleans the llm too
   assert.throws(() => getModel("c", { userPath }), /vision of entry 1.* true or false/);
 });
 
+Deno.test("extra-openai-models.yaml: a key repeated in one entry keeps its last value, as in the llm tool", async () => {
+  await using dir = await tempUserDir({
+    "extra-openai-models.yaml": `
+- model_id: a
+  api_base: "https://proxy.example/v1"
+  vision: true
+  vision: false
+`,
+  });
+  const a = getModel("a", { userPath: dir.path }) as OpenAIChatModel;
+  assert.equal(supportsImages(a), false);
+});
+
+Deno.test("extra-openai-models.yaml: a YAML error names the line but not the file's text", async () => {
+  await using dir = await tempUserDir({
+    "extra-openai-models.yaml": `
+- model_id: a
+  headers:
+    Authorization: *sk-secret-value
+`,
+  });
+  assert.throws(
+    () => getModel("a", { userPath: dir.path }),
+    (error: Error) => {
+      assert.match(error.message, /is not valid YAML at line 4, column \d+: unidentified alias$/);
+      assert.doesNotMatch(error.message, /sk-secret/);
+      return true;
+    },
+  );
+});
+
 Deno.test("extra-openai-models.yaml: a header HTTP cannot send is an error naming the entry and the header, not its value", async () => {
   const cases: [string, RegExp][] = [
     [

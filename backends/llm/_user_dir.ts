@@ -186,7 +186,8 @@ function itemLines(text: string): number[] {
 function parseExtraModels(path: string, text: string): ExtraModelEntry[] {
   // Only comments and blank lines: no models yet.
   if (text.split(/\r?\n/).every((line) => /^\s*(#.*)?$/.test(line))) return [];
-  const data = parseYaml(text, path);
+  // A key repeated in one entry: the last value wins, as in the llm tool.
+  const data = parseYaml(text, path, { duplicateKeys: "last" });
   if (data === null || data === undefined) return [];
   if (!Array.isArray(data)) {
     throw new ImproperlyConfigured(`"${path}" must be a YAML list of models (- model_id: ...)`);
