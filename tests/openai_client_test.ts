@@ -677,3 +677,22 @@ Deno.test("chatStream() times out when the stream stalls with a retryable Timeou
   );
   await waitFor(() => peer.active === 0);
 });
+
+Deno.test("chatCompletion() and chatStream() reject with the abort reason during a retry wait", async () => {
+  await using peer = await startPeer();
+  const settings = settingsFor(peer, { maxRetries: 2 });
+  for (const streamed of [false, true]) {
+    peer.reset();
+    peer.enqueue({ status: 429, error: "slow down", headers: { "retry-after": "30" } });
+    const controller = new AbortController();
+    const reason = new Error("the user left");
+    const request = ask("x", { signal: controller.signal });
+    const done = streamed
+      ? collect(chatStream(settings, request))
+      : chatCompletion(settings, request);
+    await waitFor(() => peer.requests.length === 1 && peer.active === 0);
+    controller.abort(reason);
+    await assert.rejects(done, reason);
+    assert.equal(peer.requests.length, 1);
+  }
+});
