@@ -51,12 +51,15 @@ const NODE_INSPECT = Symbol.for("nodejs.util.inspect.custom");
 
 /**
  * Makes `target` show `view()` (redacted) to JSON.stringify and inspectors.
- * The methods are non-enumerable, so spreading the object is unaffected.
+ * The methods are non-enumerable, so spreading the object is unaffected. An
+ * object that is not extensible (frozen) is returned unchanged.
  */
 export function guardSecrets<T extends object>(
   target: T,
   view: () => unknown = () => ({ ...target }),
 ): T {
+  // A frozen object (say a custom backend's config) cannot take the methods: leave it as it is.
+  if (!Object.isExtensible(target)) return target;
   const safe = () => redact(view());
   Object.defineProperty(target, "toJSON", { value: safe, enumerable: false, configurable: true });
   Object.defineProperty(target, DENO_INSPECT, {

@@ -573,3 +573,21 @@ Deno.test("API_BASE and api_base are trimmed: a trailing newline or space does n
   const provider = ai.getProvider() as unknown as { config: { baseURL: string } };
   assert.equal(provider.config.baseURL, "https://p.example.com/v1");
 });
+
+Deno.test("getAIBackend() takes a custom class whose parseConfig() returns a frozen config", async () => {
+  class FrozenEcho extends EchoBackend {
+    static override parseConfig(
+      raw: Record<string, unknown>,
+      context: Parameters<typeof EchoBackend.parseConfig>[1],
+    ): ReturnType<typeof EchoBackend.parseConfig> {
+      return Object.freeze(super.parseConfig(raw, context));
+    }
+  }
+  const ai = createAI({ BACKENDS: { default: { ...echo(), CLASS: FrozenEcho } } });
+  const backend = ai.getAIBackend("default");
+  assert.ok(backend instanceof FrozenEcho);
+  assert.equal(
+    await backend.promptWithContext({ prePrompt: "", context: "hi" }).text(),
+    "This is an echo backend: hi",
+  );
+});
