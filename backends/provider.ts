@@ -33,7 +33,12 @@ import { answerLimitOption } from "./_budget.ts";
 import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "./_image.ts";
 import { imageMessage, promptMessages } from "./_messages.ts";
 import { BaseBackend, configWhere } from "./base.ts";
-import { AIResponse, type CompleteAnswer, type ResponseEvent } from "./response.ts";
+import {
+  AIResponse,
+  type CompleteAnswer,
+  type ResponseEvent,
+  type ResponseSource,
+} from "./response.ts";
 import type {
   BackendContext,
   BaseBackendConfig,
@@ -50,7 +55,10 @@ import type {
  *   text part.
  * - `"llm"`, as the LLM backend: one user message with
  *   `[prePrompt, context, postPrompt]` joined by "\n" (string content; an
- *   empty postPrompt is left out).
+ *   empty postPrompt is left out). The requests are the LLM backend's too:
+ *   no answer cap unless `MAX_OUTPUT_TOKENS` is set, and an answer read
+ *   whole by `text()` is streamed, so settings moved by `migrateSettings()`
+ *   send the same requests as before.
  *
  * In both, `SYSTEM_PROMPT` (when not empty) is sent first as a system message.
  */
@@ -118,8 +126,9 @@ function parseOptions(value: unknown, where: string): ChatOptions | undefined {
  * | `MAX_OUTPUT_TOKENS` | cap on the answer's tokens |
  * | `MAX_IMAGE_BYTES` | the largest image to send (default 20 MB) |
  *
- * The answer is capped to what the context window leaves after the prompt; a
- * prompt over the window is a `ContextLengthError` before any request.
+ * The answer is capped to what the context window leaves after the prompt
+ * (with `PROMPT_STYLE: "llm"`, only by `MAX_OUTPUT_TOKENS`); a prompt over the
+ * window is a `ContextLengthError` before any request.
  * `describeImage` sends one user message with the prompt text and the image
  * as a data URL (the type from the bytes, then the file name, else JPEG).
  * Text splitting is the base class's.
@@ -260,22 +269,28 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
         backend: alias,
         provider: provider.provider,
       });
-      const built: CompletionOptions = { ...config.options, messages, ...limit };
+      // The LLM backend sends no answer cap of its own.
+      const capped = config.promptStyle !== "llm" || config.maxOutputTokens !== undefined;
+      const built: CompletionOptions = { ...config.options, messages, ...(capped ? limit : {}) };
       if (config.modelId !== provider.model) built.model = config.modelId;
       if (callSignal) built.signal = callSignal;
       return built;
     };
-    return new AIResponse({
+    const source: ResponseSource = {
       async *stream(callSignal?: AbortSignal): AsyncGenerator<ResponseEvent> {
         yield* provider.stream(await request(callSignal));
       },
-      async complete(callSignal?: AbortSignal): Promise<CompleteAnswer> {
+    };
+    // As the LLM backend, "llm" style streams an answer read whole too.
+    if (config.promptStyle !== "llm") {
+      source.complete = async (callSignal?: AbortSignal): Promise<CompleteAnswer> => {
         const completion = await provider.completion(await request(callSignal));
         const answer: CompleteAnswer = { text: completion.choices[0]?.message.content ?? "" };
         if (completion.usage) answer.usage = toTokenUsage(completion.usage);
         return answer;
-      },
-    }, signal === undefined ? {} : { signal });
+      };
+    }
+    return new AIResponse(source, signal === undefined ? {} : { signal });
   }
 }
 

@@ -460,6 +460,8 @@ async function runPrompts(settings: AISettings, llmUserPath: string) {
     for await (const piece of response) streamed += piece;
     answers.push(streamed);
   }
+  // Read whole, without iterating.
+  answers.push(await text.promptWithContext({ prePrompt: "Summarise:", context: "One." }).text());
   const image = ai.getBackend(BackendFeature.IMAGE_DESCRIPTION);
   answers.push(await image.describeImage({ image: PNG, prompt: "Alt text for this image" }).text());
   return answers;
@@ -514,8 +516,8 @@ Deno.test("a Wagtail AI 2 settings file migrated with one command runs the same 
     peer.requests.forEach((request, index) => {
       const old = oldRequests[index];
       assert.equal(request.path, old.path);
-      assert.deepEqual(request.body.messages, old.body.messages);
-      assert.equal(request.body.model, old.body.model);
+      // The whole body: messages, model, options, stream flags, no added answer cap.
+      assert.deepEqual(request.body, old.body);
       assert.equal(request.headers.apikey, old.headers.apikey);
       assert.equal(request.headers.authorization, old.headers.authorization);
     });
