@@ -37,6 +37,7 @@ import {
   AuthenticationError,
   ConnectionError,
   ContextLengthError,
+  ImproperlyConfigured,
   NotFoundError,
   RateLimitError,
   StreamInterruptedError,
@@ -93,7 +94,12 @@ const MAX_CLIENTS = 32;
 function loadOpenAI(): Promise<OpenAIModule> {
   modulePromise ??= import("openai").catch((error) => {
     modulePromise = undefined;
-    throw error;
+    throw new ImproperlyConfigured(
+      `Cannot load the "openai" package (npm:openai@^7), which OpenAI-compatible requests need: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+      { cause: error },
+    );
   });
   return modulePromise;
 }
@@ -238,7 +244,8 @@ function mapError(mod: OpenAIModule | undefined, error: unknown, context: ErrorC
   const { settings, model, signal } = context;
   if (signal?.aborted) return abortReason(signal);
   if (
-    error instanceof APIError || (error instanceof DOMException && error.name === "AbortError")
+    error instanceof APIError || error instanceof ImproperlyConfigured ||
+    (error instanceof DOMException && error.name === "AbortError")
   ) {
     return error;
   }

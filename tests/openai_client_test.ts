@@ -696,3 +696,37 @@ Deno.test("chatCompletion() and chatStream() reject with the abort reason during
     assert.equal(peer.requests.length, 1);
   }
 });
+
+Deno.test("chatCompletion() without the openai package is ImproperlyConfigured naming it, not a connection error", async () => {
+  // A child process without deno.json has no import map, so "openai" cannot load.
+  const script = `
+import { chatCompletion } from ${
+    JSON.stringify(new URL("../_openai_client.ts", import.meta.url).href)
+  };
+try {
+  await chatCompletion({ baseURL: "http://127.0.0.1:9/v1", apiKey: "sk-child-secret" }, {
+    model: "gpt-4o",
+    messages: [{ role: "user", content: "hi" }],
+  });
+} catch (error) {
+  console.log(JSON.stringify({ name: error.name, message: error.message }));
+}
+`;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-config", "--no-lock", "--quiet", "--allow-net=127.0.0.1", "-"],
+    env: { NO_COLOR: "1" },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = output.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(script));
+  await writer.close();
+  const { stdout, stderr } = await output.output();
+  const text = new TextDecoder().decode(stdout).trim();
+  assert.ok(text !== "", new TextDecoder().decode(stderr));
+  const { name, message } = JSON.parse(text);
+  assert.equal(name, "ImproperlyConfigured");
+  assert.match(message, /^Cannot load the "openai" package \(npm:openai@\^7\)/);
+  assert.doesNotMatch(message, /sk-child-secret/);
+});
