@@ -195,3 +195,22 @@ Deno.test("TiktokenLengthCalculator falls back to the naive estimate for models 
   await calc.load();
   assert.equal(calc.getSplitterLength(LOREM), 143);
 });
+
+Deno.test("RecursiveCharacterTextSplitter cuts further when trimming a piece makes it longer (exact tokens)", async () => {
+  // In cl100k_base " café" is one token but "café" is two: the trimmed chunk
+  // must still fit, since a finer cut exists.
+  const calc = new TiktokenLengthCalculator({ modelId: "gpt-4" });
+  await calc.load();
+  assert.equal(calc.getSplitterLength(" café"), 1);
+  assert.equal(calc.getSplitterLength("café"), 2);
+  const splitter = new RecursiveCharacterTextSplitter({
+    chunkSize: 1,
+    chunkOverlap: 0,
+    lengthFunction: (t) => calc.getSplitterLength(t),
+  });
+  const chunks = splitter.splitText("I like café au lait");
+  for (const chunk of chunks) {
+    assert.ok(calc.getSplitterLength(chunk) <= 1, `${JSON.stringify(chunk)} is over the size`);
+  }
+  assert.equal(chunks.join(""), "Ilikecaféaulait");
+});

@@ -97,7 +97,13 @@ export class RecursiveCharacterTextSplitter implements TextSplitter {
     while (index < this.separators.length - 1 && !text.includes(this.separators[index])) index++;
     const separator = this.separators[index] ?? "";
     const canCutFurther = index < this.separators.length - 1;
-    const merger = new Merger(this.chunkSize, this.chunkOverlap, this.#length, out);
+    // A single piece that fits only with its surrounding whitespace (a token
+    // count can grow when a leading space is trimmed) is cut again.
+    const overflow = (part: string) => {
+      if (canCutFurther) this.#split(part, index + 1, out);
+      else pushChunk(out, part);
+    };
+    const merger = new Merger(this.chunkSize, this.chunkOverlap, this.#length, out, overflow);
     for (const part of splitKeepingSeparator(text, separator)) {
       const length = this.#length(part);
       if (length <= this.chunkSize) {
@@ -119,6 +125,7 @@ class Merger {
   readonly #chunkOverlap: number;
   readonly #length: (text: string) => number;
   readonly #out: string[];
+  readonly #overflow: (text: string) => void;
   #window: Piece[] = [];
   #total = 0;
 
@@ -127,11 +134,13 @@ class Merger {
     chunkOverlap: number,
     length: (text: string) => number,
     out: string[],
+    overflow: (text: string) => void,
   ) {
     this.#chunkSize = chunkSize;
     this.#chunkOverlap = chunkOverlap;
     this.#length = length;
     this.#out = out;
+    this.#overflow = overflow;
   }
 
   push(piece: Piece): void {
@@ -170,7 +179,15 @@ class Merger {
         end--;
         text = joinPieces(window, start, end).trim();
       }
-      pushChunk(this.#out, text);
+      // One piece: its own length fits, but its trimmed text may not.
+      if (
+        end - start === 1 && text !== window[start].text && text !== "" &&
+        this.#length(text) > this.#chunkSize
+      ) {
+        this.#overflow(window[start].text);
+      } else {
+        pushChunk(this.#out, text);
+      }
       last = window.slice(start, end);
       start = end;
     }
