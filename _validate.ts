@@ -4,6 +4,21 @@ import { ImproperlyConfigured } from "./errors.ts";
 
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
+/** The most names an error message lists. */
+export const MAX_LISTED_NAMES = 20;
+
+/**
+ * Names for a message: "a, b, c", "none", or the first {@link MAX_LISTED_NAMES}
+ * and how many more (settings may hold thousands of aliases).
+ */
+export function nameList(names: readonly string[]): string {
+  if (names.length === 0) return "none";
+  if (names.length <= MAX_LISTED_NAMES) return names.join(", ");
+  return `${names.slice(0, MAX_LISTED_NAMES).join(", ")} and ${
+    names.length - MAX_LISTED_NAMES
+  } more`;
+}
+
 /** A short, safe description of a value's type for messages (never the value itself). */
 export function describeType(value: unknown): string {
   if (value === null) return "null";

@@ -37,7 +37,13 @@ import { RecursiveCharacterTextSplitter } from "./text_splitters/recursive.ts";
 import type { LengthCalculatorClass, TextSplitterClass } from "./text_splitters/types.ts";
 import { readTextFileIfExists } from "./_env.ts";
 import { guardSecrets } from "./_redact.ts";
-import { describeType, optionalString, rejectUnknownKeys, requireObject } from "./_validate.ts";
+import {
+  describeType,
+  nameList,
+  optionalString,
+  rejectUnknownKeys,
+  requireObject,
+} from "./_validate.ts";
 import { parseYaml } from "./_yaml.ts";
 
 /**
@@ -360,7 +366,7 @@ export class AI {
     if (alias === "default") return guardSecrets(this.#legacyDefaultProvider());
     const known = Object.keys(providers);
     throw new ImproperlyConfigured(
-      `No provider "${alias}" in PROVIDERS (known: ${known.length ? known.join(", ") : "none"})`,
+      `No provider "${alias}" in PROVIDERS (known: ${nameList(known)})`,
     );
   }
 
@@ -457,7 +463,7 @@ export class AI {
       const known = Object.keys(this.#backends);
       throw new InvalidAIBackendError(
         `Invalid AI backend "${String(alias)}": no such alias in BACKENDS (known: ${
-          known.length ? known.join(", ") : "none"
+          nameList(known)
         })`,
       );
     }

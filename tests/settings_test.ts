@@ -591,3 +591,32 @@ Deno.test("getAIBackend() takes a custom class whose parseConfig() returns a fro
     "This is an echo backend: hi",
   );
 });
+
+Deno.test("getAIBackend() and getProviderSettings() list at most 20 known aliases in an error", () => {
+  const backends: Record<string, unknown> = {};
+  const providers: Record<string, unknown> = {};
+  for (let i = 0; i < 100; i++) {
+    backends[`b${i}`] = { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 10 } };
+    providers[`p${i}`] = { provider: "openai", model: "gpt-4o" };
+  }
+  const ai = createAI({ BACKENDS: backends as never, PROVIDERS: providers as never });
+  assert.throws(
+    () => ai.getAIBackend("missing"),
+    (error: Error) =>
+      error instanceof InvalidAIBackendError &&
+      error.message ===
+        `Invalid AI backend "missing": no such alias in BACKENDS (known: ${
+          Array.from({ length: 20 }, (_, i) => `b${i}`).join(", ")
+        } and 80 more)`,
+  );
+  assert.throws(
+    () => ai.getProviderSettings("missing"),
+    (error: Error) =>
+      error instanceof ImproperlyConfigured &&
+      / \(known: p0, p1, .*, p19 and 80 more\)$/.test(error.message),
+  );
+  assert.throws(
+    () => createAI({}).getProviderSettings("missing"),
+    /No provider "missing" in PROVIDERS \(known: none\)/,
+  );
+});
