@@ -73,10 +73,10 @@ export async function main(args: string[], io: Partial<CliIO> = {}): Promise<num
   const fullIO: CliIO = { ...defaultIO(), ...io };
   const context: CliContext = { io: fullIO };
   const rest = [...args];
-  while (rest[0] === "--user-dir") {
-    rest.shift();
-    const dir = rest.shift();
-    if (dir === undefined) {
+  while (rest[0] === "--user-dir" || rest[0]?.startsWith("--user-dir=")) {
+    const flag = rest.shift()!;
+    const dir = flag === "--user-dir" ? rest.shift() : flag.slice("--user-dir=".length);
+    if (dir === undefined || dir === "") {
       await fullIO.stderr(`Error: --user-dir needs a value\n\n${usage()}\n`);
       return 2;
     }
@@ -92,7 +92,9 @@ export async function main(args: string[], io: Partial<CliIO> = {}): Promise<num
     await fullIO.stderr(`Error: Unknown command "${name}"\n\n${usage()}\n`);
     return 2;
   }
-  if (rest.includes("--help") || rest.includes("-h")) {
+  const end = rest.indexOf("--");
+  const options = end < 0 ? rest : rest.slice(0, end);
+  if (options.includes("--help") || options.includes("-h")) {
     await fullIO.stdout(`${command.usage}\n`);
     return 0;
   }

@@ -49,22 +49,23 @@ export function parseArgs(args: readonly string[], spec: FlagSpec): ParsedArgs {
       inline = arg.slice(arg.indexOf("=") + 1);
       arg = arg.slice(0, arg.indexOf("="));
     }
-    if (spec.values && arg in spec.values) {
+    if (spec.values && Object.hasOwn(spec.values, arg)) {
       const name = spec.values[arg];
       const value = inline ?? args[++i];
       if (value === undefined) throw new UsageError(`${arg} needs a value`);
       if (spec.repeatable?.includes(name)) (out.lists[name] ??= []).push(value);
       else out.values[name] = value;
-    } else if (spec.pairs && arg in spec.pairs) {
-      const key = args[++i];
+    } else if (spec.pairs && Object.hasOwn(spec.pairs, arg)) {
+      const key = inline ?? args[++i];
       const value = args[++i];
       if (key === undefined || value === undefined) throw new UsageError(`${arg} needs KEY VALUE`);
       (out.pairs[spec.pairs[arg]] ??= []).push([key, value]);
-    } else if (spec.booleans && arg in spec.booleans) {
+    } else if (spec.booleans && Object.hasOwn(spec.booleans, arg)) {
       if (inline !== undefined) throw new UsageError(`${arg} takes no value`);
       out.flags[spec.booleans[arg]] = true;
     } else if (arg.startsWith("-") && arg !== "-") {
-      throw new UsageError(`Unknown option ${arg}`);
+      // Never echo an inline value (it may be a key): "-k=sk-..." is "-k".
+      throw new UsageError(`Unknown option ${arg.split("=")[0]}`);
     } else {
       out.positionals.push(arg);
     }

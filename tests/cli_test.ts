@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { parseArgs } from "../_cli/args.ts";
 import { runCli } from "./_cli.ts";
 
 const ECHO_SETTINGS = JSON.stringify({
@@ -139,4 +140,63 @@ Deno.test("cli describe-image uses the image backend and the file name", async (
     assert.equal(run.stdout, "This is an echo backend: cat.png\n");
     assert.match(run.stderr, /IMAGE_DESCRIPTION_BACKEND is deprecated/);
   });
+});
+
+Deno.test("cli: positionals named like Object.prototype keys are files, not flags", async () => {
+  for (const name of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
+    const run = await runCli(["tokens", "-m", "gpt-4", name], { files: { [name]: "hello world" } });
+    assert.deepEqual([run.code, run.stdout, run.stderr], [0, "2\n", ""], name);
+    const split = await runCli(["split", "--size", "10", name], { files: { [name]: "a b" } });
+    assert.equal(split.code, 0, `split ${name}: ${split.stderr}`);
+    assert.equal(split.stdout, "a b\n");
+  }
+});
+
+Deno.test("cli: --help after -- is a positional, not a request for help", async () => {
+  const run = await runCli(["tokens", "-m", "gpt-4", "--", "--help"], {
+    files: { "--help": "hello world" },
+  });
+  assert.deepEqual([run.code, run.stdout], [0, "2\n"]);
+});
+
+Deno.test("cli: an unknown option's inline value is not echoed", async () => {
+  for (const arg of ["-k=sk-secret-123", "--api-key=sk-secret-123"]) {
+    const run = await runCli(["tokens", arg, "-"], { stdin: "x" });
+    assert.equal(run.code, 2);
+    assert.equal(run.stdout, "");
+    assert.match(run.stderr, /Unknown option -/);
+    assert.doesNotMatch(run.stderr, /sk-secret/);
+  }
+});
+
+Deno.test("cli: --user-dir=DIR is accepted like --user-dir DIR", async () => {
+  const run = await runCli(["--user-dir=/nonexistent-user-dir", "tokens", "-m", "gpt-4", "-"], {
+    stdin: "hello world",
+  });
+  assert.deepEqual([run.code, run.stdout, run.stderr], [0, "2\n", ""]);
+  const empty = await runCli(["--user-dir=", "tokens", "-"], { stdin: "x" });
+  assert.equal(empty.code, 2);
+  assert.match(empty.stderr, /--user-dir needs a value/);
+});
+
+Deno.test("cli: every command has --help on stdout (exit 0) and rejects an unknown option (exit 2, no stdout)", async () => {
+  const usage = (await runCli(["--help"])).stdout;
+  const names = [...usage.matchAll(/^ {2}(\S+)\s{2,}/gm)].map((m) => m[1]);
+  assert.ok(names.includes("tokens") && names.includes("split") && names.length >= 8);
+  for (const name of names) {
+    const help = await runCli([name, "--help"]);
+    assert.deepEqual([help.code, help.stderr], [0, ""], name);
+    assert.match(help.stdout, new RegExp(`^Usage: ${name}`), name);
+    const bad = await runCli([name, "--no-such-flag"]);
+    assert.deepEqual([bad.code, bad.stdout], [2, ""], name);
+    assert.match(bad.stderr, /^Error: Unknown option --no-such-flag/, name);
+  }
+});
+
+Deno.test("parseArgs() takes a pair flag's inline value as its KEY", () => {
+  const spec = { pairs: { "-o": "option", "--option": "option" } };
+  const parsed = parseArgs(["--option=temperature", "0.5", "hi"], spec);
+  assert.deepEqual(parsed.pairs, { option: [["temperature", "0.5"]] });
+  assert.deepEqual(parsed.positionals, ["hi"]);
+  assert.throws(() => parseArgs(["--option=temperature"], spec), /--option needs KEY VALUE/);
 });
