@@ -1,0 +1,149 @@
+// The library on Node: `mod.ts` bundled by `deno bundle` into one ES module,
+// run by `node` against the test peer (real HTTP, the real openai client).
+// Node has no `Deno` global, so this proves the library's guarded access to
+// the environment and files works without it. Skipped when `node` is missing.
+import assert from "node:assert/strict";
+import { countTokens, createAI } from "../mod.ts";
+import { startPeer } from "./_peer.ts";
+
+function findNode(): string | undefined {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    if (!dir) continue;
+    try {
+      if (Deno.statSync(`${dir}/node`).isFile) return `${dir}/node`;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+const NODE = findNode();
+
+// Runs on Node: echo backend and splitter, exact token count, an LLM backend
+// whose model, key and alias come from the llm user directory (read with
+// node:fs), a streamed and a whole OpenAI-backend answer, an abort, and a
+// missing key error. Prints one JSON line.
+const SMOKE = `
+const [bundle, peerUrl, userDir] = process.argv.slice(2);
+const m = await import(bundle);
+const out = {};
+const echo = m.createAI({
+  BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 20 } } },
+}).getBackend();
+out.chunks = (await echo.getTextSplitter()).splitText("One two three four. ".repeat(6));
+out.echo = await echo.promptWithContext({ prePrompt: "Fix:", context: "Teh cat" }).text();
+out.tokens = await m.countTokens("Naïve café, 🎉 <|endoftext|> 12345", "gpt-4o");
+
+const ai = m.createAI({
+  BACKENDS: {
+    llm: { CLASS: "llm", CONFIG: { MODEL_ID: "node-alias", TOKEN_LIMIT: 4096 } },
+    openai: {
+      CLASS: "openai",
+      CONFIG: { MODEL_ID: "gpt-4o", API_BASE: peerUrl, OPENAI_API_KEY: "sk-node-key" },
+    },
+  },
+}, { llmUserPath: userDir });
+const llm = ai.getAIBackend("llm");
+out.llmModel = llm.getLLMModel().modelId;
+out.llm = await llm.promptWithContext({ prePrompt: "Say:", context: "hello from node" }).text();
+const openai = ai.getAIBackend("openai");
+let streamed = "";
+for await (const piece of openai.promptWithContext({ prePrompt: "P", context: "streamed words" })) {
+  streamed += piece;
+}
+out.streamed = streamed;
+const whole = openai.promptWithContext({ prePrompt: "P", context: "whole" });
+out.whole = await whole.text();
+out.usage = await whole.usage();
+const controller = new AbortController();
+controller.abort(new Error("stopped by node"));
+try {
+  await openai.promptWithContext({ prePrompt: "P", context: "x", signal: controller.signal }).text();
+  out.abort = "not aborted";
+} catch (error) {
+  out.abort = error.message;
+}
+const noKey = m.createAI({
+  BACKENDS: { default: { CLASS: "openai", CONFIG: { MODEL_ID: "gpt-4o", API_BASE: peerUrl } } },
+});
+delete process.env.OPENAI_API_KEY;
+try {
+  noKey.getBackend().getOpenAIApiKey();
+  out.missingKey = "no error";
+} catch (error) {
+  out.missingKey = error.name;
+}
+console.log(JSON.stringify(out));
+`;
+
+Deno.test({
+  name:
+    "the library runs on Node: echo, tokens, the llm user directory, OpenAI streaming and abort",
+  ignore: NODE === undefined,
+  async fn() {
+    await using peer = await startPeer();
+    const dir = await Deno.makeTempDir({ prefix: "node_test_" });
+    try {
+      const bundle = `${dir}/mod.mjs`;
+      const built = await new Deno.Command(Deno.execPath(), {
+        args: ["bundle", "--quiet", "--platform", "browser", "-o", bundle, "mod.ts"],
+        cwd: new URL("../", import.meta.url).pathname,
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.ok(built.success, new TextDecoder().decode(built.stderr));
+
+      const userDir = `${dir}/llm`;
+      await Deno.mkdir(userDir);
+      await Deno.writeTextFile(
+        `${userDir}/extra-openai-models.yaml`,
+        `- model_id: node-model\n  model_name: gpt-4o-mini\n  api_base: "${peer.url}"\n  api_key_name: nodekey\n`,
+      );
+      await Deno.writeTextFile(`${userDir}/keys.json`, JSON.stringify({ nodekey: "sk-from-keys" }));
+      await Deno.writeTextFile(
+        `${userDir}/aliases.json`,
+        JSON.stringify({ "node-alias": "node-model" }),
+      );
+      const script = `${dir}/smoke.mjs`;
+      await Deno.writeTextFile(script, SMOKE);
+
+      const run = await new Deno.Command(NODE!, {
+        args: [script, bundle, peer.url, userDir],
+        env: { NO_COLOR: "1", OPENAI_API_KEY: "" },
+        clearEnv: true,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(run.stderr);
+      assert.equal(run.code, 0, stderr);
+      const out = JSON.parse(new TextDecoder().decode(run.stdout).trim().split("\n").at(-1)!);
+
+      const echo = createAI({
+        BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 20 } } },
+      }).getBackend();
+      const chunks = (await echo.getTextSplitter()).splitText("One two three four. ".repeat(6));
+      assert.ok(chunks.length > 1);
+      assert.deepEqual(out.chunks, chunks);
+      assert.equal(out.echo, "This is an echo backend: Teh cat");
+      assert.equal(out.tokens, await countTokens("Naïve café, 🎉 <|endoftext|> 12345", "gpt-4o"));
+      assert.equal(out.llmModel, "node-model");
+      assert.equal(out.llm, "Echo: Say:\nhello from node");
+      assert.equal(out.streamed, "Echo: streamed words");
+      assert.equal(out.whole, "Echo: whole");
+      assert.equal(typeof out.usage.totalTokens, "number");
+      assert.equal(out.abort, "stopped by node");
+      assert.equal(out.missingKey, "MissingAPIKeyError");
+
+      const llmRequest = peer.requests.find((request) => request.body?.model === "gpt-4o-mini");
+      assert.ok(llmRequest, "the llm backend's request reached the peer");
+      assert.equal(llmRequest.headers.authorization, "Bearer sk-from-keys");
+      const openaiRequests = peer.requests.filter((request) => request.body?.model === "gpt-4o");
+      assert.equal(openaiRequests.length, 2); // the aborted one was never sent
+      assert.ok(openaiRequests.every((r) => r.headers.authorization === "Bearer sk-node-key"));
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
