@@ -48,6 +48,8 @@ const K = 1024;
 const BUILT_IN: ReadonlyArray<readonly [string, number, number?]> = [
   // OpenAI, cl100k_base
   ["gpt-3.5-turbo", 16_385, 4_096],
+  ["gpt-3.5-turbo-0301", 4_096, 4_096],
+  ["gpt-3.5-turbo-0613", 4_096, 4_096],
   ["gpt-3.5-turbo-16k", 16_385, 4_096],
   ["gpt-3.5-turbo-instruct", 4_096, 4_096],
   ["gpt-4", 8_192, 8_192],
@@ -55,6 +57,9 @@ const BUILT_IN: ReadonlyArray<readonly [string, number, number?]> = [
   ["gpt-4-turbo", 128_000, 4_096],
   ["gpt-4-turbo-preview", 128_000, 4_096],
   ["gpt-4-vision-preview", 128_000, 4_096],
+  ["gpt-4-1106-preview", 128_000, 4_096],
+  ["gpt-4-0125-preview", 128_000, 4_096],
+  ["gpt-4-1106-vision-preview", 128_000, 4_096],
   // OpenAI, o200k_base
   ["gpt-4o", 128_000, 16_384],
   ["gpt-4o-mini", 128_000, 16_384],
@@ -127,13 +132,15 @@ for (const [id, contextWindow, maxOutputTokens] of BUILT_IN) {
 }
 
 // Dated snapshots and tags: gpt-4o-2024-08-06, gpt-4-0613, claude-3-haiku-20240307,
-// mistral-large-latest, llama3.1:8b, openai/gpt-4o.
-const SNAPSHOT_SUFFIX = /-(?:\d{4}-\d{2}-\d{2}|\d{8}|\d{4}|latest|preview-\d{2}-\d{2})$/;
+// gemini-1.5-pro-002, mistral-large-latest, llama3.1:8b, openai/gpt-4o, and OpenAI
+// fine-tuned models (ft:gpt-4o-mini-2024-07-18:org:name:id).
+const SNAPSHOT_SUFFIX = /-(?:\d{4}-\d{2}-\d{2}|\d{8}|\d{3,4}|latest|preview-\d{2}-\d{2})$/;
 
 function candidates(modelId: string): string[] {
   const out: string[] = [];
   let id = modelId.trim().toLowerCase();
   out.push(id);
+  if (id.startsWith("ft:")) out.push(id = id.slice(3));
   const slash = id.lastIndexOf("/");
   if (slash >= 0) out.push(id = id.slice(slash + 1));
   const colon = id.indexOf(":");

@@ -122,3 +122,26 @@ Deno.test("countTokens() falls back to the naive estimate for models without an 
 Deno.test("countTokens() rejects a non-string text", async () => {
   await assert.rejects(countTokens(3 as never, "gpt-4"), TypeError);
 });
+
+Deno.test("getDefaultTokenLimit() knows GPT-4 Turbo's MMDD-preview snapshots and the 4K gpt-3.5-turbo snapshots", () => {
+  // "-preview" snapshots are GPT-4 Turbo (128K), not gpt-4 (8K).
+  for (const model of ["gpt-4-1106-preview", "gpt-4-0125-preview", "gpt-4-1106-vision-preview"]) {
+    assert.equal(getDefaultTokenLimit(model), 128_000, model);
+    assert.equal(getMaxOutputTokens(model), 4_096, model);
+  }
+  // The 0301 and 0613 snapshots of gpt-3.5-turbo had a 4,096-token window.
+  assert.equal(getDefaultTokenLimit("gpt-3.5-turbo-0301"), 4_096);
+  assert.equal(getDefaultTokenLimit("gpt-3.5-turbo-0613"), 4_096);
+  assert.equal(getDefaultTokenLimit("gpt-3.5-turbo-16k-0613"), 16_385);
+  assert.equal(getDefaultTokenLimit("gpt-3.5-turbo-1106"), 16_385);
+});
+
+Deno.test("getDefaultTokenLimit() and getEncodingName() resolve fine-tuned ids and numbered versions", () => {
+  const tuned = "ft:gpt-4o-mini-2024-07-18:my-org:custom:9abcDEF";
+  assert.equal(getDefaultTokenLimit(tuned), 128_000);
+  assert.equal(getEncodingName(tuned), "o200k_base");
+  assert.equal(getEncodingName("ft:gpt-3.5-turbo-0125:personal::8abc"), "cl100k_base");
+  assert.equal(getDefaultTokenLimit("gemini-1.5-pro-002"), 2_097_152);
+  assert.equal(getDefaultTokenLimit("gemini-2.0-flash-001"), 1_048_576);
+  assert.throws(() => getDefaultTokenLimit("ft:my-model:org::1"), NoTokenLimitFound);
+});
