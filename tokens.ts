@@ -48,8 +48,6 @@ const K = 1024;
 const BUILT_IN: ReadonlyArray<readonly [string, number, number?]> = [
   // OpenAI, cl100k_base
   ["gpt-3.5-turbo", 16_385, 4_096],
-  ["gpt-3.5-turbo-0301", 4_096, 4_096],
-  ["gpt-3.5-turbo-0613", 4_096, 4_096],
   ["gpt-3.5-turbo-16k", 16_385, 4_096],
   ["gpt-3.5-turbo-instruct", 4_096, 4_096],
   ["gpt-4", 8_192, 8_192],

@@ -123,15 +123,12 @@ Deno.test("countTokens() rejects a non-string text", async () => {
   await assert.rejects(countTokens(3 as never, "gpt-4"), TypeError);
 });
 
-Deno.test("getDefaultTokenLimit() knows GPT-4 Turbo's MMDD-preview snapshots and the 4K gpt-3.5-turbo snapshots", () => {
+Deno.test("getDefaultTokenLimit() knows GPT-4 Turbo's MMDD-preview snapshots", () => {
   // "-preview" snapshots are GPT-4 Turbo (128K), not gpt-4 (8K).
   for (const model of ["gpt-4-1106-preview", "gpt-4-0125-preview", "gpt-4-1106-vision-preview"]) {
     assert.equal(getDefaultTokenLimit(model), 128_000, model);
     assert.equal(getMaxOutputTokens(model), 4_096, model);
   }
-  // The 0301 and 0613 snapshots of gpt-3.5-turbo had a 4,096-token window.
-  assert.equal(getDefaultTokenLimit("gpt-3.5-turbo-0301"), 4_096);
-  assert.equal(getDefaultTokenLimit("gpt-3.5-turbo-0613"), 4_096);
   assert.equal(getDefaultTokenLimit("gpt-3.5-turbo-16k-0613"), 16_385);
   assert.equal(getDefaultTokenLimit("gpt-3.5-turbo-1106"), 16_385);
 });
