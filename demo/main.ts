@@ -10,7 +10,13 @@
  *
  * @module
  */
-import { type AISettings, BackendFeature, createAI, loadSettings } from "../mod.ts";
+import {
+  type AISettings,
+  BackendFeature,
+  BackendNotFound,
+  createAI,
+  loadSettings,
+} from "../mod.ts";
 import { type RecordedRequest, startPeer, wordChunks } from "../tests/_peer.ts";
 
 const encoder = new TextEncoder();
@@ -31,12 +37,25 @@ function offlineModel(request: RecordedRequest) {
   return { stream: wordChunks(fixed) };
 }
 
+const USAGE = "Usage: demo/main.ts [--settings FILE]";
+
+class UsageError extends Error {}
+
+/** The settings file named by `--settings FILE`, or undefined; throws a usage error otherwise. */
+function parseArgs(args: string[]): string | undefined {
+  if (args.length === 0) return undefined;
+  if (args.length === 2 && args[0] === "--settings" && args[1] !== "") return args[1];
+  const match = args.length === 1 && /^--settings=(.+)$/.exec(args[0]);
+  if (match) return match[1];
+  throw new UsageError(`Unexpected arguments: ${args.join(" ")}`);
+}
+
 async function main(args: string[]): Promise<void> {
-  const settingsIndex = args.indexOf("--settings");
+  const settingsFile = parseArgs(args);
   let settings: AISettings;
   let peer: Awaited<ReturnType<typeof startPeer>> | undefined;
-  if (settingsIndex >= 0) {
-    settings = await loadSettings(args[settingsIndex + 1]);
+  if (settingsFile !== undefined) {
+    settings = await loadSettings(settingsFile);
   } else {
     peer = await startPeer({ handler: offlineModel });
     settings = {
@@ -87,8 +106,19 @@ async function main(args: string[]): Promise<void> {
       [await Deno.readFile(new URL("./leaf.png", import.meta.url))],
       "leaf.png",
     );
+    let imageBackend;
+    try {
+      imageBackend = ai.getBackend(BackendFeature.IMAGE_DESCRIPTION);
+    } catch (error) {
+      if (!(error instanceof BackendNotFound)) throw error;
+      await progress(
+        "No image description backend: set IMAGE_DESCRIPTION_BACKEND (or IMAGE_DESCRIPTION_PROVIDER)\n" +
+          "in the settings to describe demo/leaf.png too.",
+      );
+      return;
+    }
     await progress("Describing demo/leaf.png...");
-    const description = ai.getBackend(BackendFeature.IMAGE_DESCRIPTION).describeImage({
+    const description = imageBackend.describeImage({
       image,
       prompt: "Describe this image in one sentence for alt text.",
     });
@@ -98,11 +128,25 @@ async function main(args: string[]): Promise<void> {
   }
   if (peer) {
     await progress(
-      "\nTo run the same job against the OpenAI API: export OPENAI_API_KEY=sk-..., write a settings\n" +
-        "file (see README.md) and run:\n" +
+      "\nTo run the same job against the OpenAI API: export OPENAI_API_KEY=sk-..., write ai.yaml\n" +
+        "(any settings of README.md work; IMAGE_DESCRIPTION_BACKEND names the image backend):\n\n" +
+        "  BACKENDS:\n" +
+        "    default:\n" +
+        "      CLASS: openai\n" +
+        "      CONFIG: {MODEL_ID: gpt-4o-mini}\n" +
+        "  IMAGE_DESCRIPTION_BACKEND: default\n\n" +
+        "and run:\n" +
         "  deno run --allow-net --allow-read --allow-env demo/main.ts --settings ai.yaml",
     );
   }
 }
 
-await main(Deno.args);
+try {
+  await main(Deno.args);
+} catch (error) {
+  // One line, no stack, as the CLI does: 2 for wrong arguments, else 1.
+  const usage = error instanceof UsageError;
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  await progress(usage ? `Error: ${(error as Error).message}\n${USAGE}` : `Error: ${message}`);
+  Deno.exit(usage ? 2 : 1);
+}
