@@ -25,6 +25,18 @@ Deno.test("NaiveTextSplitterCalculator gives the seed project's counts (143 and 
   assert.equal(calc.getSplitterLength(""), 0);
 });
 
+Deno.test("NaiveTextSplitterCalculator counts characters as code points and whitespace as Python's \\s does", () => {
+  // Expected values computed with the seed's formula in Python 3:
+  // max(ceil(len(text) / 4), ceil(len(re.findall(r"[^\w\s]|\w+", text)) * 0.75)).
+  const calc = new NaiveTextSplitterCalculator();
+  assert.equal(calc.getSplitterLength("𝐇𝐞𝐥𝐥𝐨 𝐰𝐨𝐫𝐥𝐝"), 3); // astral letters: 11 characters
+  assert.equal(calc.getSplitterLength("𠀀".repeat(400)), 100);
+  assert.equal(calc.getSplitterLength("😀".repeat(100)), 75);
+  assert.equal(calc.getSplitterLength("ab\ud800cd\udc00"), 3); // lone surrogates: one character each
+  assert.equal(calc.getSplitterLength("x\x1cy"), 2); // \x1c is whitespace in Python
+  assert.equal(calc.getSplitterLength("x\ufeffy"), 3); // U+FEFF is not
+});
+
 Deno.test("DummyLengthCalculator counts characters and DummyTextSplitter never splits", () => {
   assert.equal(new DummyLengthCalculator().getSplitterLength(LOREM), LOREM.length);
   const splitter = new DummyTextSplitter({ chunkSize: 1, lengthFunction: (t) => t.length });

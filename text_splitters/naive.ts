@@ -5,7 +5,21 @@
  */
 import type { LengthCalculator, LengthCalculatorOptions } from "./types.ts";
 
-const WORD_PATTERN = /[^\p{L}\p{N}_\s]|[\p{L}\p{N}_]+/gu;
+// Python's `[^\w\s]|\w+` on str: \w is letters, digits and "_"; \s is Python's
+// whitespace (JavaScript's \s differs: it has U+FEFF and lacks \x1c-\x1f, U+0085).
+const WORD_PATTERN =
+  // deno-lint-ignore no-control-regex
+  /[^\p{L}\p{N}_\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|[\p{L}\p{N}_]+/gu;
+
+// Characters as Python counts them: code points (a surrogate pair is one).
+const SURROGATE_PAIR = /[\ud800-\udbff][\udc00-\udfff]/g;
+
+function codePoints(text: string): number {
+  let pairs = 0;
+  SURROGATE_PAIR.lastIndex = 0;
+  while (SURROGATE_PAIR.exec(text) !== null) pairs++;
+  return text.length - pairs;
+}
 
 /**
  * Estimates tokens without a tokenizer: the larger of one token per four
@@ -36,7 +50,7 @@ export class NaiveTextSplitterCalculator implements LengthCalculator {
     let words = 0;
     WORD_PATTERN.lastIndex = 0;
     while (WORD_PATTERN.exec(text) !== null) words++;
-    const byChars = Math.ceil(text.length / this.charactersPerToken);
+    const byChars = Math.ceil(codePoints(text) / this.charactersPerToken);
     const byWords = Math.ceil(words * this.tokensPerWord);
     return Math.max(byChars, byWords);
   }
