@@ -185,6 +185,85 @@ export function registerBackendClass(name: string, cls: BackendClass): void {
   backendClasses.set(name, cls);
 }
 
+function checkRegistration(fn: string, name: unknown, cls: unknown, what: string): void {
+  if (typeof name !== "string" || name.trim() === "") {
+    throw new TypeError(`${fn}() needs a non-empty name`);
+  }
+  if (!isConstructor(cls)) throw new TypeError(`${fn}("${name}") needs ${what}`);
+}
+
+/**
+ * Adds a text splitter class under a name usable as
+ * `TEXT_SPLITTING.SPLITTER_CLASS`. A backend builds it as
+ * `new Splitter({chunkSize, lengthFunction, modelId})`.
+ *
+ * @throws {TypeError} for an empty name or when `cls` is not a class.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, registerTextSplitterClass, type TextSplitterOptions } from "./mod.ts";
+ * class LineSplitter {
+ *   constructor(_options: TextSplitterOptions) {}
+ *   splitText(text: string): string[] {
+ *     return text.split("\n");
+ *   }
+ * }
+ * registerTextSplitterClass("lines", LineSplitter);
+ * const ai = createAI({
+ *   BACKENDS: {
+ *     default: {
+ *       CLASS: "echo",
+ *       CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 100 },
+ *       TEXT_SPLITTING: { SPLITTER_CLASS: "lines" },
+ *     },
+ *   },
+ * });
+ * const splitter = await ai.getBackend().getTextSplitter();
+ * assert.deepEqual(splitter.splitText("a\nb"), ["a", "b"]);
+ * ```
+ */
+export function registerTextSplitterClass(name: string, cls: TextSplitterClass): void {
+  checkRegistration("registerTextSplitterClass", name, cls, "a text splitter class");
+  splitterClasses.set(name, cls);
+}
+
+/**
+ * Adds a length calculator class under a name usable as
+ * `TEXT_SPLITTING.SPLITTER_LENGTH_CALCULATOR_CLASS`. A backend builds it as
+ * `new Calculator({modelId})`.
+ *
+ * @throws {TypeError} for an empty name or when `cls` is not a class.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, type LengthCalculatorOptions, registerLengthCalculatorClass } from "./mod.ts";
+ * class CharCount {
+ *   constructor(_options?: LengthCalculatorOptions) {}
+ *   getSplitterLength(text: string): number {
+ *     return text.length;
+ *   }
+ * }
+ * registerLengthCalculatorClass("chars", CharCount);
+ * const ai = createAI({
+ *   BACKENDS: {
+ *     default: {
+ *       CLASS: "echo",
+ *       CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 5 },
+ *       TEXT_SPLITTING: { SPLITTER_LENGTH_CALCULATOR_CLASS: "chars" },
+ *     },
+ *   },
+ * });
+ * const calculator = await ai.getBackend().getSplitterLengthCalculator();
+ * assert.equal(calculator.getSplitterLength("hello"), 5);
+ * ```
+ */
+export function registerLengthCalculatorClass(name: string, cls: LengthCalculatorClass): void {
+  checkRegistration("registerLengthCalculatorClass", name, cls, "a length calculator class");
+  calculatorClasses.set(name, cls);
+}
+
 function isBackendClass(value: unknown): value is BackendClass {
   return isConstructor(value) &&
     typeof (value as { parseConfig?: unknown }).parseConfig === "function";
@@ -224,7 +303,7 @@ function resolveNamed<T>(
   if (found === undefined) {
     throw new ImproperlyConfigured(
       `${key} in ${where} names an unknown class "${value}" (known: ${
-        [...registry.keys()].join(", ")
+        nameList([...registry.keys()])
       })`,
     );
   }

@@ -13,6 +13,9 @@ import {
   NaiveTextSplitterCalculator,
   RecursiveCharacterTextSplitter,
   registerBackendClass,
+  registerLengthCalculatorClass,
+  registerTextSplitterClass,
+  type TextSplitterOptions,
   TiktokenLengthCalculator,
 } from "../mod.ts";
 
@@ -618,5 +621,74 @@ Deno.test("getAIBackend() and getProviderSettings() list at most 20 known aliase
   assert.throws(
     () => createAI({}).getProviderSettings("missing"),
     /No provider "missing" in PROVIDERS \(known: none\)/,
+  );
+});
+
+Deno.test("registerTextSplitterClass() and registerLengthCalculatorClass() add names for TEXT_SPLITTING", async () => {
+  const seen: TextSplitterOptions[] = [];
+  class Halves {
+    constructor(options: TextSplitterOptions) {
+      seen.push(options);
+    }
+    splitText(text: string): string[] {
+      return [text.slice(0, text.length >> 1), text.slice(text.length >> 1)];
+    }
+  }
+  class Words {
+    getSplitterLength(text: string): number {
+      return text.split(/\s+/).filter(Boolean).length;
+    }
+  }
+  registerTextSplitterClass("test-halves", Halves);
+  registerLengthCalculatorClass("test-words", Words);
+  const ai = createAI({
+    BACKENDS: {
+      default: {
+        CLASS: "echo",
+        CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 7 },
+        TEXT_SPLITTING: {
+          SPLITTER_CLASS: "test-halves",
+          SPLITTER_LENGTH_CALCULATOR_CLASS: "test-words",
+        },
+      },
+    },
+  });
+  const backend = ai.getBackend();
+  assert.deepEqual((await backend.getTextSplitter()).splitText("abcd"), ["ab", "cd"]);
+  assert.equal(seen[0].chunkSize, 7);
+  assert.equal(seen[0].modelId, "echo");
+  assert.equal(seen[0].lengthFunction("one two three"), 3);
+  assert.equal((await backend.getSplitterLengthCalculator()).getSplitterLength("a b"), 2);
+});
+
+Deno.test("registerTextSplitterClass() and registerLengthCalculatorClass() reject an empty name or a non-class", () => {
+  class Fine {
+    splitText(text: string): string[] {
+      return [text];
+    }
+    getSplitterLength(text: string): number {
+      return text.length;
+    }
+  }
+  for (const register of [registerTextSplitterClass, registerLengthCalculatorClass]) {
+    assert.throws(() => register("", Fine as never), /needs a non-empty name/);
+    assert.throws(() => register(" ", Fine as never), TypeError);
+    assert.throws(() => register(3 as never, Fine as never), TypeError);
+    assert.throws(() => register("x", (() => {}) as never), /\("x"\) needs a .* class/);
+    assert.throws(() => register("x", "recursive" as never), TypeError);
+  }
+  // Nothing was added under "x".
+  assert.throws(
+    () =>
+      createAI({
+        BACKENDS: {
+          default: {
+            CLASS: "echo",
+            CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 7 },
+            TEXT_SPLITTING: { SPLITTER_CLASS: "x" },
+          },
+        },
+      }).getBackend(),
+    /SPLITTER_CLASS in TEXT_SPLITTING of backend "default" names an unknown class "x"/,
   );
 });
