@@ -35,7 +35,7 @@
  * @module
  */
 import { ImproperlyConfigured } from "../errors.ts";
-import { optionalString, optionalUrl } from "../_validate.ts";
+import { optionalString, optionalUrl, rejectUnknownKeys } from "../_validate.ts";
 import {
   OPENAI_COMPATIBLE_KEYS,
   OpenAICompatibleProvider,
@@ -43,6 +43,9 @@ import {
   resolveOpenAICompatibleConfig,
 } from "./openai_compatible.ts";
 import type { ProviderContext, ResolvedProviderSettings } from "./types.ts";
+
+// The keys an azure entry takes: the OpenAI-compatible ones and its own.
+const AZURE_KEYS: readonly string[] = [...OPENAI_COMPATIBLE_KEYS, "endpoint", "deployment"];
 
 /** The `api-version` used when neither `api_version` nor `OPENAI_API_VERSION` is set (GA). */
 export const DEFAULT_AZURE_API_VERSION = "2024-10-21";
@@ -86,6 +89,7 @@ export function createAzureProvider(
   context: ProviderContext,
 ): OpenAICompatibleProvider {
   const where = providerWhere(context.alias);
+  rejectUnknownKeys(settings, AZURE_KEYS, where);
   const endpointSetting = optionalUrl(settings.endpoint, "endpoint", where);
   const apiBase = optionalUrl(settings.api_base, "api_base", where);
   let endpoint = endpointSetting ?? apiBase;

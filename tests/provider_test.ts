@@ -667,3 +667,23 @@ Deno.test("header values never appear when a provider's config.headers is printe
   await provider.completion({ messages: [{ role: "user", content: "hi" }] });
   assert.equal(peer.lastRequest().headers.apikey, "header-secret-value");
 });
+
+Deno.test("azure: an unknown key is an error listing azure's keys, endpoint and deployment included", () => {
+  assert.throws(
+    () =>
+      createProvider({
+        provider: "azure",
+        model: "m",
+        endpoint: "https://r.openai.azure.com",
+        api_key: "k",
+        bogus: 1,
+      }, { alias: "p", env: NO_ENV }),
+    (error: Error) => {
+      assert.ok(error instanceof ImproperlyConfigured);
+      assert.match(error.message, /PROVIDERS\["p"\] has an unknown key "bogus" \(known keys: .*\)/);
+      assert.match(error.message, /\bendpoint\b/);
+      assert.match(error.message, /\bdeployment\b/);
+      return true;
+    },
+  );
+});
