@@ -49,6 +49,9 @@ const BUILT_IN: ReadonlyArray<readonly [string, number, number?]> = [
   // OpenAI, cl100k_base
   ["gpt-3.5-turbo", 16_385, 4_096],
   ["gpt-3.5-turbo-16k", 16_385, 4_096],
+  // The first snapshots had the original 4K window (later ones: the family's 16K).
+  ["gpt-3.5-turbo-0301", 4_096, 4_096],
+  ["gpt-3.5-turbo-0613", 4_096, 4_096],
   ["gpt-3.5-turbo-instruct", 4_096, 4_096],
   ["gpt-4", 8_192, 8_192],
   ["gpt-4-32k", 32_768, 32_768],

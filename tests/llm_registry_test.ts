@@ -178,7 +178,7 @@ Deno.test("extra-openai-models.yaml reads every documented field", async () => {
   assert.equal(snapshot.modelName, "gpt-3.5-turbo-0613");
   assert.equal(snapshot.needsKey, "openai", "no api_base: the OpenAI key");
   assert.equal(snapshot.apiBase, "https://api.openai.com/v1");
-  assert.equal(snapshot.contextWindow, 16_385, "a dated snapshot of a known family");
+  assert.equal(snapshot.contextWindow, 4_096, "the 0613 snapshot had the original 4K window");
   const instruct = getModel("old-instruct", { userPath });
   assert.equal(modelLabel(instruct), "OpenAI Completion");
   assert.throws(

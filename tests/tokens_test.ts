@@ -131,6 +131,10 @@ Deno.test("getDefaultTokenLimit() knows GPT-4 Turbo's MMDD-preview snapshots", (
   }
   assert.equal(getDefaultTokenLimit("gpt-3.5-turbo-16k-0613"), 16_385);
   assert.equal(getDefaultTokenLimit("gpt-3.5-turbo-1106"), 16_385);
+  // The first two snapshots had 4K.
+  assert.equal(getDefaultTokenLimit("gpt-3.5-turbo-0301"), 4_096);
+  assert.equal(getDefaultTokenLimit("gpt-3.5-turbo-0613"), 4_096);
+  assert.equal(getDefaultTokenLimit("ft:gpt-3.5-turbo-0613:org::x1"), 4_096);
 });
 
 Deno.test("getDefaultTokenLimit() and getEncodingName() resolve fine-tuned ids and numbered versions", () => {
