@@ -83,6 +83,11 @@ export async function main(args: string[], io: Partial<CliIO> = {}): Promise<num
     context.llmUserPath = dir;
   }
   const name = rest.shift();
+  const helpFor = name === "help" ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+  if (helpFor) {
+    await fullIO.stdout(`${helpFor.usage}\n`);
+    return 0;
+  }
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     await (name === undefined ? fullIO.stderr : fullIO.stdout)(`${usage()}\n`);
     return name === undefined ? 2 : 0;
@@ -101,6 +106,8 @@ export async function main(args: string[], io: Partial<CliIO> = {}): Promise<num
   try {
     return await command.run(rest, context);
   } catch (error) {
+    // The reader went away (`cli split big.md | head`): stop quietly, as Unix tools do.
+    if (error instanceof Error && error.name === "BrokenPipe") return 0;
     if (error instanceof UsageError) {
       await fullIO.stderr(`Error: ${error.message}\n\n${command.usage}\n`);
       return 2;

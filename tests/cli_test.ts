@@ -50,6 +50,52 @@ Deno.test("cli: a command's --help prints its usage", async () => {
   assert.match(run.stdout, /Usage: split/);
 });
 
+Deno.test("cli help COMMAND prints that command's usage", async () => {
+  const run = await runCli(["help", "tokens"]);
+  assert.equal(run.code, 0);
+  assert.match(run.stdout, /^Usage: tokens/);
+  const unknown = await runCli(["help", "nope"]);
+  assert.equal(unknown.code, 0);
+  assert.match(unknown.stdout, /Commands:/);
+});
+
+Deno.test("cli: a reader that goes away (| head) ends the command quietly with exit 0", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/big.txt`;
+    await Deno.writeTextFile(file, "A sentence of some words.\n\n".repeat(20_000));
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--quiet",
+        "--allow-read",
+        new URL("../cli.ts", import.meta.url).pathname,
+        "split",
+        "--size",
+        "10",
+        "--overlap",
+        "0",
+        file,
+      ],
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    // Read one chunk, then close the pipe, as `head -1` does.
+    const reader = child.stdout.getReader();
+    await reader.read();
+    await reader.cancel();
+    const [status, stderr] = await Promise.all([
+      child.status,
+      new Response(child.stderr).text(),
+    ]);
+    assert.equal(stderr, "");
+    assert.equal(status.code, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("cli tokens counts exactly from stdin or a file", async () => {
   const run = await runCli(["tokens", "-m", "gpt-4o", "-"], { stdin: "Hello, world!" });
   assert.deepEqual([run.code, run.stdout], [0, "4\n"]);
