@@ -568,6 +568,9 @@ export class AI {
    * `IMAGE_DESCRIPTION_PROVIDER` when there is one (migrated settings keep the
    * two names equal).
    *
+   * With `PROVIDERS` but no `BACKENDS`, the text backend is still the default
+   * LLM backend (as in Wagtail AI); a warning says how to use the provider.
+   *
    * @throws {BackendNotFound} when no backend is set for the feature.
    */
   getBackend(feature: BackendFeature = BackendFeature.TEXT_COMPLETION): Backend {
@@ -586,7 +589,26 @@ export class AI {
     } else {
       throw new TypeError(`Unknown feature "${String(feature)}"`);
     }
-    if (alias === undefined) throw new BackendNotFound(`No backend found for ${feature}`);
+    if (alias === undefined) {
+      const provider = this.settings.IMAGE_DESCRIPTION_PROVIDER ?? undefined;
+      throw new BackendNotFound(
+        `No backend found for ${feature}` + (provider === undefined ? "" : (
+          `: IMAGE_DESCRIPTION_PROVIDER is "${provider}" but BACKENDS has no "${provider}"; ` +
+          `add BACKENDS["${provider}"] = {CLASS: "provider", CONFIG: {PROVIDER: "${provider}"}}, ` +
+          `or use getProviderFor("${feature}")`
+        )),
+      );
+    }
+    if (
+      alias === "default" && this.settings.BACKENDS === undefined &&
+      this.settings.PROVIDERS !== undefined
+    ) {
+      // The seed's default backend, while the settings name providers: say so.
+      this.warn(
+        'BACKENDS is not set, so getBackend() uses the default LLM backend (gpt-3.5-turbo), not PROVIDERS["default"]: ' +
+          'add BACKENDS: {default: {CLASS: "provider", CONFIG: {}}} to send text to the provider',
+      );
+    }
     return this.getAIBackend(alias);
   }
 

@@ -692,3 +692,43 @@ Deno.test("registerTextSplitterClass() and registerLengthCalculatorClass() rejec
     /SPLITTER_CLASS in TEXT_SPLITTING of backend "default" names an unknown class "x"/,
   );
 });
+
+Deno.test("getBackend() with PROVIDERS but no BACKENDS warns that text goes to the default LLM backend", () => {
+  const warnings: Error[] = [];
+  const ai = createAI({
+    PROVIDERS: { default: { provider: "mistral", model: "mistral-small-latest", api_key: "mk" } },
+  }, { onWarning: (warning) => warnings.push(warning), llmUserPath: "/nonexistent-llm-dir" });
+  assert.equal(ai.getBackend().config.modelId, "gpt-3.5-turbo");
+  assert.equal(warnings.length, 1);
+  assert.match(
+    warnings[0].message,
+    /BACKENDS is not set, so getBackend\(\) uses the default LLM backend \(gpt-3\.5-turbo\), not PROVIDERS\["default"\]: add BACKENDS: \{default: \{CLASS: "provider", CONFIG: \{\}\}\}/,
+  );
+  assert.doesNotMatch(warnings[0].message, /mk/);
+  // With BACKENDS, or without PROVIDERS, no such warning.
+  const quiet: Error[] = [];
+  createAI({}, { onWarning: (w) => quiet.push(w), llmUserPath: "/nonexistent-llm-dir" })
+    .getBackend();
+  createAI({
+    BACKENDS: { default: { CLASS: "provider", CONFIG: {} } },
+    PROVIDERS: { default: { provider: "ollama", model: "llama3.1" } },
+  }, { onWarning: (w) => quiet.push(w) }).getBackend();
+  assert.deepEqual(quiet, []);
+});
+
+Deno.test("getBackend(IMAGE_DESCRIPTION) with IMAGE_DESCRIPTION_PROVIDER but no such backend says how to add one", () => {
+  const ai = createAI({
+    BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 10 } } },
+    PROVIDERS: { vision: { provider: "openai", model: "gpt-4o", api_key: "sk-x" } },
+    IMAGE_DESCRIPTION_PROVIDER: "vision",
+  });
+  assert.throws(() => ai.getBackend(BackendFeature.IMAGE_DESCRIPTION), (error: Error) => {
+    assert.ok(error instanceof BackendNotFound);
+    assert.equal(
+      error.message,
+      'No backend found for IMAGE_DESCRIPTION: IMAGE_DESCRIPTION_PROVIDER is "vision" but BACKENDS has no "vision"; ' +
+        'add BACKENDS["vision"] = {CLASS: "provider", CONFIG: {PROVIDER: "vision"}}, or use getProviderFor("IMAGE_DESCRIPTION")',
+    );
+    return true;
+  });
+});
