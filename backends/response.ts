@@ -21,10 +21,19 @@ export interface CompleteAnswer {
  * response is read.
  */
 export interface ResponseSource {
-  /** Streams the answer. */
+  /**
+   * Streams the answer. The signal aborts when the response's signal does, and
+   * when every reader of the response stops early.
+   */
   stream(signal?: AbortSignal): AsyncIterable<ResponseEvent>;
   /** Answers in one piece; when absent, `text()` drains `stream()`. */
   complete?(signal?: AbortSignal): Promise<CompleteAnswer>;
+}
+
+/** One iteration of a response: whether it has left, and how to wake its wait. */
+interface Reader {
+  left: boolean;
+  wake?: () => void;
 }
 
 type State =
@@ -65,6 +74,7 @@ export class AIResponse implements AsyncIterable<string> {
   #usage: TokenUsage | undefined;
   #state: State = { kind: "idle" };
   #iterator: AsyncIterator<ResponseEvent> | undefined;
+  #stop: AbortController | undefined;
   #pull: Promise<void> | undefined;
   #readers = 0;
 
@@ -75,7 +85,22 @@ export class AIResponse implements AsyncIterable<string> {
   }
 
   /** Streams the answer's text chunks. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<string, void, undefined> {
+  [Symbol.asyncIterator](): AsyncGenerator<string, void, undefined> {
+    const reader: Reader = { left: false };
+    const generator = this.#read(reader);
+    const stop = generator.return.bind(generator);
+    // A generator runs return() only after a pending next() settles, that is after
+    // the next chunk arrives. A reader that leaves while waiting (a cancelled
+    // ReadableStream, an iterator's return()) stops waiting at once instead.
+    generator.return = (value) => {
+      reader.left = true;
+      reader.wake?.();
+      return stop(value);
+    };
+    return generator;
+  }
+
+  async *#read(reader: Reader): AsyncGenerator<string, void, undefined> {
     if (this.#state.kind === "idle") this.#start();
     if (this.#state.kind === "completing") await this.#state.promise;
     let index = 0;
@@ -90,7 +115,13 @@ export class AIResponse implements AsyncIterable<string> {
         const state: State = this.#state;
         if (state.kind === "done") break;
         if (state.kind === "failed") throw state.error;
-        await this.#pullOnce();
+        if (reader.left) return;
+        await new Promise<void>((resolve) => {
+          reader.wake = resolve;
+          this.#pullOnce().then(resolve);
+        });
+        reader.wake = undefined;
+        if (reader.left) return;
       }
       finished = true;
     } finally {
@@ -144,8 +175,13 @@ export class AIResponse implements AsyncIterable<string> {
 
   #start(): void {
     this.#state = { kind: "streaming" };
+    // The source's signal also aborts when every reader stops early.
+    this.#stop = new AbortController();
+    const signal = this.#signal
+      ? AbortSignal.any([this.#signal, this.#stop.signal])
+      : this.#stop.signal;
     try {
-      this.#iterator = this.#source.stream(this.#signal)[Symbol.asyncIterator]();
+      this.#iterator = this.#source.stream(signal)[Symbol.asyncIterator]();
     } catch (error) {
       this.#state = { kind: "failed", error };
     }
@@ -175,6 +211,7 @@ export class AIResponse implements AsyncIterable<string> {
       "AbortError",
     );
     this.#state = { kind: "failed", error };
+    this.#stop?.abort(error);
     const iterator = this.#iterator;
     if (iterator?.return) {
       Promise.resolve(this.#pull).then(() => iterator.return!()).catch(() => {});

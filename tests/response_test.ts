@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { AIResponse, type ResponseEvent } from "../mod.ts";
+import { AIResponse, createAI, type ResponseEvent } from "../mod.ts";
+import { startPeer } from "./_peer.ts";
 
 function counted(chunks: string[], options: { fail?: Error; complete?: boolean } = {}) {
   const calls = { stream: 0, complete: 0, returned: 0 };
@@ -139,4 +140,87 @@ Deno.test("AIResponse: text() keeps reading when a concurrent iterator stops ear
   assert.equal(await whole, "123");
   assert.equal(calls.stream, 1);
   assert.equal(calls.returned, 0);
+});
+
+/** A source whose first chunk never comes: it only ends when its signal aborts. */
+function stalled() {
+  const seen: { signal?: AbortSignal; returned: boolean } = { returned: false };
+  const source = {
+    stream(signal?: AbortSignal): AsyncIterable<ResponseEvent> {
+      seen.signal = signal;
+      return {
+        [Symbol.asyncIterator]() {
+          return {
+            next(): Promise<IteratorResult<ResponseEvent>> {
+              return new Promise((_, reject) => {
+                if (!signal) return;
+                signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+              });
+            },
+            return(): Promise<IteratorResult<ResponseEvent>> {
+              seen.returned = true;
+              return Promise.resolve({ done: true, value: undefined });
+            },
+          };
+        },
+      };
+    },
+  };
+  return { source, seen };
+}
+
+Deno.test("AIResponse: a reader that leaves while waiting for a chunk cancels the stream at once", async () => {
+  const { source, seen } = stalled();
+  const response = new AIResponse(source);
+  const iterator = response[Symbol.asyncIterator]();
+  const pending = iterator.next();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.deepEqual(await iterator.return(), { done: true, value: undefined });
+  assert.deepEqual(await pending, { done: true, value: undefined });
+  assert.equal(seen.signal?.aborted, true);
+  await assert.rejects(response.text(), (error: Error) => error.name === "AbortError");
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.equal(seen.returned, true);
+});
+
+Deno.test("AIResponse: a reader that leaves while waiting leaves the other readers reading", async () => {
+  const { source, seen } = stalled();
+  const controller = new AbortController();
+  const response = new AIResponse(source, { signal: controller.signal });
+  const first = response[Symbol.asyncIterator]();
+  const second = response[Symbol.asyncIterator]();
+  const firstNext = first.next();
+  const secondNext = second.next();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  await first.return();
+  assert.deepEqual(await firstNext, { done: true, value: undefined });
+  assert.equal(seen.signal?.aborted, false);
+  const reason = new Error("the user left");
+  controller.abort(reason);
+  await assert.rejects(secondNext, reason);
+  await assert.rejects(response.text(), reason);
+});
+
+Deno.test("AIResponse: cancelling a ReadableStream of it while a chunk is delayed ends the request", async () => {
+  await using peer = await startPeer();
+  peer.enqueue({ stream: ["a", "b"], chunkDelayMs: 60_000 });
+  const backend = createAI({
+    BACKENDS: {
+      default: {
+        CLASS: "openai",
+        CONFIG: { MODEL_ID: "gpt-4o-mini", API_BASE: peer.url, OPENAI_API_KEY: "sk-x" },
+      },
+    },
+  }).getAIBackend("default");
+  const response = backend.promptWithContext({ prePrompt: "p", context: "c" });
+  const reader = ReadableStream.from(response).getReader();
+  assert.deepEqual(await reader.read(), { done: false, value: "a" });
+  const pending = reader.read();
+  // Let the read reach the wait for the delayed chunk.
+  for (let i = 0; i < 10; i++) await new Promise((resolve) => setTimeout(resolve, 1));
+  await reader.cancel();
+  assert.deepEqual(await pending, { done: true, value: undefined });
+  await assert.rejects(response.text(), (error: Error) => error.name === "AbortError");
+  while (peer.active > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.equal(peer.requests.length, 1);
 });
