@@ -370,9 +370,10 @@ export function startPeer(options: PeerOptions = {}): Promise<Peer> {
     reply: PeerReply,
     recorded: RecordedRequest,
     requestAbort: AbortController,
+    number: number,
   ): Promise<Response> {
-    const id = `chatcmpl-peer-${counter}`;
-    const headers = new Headers({ "x-request-id": `req_peer_${counter}` });
+    const id = `chatcmpl-peer-${number}`;
+    const headers = new Headers({ "x-request-id": `req_peer_${number}` });
     for (const [name, value] of Object.entries(reply.headers ?? {})) headers.set(name, value);
     if (reply.delayMs) await sleep(reply.delayMs, requestAbort.signal);
 
@@ -450,7 +451,8 @@ export function startPeer(options: PeerOptions = {}): Promise<Peer> {
         text,
       };
       requests.push(recorded);
-      counter++;
+      // This request's number, taken now: others may arrive while it is answered.
+      const number = ++counter;
       const requestAbort = new AbortController();
       active++;
       requestAbort.signal.addEventListener("abort", () => active--, { once: true });
@@ -472,7 +474,7 @@ export function startPeer(options: PeerOptions = {}): Promise<Peer> {
           if (!hasBody(base)) base = defaultPeerHandler(recorded, models);
           reply = { ...base, ...withoutUndefined(reply) };
         }
-        const response = await answer(reply, recorded, requestAbort);
+        const response = await answer(reply, recorded, requestAbort, number);
         if (
           !response.body || !(response.headers.get("content-type") ?? "").includes("event-stream")
         ) {

@@ -64,3 +64,22 @@ Deno.test("load: 500 prompts at concurrency 50 with 20% failures all get their o
   }
   assert.equal(peer.requests.length, total + failedOnce.size);
 });
+
+Deno.test("load: concurrent requests each get their own request id and completion id from the peer", async () => {
+  await using peer = await startPeer();
+  // A handler that takes a moment, so the requests overlap.
+  peer.setHandler(async (request) => {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    return { text: echoAnswer(request.body) };
+  });
+  const answers = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
+    const response = await fetch(`${peer.url}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "m", messages: [{ role: "user", content: `n${i}` }] }),
+    });
+    const body = await response.json();
+    return `${response.headers.get("x-request-id")} ${body.id}`;
+  }));
+  assert.equal(new Set(answers).size, 20, answers.join(", "));
+});
