@@ -17,6 +17,36 @@ export const MASK = "***";
 
 const CIRCULAR = "[Circular]";
 
+// Query parameters that carry credentials (`?api-key=`, `?token=`, `?sig=`...).
+const SECRET_PARAM = /key|token|secret|password|sig|auth/i;
+
+/**
+ * A URL with its credentials masked: the user name and password, and query
+ * parameters named like a key or token. Any other string is returned as it is.
+ */
+export function maskUrl(text: string): string {
+  if (!/^https?:\/\//i.test(text)) return text;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return text;
+  }
+  let changed = false;
+  if (url.username || url.password) {
+    url.username = url.username ? MASK : "";
+    url.password = url.password ? MASK : "";
+    changed = true;
+  }
+  for (const name of [...url.searchParams.keys()]) {
+    if (SECRET_PARAM.test(name)) {
+      url.searchParams.set(name, MASK);
+      changed = true;
+    }
+  }
+  return changed ? url.href : text;
+}
+
 /**
  * A deep copy of `value` with secret values replaced by `***`. An object met
  * again inside itself is shown as `[Circular]` (so a cycle costs one step, not
@@ -25,6 +55,7 @@ const CIRCULAR = "[Circular]";
 export function redact(value: unknown, depth = 0, ancestors: object[] = []): unknown {
   if (depth > 20) return MASK;
   if (typeof value === "function") return value.name ? `[class ${value.name}]` : "[function]";
+  if (typeof value === "string") return maskUrl(value);
   if (typeof value !== "object" || value === null) return value;
   if (ancestors.includes(value)) return CIRCULAR;
   ancestors.push(value);
@@ -50,18 +81,22 @@ const DENO_INSPECT = Symbol.for("Deno.customInspect");
 const NODE_INSPECT = Symbol.for("nodejs.util.inspect.custom");
 
 /**
- * Makes `target` show `view()` (redacted) to JSON.stringify and inspectors.
- * The methods are non-enumerable, so spreading the object is unaffected. An
- * object that is not extensible (frozen) is returned unchanged.
+ * Makes `target` show `view()` (redacted) to JSON.stringify and inspectors
+ * (with `json: false`, to inspectors only: `console.log`). The methods are
+ * non-enumerable, so spreading the object is unaffected. An object that is
+ * not extensible (frozen) is returned unchanged.
  */
 export function guardSecrets<T extends object>(
   target: T,
   view: () => unknown = () => ({ ...target }),
+  options: { json?: boolean } = {},
 ): T {
   // A frozen object (say a custom backend's config) cannot take the methods: leave it as it is.
   if (!Object.isExtensible(target)) return target;
   const safe = () => redact(view());
-  Object.defineProperty(target, "toJSON", { value: safe, enumerable: false, configurable: true });
+  if (options.json !== false) {
+    Object.defineProperty(target, "toJSON", { value: safe, enumerable: false, configurable: true });
+  }
   Object.defineProperty(target, DENO_INSPECT, {
     value: (inspect: (value: unknown, options?: unknown) => string, options: unknown) =>
       inspect(safe(), options),

@@ -696,7 +696,9 @@ function jsonErrorReason(error: unknown): string {
 
 /**
  * Reads settings from a YAML (`.yaml`, `.yml`) or JSON file with the same
- * keys as {@link AISettings}. `CLASS` values are names there.
+ * keys as {@link AISettings}. `CLASS` values are names there. Printed with
+ * `console.log` or `Deno.inspect`, the settings show keys, header values and
+ * URL credentials as `***`; the data (and `JSON.stringify` of it) is as read.
  *
  * @throws {ImproperlyConfigured} when the file is missing or malformed (the
  * message names the file, and for YAML the line and column).
@@ -740,5 +742,7 @@ export async function loadSettings(path: string): Promise<AISettings> {
   }
   if (data === null || data === undefined) return {};
   requireObject(data, `Settings file "${path}"`);
-  return data as AISettings;
+  // console.log(settings) is the first debugging step: keys show as ***. The
+  // data itself (and JSON.stringify of it) is unchanged.
+  return guardSecrets(data as AISettings, undefined, { json: false });
 }

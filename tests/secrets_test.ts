@@ -1,7 +1,7 @@
 // Secrets (API keys, header values) never appear in messages, console output,
 // JSON.stringify or Deno.inspect of settings, configs, backends or providers.
 import assert from "node:assert/strict";
-import { createAI } from "../mod.ts";
+import { createAI, loadSettings } from "../mod.ts";
 import { startPeer } from "./_peer.ts";
 
 const KEY = "sk-very-secret-key-0123456789";
@@ -112,4 +112,53 @@ Deno.test("secrets: printing settings that hold a cycle ends, showing [Circular]
   cyclic.again = cyclic;
   cyclic.list = [cyclic];
   assert.match(Deno.inspect(ai, { depth: 30 }), /\[Circular\]/);
+});
+
+Deno.test("secrets: loadSettings() results print *** for keys, and JSON.stringify keeps the data", async () => {
+  const path = await Deno.makeTempFile({ suffix: ".yaml" });
+  try {
+    await Deno.writeTextFile(
+      path,
+      `PROVIDERS:
+  default: {provider: openai, model: gpt-4o, api_key: sk-loaded-secret}
+  proxy:
+    provider: openai_compatible
+    model: m
+    api_base: "https://user:pa55word@gw.example/v1?api-key=sk-query-secret&region=eu"
+`,
+    );
+    const settings = await loadSettings(path);
+    for (const shown of [Deno.inspect(settings, { depth: 10 }), Deno.inspect({ settings })]) {
+      assert.doesNotMatch(shown, /sk-loaded-secret|pa55word|sk-query-secret/);
+    }
+    assert.match(Deno.inspect(settings, { depth: 10 }), /region=eu/);
+    // The data is as read, for code that converts or copies settings.
+    assert.equal(settings.PROVIDERS?.default.api_key, "sk-loaded-secret");
+    assert.match(JSON.stringify(settings), /sk-loaded-secret/);
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("secrets: a provider whose api_base holds credentials prints them as ***", () => {
+  const ai = createAI({
+    PROVIDERS: {
+      a: {
+        provider: "openai_compatible",
+        model: "m",
+        api_base: "https://user:pa55word@gw.example/v1?token=tok-secret-1",
+      },
+    },
+  });
+  const provider = ai.getProvider("a");
+  for (
+    const shown of [
+      Deno.inspect(provider, { depth: 10 }),
+      JSON.stringify(provider),
+      Deno.inspect(ai.getProviderSettings("a")),
+      JSON.stringify(ai.getProviderSettings("a")),
+    ]
+  ) {
+    assert.doesNotMatch(shown, /pa55word|tok-secret-1/, shown);
+  }
 });
