@@ -228,18 +228,45 @@ export class RateLimitError extends APIError {}
  */
 export class NotFoundError extends APIError {}
 
+/** Options of {@link ContextLengthError}: the counts, when they are known. */
+export interface ContextLengthErrorOptions extends APIErrorOptions {
+  /** The prompt's tokens as counted before sending. */
+  promptTokens?: number;
+  /** The context window the prompt had to fit. */
+  contextWindow?: number;
+}
+
 /**
- * A prompt does not fit the model's context window.
+ * A prompt does not fit the model's context window. When it was refused
+ * before any request, `promptTokens` and `contextWindow` say by how much (a
+ * service's own refusal carries no counts).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { ContextLengthError } from "./errors.ts";
- * const error = new ContextLengthError("over by 10 tokens", { model: "gpt-4" });
- * assert.ok(error.model === "gpt-4");
+ * const error = new ContextLengthError("over by 10 tokens", {
+ *   model: "gpt-4",
+ *   promptTokens: 8202,
+ *   contextWindow: 8192,
+ * });
+ * assert.equal(error.model, "gpt-4");
+ * assert.equal(error.promptTokens! - error.contextWindow!, 10);
  * ```
  */
-export class ContextLengthError extends APIError {}
+export class ContextLengthError extends APIError {
+  /** The prompt's tokens as counted before sending, when known. */
+  readonly promptTokens: number | undefined;
+  /** The context window the prompt had to fit, when known. */
+  readonly contextWindow: number | undefined;
+
+  /** Builds the error. */
+  constructor(message: string, options: ContextLengthErrorOptions = {}) {
+    super(message, options);
+    this.promptTokens = options.promptTokens;
+    this.contextWindow = options.contextWindow;
+  }
+}
 
 /**
  * A request took longer than its timeout.

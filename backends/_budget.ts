@@ -1,7 +1,7 @@
 // The token budget of a chat request: count the prompt, refuse what does not
 // fit the context window, and cap the answer to what is left.
 import type { ChatMessage } from "../chat.ts";
-import { ContextLengthError } from "../errors.ts";
+import { ContextLengthError, type ContextLengthErrorOptions } from "../errors.ts";
 import { getMaxOutputTokens, getTokenCounter } from "../tokens.ts";
 
 // Chat formatting adds a few tokens per message and to prime the reply
@@ -64,8 +64,10 @@ export async function answerBudget(
   const promptTokens = await countMessageTokens(messages, options.modelId);
   const left = options.tokenLimit - promptTokens;
   if (left <= 0) {
-    const labels: { model: string; backend?: string; provider?: string } = {
+    const labels: ContextLengthErrorOptions = {
       model: options.modelId,
+      promptTokens,
+      contextWindow: options.tokenLimit,
     };
     if (options.backend !== undefined) labels.backend = options.backend;
     if (options.provider !== undefined) labels.provider = options.provider;

@@ -205,7 +205,14 @@ Deno.test("ProviderBackend caps the answer and refuses a prompt over the window 
   const before = peer.requests.length;
   await assert.rejects(
     small.promptWithContext({ prePrompt: "p", context: "word ".repeat(100) }).text(),
-    (error: Error) => error instanceof ContextLengthError && /by \d+ tokens/.test(error.message),
+    (error: Error) => {
+      assert.ok(error instanceof ContextLengthError);
+      const over = /by (\d+) tokens/.exec(error.message);
+      assert.ok(over, error.message);
+      assert.equal(error.contextWindow, 20);
+      assert.equal(error.promptTokens, 20 + Number(over[1]));
+      return true;
+    },
   );
   assert.equal(peer.requests.length, before);
 });
