@@ -58,6 +58,21 @@ export class ImproperlyConfigured extends Error {
 export class InvalidAIBackendError extends ImproperlyConfigured {}
 
 /**
+ * No `PROVIDERS` entry has the alias asked for (for example an alias that came
+ * from a request), as {@link InvalidAIBackendError} is for `BACKENDS`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, ImproperlyConfigured, InvalidProviderError } from "./mod.ts";
+ * const ai = createAI({ PROVIDERS: { default: { provider: "ollama", model: "llama3.1" } } });
+ * assert.throws(() => ai.getProvider("fast"), InvalidProviderError);
+ * assert.ok(new InvalidProviderError("x") instanceof ImproperlyConfigured);
+ * ```
+ */
+export class InvalidProviderError extends ImproperlyConfigured {}
+
+/**
  * No backend is configured for a feature.
  *
  * @example

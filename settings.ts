@@ -21,7 +21,12 @@
  *
  * @module
  */
-import { BackendNotFound, ImproperlyConfigured, InvalidAIBackendError } from "./errors.ts";
+import {
+  BackendNotFound,
+  ImproperlyConfigured,
+  InvalidAIBackendError,
+  InvalidProviderError,
+} from "./errors.ts";
 import { backendClasses } from "./backends/_registry.ts";
 import {
   type Backend,
@@ -423,8 +428,10 @@ export class AI {
    * `console.warn`), as Wagtail AI 3 does. The key and header values of the
    * returned object are masked when it is printed or turned into JSON.
    *
-   * @throws {ImproperlyConfigured} for an unknown alias, an unknown provider
-   * (listing the known ones) or a bad entry, naming `PROVIDERS["<alias>"]` and the key.
+   * @throws {InvalidProviderError} (an `ImproperlyConfigured`) for an unknown
+   * alias, listing the known ones.
+   * @throws {ImproperlyConfigured} for an unknown provider (listing the known
+   * ones) or a bad entry, naming `PROVIDERS["<alias>"]` and the key.
    *
    * @example
    * ```ts
@@ -444,7 +451,7 @@ export class AI {
     }
     if (alias === "default") return guardSecrets(this.#legacyDefaultProvider());
     const known = Object.keys(providers);
-    throw new ImproperlyConfigured(
+    throw new InvalidProviderError(
       `No provider "${alias}" in PROVIDERS (known: ${nameList(known)})`,
     );
   }

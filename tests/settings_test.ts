@@ -9,6 +9,7 @@ import {
   EchoBackend,
   ImproperlyConfigured,
   InvalidAIBackendError,
+  InvalidProviderError,
   loadSettings,
   NaiveTextSplitterCalculator,
   RecursiveCharacterTextSplitter,
@@ -620,8 +621,11 @@ Deno.test("getAIBackend() and getProviderSettings() list at most 20 known aliase
   );
   assert.throws(
     () => createAI({}).getProviderSettings("missing"),
-    /No provider "missing" in PROVIDERS \(known: none\)/,
+    (error: Error) =>
+      error instanceof InvalidProviderError &&
+      /No provider "missing" in PROVIDERS \(known: none\)/.test(error.message),
   );
+  assert.throws(() => ai.getProvider("missing"), InvalidProviderError);
 });
 
 Deno.test("registerTextSplitterClass() and registerLengthCalculatorClass() add names for TEXT_SPLITTING", async () => {
