@@ -20,7 +20,7 @@
  * @module
  */
 import { type ChatMessage, type ChatOptions, toTokenUsage } from "../chat.ts";
-import { ImproperlyConfigured } from "../errors.ts";
+import { ImproperlyConfigured, InvalidProviderError } from "../errors.ts";
 import type { CompletionOptions, Provider } from "../providers/types.ts";
 import {
   describeType,
@@ -303,8 +303,13 @@ function providerFor(context: BackendContext, providerAlias: string): Provider {
   try {
     return context.getProvider(providerAlias);
   } catch (error) {
-    if (error instanceof ImproperlyConfigured && error.constructor === ImproperlyConfigured) {
-      throw new ImproperlyConfigured(
+    // Settings errors say which backend's PROVIDER led there (the class is kept).
+    if (
+      error instanceof ImproperlyConfigured &&
+      (error.constructor === ImproperlyConfigured || error instanceof InvalidProviderError)
+    ) {
+      const Class = error.constructor as typeof ImproperlyConfigured;
+      throw new Class(
         `PROVIDER "${providerAlias}" in ${configWhere(context.alias)}: ${error.message}`,
         { cause: error },
       );

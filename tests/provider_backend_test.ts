@@ -6,6 +6,7 @@ import {
   createAI,
   ImproperlyConfigured,
   InvalidImageError,
+  InvalidProviderError,
   MissingAPIKeyError,
   ProviderBackend,
   type ProviderSettings,
@@ -117,6 +118,7 @@ Deno.test("ProviderBackend config: bad values name the key and the alias", () =>
     () => backendOn(undefined, {}, { provider: "groq", model: "llama", api_key: undefined }),
     MissingAPIKeyError,
   );
+  assert.throws(() => backendOn(undefined, { PROVIDER: "gone" }), InvalidProviderError);
 });
 
 Deno.test("ProviderBackend outside createAI() needs a provider context", () => {
