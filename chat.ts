@@ -22,6 +22,8 @@
  *
  * @module
  */
+import { checkImageArgument, readImage, toDataUrl } from "./backends/_image.ts";
+import type { ImageInput } from "./backends/types.ts";
 
 /**
  * Who wrote a chat message.
@@ -278,6 +280,91 @@ export function imagePart(
     type: "image_url",
     image_url: options.detail === undefined ? { url } : { url, detail: options.detail },
   };
+}
+
+/**
+ * Options of {@link imagePartFromBytes}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { ImagePartFromBytesOptions } from "./chat.ts";
+ * const options: ImagePartFromBytesOptions = { fileName: "cat.png", maxBytes: 5_000_000 };
+ * assert.equal(options.fileName, "cat.png");
+ * ```
+ */
+export interface ImagePartFromBytesOptions {
+  /**
+   * The file name, when the image is not a `File`: it gives the type when the
+   * bytes do not, and names the image in errors.
+   */
+  fileName?: string;
+  /** The largest image accepted, in bytes (default 20 MB, as the backends' `MAX_IMAGE_BYTES`). */
+  maxBytes?: number;
+  /** How closely the model looks at the image (left out by default: the service's `"auto"`). */
+  detail?: "auto" | "low" | "high";
+}
+
+const DETAILS: readonly string[] = ["auto", "low", "high"];
+
+/**
+ * Builds an image part from the image itself (a `Blob`, a `File` or bytes):
+ * the image is checked and encoded as a `data:` URL, as `describeImage()`
+ * does, ready for a provider's `completion()` or `stream()`.
+ *
+ * The type comes from the bytes (PNG, JPEG, GIF, WebP), then from the file
+ * name, else `image/jpeg`. Large images are fine: the encoding is one linear
+ * pass.
+ *
+ * @param image The image: a `Blob`, a `File` (which carries its name) or a `Uint8Array`.
+ * @param options The file name, the size limit and the level of detail.
+ * @returns A promise of the image part. It rejects with `InvalidImageError` (a
+ * `TypeError`) for an image that is not a Blob, File or Uint8Array, empty,
+ * over `maxBytes`, or of an unsupported type; and with a `TypeError` for
+ * bad options.
+ *
+ * @example Ask a provider about an uploaded image
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { imagePartFromBytes, textPart } from "./chat.ts";
+ *
+ * const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+ * const part = await imagePartFromBytes(new File([png], "cat.png"), { detail: "low" });
+ * assert.deepEqual(part, {
+ *   type: "image_url",
+ *   image_url: { url: "data:image/png;base64,iVBORw0KGgo=", detail: "low" },
+ * });
+ * const content = [textPart("Describe this image for alt text."), part];
+ * assert.equal(content.length, 2); // send as the content of a user message
+ *
+ * // Bytes of an unknown type take it from the file name:
+ * const webp = await imagePartFromBytes(new Uint8Array([1, 2, 3]), { fileName: "a.webp" });
+ * assert.equal(webp.image_url.url, "data:image/webp;base64,AQID");
+ *
+ * // A bad image is an InvalidImageError:
+ * await assert.rejects(imagePartFromBytes(new Uint8Array()), { name: "InvalidImageError" });
+ * ```
+ */
+export async function imagePartFromBytes(
+  image: ImageInput,
+  options: ImagePartFromBytesOptions = {},
+): Promise<ImageUrlPart> {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("imagePartFromBytes() options must be an object when given");
+  }
+  const { fileName, maxBytes, detail } = options;
+  if (fileName !== undefined && typeof fileName !== "string") {
+    throw new TypeError("fileName must be a string when given");
+  }
+  if (maxBytes !== undefined && !(Number.isSafeInteger(maxBytes) && maxBytes > 0)) {
+    throw new TypeError("maxBytes must be a positive integer when given");
+  }
+  if (detail !== undefined && !DETAILS.includes(detail)) {
+    throw new TypeError('detail must be "auto", "low" or "high" when given');
+  }
+  checkImageArgument(image);
+  const checked = await readImage(image, { fileName, maxBytes });
+  return imagePart(toDataUrl(checked), detail === undefined ? {} : { detail });
 }
 
 /**

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import {
   APIError,
   AuthenticationError,
   ContextLengthError,
   createAI,
+  imagePartFromBytes,
   ImproperlyConfigured,
   InvalidImageError,
   MissingAPIKeyError,
@@ -190,6 +192,22 @@ Deno.test("OpenAIBackend.describeImage() sends the prompt and a data URL in one 
   assert.deepEqual(message.content[0], { type: "text", text: "Alt text" });
   assert.equal(message.content[1].type, "image_url");
   assert.match(message.content[1].image_url.url, /^data:image\/png;base64,/);
+});
+
+Deno.test("OpenAIBackend.describeImage() sends the same data URL as imagePartFromBytes()", async () => {
+  await using peer = await startPeer();
+  const backend = backendFor(peer);
+  const bytes = new Uint8Array(100_001);
+  bytes.set(JPEG);
+  for (let i = JPEG.length; i < bytes.length; i++) bytes[i] = (i * 31) & 0xff;
+  const image = new File([bytes], "photo.png");
+  await backend.describeImage({ image, prompt: "d" }).text();
+  const sent = peer.lastRequest().body.messages[0].content[1];
+  assert.deepEqual(sent, await imagePartFromBytes(image));
+  assert.equal(
+    sent.image_url.url,
+    `data:image/jpeg;base64,${Buffer.from(bytes).toString("base64")}`,
+  );
 });
 
 Deno.test("OpenAIBackend.describeImage() finds the type from bytes, then the name, else jpeg", async () => {
