@@ -280,8 +280,9 @@ export function checkMessages(messages: unknown): asserts messages is ChatMessag
  *
  * `completion()` returns the OpenAI chat-completion shape; `stream()` yields
  * `{type: "text", text}` events in order and `{type: "usage", usage}` last
- * when the service reports usage. Messages are checked at the call
- * (`TypeError`); service failures are `APIError` subclasses.
+ * when the service reports usage. Wrong arguments (`TypeError`) reject the
+ * promise of `completion()` and throw at the call of `stream()`, before any
+ * request; service failures are `APIError` subclasses.
  *
  * @example
  * ```ts
@@ -289,7 +290,8 @@ export function checkMessages(messages: unknown): asserts messages is ChatMessag
  * import { createProvider } from "../mod.ts";
  * const provider = createProvider("ollama:llama3:8b");
  * assert.equal(provider.model, "llama3:8b");
- * assert.throws(() => provider.completion({ messages: [] }), TypeError);
+ * await assert.rejects(provider.completion({ messages: [] }), TypeError);
+ * assert.throws(() => provider.stream({ messages: [] }), TypeError);
  * ```
  */
 export class OpenAICompatibleProvider implements Provider {
@@ -331,13 +333,20 @@ export class OpenAICompatibleProvider implements Provider {
     return this.config.alias;
   }
 
-  /** Sends the messages; resolves to the OpenAI chat-completion shape. */
-  completion(options: CompletionOptions): Promise<ChatCompletion> {
+  /**
+   * Sends the messages; resolves to the OpenAI chat-completion shape. Wrong
+   * arguments reject the promise with a `TypeError` (they never throw at the
+   * call, so `.catch()` and `Promise.allSettled` see them).
+   */
+  async completion(options: CompletionOptions): Promise<ChatCompletion> {
     const request = this.#request(options, "completion");
-    return chatCompletion(this.#clientSettings(), request);
+    return await chatCompletion(this.#clientSettings(), request);
   }
 
-  /** Streams the answer: text events, then usage when the service reports it. */
+  /**
+   * Streams the answer: text events, then usage when the service reports it.
+   * Wrong arguments throw a `TypeError` at the call.
+   */
   stream(options: CompletionOptions): AsyncIterable<ProviderStreamEvent> {
     const request = this.#request(options, "stream");
     return chatStream(this.#clientSettings(), request);

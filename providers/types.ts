@@ -82,8 +82,9 @@ export type ProviderStreamEvent =
 /**
  * A configured vendor and model (one entry of `PROVIDERS`).
  *
- * Wrong arguments throw at the call; network and API errors reject the
- * promise (or are thrown by the stream) as `APIError` subclasses.
+ * Wrong arguments reject the promise of `completion()` and throw at the call
+ * of `stream()` (a `TypeError`, before any request); network and API errors
+ * reject the promise (or are thrown by the stream) as `APIError` subclasses.
  *
  * @example
  * ```ts
@@ -103,6 +104,7 @@ export interface Provider {
   /**
    * Sends the messages and returns the answer in the OpenAI chat-completion
    * shape (`choices[0].message.content`, `usage` when the service gives it).
+   * Every failure, wrong arguments included, is a rejection of the promise.
    */
   completion(options: CompletionOptions): Promise<ChatCompletion>;
   /**

@@ -522,7 +522,7 @@ Deno.test("service errors are typed APIErrors with status and provider", async (
   );
 });
 
-Deno.test("completion() and stream() check their arguments at the call", () => {
+Deno.test("completion() rejects bad arguments and stream() throws them at the call", async () => {
   const provider = createProvider("ollama:m");
   const bad: [unknown, RegExp][] = [
     [undefined, /options object/],
@@ -545,13 +545,34 @@ Deno.test("completion() and stream() check their arguments at the call", () => {
     [{ messages: [{ role: "user", content: "x" }], stream: true }, /call stream\(\)/],
   ];
   for (const [options, pattern] of bad) {
-    assert.throws(() => provider.completion(options as never), (error: Error) => {
+    let answer: Promise<unknown> | undefined;
+    assert.doesNotThrow(() => {
+      answer = provider.completion(options as never);
+    });
+    await assert.rejects(answer!, (error: Error) => {
       assert.ok(error instanceof TypeError);
       assert.match(error.message, pattern);
       return true;
     });
-    assert.throws(() => provider.stream(options as never), TypeError);
+    assert.throws(() => provider.stream(options as never), (error: Error) => {
+      assert.ok(error instanceof TypeError);
+      assert.match(error.message, pattern);
+      return true;
+    });
   }
+});
+
+Deno.test("completion() with bad arguments is a rejection that Promise.allSettled and .catch() see", async () => {
+  const provider = createProvider("ollama:m");
+  const results = await Promise.allSettled(
+    [[], [{ role: "user", content: 3 }]].map((messages) =>
+      provider.completion({ messages } as never)
+    ),
+  );
+  assert.deepEqual(results.map((result) => result.status), ["rejected", "rejected"]);
+  const caught = await provider.completion(undefined as never).catch((error: Error) => error);
+  assert.ok(caught instanceof TypeError);
+  assert.match(caught.message, /completion\(\) takes an options object with messages/);
 });
 
 Deno.test("keys and header values never appear in JSON, inspect or String of a provider", () => {
