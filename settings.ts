@@ -118,7 +118,23 @@ export interface ProviderSettings {
   api_key?: string;
   /** The API's base URL (default: the vendor's). */
   api_base?: string;
-  /** Extra keys passed to the provider (`headers`, `timeout`, `max_retries`, `api_version`...). */
+  /** The environment variable that holds the key (default: the vendor's). */
+  api_key_env?: string;
+  /** Extra HTTP headers sent with every request (values are secrets). */
+  headers?: Record<string, string>;
+  /** The OpenAI organization id. */
+  organization?: string;
+  /** Seconds before a request times out (default 120). */
+  timeout?: number;
+  /** Retries of a failed request (default 2). */
+  max_retries?: number;
+  /** The API version (Azure's `api-version`). */
+  api_version?: string;
+  /** Azure: the resource endpoint, `https://<resource>.openai.azure.com`. */
+  endpoint?: string;
+  /** Azure: the deployment name (default: `model`). */
+  deployment?: string;
+  /** Keys of providers added with `registerProvider()`. */
   [key: string]: unknown;
 }
 

@@ -216,8 +216,9 @@ class Migration {
       provider.api_base = config.API_BASE;
     }
     if (config.OPENAI_API_KEY !== undefined) provider.api_key = config.OPENAI_API_KEY as string;
-    provider.timeout = config.TIMEOUT_SECONDS ?? 15;
-    if (config.MAX_RETRIES !== undefined) provider.max_retries = config.MAX_RETRIES;
+    // Values move as they are: createAI() checks them where they land.
+    provider.timeout = (config.TIMEOUT_SECONDS ?? 15) as number;
+    if (config.MAX_RETRIES !== undefined) provider.max_retries = config.MAX_RETRIES as number;
     const backendConfig: Record<string, unknown> = {};
     for (const key of ["TOKEN_LIMIT", "MAX_OUTPUT_TOKENS", "MAX_IMAGE_BYTES"]) {
       if (config[key] !== undefined) backendConfig[key] = config[key];
