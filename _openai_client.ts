@@ -481,26 +481,26 @@ const ABORTED = Symbol("aborted");
 function nextChunk<T>(
   iterator: AsyncIterator<T>,
   ms: number,
-  signal: AbortSignal | undefined,
+  signal: AbortSignal,
 ): Promise<IteratorResult<T> | typeof TIMED_OUT | typeof ABORTED> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let onAbort: (() => void) | undefined;
+  const onAbort = { resolve: () => {} };
   const guard = new Promise<typeof TIMED_OUT | typeof ABORTED>((resolve) => {
     timer = setTimeout(() => resolve(TIMED_OUT), ms);
-    if (signal) {
-      onAbort = () => resolve(ABORTED);
-      signal.addEventListener("abort", onAbort, { once: true });
-    }
+    onAbort.resolve = () => resolve(ABORTED);
+    if (signal.aborted) resolve(ABORTED);
+    else signal.addEventListener("abort", onAbort.resolve, { once: true });
   });
   return Promise.race([iterator.next(), guard]).finally(() => {
     clearTimeout(timer);
-    if (onAbort) signal?.removeEventListener("abort", onAbort);
+    signal.removeEventListener("abort", onAbort.resolve);
   });
 }
 
 async function* streamEvents(
   settings: ClientSettings,
   request: ChatRequest,
+  left: AbortSignal,
 ): AsyncGenerator<StreamEvent, void, undefined> {
   const context: ErrorContext = {
     settings,
@@ -510,6 +510,8 @@ async function* streamEvents(
   };
   const { signal } = request;
   if (signal?.aborted) throw abortReason(signal);
+  // Aborts when the caller's signal does or when the reader leaves (see chatStream).
+  const stop = signal ? AbortSignal.any([signal, left]) : left;
   let mod: OpenAIModule | undefined;
   // deno-lint-ignore no-explicit-any
   let stream: any;
@@ -517,6 +519,7 @@ async function* streamEvents(
     const [loaded, client] = await getClient(settings);
     mod = loaded;
     if (signal?.aborted) throw abortReason(signal);
+    if (left.aborted) return;
     stream = await client.chat.completions.create(
       {
         ...requestBody(request),
@@ -524,9 +527,10 @@ async function* streamEvents(
         stream_options: { include_usage: true },
         // deno-lint-ignore no-explicit-any
       } as any,
-      { signal },
+      { signal: stop },
     );
   } catch (error) {
+    if (left.aborted && !signal?.aborted) return;
     throw mapError(mod, error, context);
   }
 
@@ -540,11 +544,15 @@ async function* streamEvents(
     while (true) {
       let next: IteratorResult<unknown> | typeof TIMED_OUT | typeof ABORTED;
       try {
-        next = await nextChunk(iterator, timeoutOf(settings), signal);
+        next = await nextChunk(iterator, timeoutOf(settings), stop);
       } catch (error) {
+        if (left.aborted && !signal?.aborted) return;
         throw mapError(mod, error, context);
       }
-      if (next === ABORTED) throw abortReason(signal!);
+      if (next === ABORTED) {
+        if (signal?.aborted) throw abortReason(signal);
+        return; // The reader left.
+      }
       if (next === TIMED_OUT) {
         throw new TimeoutError(
           `The stream from ${label} for model "${request.model}" sent nothing for ${
@@ -617,7 +625,21 @@ export function chatStream(
   settings: ClientSettings,
   request: ChatRequest,
 ): AsyncIterable<StreamEvent> {
-  return { [Symbol.asyncIterator]: () => streamEvents(settings, request) };
+  return {
+    [Symbol.asyncIterator]: () => {
+      const left = new AbortController();
+      const generator = streamEvents(settings, request, left.signal);
+      // A generator runs return() only after a pending next() settles (the next chunk,
+      // or the timeout); a reader that leaves while waiting (a cancelled ReadableStream)
+      // ends the request at once instead.
+      const stop = generator.return.bind(generator);
+      generator.return = (value) => {
+        left.abort();
+        return stop(value);
+      };
+      return generator;
+    },
+  };
 }
 
 /** Forgets the cached clients (for tests). */

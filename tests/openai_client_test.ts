@@ -730,3 +730,41 @@ try {
   assert.match(message, /^Cannot load the "openai" package \(npm:openai@\^7\)/);
   assert.doesNotMatch(message, /sk-child-secret/);
 });
+
+Deno.test("chatStream() cancels the request at once when the reader leaves while a chunk is delayed", async () => {
+  await using peer = await startPeer();
+  peer.enqueue({ stream: ["a", "b"], chunkDelayMs: 60_000 });
+  // The reader of a ReadableStream made from the stream, cancelled by the browser going away.
+  const reader = ReadableStream.from(chatStream(settingsFor(peer, { timeoutMs: 5_000 }), ask("x")))
+    .getReader();
+  assert.deepEqual(await reader.read(), { done: false, value: { type: "text", text: "a" } });
+  const pending = reader.read();
+  await reader.cancel();
+  assert.deepEqual(await pending, { done: true, value: undefined });
+  await waitFor(() => peer.active === 0);
+  // Straight on the iterator: return() during a pending next() ends both.
+  peer.enqueue({ stream: ["a", "b"], chunkDelayMs: 60_000 });
+  const iterator = chatStream(settingsFor(peer, { timeoutMs: 5_000 }), ask("x"))
+    [Symbol.asyncIterator]();
+  assert.deepEqual(await iterator.next(), { done: false, value: { type: "text", text: "a" } });
+  const next = iterator.next();
+  assert.deepEqual(await iterator.return!(), { done: true, value: undefined });
+  assert.deepEqual(await next, { done: true, value: undefined });
+  await waitFor(() => peer.active === 0);
+  assert.equal(peer.requests.length, 2);
+});
+
+Deno.test("chatStream() cancels the request at once when the reader leaves before the response", async () => {
+  await using peer = await startPeer();
+  peer.enqueue({ delayMs: 60_000 });
+  const iterator = chatStream(settingsFor(peer, { timeoutMs: 5_000 }), ask("x"))
+    [Symbol.asyncIterator]();
+  const next = iterator.next();
+  await waitFor(() => peer.requests.length === 1);
+  assert.deepEqual(await iterator.return!(), { done: true, value: undefined });
+  // Without the cancel, next() would wait for the 5 s timeout and reject with TimeoutError.
+  // (Deno.serve does not always tell the peer that the client went away during its
+  // delay, so peer.active is not checked here; the fetch is aborted.)
+  assert.deepEqual(await next, { done: true, value: undefined });
+  assert.equal(peer.requests.length, 1);
+});
