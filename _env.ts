@@ -51,14 +51,20 @@ export function homeDir(): string | undefined {
   return getEnv(osName() === "windows" ? "USERPROFILE" : "HOME");
 }
 
-function hasReadPermission(path: string): boolean {
+// Whether `path` may be read or written without Deno prompting: only a
+// "granted" state is; "prompt" and "denied" are not (so nothing ever prompts).
+function hasPermission(name: "read" | "write", path: string): boolean {
   const deno = denoNs();
   try {
-    const status = deno?.permissions?.querySync?.({ name: "read", path });
+    const status = deno?.permissions?.querySync?.({ name, path });
     return !status || status.state === "granted";
   } catch {
     return false;
   }
+}
+
+function hasReadPermission(path: string): boolean {
+  return hasPermission("read", path);
 }
 
 /** An error thrown when a file cannot be read for a reason other than absence. */
@@ -71,6 +77,18 @@ export class FileAccessError extends Error {
     this.name = "FileAccessError";
     this.path = path;
   }
+}
+
+// Why a Node file operation failed: its permission model's refusal names the
+// flag that allows it; any other failure keeps its own message.
+function nodeReason(error: unknown): string {
+  const { code, permission } = (error ?? {}) as { code?: string; permission?: string };
+  if (code === "ERR_ACCESS_DENIED") {
+    return permission === "FileSystemWrite"
+      ? "write permission denied (run node with --allow-fs-write)"
+      : "read permission denied (run node with --allow-fs-read)";
+  }
+  return (error as Error).message;
 }
 
 async function nodeFs(): Promise<typeof import("node:fs/promises")> {
@@ -98,7 +116,7 @@ export async function readTextFileIfExists(path: string): Promise<string | undef
     return await (await nodeFs()).readFile(path, "utf8");
   } catch (error) {
     if ((error as { code?: string }).code === "ENOENT") return undefined;
-    throw new FileAccessError(path, (error as Error).message);
+    throw new FileAccessError(path, nodeReason(error));
   }
 }
 
@@ -128,11 +146,15 @@ export function readTextFileIfExistsSync(path: string): string | undefined {
     return fs.readFileSync(path, "utf8");
   } catch (error) {
     if ((error as { code?: string }).code === "ENOENT") return undefined;
-    throw new FileAccessError(path, (error as Error).message);
+    throw new FileAccessError(path, nodeReason(error));
   }
 }
 
-/** Writes a UTF-8 file, creating parent directories, with the given mode (default 0o600). */
+/**
+ * Writes a UTF-8 file, creating parent directories, with the given mode (default 0o600).
+ * Throws {@link FileAccessError} when write permission is denied (checked first, so
+ * Deno never prompts) or the write fails.
+ */
 export async function writeTextFile(
   path: string,
   text: string,
@@ -143,6 +165,9 @@ export async function writeTextFile(
   const deno = denoNs();
   try {
     if (deno?.writeTextFile) {
+      if (!hasPermission("write", dir) || !hasPermission("write", path)) {
+        throw new FileAccessError(path, "write permission denied (run with --allow-write)");
+      }
       await deno.mkdir(dir, { recursive: true });
       await deno.writeTextFile(path, text, { mode });
       if (deno.build.os !== "windows") await deno.chmod(path, mode);
@@ -153,7 +178,8 @@ export async function writeTextFile(
     await fs.writeFile(path, text, { mode });
     await fs.chmod(path, mode);
   } catch (error) {
-    throw new FileAccessError(path, (error as Error).message);
+    if (error instanceof FileAccessError) throw error;
+    throw new FileAccessError(path, nodeReason(error));
   }
 }
 

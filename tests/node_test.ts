@@ -74,6 +74,15 @@ try {
 } catch (error) {
   out.missingKey = error.name;
 }
+out.userDirFromEnv = m.getUserDir();
+out.keysPath = await m.setKey("written", "sk-written-on-node", { userPath: userDir });
+out.loaded = await m.loadSettings(userDir + "/settings.yaml");
+try {
+  await m.loadSettings(userDir + "/missing.yaml");
+  out.missingSettings = "no error";
+} catch (error) {
+  out.missingSettings = error.name + ": " + error.message;
+}
 console.log(JSON.stringify(out));
 `;
 
@@ -106,12 +115,13 @@ Deno.test({
         `${userDir}/aliases.json`,
         JSON.stringify({ "node-alias": "node-model" }),
       );
+      await Deno.writeTextFile(`${userDir}/settings.yaml`, "BACKENDS:\n  default: {CLASS: echo}\n");
       const script = `${dir}/smoke.mjs`;
       await Deno.writeTextFile(script, SMOKE);
 
       const run = await new Deno.Command(NODE!, {
         args: [script, bundle, peer.url, userDir],
-        env: { NO_COLOR: "1", OPENAI_API_KEY: "" },
+        env: { NO_COLOR: "1", OPENAI_API_KEY: "", LLM_USER_PATH: userDir },
         clearEnv: true,
         stdout: "piped",
         stderr: "piped",
@@ -135,6 +145,15 @@ Deno.test({
       assert.equal(typeof out.usage.totalTokens, "number");
       assert.equal(out.abort, "stopped by node");
       assert.equal(out.missingKey, "MissingAPIKeyError");
+      assert.equal(out.userDirFromEnv, userDir); // LLM_USER_PATH read from process.env
+      assert.equal(out.keysPath, `${userDir}/keys.json`);
+      assert.deepEqual(JSON.parse(await Deno.readTextFile(out.keysPath)), {
+        nodekey: "sk-from-keys",
+        written: "sk-written-on-node",
+      });
+      assert.equal((await Deno.stat(out.keysPath)).mode! & 0o777, 0o600);
+      assert.deepEqual(out.loaded, { BACKENDS: { default: { CLASS: "echo" } } });
+      assert.match(out.missingSettings, /^ImproperlyConfigured: .*missing\.yaml.* does not exist$/);
 
       const llmRequest = peer.requests.find((request) => request.body?.model === "gpt-4o-mini");
       assert.ok(llmRequest, "the llm backend's request reached the peer");
@@ -142,6 +161,109 @@ Deno.test({
       const openaiRequests = peer.requests.filter((request) => request.body?.model === "gpt-4o");
       assert.equal(openaiRequests.length, 2); // the aborted one was never sent
       assert.ok(openaiRequests.every((r) => r.headers.authorization === "Bearer sk-node-key"));
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+// The flag that turns on Node's permission model (`--permission` from Node 22.13
+// and 23.5, `--experimental-permission` before), or undefined when there is none.
+async function nodePermissionFlag(): Promise<string | undefined> {
+  if (NODE === undefined) return undefined;
+  for (const flag of ["--permission", "--experimental-permission"]) {
+    const probe = await new Deno.Command(NODE, {
+      args: [flag, "--allow-fs-read=*", "-e", "process.exit(process.permission ? 0 : 1)"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    if (probe.success) return flag;
+  }
+  return undefined;
+}
+
+const NODE_PERMISSION_FLAG = await nodePermissionFlag();
+
+// Runs under Node's permission model: reads a settings file, the llm user
+// directory and writes keys.json, printing each result or error as one JSON line.
+const DENIED = `
+const [bundle, settingsPath, userDir] = process.argv.slice(2);
+const m = await import(bundle);
+const out = {};
+async function attempt(name, fn) {
+  try {
+    out[name] = await fn();
+  } catch (error) {
+    out[name] = (error instanceof m.ImproperlyConfigured ? "ImproperlyConfigured: " : "other: ") +
+      error.message;
+  }
+}
+await attempt("loadSettings", () => m.loadSettings(settingsPath));
+await attempt("llm", () =>
+  m.createAI({ BACKENDS: { default: { CLASS: "llm", CONFIG: { MODEL_ID: "4o" } } } }, {
+    llmUserPath: userDir,
+  }).getBackend().getLLMModel().modelId);
+await attempt("setKey", () => m.setKey("node", "sk-never-written", { userPath: userDir }));
+await attempt("tokens", () => m.countTokens("hello world", "gpt-4o"));
+console.log(JSON.stringify(out));
+`;
+
+Deno.test({
+  name: "the library on Node with its permission model: a denied read or write names the node flag",
+  ignore: NODE_PERMISSION_FLAG === undefined,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "node_perm_test_" });
+    try {
+      const bundle = `${dir}/mod.mjs`;
+      const built = await new Deno.Command(Deno.execPath(), {
+        args: ["bundle", "--quiet", "--platform", "browser", "-o", bundle, "mod.ts"],
+        cwd: new URL("../", import.meta.url).pathname,
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.ok(built.success, new TextDecoder().decode(built.stderr));
+      const script = `${dir}/denied.mjs`;
+      await Deno.writeTextFile(script, DENIED);
+      const settingsPath = `${dir}/settings.yaml`;
+      await Deno.writeTextFile(settingsPath, "BACKENDS: {}\n");
+      const userDir = `${dir}/llm`;
+      await Deno.mkdir(userDir);
+
+      const runNode = async (readFlags: string[]) => {
+        const run = await new Deno.Command(NODE!, {
+          args: [NODE_PERMISSION_FLAG!, ...readFlags, script, bundle, settingsPath, userDir],
+          env: { NO_COLOR: "1", NODE_NO_WARNINGS: "1" },
+          clearEnv: true,
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        assert.equal(run.code, 0, new TextDecoder().decode(run.stderr));
+        return JSON.parse(new TextDecoder().decode(run.stdout).trim().split("\n").at(-1)!);
+      };
+
+      // Only the bundle and the script may be read: every file read is refused.
+      const noRead = await runNode([`--allow-fs-read=${bundle}`, `--allow-fs-read=${script}`]);
+      assert.match(
+        noRead.loadSettings,
+        /^ImproperlyConfigured: .*settings\.yaml.*read permission denied \(run node with --allow-fs-read\)$/,
+      );
+      assert.match(
+        noRead.llm,
+        /^ImproperlyConfigured: Cannot access ".*llm.*": read permission denied \(run node with --allow-fs-read\)$/,
+      );
+      assert.equal(noRead.tokens, 2);
+
+      // Everything may be read, nothing written.
+      const noWrite = await runNode(["--allow-fs-read=*"]);
+      assert.deepEqual(noWrite.loadSettings, { BACKENDS: {} });
+      assert.equal(noWrite.llm, "gpt-4o");
+      assert.match(
+        noWrite.setKey,
+        /^ImproperlyConfigured: Cannot access ".*keys\.json": write permission denied \(run node with --allow-fs-write\)$/,
+      );
+      assert.ok(!noWrite.setKey.includes("sk-never-written"));
+      assert.deepEqual([...Deno.readDirSync(userDir)], []);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
