@@ -37,6 +37,22 @@ export function getEnv(name: string): string | undefined {
   }
 }
 
+/**
+ * The names among `names` that {@link getEnv} cannot read because permission
+ * is not granted (Deno only; elsewhere none). Checked without a prompt.
+ */
+export function deniedEnv(names: readonly string[]): string[] {
+  const deno = denoNs();
+  if (!deno?.env || !deno.permissions?.querySync) return [];
+  return names.filter((name) => {
+    try {
+      return deno.permissions!.querySync!({ name: "env", variable: name }).state !== "granted";
+    } catch {
+      return true;
+    }
+  });
+}
+
 /** The operating system family: "windows", "darwin", "linux" or another name. */
 export function osName(): string {
   const deno = denoNs();

@@ -63,6 +63,45 @@ Deno.test("permissions: without env permission a missing key is reported clearly
   assert.ok(!run.stdout.includes("sk-invisible"));
 });
 
+Deno.test("permissions: without env permission, llm errors say the user directory could not be located", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/keys.json`, JSON.stringify({ openai: "sk-stored-key" }));
+    await Deno.writeTextFile(`${dir}/aliases.json`, JSON.stringify({ mine: "gpt-4o" }));
+    const script = `
+      import { createAI, getModel } from "${MOD}";
+      const out = {};
+      for (const [name, run] of [
+        ["alias", () => createAI({ BACKENDS: { default: { CLASS: "llm", CONFIG: { MODEL_ID: "mine" } } } }).getBackend()],
+        ["getModel", () => getModel("mine")],
+        ["key", () => createAI({ BACKENDS: { default: { CLASS: "llm", CONFIG: { MODEL_ID: "gpt-4o" } } } }).getBackend().promptWithContext({ prePrompt: "p", context: "c" })],
+        ["given path", () => getModel("mine", { userPath: ${JSON.stringify(dir)} }).modelId],
+      ]) {
+        try { const value = run(); out[name] = typeof value === "string" ? value : "ok"; }
+        catch (error) { out[name] = error.name + ": " + error.message; }
+      }
+      console.log(JSON.stringify(out));
+    `;
+    const run = await runDeno([`--allow-read=${dir}`], script, { LLM_USER_PATH: dir });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stderr, "");
+    const out = JSON.parse(run.stdout);
+    const hint =
+      /\(the llm user directory may not be the one you meant: LLM_USER_PATH, .*could not be read; run with --allow-env=LLM_USER_PATH,.* or pass llmUserPath\)$/;
+    assert.match(out.alias, /^UnknownModelError: Unknown model "mine" in MODEL_ID/);
+    assert.match(out.alias, hint);
+    assert.match(out.getModel, /^UnknownModelError: Unknown model "mine"/);
+    assert.match(out.getModel, hint);
+    assert.match(out.key, /^MissingAPIKeyError: No API key found for model "gpt-4o"/);
+    assert.match(out.key, hint);
+    assert.doesNotMatch(run.stdout, /sk-stored-key/);
+    // With the directory given, env does not matter: no hint, and it works.
+    assert.equal(out["given path"], "gpt-4o");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("permissions: echo backend, naive splitting and token counting need no permission at all", async () => {
   const script = `
     import { countTokens, createAI } from "${MOD}";

@@ -4,6 +4,7 @@
 // next backend; parsed results are reused while a file's text is unchanged.
 import { ImproperlyConfigured } from "../../errors.ts";
 import {
+  deniedEnv,
   FileAccessError,
   getEnv,
   homeDir,
@@ -58,6 +59,29 @@ export function resolveUserDir(userPath?: string): string | undefined {
   const fromEnv = getEnv("LLM_USER_PATH");
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
   return defaultUserDir();
+}
+
+/**
+ * For error messages: when no `userPath` is given and the environment
+ * variables that locate the user directory cannot be read (Deno without
+ * `--allow-env`), a note saying so; else "".
+ */
+export function userDirEnvHint(userPath?: string): string {
+  if (userPath !== undefined && userPath !== "") return "";
+  const os = osName();
+  const names = [
+    "LLM_USER_PATH",
+    ...(os === "windows" ? ["APPDATA", "USERPROFILE"] : os === "darwin" ? ["HOME"] : [
+      "XDG_CONFIG_HOME",
+      "HOME",
+    ]),
+  ];
+  const denied = deniedEnv(names);
+  return denied.length === 0
+    ? ""
+    : ` (the llm user directory may not be the one you meant: ${
+      denied.join(", ")
+    } could not be read; run with --allow-env=${denied.join(",")} or pass llmUserPath)`;
 }
 
 /** The user directory, or an error saying how to set it. */

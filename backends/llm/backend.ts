@@ -53,6 +53,7 @@ import type {
 import { LLMModel, type LLMPromptOptions } from "./llm_model.ts";
 import { type Model, supportsImages, validateModelOptions } from "./model.ts";
 import { getModel } from "./registry.ts";
+import { userDirEnvHint } from "./_user_dir.ts";
 
 /** The LLM backend's config. */
 export interface LLMBackendConfig extends BaseBackendConfig {
@@ -79,7 +80,7 @@ function findModel(modelId: string, userPath: string | undefined, alias: string)
         modelId,
         `Unknown model "${modelId}" in MODEL_ID of ${
           configWhere(alias)
-        }: run the "models" command to list the models and aliases`,
+        }: run the "models" command to list the models and aliases${userDirEnvHint(userPath)}`,
       );
     }
     throw error;

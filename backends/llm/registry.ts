@@ -40,6 +40,7 @@ import {
   readKeys,
   requireUserDir,
   resolveUserDir,
+  userDirEnvHint,
 } from "./_user_dir.ts";
 
 /**
@@ -198,7 +199,11 @@ export function getModel(idOrAlias: string, options: RegistryOptions = {}): Mode
     [...names].filter(([name]) => name.toLowerCase() === lower).map(([, entry]) => entry),
   );
   if (matches.size === 1) return [...matches][0].model;
-  throw new UnknownModelError(idOrAlias);
+  const hint = userDirEnvHint(options.userPath);
+  throw new UnknownModelError(
+    idOrAlias,
+    `Unknown model "${idOrAlias}": run the "models" command to list the models and aliases${hint}`,
+  );
 }
 
 /**
@@ -286,6 +291,6 @@ export function resolveModelKey(model: Model, options: ResolveKeyOptions = {}): 
     `No API key found for model "${model.modelId}": set INIT_KWARGS "key", store one under ` +
       `"${model.needsKey}" in ${keysPath} (the "keys set ${model.needsKey}" command)${
         model.keyEnvVar ? `, or set the ${model.keyEnvVar} environment variable` : ""
-      }`,
+      }${userDirEnvHint(options.userPath)}`,
   );
 }
