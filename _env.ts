@@ -53,6 +53,20 @@ export function deniedEnv(names: readonly string[]): string[] {
   });
 }
 
+/**
+ * Whether a connection to `host` ("name:port") may be made without Deno
+ * prompting: only a "granted" state is. Outside Deno, always true.
+ */
+export function netAllowed(host: string): boolean {
+  const deno = denoNs();
+  try {
+    const status = deno?.permissions?.querySync?.({ name: "net", host });
+    return !status || status.state === "granted";
+  } catch {
+    return false;
+  }
+}
+
 /** The operating system family: "windows", "darwin", "linux" or another name. */
 export function osName(): string {
   const deno = denoNs();

@@ -43,6 +43,7 @@ import {
   StreamInterruptedError,
   TimeoutError,
 } from "./errors.ts";
+import { netAllowed } from "./_env.ts";
 
 /** How to reach an OpenAI-compatible service. */
 export interface ClientSettings {
@@ -112,6 +113,24 @@ async function digest(value: unknown): Promise<string> {
 
 function sortedEntries(record: Record<string, string> | undefined): [string, string][] {
   return Object.entries(record ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+// Deno without net permission for the service: a clear, final error, before
+// the client could prompt (in a terminal) or retry a refusal that cannot change.
+function checkNetPermission(settings: ClientSettings, model: string): void {
+  let url: URL;
+  try {
+    url = new URL(settings.baseURL);
+  } catch {
+    return; // the client reports a bad URL
+  }
+  const port = url.port || (url.protocol === "https:" ? "443" : "80");
+  if (netAllowed(`${url.hostname}:${port}`)) return;
+  throw new ConnectionError(
+    `Cannot connect to ${serviceLabel(settings)} at ${safeBaseURL(settings)}: ` +
+      `net permission for ${url.hostname}:${port} is not granted (run with --allow-net=${url.hostname})`,
+    { provider: settings.provider, backend: settings.backend, model, retryable: false },
+  );
 }
 
 async function getClient(settings: ClientSettings): Promise<[OpenAIModule, OpenAIClient]> {
@@ -459,6 +478,7 @@ export async function chatCompletion(
     streaming: false,
   };
   if (request.signal?.aborted) throw abortReason(request.signal);
+  checkNetPermission(settings, request.model);
   let mod: OpenAIModule | undefined;
   try {
     const [loaded, client] = await getClient(settings);
@@ -510,6 +530,7 @@ async function* streamEvents(
   };
   const { signal } = request;
   if (signal?.aborted) throw abortReason(signal);
+  checkNetPermission(settings, request.model);
   // Aborts when the caller's signal does or when the reader leaves (see chatStream).
   const stop = signal ? AbortSignal.any([signal, left]) : left;
   let mod: OpenAIModule | undefined;

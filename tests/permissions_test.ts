@@ -340,7 +340,8 @@ Deno.test("permissions: with no permission every entry point of mod.ts works or 
   assert.equal(okValue(out, "echo"), "This is an echo backend: c");
   assert.equal(okValue(out, "countTokens"), 2);
   assert.equal(okValue(out, "getDefaultModelId"), "gpt-4o-mini");
-  const noNet = /Requires net access to "127\.0\.0\.1:\d+", run again with the --allow-net flag/;
+  const noNet =
+    /net permission for 127\.0\.0\.1:\d+ is not granted \(run with --allow-net=127\.0\.0\.1\)/;
   for (const name of ["openai key in CONFIG", "openai dotted", "openai class"]) {
     errorOf(out, name, "ConnectionError", noNet);
   }
@@ -384,7 +385,7 @@ Deno.test("permissions: with --allow-env only, env values are seen and files rep
   for (const name of NEEDS_NOTHING) okValue(out, name);
   const noRead = /read permission denied \(run with --allow-read\)/;
   for (const name of LLM_DIR) errorOf(out, name, "ImproperlyConfigured", noRead);
-  const noNet = /run again with the --allow-net flag/;
+  const noNet = /is not granted \(run with --allow-net=127\.0\.0\.1\)/;
   errorOf(out, "openai key from env", "ConnectionError", noNet);
   assert.equal(okValue(out, "getProvider fallback"), "echo"); // its key: OPENAI_API_KEY
   assert.match(String(okValue(out, "getUserDir")), /perm_entry_.*llm$/);
@@ -417,4 +418,41 @@ Deno.test("permissions: with --allow-net=127.0.0.1 only, backends and providers 
   assert.equal(okValue(out, "provider completion"), "Echo: hi");
   errorOf(out, "openai key from env", "MissingAPIKeyError", /OPENAI_API_KEY environment variable/);
   errorOf(out, "loadSettings", "ImproperlyConfigured", /read permission denied/);
+});
+
+Deno.test("permissions: without net permission for the service, a request fails at once with a final ConnectionError naming --allow-net", async () => {
+  await using peer = await startPeer();
+  const script = `
+    import { createAI } from "${MOD}";
+    const ai = createAI({
+      BACKENDS: { default: { CLASS: "openai", CONFIG: { MODEL_ID: "gpt-4o", API_BASE: "${peer.url}", OPENAI_API_KEY: "sk-net-key", MAX_RETRIES: 2 } } },
+      PROVIDERS: { default: { provider: "openai_compatible", model: "m", api_base: "${peer.url}" } },
+    });
+    const out = [];
+    for (const read of [
+      () => ai.getBackend().promptWithContext({ prePrompt: "p", context: "c" }).text(),
+      async () => { for await (const _ of ai.getProvider().stream({ messages: [{ role: "user", content: "c" }] })) {} },
+      () => ai.getProvider().completion({ messages: [{ role: "user", content: "c" }] }),
+    ]) {
+      try { await read(); out.push("no error"); }
+      catch (error) { out.push({ name: error.name, retryable: error.retryable, message: error.message }); }
+    }
+    console.log(JSON.stringify(out));
+  `;
+  // Net permission for another host only.
+  const run = await runDeno(["--allow-net=127.0.0.2"], script);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stderr, "");
+  const out = JSON.parse(run.stdout);
+  assert.equal(out.length, 3);
+  for (const result of out) {
+    assert.equal(result.name, "ConnectionError");
+    assert.equal(result.retryable, false);
+    assert.match(
+      result.message,
+      /net permission for 127\.0\.0\.1:\d+ is not granted \(run with --allow-net=127\.0\.0\.1\)$/,
+    );
+    assert.doesNotMatch(result.message, /sk-net-key/);
+  }
+  assert.equal(peer.requests.length, 0);
 });
