@@ -133,9 +133,8 @@ function checkNetPermission(settings: ClientSettings, model: string): void {
   );
 }
 
-async function getClient(settings: ClientSettings): Promise<[OpenAIModule, OpenAIClient]> {
-  const mod = await loadOpenAI();
-  const key = await digest([
+function clientKey(settings: ClientSettings): Promise<string> {
+  return digest([
     settings.apiKey ?? null,
     settings.baseURL,
     timeoutOf(settings),
@@ -144,8 +143,17 @@ async function getClient(settings: ClientSettings): Promise<[OpenAIModule, OpenA
     settings.organization ?? null,
     sortedEntries(settings.defaultQuery),
   ]);
+}
+
+async function getClient(settings: ClientSettings): Promise<[OpenAIModule, OpenAIClient]> {
+  const mod = await loadOpenAI();
+  const key = await clientKey(settings);
   let client = clients.get(key);
-  if (!client) {
+  if (client) {
+    // Least recently used goes first: a hit moves the client to the end.
+    clients.delete(key);
+    clients.set(key, client);
+  } else {
     const headers: Record<string, string | null> = { ...settings.headers };
     const hasAuthHeader = Object.keys(headers).some((name) =>
       name.toLowerCase() === "authorization"
@@ -666,6 +674,11 @@ export function chatStream(
 /** Forgets the cached clients (for tests). */
 export function clearClientCache(): void {
   clients.clear();
+}
+
+/** Whether a client for these settings is cached (for tests). */
+export async function isClientCached(settings: ClientSettings): Promise<boolean> {
+  return clients.has(await clientKey(settings));
 }
 
 /** Number of cached clients (for tests). */

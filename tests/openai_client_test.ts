@@ -6,6 +6,7 @@ import {
   clearClientCache,
   clientCacheSize,
   type ClientSettings,
+  isClientCached,
   type StreamEvent,
 } from "../_openai_client.ts";
 import {
@@ -195,6 +196,21 @@ Deno.test("chatCompletion() caches one client per distinct settings", async () =
   await chatCompletion(settingsFor(peer, { apiKey: "sk-other-key" }), ask("c"));
   assert.equal(clientCacheSize(), 2);
   assert.equal(peer.lastRequest().headers.authorization, "Bearer sk-other-key");
+});
+
+Deno.test("chatCompletion() keeps at most 32 clients and evicts the least recently used", async () => {
+  await using peer = await startPeer();
+  clearClientCache();
+  const settings = (i: number) => settingsFor(peer, { apiKey: `sk-cache-${i}` });
+  for (let i = 0; i < 32; i++) await chatCompletion(settings(i), ask(`fill ${i}`));
+  assert.equal(clientCacheSize(), 32);
+  await chatCompletion(settings(0), ask("use the oldest again"));
+  await chatCompletion(settings(32), ask("one more"));
+  assert.equal(clientCacheSize(), 32);
+  assert.ok(await isClientCached(settings(0)), "a client just used stays");
+  assert.ok(!(await isClientCached(settings(1))), "the least recently used one goes");
+  assert.ok(await isClientCached(settings(32)));
+  clearClientCache();
 });
 
 Deno.test("chatCompletion() retries a 500 and then succeeds", async () => {
