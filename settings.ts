@@ -554,6 +554,66 @@ export class AI {
   }
 
   /**
+   * Checks all the settings at once, as an application's start-up should:
+   * builds every `BACKENDS` and `PROVIDERS` entry, looks up the API keys that
+   * the OpenAI and LLM backends otherwise look up at the first request, and
+   * checks the aliases the features name. Returns the problems found, in that
+   * order (an empty list when all is well). Nothing is sent to any service.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI, InvalidAIBackendError, MissingAPIKeyError } from "./mod.ts";
+   * const ai = createAI({
+   *   BACKENDS: {
+   *     default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 100 } },
+   *     typo: { CLASS: "opnai", CONFIG: { MODEL_ID: "gpt-4o" } },
+   *     keyless: { CLASS: "openai", CONFIG: { MODEL_ID: "gpt-4o", API_BASE: "http://127.0.0.1:9/v1" } },
+   *   },
+   * });
+   * const problems = ai.check();
+   * assert.ok(problems[0] instanceof InvalidAIBackendError);
+   * assert.match(problems[0].message, /"typo"/);
+   * // The second problem: no key, unless OPENAI_API_KEY is set where this runs.
+   * assert.ok(problems.slice(1).every((problem) => problem instanceof MissingAPIKeyError));
+   * ```
+   */
+  check(): Error[] {
+    const problems: Error[] = [];
+    const attempt = (run: () => unknown): void => {
+      try {
+        run();
+      } catch (error) {
+        problems.push(error instanceof Error ? error : new Error(String(error)));
+      }
+    };
+    for (const alias of Object.keys(this.#backends)) {
+      attempt(() => {
+        const backend = this.getAIBackend(alias) as Backend & {
+          getOpenAIApiKey?: () => string;
+          getLLMModel?: () => { resolveKey(): string | undefined };
+        };
+        if (typeof backend.getOpenAIApiKey === "function") backend.getOpenAIApiKey();
+        if (typeof backend.getLLMModel === "function") backend.getLLMModel().resolveKey();
+      });
+    }
+    const providers = this.settings.PROVIDERS ?? {};
+    for (const alias of Object.keys(providers)) attempt(() => this.getProvider(alias));
+    const text = this.settings.TEXT_COMPLETION_BACKEND ?? "default";
+    const image = this.settings.IMAGE_DESCRIPTION_BACKEND ?? undefined;
+    for (const alias of [text, image]) {
+      if (alias !== undefined && !Object.hasOwn(this.#backends, alias)) {
+        attempt(() => this.getAIBackend(alias));
+      }
+    }
+    const imageProvider = this.settings.IMAGE_DESCRIPTION_PROVIDER ?? undefined;
+    if (imageProvider !== undefined && !Object.hasOwn(providers, imageProvider)) {
+      attempt(() => this.getProviderFor(BackendFeature.IMAGE_DESCRIPTION));
+    }
+    return problems;
+  }
+
+  /**
    * Builds the backend configured under `alias` in `BACKENDS` (a new instance
    * each call, so files the backend reads are read afresh).
    *

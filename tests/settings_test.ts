@@ -736,3 +736,70 @@ Deno.test("getBackend(IMAGE_DESCRIPTION) with IMAGE_DESCRIPTION_PROVIDER but no 
     return true;
   });
 });
+
+Deno.test("AI.check() reports every problem of the settings at once, in order, without sending anything", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const ai = createAI({
+      BACKENDS: {
+        default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 100 } },
+        typo: { CLASS: "opnai", CONFIG: { MODEL_ID: "gpt-4o" } },
+        badConfig: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: -1 } },
+        openaiNoKey: {
+          CLASS: "openai",
+          CONFIG: { MODEL_ID: "gpt-4o", API_BASE: "http://127.0.0.1:9/v1" },
+        },
+        llmNoKey: { CLASS: "llm", CONFIG: { MODEL_ID: "gpt-4o" } },
+        llmUnknown: { CLASS: "llm", CONFIG: { MODEL_ID: "no-such-model-here" } },
+        openaiKeyed: {
+          CLASS: "openai",
+          CONFIG: { MODEL_ID: "gpt-4o", OPENAI_API_KEY: "sk-check-key" },
+        },
+      },
+      PROVIDERS: {
+        default: { provider: "ollama", model: "llama3.1" },
+        broken: { provider: "mistrall", model: "m" },
+        keyless: { provider: "groq", model: "llama", api_key_env: "NO_SUCH_KEY_VARIABLE_X" },
+      },
+      IMAGE_DESCRIPTION_PROVIDER: "vision",
+    }, { llmUserPath: dir });
+    const problems = ai.check();
+    const shown = problems.map((problem) => `${problem.name}: ${problem.message}`);
+    const expected: [string, RegExp][] = [
+      ["InvalidAIBackendError", /"typo"/],
+      ["ImproperlyConfigured", /TOKEN_LIMIT.*"badConfig"|"badConfig".*TOKEN_LIMIT/],
+      ["MissingAPIKeyError", /backend "openaiNoKey"/],
+      ["MissingAPIKeyError", /model "gpt-4o"/],
+      ["UnknownModelError", /"no-such-model-here"/],
+      ["ImproperlyConfigured", /"mistrall"/],
+      ["MissingAPIKeyError", /NO_SUCH_KEY_VARIABLE_X/],
+      ["InvalidProviderError", /No provider "vision" in PROVIDERS/],
+    ];
+    const withEnvKey = Deno.env.get("OPENAI_API_KEY");
+    // With OPENAI_API_KEY set where the tests run, the two OpenAI key problems go away.
+    const wanted = withEnvKey
+      ? expected.filter(([, pattern]) => !/gpt-4o"|openaiNoKey/.test(String(pattern)))
+      : expected;
+    assert.equal(problems.length, wanted.length, shown.join("\n"));
+    wanted.forEach(([name, pattern], index) => {
+      assert.equal(problems[index].name, name, shown[index]);
+      assert.match(problems[index].message, pattern, shown[index]);
+    });
+    assert.doesNotMatch(shown.join("\n"), /sk-check-key/);
+
+    const fine = createAI({
+      BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 100 } } },
+      PROVIDERS: { default: { provider: "ollama", model: "llama3.1" } },
+    });
+    assert.deepEqual(fine.check(), []);
+    assert.throws(
+      () => createAI({ BACKENDS: {}, TEXT_COMPLETION_BACKEND: "missing" }).getBackend(),
+      InvalidAIBackendError,
+    );
+    const missingText = createAI({ BACKENDS: {}, TEXT_COMPLETION_BACKEND: "missing" }).check();
+    assert.equal(missingText.length, 1);
+    assert.ok(missingText[0] instanceof InvalidAIBackendError);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
