@@ -676,6 +676,16 @@ export function clearClientCache(): void {
   clients.clear();
 }
 
+/** Loads the `openai` package now rather than at the first request. */
+export async function preloadClient(): Promise<void> {
+  await loadOpenAI();
+}
+
+/** Whether the `openai` package has been loaded (for tests). */
+export function isClientLoaded(): boolean {
+  return modulePromise !== undefined;
+}
+
 /** Whether a client for these settings is cached (for tests). */
 export async function isClientCached(settings: ClientSettings): Promise<boolean> {
   return clients.has(await clientKey(settings));

@@ -28,6 +28,7 @@ import {
   InvalidProviderError,
 } from "./errors.ts";
 import { backendClasses } from "./backends/_registry.ts";
+import { EchoBackend } from "./backends/echo.ts";
 import {
   type Backend,
   type BackendClass,
@@ -40,7 +41,9 @@ import { calculatorClasses, splitterClasses } from "./text_splitters/_registry.t
 import { NaiveTextSplitterCalculator } from "./text_splitters/naive.ts";
 import { RecursiveCharacterTextSplitter } from "./text_splitters/recursive.ts";
 import type { LengthCalculatorClass, TextSplitterClass } from "./text_splitters/types.ts";
+import { getTokenCounter } from "./tokens.ts";
 import { readTextFileIfExists } from "./_env.ts";
+import { preloadClient } from "./_openai_client.ts";
 import { guardSecrets } from "./_redact.ts";
 import {
   describeType,
@@ -611,6 +614,43 @@ export class AI {
       attempt(() => this.getProviderFor(BackendFeature.IMAGE_DESCRIPTION));
     }
     return problems;
+  }
+
+  /**
+   * Loads now what the first request would otherwise load: the `openai`
+   * package (for backends and providers that send requests) and the exact
+   * tokenizers of the backends' models and length calculators. Call it at
+   * start-up so the first answer streams without that delay (a few hundred
+   * milliseconds). Entries that cannot be built are skipped: {@link AI.check}
+   * reports them.
+   *
+   * @example
+   * ```ts
+   * import { createAI } from "./mod.ts";
+   * const ai = createAI({
+   *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 100 } } },
+   * });
+   * await ai.preload(); // nothing to load for the echo backend
+   * ```
+   */
+  async preload(): Promise<void> {
+    const tasks: Promise<unknown>[] = [];
+    let sends = Object.keys(this.settings.PROVIDERS ?? {}).length > 0;
+    for (const alias of Object.keys(this.#backends)) {
+      let backend: Backend;
+      try {
+        backend = this.getAIBackend(alias);
+      } catch {
+        continue;
+      }
+      if (!(backend instanceof EchoBackend)) {
+        sends = true;
+        tasks.push(getTokenCounter(backend.config.modelId));
+      }
+      tasks.push(backend.getSplitterLengthCalculator());
+    }
+    if (sends) tasks.push(preloadClient());
+    await Promise.allSettled(tasks);
   }
 
   /**

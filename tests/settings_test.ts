@@ -803,3 +803,46 @@ Deno.test("AI.check() reports every problem of the settings at once, in order, w
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("AI.preload() loads the openai package and the backends' tokenizers before the first request", async () => {
+  // A child process, so what earlier tests loaded does not count.
+  const script = `
+    import { createAI } from ${JSON.stringify(new URL("../mod.ts", import.meta.url).href)};
+    import { loadedEncoding } from ${
+    JSON.stringify(new URL("../_tokenizer/mod.ts", import.meta.url).href)
+  };
+    import { isClientLoaded } from ${
+    JSON.stringify(new URL("../_openai_client.ts", import.meta.url).href)
+  };
+    const echo = createAI({ BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 9 } } } });
+    await echo.preload();
+    const afterEcho = [isClientLoaded(), !!loadedEncoding("o200k_base"), !!loadedEncoding("cl100k_base")];
+    const ai = createAI({
+      BACKENDS: {
+        default: { CLASS: "openai", CONFIG: { MODEL_ID: "gpt-4o", OPENAI_API_KEY: "k" } },
+        old: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 9 },
+               TEXT_SPLITTING: { SPLITTER_LENGTH_CALCULATOR_CLASS: "tiktoken" } },
+        broken: { CLASS: "nope", CONFIG: {} },
+      },
+    });
+    await ai.preload();
+    console.log(JSON.stringify({ afterEcho, after: [isClientLoaded(), !!loadedEncoding("o200k_base")] }));
+  `;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", "--allow-read", "--allow-env", "-"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(script));
+  await writer.close();
+  const output = await child.output();
+  const stderr = new TextDecoder().decode(output.stderr);
+  assert.equal(output.code, 0, stderr);
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(output.stdout)), {
+    afterEcho: [false, false, false],
+    after: [true, true],
+  });
+});
