@@ -530,6 +530,31 @@ async function* streamEvents(
   request: ChatRequest,
   left: AbortSignal,
 ): AsyncGenerator<StreamEvent, void, undefined> {
+  const { signal } = request;
+  if (!signal) return yield* streamBody(settings, request, left, left);
+  // Aborts when the caller's signal does or when the reader leaves. Forwarded by
+  // hand and unlinked at the end: AbortSignal.any() would keep every stream alive
+  // for as long as a long-lived caller signal lives.
+  const stop = new AbortController();
+  const onCaller = () => stop.abort(signal.reason);
+  const onLeft = () => stop.abort(left.reason);
+  if (signal.aborted) stop.abort(signal.reason);
+  else signal.addEventListener("abort", onCaller, { once: true });
+  left.addEventListener("abort", onLeft, { once: true });
+  try {
+    return yield* streamBody(settings, request, left, stop.signal);
+  } finally {
+    signal.removeEventListener("abort", onCaller);
+    left.removeEventListener("abort", onLeft);
+  }
+}
+
+async function* streamBody(
+  settings: ClientSettings,
+  request: ChatRequest,
+  left: AbortSignal,
+  stop: AbortSignal,
+): AsyncGenerator<StreamEvent, void, undefined> {
   const context: ErrorContext = {
     settings,
     model: request.model,
@@ -539,8 +564,6 @@ async function* streamEvents(
   const { signal } = request;
   if (signal?.aborted) throw abortReason(signal);
   checkNetPermission(settings, request.model);
-  // Aborts when the caller's signal does or when the reader leaves (see chatStream).
-  const stop = signal ? AbortSignal.any([signal, left]) : left;
   let mod: OpenAIModule | undefined;
   // deno-lint-ignore no-explicit-any
   let stream: any;

@@ -75,6 +75,7 @@ export class AIResponse implements AsyncIterable<string> {
   #state: State = { kind: "idle" };
   #iterator: AsyncIterator<ResponseEvent> | undefined;
   #stop: AbortController | undefined;
+  #unlink: (() => void) | undefined;
   #pull: Promise<void> | undefined;
   #readers = 0;
 
@@ -176,15 +177,32 @@ export class AIResponse implements AsyncIterable<string> {
   #start(): void {
     this.#state = { kind: "streaming" };
     // The source's signal also aborts when every reader stops early.
-    this.#stop = new AbortController();
-    const signal = this.#signal
-      ? AbortSignal.any([this.#signal, this.#stop.signal])
-      : this.#stop.signal;
+    const stop = new AbortController();
+    this.#stop = stop;
+    // The caller's signal is forwarded by hand, and the listener removed when
+    // the stream ends: AbortSignal.any() would keep every response alive for as
+    // long as a long-lived caller signal (an app-wide shutdown signal) lives.
+    const user = this.#signal;
+    if (user) {
+      if (user.aborted) stop.abort(user.reason);
+      else {
+        const forward = () => stop.abort(user.reason);
+        user.addEventListener("abort", forward, { once: true });
+        this.#unlink = () => user.removeEventListener("abort", forward);
+      }
+    }
     try {
-      this.#iterator = this.#source.stream(signal)[Symbol.asyncIterator]();
+      this.#iterator = this.#source.stream(stop.signal)[Symbol.asyncIterator]();
     } catch (error) {
       this.#state = { kind: "failed", error };
+      this.#release();
     }
+  }
+
+  /** Drops the link to the caller's signal once the stream has ended. */
+  #release(): void {
+    this.#unlink?.();
+    this.#unlink = undefined;
   }
 
   #pullOnce(): Promise<void> {
@@ -192,12 +210,17 @@ export class AIResponse implements AsyncIterable<string> {
       try {
         const next = await this.#iterator!.next();
         if (this.#state.kind !== "streaming") return;
-        if (next.done) this.#state = { kind: "done" };
-        else if (next.value.type === "text") {
+        if (next.done) {
+          this.#state = { kind: "done" };
+          this.#release();
+        } else if (next.value.type === "text") {
           if (next.value.text !== "") this.#chunks.push(next.value.text);
         } else this.#usage = next.value.usage;
       } catch (error) {
-        if (this.#state.kind === "streaming") this.#state = { kind: "failed", error };
+        if (this.#state.kind === "streaming") {
+          this.#state = { kind: "failed", error };
+          this.#release();
+        }
       } finally {
         this.#pull = undefined;
       }
@@ -212,6 +235,7 @@ export class AIResponse implements AsyncIterable<string> {
     );
     this.#state = { kind: "failed", error };
     this.#stop?.abort(error);
+    this.#release();
     const iterator = this.#iterator;
     if (iterator?.return) {
       Promise.resolve(this.#pull).then(() => iterator.return!()).catch(() => {});

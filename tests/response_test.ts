@@ -224,3 +224,81 @@ Deno.test("AIResponse: cancelling a ReadableStream of it while a chunk is delaye
   while (peer.active > 0) await new Promise((resolve) => setTimeout(resolve, 5));
   assert.equal(peer.requests.length, 1);
 });
+
+Deno.test("AIResponse and streams leave no listener on a long-lived caller signal once they end", async () => {
+  await using peer = await startPeer();
+  const controller = new AbortController();
+  const signal = controller.signal;
+  let listeners = 0;
+  const add = signal.addEventListener.bind(signal);
+  const remove = signal.removeEventListener.bind(signal);
+  signal.addEventListener = ((...args: Parameters<typeof add>) => {
+    listeners++;
+    add(...args);
+  }) as typeof signal.addEventListener;
+  signal.removeEventListener = ((...args: Parameters<typeof remove>) => {
+    listeners--;
+    remove(...args);
+  }) as typeof signal.removeEventListener;
+  const ai = createAI({
+    BACKENDS: {
+      echo: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 100 } },
+      openai: {
+        CLASS: "openai",
+        CONFIG: { MODEL_ID: "gpt-4o", API_BASE: peer.url, OPENAI_API_KEY: "sk-listen" },
+      },
+    },
+  });
+  for (const alias of ["echo", "openai"]) {
+    const backend = ai.getAIBackend(alias);
+    for (let i = 0; i < 20; i++) {
+      const response = backend.promptWithContext({ prePrompt: "p", context: `c ${i}`, signal });
+      let text = "";
+      for await (const piece of response) text += piece;
+      assert.ok(text.length > 0);
+      // A reader that leaves early unlinks too.
+      for await (const _ of backend.promptWithContext({ prePrompt: "p", context: "x y", signal })) {
+        break;
+      }
+    }
+  }
+  assert.equal(listeners, 0);
+});
+
+Deno.test("AIResponse: responses that shared a long-lived signal can be collected (no memory held per response)", async () => {
+  // In a child process with --expose-gc: 30,000 echo responses read to the end
+  // with one app-wide signal; the heap must not keep anything per response.
+  const script = `
+    import { createAI } from ${JSON.stringify(new URL("../mod.ts", import.meta.url).href)};
+    const backend = createAI({
+      BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 100 } } },
+    }).getBackend();
+    const signal = new AbortController().signal;
+    const run = async (n) => {
+      for (let i = 0; i < n; i++) {
+        for await (const _ of backend.promptWithContext({ prePrompt: "p", context: "c", signal })) {}
+      }
+    };
+    await run(2000);
+    globalThis.gc(); globalThis.gc();
+    const before = Deno.memoryUsage().heapUsed;
+    await run(30000);
+    globalThis.gc(); globalThis.gc();
+    console.log(Deno.memoryUsage().heapUsed - before);
+  `;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", "--allow-read", "--v8-flags=--expose-gc", "-"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(script));
+  await writer.close();
+  const output = await child.output();
+  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+  const growth = Number(new TextDecoder().decode(output.stdout).trim());
+  // Held per response, 30,000 responses would keep over 10 MB.
+  assert.ok(growth < 3 * 1024 * 1024, `heap grew by ${growth} bytes`);
+});
