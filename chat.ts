@@ -22,7 +22,13 @@
  *
  * @module
  */
-import { checkImageArgument, readImage, toDataUrl } from "./backends/_image.ts";
+import {
+  checkImageArgument,
+  checkImageSize,
+  DEFAULT_MAX_IMAGE_BYTES,
+  readImage,
+  toDataUrl,
+} from "./backends/_image.ts";
 import type { ImageInput } from "./backends/types.ts";
 
 /**
@@ -363,6 +369,8 @@ export async function imagePartFromBytes(
     throw new TypeError('detail must be "auto", "low" or "high" when given');
   }
   checkImageArgument(image);
+  // The size first, so an oversize upload is refused before it is read.
+  checkImageSize(image, maxBytes ?? DEFAULT_MAX_IMAGE_BYTES, fileName);
   const checked = await readImage(image, { fileName, maxBytes });
   return imagePart(toDataUrl(checked), detail === undefined ? {} : { detail });
 }

@@ -152,3 +152,24 @@ Deno.test("imagePartFromBytes() reports a bad argument as a rejection, never a s
   });
   await assert.rejects(promise!, InvalidImageError);
 });
+
+Deno.test("imagePartFromBytes() refuses an oversize Blob before reading it", async () => {
+  let read = false;
+  class Big extends Blob {
+    override arrayBuffer(): Promise<ArrayBuffer> {
+      read = true;
+      return super.arrayBuffer();
+    }
+    override bytes(): Promise<Uint8Array<ArrayBuffer>> {
+      read = true;
+      return super.bytes();
+    }
+    override stream(): ReadableStream<Uint8Array<ArrayBuffer>> {
+      read = true;
+      return super.stream();
+    }
+  }
+  const image = new Big([new Uint8Array(5000)], { type: "image/png" });
+  await assert.rejects(imagePartFromBytes(image, { maxBytes: 1000 }), InvalidImageError);
+  assert.equal(read, false);
+});
