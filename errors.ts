@@ -243,7 +243,17 @@ export class RateLimitError extends APIError {}
  */
 export class NotFoundError extends APIError {}
 
-/** Options of {@link ContextLengthError}: the counts, when they are known. */
+/**
+ * Options of {@link ContextLengthError}: the counts, when they are known.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ContextLengthError, type ContextLengthErrorOptions } from "./errors.ts";
+ * const options: ContextLengthErrorOptions = { promptTokens: 130, contextWindow: 100 };
+ * assert.equal(new ContextLengthError("over by 30 tokens", options).contextWindow, 100);
+ * ```
+ */
 export interface ContextLengthErrorOptions extends APIErrorOptions {
   /** The prompt's tokens as counted before sending. */
   promptTokens?: number;

@@ -377,12 +377,17 @@ function resolveTextSplitting(
  * Build it with {@link createAI}.
  */
 export class AI {
-  /** The settings as given (a shallow copy; secrets are masked when it is printed). */
+  /**
+   * The settings as given (a shallow copy). Printed or turned into JSON, it
+   * shows secrets as `***`; read the keys themselves from it, or keep the
+   * object you passed to {@link createAI}.
+   */
   readonly settings: Readonly<AISettings>;
   /** The options as given. */
   readonly options: Readonly<CreateAIOptions>;
   readonly #backends: Record<string, unknown>;
   readonly #warned = new Set<string>();
+  #warnedDefault = false;
   readonly #providers = new Map<string, Provider>();
   #legacyProvider: ResolvedProviderSettings | undefined;
 
@@ -583,11 +588,17 @@ export class AI {
    */
   check(): Error[] {
     const problems: Error[] = [];
+    const seen = new Set<string>();
     const attempt = (run: () => unknown): void => {
       try {
         run();
       } catch (error) {
-        problems.push(error instanceof Error ? error : new Error(String(error)));
+        const problem = error instanceof Error ? error : new Error(String(error));
+        // A provider backend builds its provider: the same problem is reported once.
+        const id = `${problem.name}: ${problem.message}`;
+        if (seen.has(id)) return;
+        seen.add(id);
+        problems.push(problem);
       }
     };
     for (const alias of Object.keys(this.#backends)) {
@@ -677,11 +688,13 @@ export class AI {
     }
     const raw = requireObject(entry.CONFIG, `CONFIG of backend "${alias}"`);
     const context = this.backendContext(alias);
-    const config = cls.parseConfig(raw, {
+    let config = cls.parseConfig(raw, {
       ...context,
       ...resolveTextSplitting(entry.TEXT_SPLITTING, alias),
     });
-    guardSecrets(config);
+    // A frozen config (a custom class's) cannot take the masking: mask a frozen copy.
+    if (Object.isFrozen(config)) config = Object.freeze(guardSecrets({ ...config }));
+    else guardSecrets(config);
     return new cls(config as never, context);
   }
 
@@ -723,10 +736,11 @@ export class AI {
       );
     }
     if (
-      alias === "default" && this.settings.BACKENDS === undefined &&
-      this.settings.PROVIDERS !== undefined
+      alias === "default" && this.settings.BACKENDS === undefined && !this.#warnedDefault &&
+      Object.hasOwn(this.settings.PROVIDERS ?? {}, "default")
     ) {
-      // The seed's default backend, while the settings name providers: say so.
+      // The seed's default backend, while the settings name a default provider: say so, once.
+      this.#warnedDefault = true;
       this.warn(
         'BACKENDS is not set, so getBackend() uses the default LLM backend (gpt-3.5-turbo), not PROVIDERS["default"]: ' +
           'add BACKENDS: {default: {CLASS: "provider", CONFIG: {}}} to send text to the provider',

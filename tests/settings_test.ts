@@ -594,6 +594,21 @@ Deno.test("getAIBackend() takes a custom class whose parseConfig() returns a fro
     await backend.promptWithContext({ prePrompt: "", context: "hi" }).text(),
     "This is an echo backend: hi",
   );
+  assert.ok(Object.isFrozen(backend.config));
+  // Its secrets are masked when printed, like any config's.
+  class KeyedFrozen extends EchoBackend {
+    static override parseConfig(
+      raw: Record<string, unknown>,
+      context: Parameters<typeof EchoBackend.parseConfig>[1],
+    ): ReturnType<typeof EchoBackend.parseConfig> {
+      return Object.freeze({ ...super.parseConfig(raw, context), apiKey: "sk-frozen-secret" });
+    }
+  }
+  const keyed = createAI({ BACKENDS: { default: { ...echo(), CLASS: KeyedFrozen } } })
+    .getAIBackend("default");
+  assert.equal((keyed.config as unknown as { apiKey: string }).apiKey, "sk-frozen-secret");
+  assert.doesNotMatch(Deno.inspect(keyed.config), /sk-frozen-secret/);
+  assert.doesNotMatch(JSON.stringify(keyed.config), /sk-frozen-secret/);
 });
 
 Deno.test("getAIBackend() and getProviderSettings() list at most 20 known aliases in an error", () => {
@@ -703,7 +718,9 @@ Deno.test("getBackend() with PROVIDERS but no BACKENDS warns that text goes to t
     PROVIDERS: { default: { provider: "mistral", model: "mistral-small-latest", api_key: "mk" } },
   }, { onWarning: (warning) => warnings.push(warning), llmUserPath: "/nonexistent-llm-dir" });
   assert.equal(ai.getBackend().config.modelId, "gpt-3.5-turbo");
-  assert.equal(warnings.length, 1);
+  ai.getBackend();
+  ai.getBackend();
+  assert.equal(warnings.length, 1, "once per AI, not per call");
   assert.match(
     warnings[0].message,
     /BACKENDS is not set, so getBackend\(\) uses the default LLM backend \(gpt-3\.5-turbo\), not PROVIDERS\["default"\]: add BACKENDS: \{default: \{CLASS: "provider", CONFIG: \{\}\}\}/,
@@ -717,6 +734,11 @@ Deno.test("getBackend() with PROVIDERS but no BACKENDS warns that text goes to t
     BACKENDS: { default: { CLASS: "provider", CONFIG: {} } },
     PROVIDERS: { default: { provider: "ollama", model: "llama3.1" } },
   }, { onWarning: (w) => quiet.push(w) }).getBackend();
+  // PROVIDERS for images only: the default backend is what was asked for.
+  createAI({
+    PROVIDERS: { vision: { provider: "ollama", model: "llava" } },
+    IMAGE_DESCRIPTION_PROVIDER: "vision",
+  }, { onWarning: (w) => quiet.push(w), llmUserPath: "/nonexistent-llm-dir" }).getBackend();
   assert.deepEqual(quiet, []);
 });
 
@@ -786,6 +808,14 @@ Deno.test("AI.check() reports every problem of the settings at once, in order, w
       assert.match(problems[index].message, pattern, shown[index]);
     });
     assert.doesNotMatch(shown.join("\n"), /sk-check-key/);
+    // A provider backend and its provider entry: one problem, reported once.
+    const once = createAI({
+      BACKENDS: { default: { CLASS: "provider", CONFIG: {} } },
+      PROVIDERS: {
+        default: { provider: "groq", model: "m", api_key_env: "NO_SUCH_KEY_VARIABLE_Y" },
+      },
+    }).check();
+    assert.equal(once.length, 1, once.map((problem) => problem.message).join("\n"));
 
     const fine = createAI({
       BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 100 } } },
