@@ -129,12 +129,12 @@ async function main(args: string[]): Promise<void> {
   if (peer) {
     await progress(
       "\nTo run the same job against the OpenAI API: export OPENAI_API_KEY=sk-..., write ai.yaml\n" +
-        "(any settings of README.md work; IMAGE_DESCRIPTION_BACKEND names the image backend):\n\n" +
+        "(any settings of README.md work; here the provider layer, for text and images):\n\n" +
         "  BACKENDS:\n" +
-        "    default:\n" +
-        "      CLASS: openai\n" +
-        "      CONFIG: {MODEL_ID: gpt-4o-mini}\n" +
-        "  IMAGE_DESCRIPTION_BACKEND: default\n\n" +
+        "    default: {CLASS: provider, CONFIG: {}}\n" +
+        "  PROVIDERS:\n" +
+        "    default: {provider: openai, model: gpt-4o-mini}\n" +
+        "  IMAGE_DESCRIPTION_PROVIDER: default\n\n" +
         "and run:\n" +
         "  deno run --allow-net --allow-read --allow-env demo/main.ts --settings ai.yaml",
     );
