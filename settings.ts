@@ -209,6 +209,34 @@ export function registerBackendClass(name: string, cls: BackendClass): void {
   backendClasses.set(name, cls);
 }
 
+// The built-in CLASS names as they were, for unregisterBackendClass().
+const BUILTIN_BACKEND_CLASSES: ReadonlyMap<string, BackendClass> = new Map(backendClasses);
+
+/**
+ * Removes a name added with {@link registerBackendClass}; a built-in name it
+ * had replaced is the built-in again. Built-in names themselves stay. Returns
+ * whether a registration was removed. Backends already built keep working.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { EchoBackend, registerBackendClass, unregisterBackendClass } from "./mod.ts";
+ * registerBackendClass("quiet-echo", class QuietEcho extends EchoBackend {});
+ * assert.equal(unregisterBackendClass("quiet-echo"), true);
+ * assert.equal(unregisterBackendClass("quiet-echo"), false);
+ * assert.equal(unregisterBackendClass("echo"), false); // a built-in stays
+ * ```
+ */
+export function unregisterBackendClass(name: string): boolean {
+  const current = backendClasses.get(name);
+  if (current === undefined) return false;
+  const builtin = BUILTIN_BACKEND_CLASSES.get(name);
+  if (builtin === current) return false;
+  if (builtin) backendClasses.set(name, builtin);
+  else backendClasses.delete(name);
+  return true;
+}
+
 function checkRegistration(fn: string, name: unknown, cls: unknown, what: string): void {
   if (typeof name !== "string" || name.trim() === "") {
     throw new TypeError(`${fn}() needs a non-empty name`);

@@ -31,6 +31,7 @@ export {
   parseProviderModel,
   registerProvider,
   resolveProviderSettings,
+  unregisterProvider,
 } from "./registry.ts";
 export {
   DEFAULT_PROVIDER_MAX_RETRIES,

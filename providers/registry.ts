@@ -164,7 +164,35 @@ for (const [name, builtin] of Object.entries(BUILTINS)) {
   });
 }
 
+// The built-ins as they were, for unregisterProvider().
+const BUILTIN_ENTRIES: ReadonlyMap<string, Entry> = new Map(registry);
+
 const NAME_PATTERN = /^[a-z0-9][a-z0-9_.-]*$/i;
+
+/**
+ * Removes a provider added with {@link registerProvider}; a built-in name it
+ * had replaced is the built-in again. Built-ins themselves stay. Returns
+ * whether a registration was removed. Providers already built keep working.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { getProviderInfo, openAICompatibleFactory, registerProvider, unregisterProvider } from "../mod.ts";
+ * registerProvider("in-house", openAICompatibleFactory({ baseURL: "http://127.0.0.1:8000/v1" }));
+ * assert.equal(getProviderInfo("in-house")?.builtin, false);
+ * assert.equal(unregisterProvider("in-house"), true);
+ * assert.equal(getProviderInfo("in-house"), undefined);
+ * assert.equal(unregisterProvider("openai"), false); // a built-in stays
+ * ```
+ */
+export function unregisterProvider(name: string): boolean {
+  const entry = registry.get(name);
+  if (!entry || entry.info.builtin) return false;
+  const builtin = BUILTIN_ENTRIES.get(name);
+  if (builtin) registry.set(name, builtin);
+  else registry.delete(name);
+  return true;
+}
 
 /**
  * Adds (or replaces) a provider under `name`, usable as `provider` in

@@ -16,6 +16,7 @@ import {
   registerProvider,
   resolveProviderSettings,
   StreamInterruptedError,
+  unregisterProvider,
 } from "../mod.ts";
 import { startPeer } from "./_peer.ts";
 
@@ -707,4 +708,26 @@ Deno.test("azure: an unknown key is an error listing azure's keys, endpoint and 
       return true;
     },
   );
+});
+
+Deno.test("unregisterProvider() removes a registration and restores a built-in it replaced", () => {
+  const canned = (text: string) => () =>
+    ({
+      provider: "x",
+      model: "m",
+      completion: () => Promise.reject(new Error(text)),
+      stream: () => ({ async *[Symbol.asyncIterator]() {} }),
+    }) as never;
+  registerProvider("test-unregister", canned("mine"));
+  assert.equal(unregisterProvider("test-unregister"), true);
+  assert.equal(unregisterProvider("test-unregister"), false);
+  assert.throws(() => createProvider("test-unregister:m"), /test-unregister/);
+  // A built-in replaced, then restored.
+  const before = getProviderInfo("ollama");
+  registerProvider("ollama", canned("replaced"));
+  assert.equal(getProviderInfo("ollama")?.builtin, false);
+  assert.equal(unregisterProvider("ollama"), true);
+  assert.equal(getProviderInfo("ollama"), before);
+  assert.equal(unregisterProvider("ollama"), false, "a built-in stays");
+  assert.equal(createProvider("ollama:llama3.1").provider, "ollama");
 });

@@ -18,6 +18,7 @@ import {
   registerTextSplitterClass,
   type TextSplitterOptions,
   TiktokenLengthCalculator,
+  unregisterBackendClass,
 } from "../mod.ts";
 
 const echo = (config: Record<string, unknown> = {}) => ({
@@ -875,4 +876,24 @@ Deno.test("AI.preload() loads the openai package and the backends' tokenizers be
     afterEcho: [false, false, false],
     after: [true, true],
   });
+});
+
+Deno.test("unregisterBackendClass() removes a registration and restores a built-in name it replaced", () => {
+  class Mine extends EchoBackend {}
+  registerBackendClass("test-unregister-backend", Mine);
+  assert.equal(unregisterBackendClass("test-unregister-backend"), true);
+  assert.equal(unregisterBackendClass("test-unregister-backend"), false);
+  assert.throws(
+    () =>
+      createAI({ BACKENDS: { default: { ...echo(), CLASS: "test-unregister-backend" } } })
+        .getBackend(),
+    InvalidAIBackendError,
+  );
+  registerBackendClass("echo", Mine);
+  assert.ok(createAI({ BACKENDS: { default: echo() } }).getBackend() instanceof Mine);
+  assert.equal(unregisterBackendClass("echo"), true);
+  const restored = createAI({ BACKENDS: { default: echo() } }).getBackend();
+  assert.ok(restored instanceof EchoBackend && !(restored instanceof Mine));
+  assert.equal(unregisterBackendClass("echo"), false, "a built-in stays");
+  assert.equal(unregisterBackendClass("no-such-name"), false);
 });
