@@ -1,6 +1,6 @@
 // The token budget of a chat request: count the prompt, refuse what does not
 // fit the context window, and cap the answer to what is left.
-import type { ChatMessage } from "../chat.ts";
+import type { ChatMessage, ChatOptions } from "../chat.ts";
 import { ContextLengthError, type ContextLengthErrorOptions } from "../errors.ts";
 import { getMaxOutputTokens, getTokenCounter } from "../tokens.ts";
 
@@ -105,4 +105,19 @@ export async function answerLimitOption(
   const budget = await answerBudget(messages, options);
   const key = usesMaxCompletionTokens(options.modelId) ? "max_completion_tokens" : "max_tokens";
   return { [key]: budget };
+}
+
+/**
+ * Splits per-call options into the answer cap they set (`max_tokens` or
+ * `max_completion_tokens`; both: the smaller) and the other options.
+ */
+export function splitAnswerCap(
+  options: ChatOptions | undefined,
+): { cap: number | undefined; rest: ChatOptions } {
+  if (options === undefined) return { cap: undefined, rest: {} };
+  const { max_tokens, max_completion_tokens, ...rest } = options;
+  const caps = [max_tokens, max_completion_tokens].filter((n): n is number =>
+    typeof n === "number"
+  );
+  return { cap: caps.length === 0 ? undefined : Math.min(...caps), rest };
 }

@@ -24,6 +24,7 @@ import type {
   TextSplitterChoice,
 } from "./types.ts";
 import { checkImageArgument } from "./_image.ts";
+import { checkCallOptions } from "./_messages.ts";
 
 /** Where a backend's CONFIG is, for messages: `CONFIG of backend "default"`. */
 export function configWhere(alias: string): string {
@@ -163,9 +164,11 @@ export abstract class BaseBackend<C extends BaseBackendConfig = BaseBackendConfi
   }
 
   /**
-   * Checks the arguments of `promptWithContext`.
+   * Checks the arguments of `promptWithContext`, per-call `options` included
+   * (a plain object of JSON data without `messages`, `model`, `stream`,
+   * `stream_options`, `n` or `signal`).
    *
-   * @throws {TypeError} naming the argument.
+   * @throws {TypeError} naming the argument (or the option).
    */
   protected checkPromptOptions(options: PromptWithContextOptions): void {
     if (typeof options !== "object" || options === null) {
@@ -179,12 +182,14 @@ export abstract class BaseBackend<C extends BaseBackendConfig = BaseBackendConfi
       throw new TypeError("postPrompt must be a string when given");
     }
     checkSignal(options.signal);
+    checkCallOptions(options.options, "promptWithContext");
   }
 
   /**
-   * Checks the arguments of `describeImage`.
+   * Checks the arguments of `describeImage`, per-call `options` included (as
+   * `checkPromptOptions`).
    *
-   * @throws {TypeError} naming the argument (an empty prompt included).
+   * @throws {TypeError} naming the argument (an empty prompt and an option included).
    */
   protected checkImageOptions(options: DescribeImageOptions): void {
     if (typeof options !== "object" || options === null) {
@@ -195,6 +200,7 @@ export abstract class BaseBackend<C extends BaseBackendConfig = BaseBackendConfi
     }
     checkImageArgument(options.image);
     checkSignal(options.signal);
+    checkCallOptions(options.options, "describeImage");
   }
 }
 

@@ -25,7 +25,8 @@ export interface EchoBackendConfig extends BaseBackendConfig {
  * Answers "This is an echo backend:" followed by the context's words (or the
  * image's file name), one word per chunk. With `MAX_WORD_SLEEP_SECONDS` it
  * pauses a random time up to that many seconds between words, to show
- * streaming.
+ * streaming. Per-call `options` are checked like any backend's (a bad one
+ * throws at the call), then ignored.
  *
  * @example
  * ```ts

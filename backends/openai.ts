@@ -24,7 +24,7 @@
  *
  * @module
  */
-import type { ChatMessage, TokenUsage } from "../chat.ts";
+import type { ChatMessage, ChatOptions, TokenUsage } from "../chat.ts";
 import { MissingAPIKeyError } from "../errors.ts";
 import {
   chatCompletion,
@@ -34,9 +34,9 @@ import {
 } from "../_openai_client.ts";
 import { getEnv } from "../_env.ts";
 import { optionalInteger, optionalString, optionalUrl } from "../_validate.ts";
-import { answerLimitOption } from "./_budget.ts";
+import { answerLimitOption, splitAnswerCap } from "./_budget.ts";
 import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "./_image.ts";
-import { imageMessage, promptMessages } from "./_messages.ts";
+import { checkCallOptions, imageMessage, promptMessages } from "./_messages.ts";
 import { BaseBackend, configWhere } from "./base.ts";
 import { AIResponse, type CompleteAnswer, type ResponseEvent } from "./response.ts";
 import type {
@@ -77,8 +77,10 @@ export interface OpenAIBackendConfig extends BaseBackendConfig {
  * - `describeImage` sends one user message with the prompt and the image as a
  *   data URL; the type comes from the bytes, then the file name, else JPEG.
  * - The answer is capped to what the context window leaves after the prompt
- *   (and to the model's maximum output); a prompt over the window is a
+ *   (and to the model's maximum output, and to `MAX_OUTPUT_TOKENS` or a
+ *   per-call `max_tokens`); a prompt over the window is a
  *   `ContextLengthError` before any request.
+ * - Per-call `options` (`temperature`, `seed`...) are sent with the request.
  * - Iterating a response streams; `text()` alone makes one plain request.
  *
  * @example
@@ -154,7 +156,8 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
   promptWithContext(options: PromptWithContextOptions): AIResponse {
     this.checkPromptOptions(options);
     const messages = promptMessages(options);
-    return this.#respond(() => Promise.resolve(messages), options.signal);
+    const callOptions = checkCallOptions(options.options, "promptWithContext");
+    return this.#respond(() => Promise.resolve(messages), callOptions, options.signal);
   }
 
   /** Describes an image: the prompt and the image as a data URL in one user message. */
@@ -162,13 +165,23 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
     this.checkImageOptions(options);
     checkImageSize(options.image, this.config.maxImageBytes, options.fileName);
     const maxBytes = this.config.maxImageBytes;
-    return this.#respond(async () => [await imageMessage(options, maxBytes)], options.signal);
+    return this.#respond(
+      async () => [await imageMessage(options, maxBytes)],
+      checkCallOptions(options.options, "describeImage"),
+      options.signal,
+    );
   }
 
-  #respond(buildMessages: () => Promise<ChatMessage[]>, signal?: AbortSignal): AIResponse {
+  #respond(
+    buildMessages: () => Promise<ChatMessage[]>,
+    callOptions: ChatOptions | undefined,
+    signal?: AbortSignal,
+  ): AIResponse {
     const settings = this.#clientSettings();
     const config = this.config;
     const alias = this.alias;
+    // A per-call cap replaces MAX_OUTPUT_TOKENS; the other per-call options are sent as they are.
+    const { cap, rest } = splitAnswerCap(callOptions);
     const request = async (callSignal?: AbortSignal): Promise<ChatRequest> => {
       // An aborted signal wins over any other outcome, as with fetch.
       callSignal?.throwIfAborted();
@@ -177,14 +190,14 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
       const limit = await answerLimitOption(messages, {
         modelId: config.modelId,
         tokenLimit: config.tokenLimit,
-        maxOutputTokens: config.maxOutputTokens,
+        maxOutputTokens: cap ?? config.maxOutputTokens,
         backend: alias,
         provider: "openai",
       });
       const built: ChatRequest = {
         model: config.modelId,
         messages,
-        options: limit,
+        options: { ...rest, ...limit },
       };
       if (callSignal) built.signal = callSignal;
       return built;

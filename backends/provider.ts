@@ -22,16 +22,10 @@
 import { type ChatMessage, type ChatOptions, toTokenUsage } from "../chat.ts";
 import { ImproperlyConfigured, InvalidProviderError } from "../errors.ts";
 import type { CompletionOptions, Provider } from "../providers/types.ts";
-import {
-  describeType,
-  optionalInteger,
-  optionalString,
-  rejectUnknownKeys,
-  requireObject,
-} from "../_validate.ts";
-import { answerLimitOption } from "./_budget.ts";
+import { describeType, optionalInteger, optionalString, rejectUnknownKeys } from "../_validate.ts";
+import { answerLimitOption, splitAnswerCap } from "./_budget.ts";
 import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "./_image.ts";
-import { imageMessage, promptMessages } from "./_messages.ts";
+import { checkCallOptions, checkChatOptions, imageMessage, promptMessages } from "./_messages.ts";
 import { BaseBackend, configWhere } from "./base.ts";
 import {
   AIResponse,
@@ -80,34 +74,24 @@ export interface ProviderBackendConfig extends BaseBackendConfig {
   readonly maxImageBytes: number;
 }
 
-const RESERVED_OPTIONS = [
-  "messages",
-  "model",
-  "signal",
-  "stream",
-  "stream_options",
-  "max_tokens",
-  "max_completion_tokens",
-];
+const MAX_HINT = " (use MAX_OUTPUT_TOKENS)";
+const RESERVED_OPTIONS: Readonly<Record<string, string>> = {
+  messages: "",
+  model: "",
+  signal: "",
+  stream: "",
+  stream_options: "",
+  max_tokens: MAX_HINT,
+  max_completion_tokens: MAX_HINT,
+};
 
 function parseOptions(value: unknown, where: string): ChatOptions | undefined {
   if (value === undefined || value === null) return undefined;
-  const options = requireObject(value, `OPTIONS in ${where}`);
-  for (const key of Object.keys(options)) {
-    if (RESERVED_OPTIONS.includes(key)) {
-      throw new ImproperlyConfigured(
-        `OPTIONS in ${where} must not set "${key}"` +
-          (key.startsWith("max_") ? " (use MAX_OUTPUT_TOKENS)" : ""),
-      );
-    }
-    const item = options[key];
-    if (typeof item === "function" || typeof item === "symbol" || typeof item === "bigint") {
-      throw new ImproperlyConfigured(
-        `OPTIONS.${key} in ${where} must be JSON data, got ${describeType(item)}`,
-      );
-    }
-  }
-  return { ...options };
+  return checkChatOptions(value, {
+    where: `OPTIONS in ${where}`,
+    reserved: RESERVED_OPTIONS,
+    error: ImproperlyConfigured,
+  });
 }
 
 /**
@@ -128,7 +112,9 @@ function parseOptions(value: unknown, where: string): ChatOptions | undefined {
  *
  * The answer is capped to what the context window leaves after the prompt
  * (with `PROMPT_STYLE: "llm"`, only by `MAX_OUTPUT_TOKENS`); a prompt over the
- * window is a `ContextLengthError` before any request.
+ * window is a `ContextLengthError` before any request. Per-call `options` go
+ * over `OPTIONS`; a per-call `max_tokens` (or `max_completion_tokens`) caps
+ * the answer instead of `MAX_OUTPUT_TOKENS`.
  * `describeImage` sends one user message with the prompt text and the image
  * as a data URL (the type from the bytes, then the file name, else JPEG).
  * Text splitting is the base class's.
@@ -234,7 +220,8 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
     } else {
       messages.push(...promptMessages(options));
     }
-    return this.#respond(() => Promise.resolve(messages), options.signal);
+    const callOptions = checkCallOptions(options.options, "promptWithContext");
+    return this.#respond(() => Promise.resolve(messages), callOptions, options.signal);
   }
 
   /** Describes an image: the prompt and the image as a data URL in one user message. */
@@ -245,6 +232,7 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
     const leading = this.#leading();
     return this.#respond(
       async () => [...leading, await imageMessage(options, maxBytes)],
+      checkCallOptions(options.options, "describeImage"),
       options.signal,
     );
   }
@@ -253,10 +241,17 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
     return !this.config.systemPrompt ? [] : [{ role: "system", content: this.config.systemPrompt }];
   }
 
-  #respond(buildMessages: () => Promise<ChatMessage[]>, signal?: AbortSignal): AIResponse {
+  #respond(
+    buildMessages: () => Promise<ChatMessage[]>,
+    callOptions: ChatOptions | undefined,
+    signal?: AbortSignal,
+  ): AIResponse {
     const provider = this.#provider;
     const config = this.config;
     const alias = this.alias;
+    // A per-call cap replaces MAX_OUTPUT_TOKENS; the other per-call options go over OPTIONS.
+    const { cap, rest } = splitAnswerCap(callOptions);
+    const maxOutputTokens = cap ?? config.maxOutputTokens;
     const request = async (callSignal?: AbortSignal): Promise<CompletionOptions> => {
       // An aborted signal wins over any other outcome, as with fetch.
       callSignal?.throwIfAborted();
@@ -265,13 +260,18 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
       const limit = await answerLimitOption(messages, {
         modelId: config.modelId,
         tokenLimit: config.tokenLimit,
-        maxOutputTokens: config.maxOutputTokens,
+        maxOutputTokens,
         backend: alias,
         provider: provider.provider,
       });
       // The LLM backend sends no answer cap of its own.
-      const capped = config.promptStyle !== "llm" || config.maxOutputTokens !== undefined;
-      const built: CompletionOptions = { ...config.options, messages, ...(capped ? limit : {}) };
+      const capped = config.promptStyle !== "llm" || maxOutputTokens !== undefined;
+      const built: CompletionOptions = {
+        ...config.options,
+        ...rest,
+        messages,
+        ...(capped ? limit : {}),
+      };
       if (config.modelId !== provider.model) built.model = config.modelId;
       if (callSignal) built.signal = callSignal;
       return built;

@@ -10,6 +10,7 @@ import type {
   TextSplitterClass,
 } from "../text_splitters/types.ts";
 import type { AIResponse } from "./response.ts";
+import type { ChatOptions } from "../chat.ts";
 import type { Provider } from "../providers/types.ts";
 
 /**
@@ -47,7 +48,28 @@ export interface BaseBackendConfig {
   readonly textSplitterLengthCalculatorClass: LengthCalculatorClass;
 }
 
-/** Arguments of {@link Backend.promptWithContext}. */
+/**
+ * Arguments of {@link Backend.promptWithContext}.
+ *
+ * @example Per-call options: a cooler, shorter answer for one action
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, type PromptWithContextOptions } from "../mod.ts";
+ * const backend = createAI({
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
+ * }).getAIBackend("default");
+ * const args: PromptWithContextOptions = {
+ *   prePrompt: "Write a title for:",
+ *   context: "a long article",
+ *   options: { temperature: 0.2, max_tokens: 20 },
+ * };
+ * assert.ok((await backend.promptWithContext(args).text()).startsWith("This is an echo backend:"));
+ * assert.throws(
+ *   () => backend.promptWithContext({ ...args, options: { model: "gpt-4o" } }),
+ *   TypeError, // options of promptWithContext() must not set "model" (...)
+ * );
+ * ```
+ */
 export interface PromptWithContextOptions {
   /** The instruction that comes before the content ("Correct this text:"). */
   prePrompt: string;
@@ -57,6 +79,19 @@ export interface PromptWithContextOptions {
   postPrompt?: string;
   /** Aborts the request or stream. */
   signal?: AbortSignal;
+  /**
+   * Model options for this call only (`temperature`, `max_tokens`...), over the
+   * backend's configured ones: a plain object of JSON data. The OpenAI and
+   * provider backends send them with the request (a per-call `max_tokens` or
+   * `max_completion_tokens` caps the answer instead of `MAX_OUTPUT_TOKENS`,
+   * still within what the context window leaves, under the key the model
+   * takes); the LLM backend checks them against the model's options, over
+   * `PROMPT_KWARGS`; the echo backend checks and ignores them. `messages`,
+   * `model`, `stream`, `stream_options`, `n` and `signal` are refused, as is
+   * anything that is not JSON data (a `TypeError` at the call). `undefined`
+   * values are left out. The options are copied when the response is made.
+   */
+  options?: Readonly<ChatOptions>;
 }
 
 /** An image: a `Blob` (a `File` carries its name), or raw bytes. */
@@ -72,6 +107,8 @@ export interface DescribeImageOptions {
   fileName?: string;
   /** Aborts the request or stream. */
   signal?: AbortSignal;
+  /** Model options for this call only: as {@link PromptWithContextOptions.options}. */
+  options?: Readonly<ChatOptions>;
 }
 
 /**

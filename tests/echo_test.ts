@@ -116,3 +116,32 @@ Deno.test("EchoBackend is printed without secrets and with its config", () => {
   assert.equal(json.config.modelId, "echo");
   assert.match(Deno.inspect(backend), /EchoBackend/);
 });
+
+Deno.test("EchoBackend checks per-call options and otherwise ignores them", async () => {
+  const backend = echoBackend();
+  const answer = await backend.promptWithContext({
+    prePrompt: "x",
+    context: "hi",
+    options: { temperature: 0.2, max_tokens: 1 },
+  }).text();
+  assert.equal(answer, "This is an echo backend: hi");
+  const image = new Uint8Array([1]);
+  assert.equal(
+    await backend.describeImage({ image, prompt: "p", fileName: "a.png", options: { seed: 1 } })
+      .text(),
+    "This is an echo backend: a.png",
+  );
+  assert.throws(
+    () => backend.promptWithContext({ prePrompt: "", context: "", options: "hot" as never }),
+    (error: Error) => error instanceof TypeError && /must be an object/.test(error.message),
+  );
+  assert.throws(
+    () => backend.promptWithContext({ prePrompt: "", context: "", options: { model: "m" } }),
+    (error: Error) => error instanceof TypeError && /must not set "model"/.test(error.message),
+  );
+  assert.throws(
+    () => backend.describeImage({ image, prompt: "p", options: { f: () => 1 } as never }),
+    (error: Error) =>
+      error instanceof TypeError && /options\.f of describeImage\(\)/.test(error.message),
+  );
+});

@@ -669,3 +669,93 @@ Deno.test("an AbortSignal stops the answer of a plugin model that ignores it", a
   await new Promise((resolve) => setTimeout(resolve, 0));
   assert.equal(closed, true, "the model's generator is closed");
 });
+
+Deno.test("promptWithContext() and describeImage() send per-call options over PROMPT_KWARGS and INIT_KWARGS", async () => {
+  await using env = await setup();
+  const llm = backend(env.dir, {
+    MODEL_ID: "4o-mini",
+    INIT_KWARGS: { max_tokens: 50 },
+    PROMPT_KWARGS: { temperature: 0.7, seed: 1 },
+  });
+  await llm.promptWithContext({
+    prePrompt: "p",
+    context: "c",
+    options: { temperature: 0.1, json_object: true },
+  }).text();
+  let body = env.peer.lastRequest().body;
+  assert.equal(body.temperature, 0.1);
+  assert.equal(body.seed, 1);
+  assert.equal(body.max_tokens, 50);
+  assert.deepEqual(body.response_format, { type: "json_object" });
+  assert.equal(body.json_object, undefined);
+  await llm.promptWithContext({ prePrompt: "p", context: "c", options: { max_tokens: 5 } }).text();
+  body = env.peer.lastRequest().body;
+  assert.equal(body.max_tokens, 5);
+  assert.equal(body.temperature, 0.7);
+  await llm.describeImage({ image: PNG, prompt: "Alt", options: { stop: ["END"] } }).text();
+  body = env.peer.lastRequest().body;
+  assert.deepEqual(body.stop, ["END"]);
+  assert.equal(body.temperature, 0.7);
+  // No options, or empty ones: the configured request.
+  await llm.promptWithContext({ prePrompt: "p", context: "c" }).text();
+  const without = env.peer.lastRequest().body;
+  await llm.promptWithContext({ prePrompt: "p", context: "c", options: {} }).text();
+  assert.deepEqual(env.peer.lastRequest().body, without);
+  assert.equal(without.temperature, 0.7);
+  assert.equal(without.response_format, undefined);
+});
+
+Deno.test("per-call options of the LLM backend are checked against the model at the call", async () => {
+  await using env = await setup();
+  const llm = backend(env.dir, { MODEL_ID: "4o-mini" });
+  const modelErrors: [Record<string, unknown>, RegExp][] = [
+    [
+      { max_completion_tokens: 5 },
+      /^Unknown option "max_completion_tokens" for model "gpt-4o-mini" in options of promptWithContext\(\) on backend "default" \(options: temperature, max_tokens,/,
+    ],
+    [
+      { temperature: 3 },
+      /^Option "temperature" for model "gpt-4o-mini" in options of promptWithContext\(\) on backend "default" must be a number from 0 to 2, got 3$/,
+    ],
+    [{ reasoning_effort: "low" }, /Unknown option "reasoning_effort"/],
+    [{ key: "sk-per-call" }, /Unknown option "key"/],
+  ];
+  for (const [options, pattern] of modelErrors) {
+    assert.throws(
+      () => llm.promptWithContext({ prePrompt: "p", context: "c", options }),
+      (error: Error) => {
+        assert.ok(error instanceof ImproperlyConfigured, `${error.name}: ${error.message}`);
+        assert.match(error.message, pattern);
+        assert.ok(!error.message.includes("sk-per-call"));
+        return true;
+      },
+    );
+  }
+  assert.throws(
+    () => llm.describeImage({ image: PNG, prompt: "p", options: { temperature: "hot" } as never }),
+    (error: Error) =>
+      error instanceof ImproperlyConfigured &&
+      /"temperature" .* in options of describeImage\(\) on backend "default"/.test(error.message),
+  );
+  const argumentErrors: [Record<string, unknown>, RegExp][] = [
+    [
+      { system: "Be terse." },
+      /options of promptWithContext\(\) must not set "system".*PROMPT_KWARGS/,
+    ],
+    [{ stream: false }, /options of promptWithContext\(\) must not set "stream"/],
+    [{ messages: [] }, /must not set "messages"/],
+    [{ f: () => 1 }, /options\.f of promptWithContext\(\) must be JSON data/],
+  ];
+  for (const [options, pattern] of argumentErrors) {
+    assert.throws(
+      () => llm.promptWithContext({ prePrompt: "p", context: "c", options }),
+      (error: Error) => error instanceof TypeError && pattern.test(error.message),
+    );
+  }
+  assert.throws(
+    () => llm.describeImage({ image: PNG, prompt: "p", options: { system: "x" } }),
+    (error: Error) =>
+      error instanceof TypeError && /describeImage\(\).*"system"/.test(error.message),
+  );
+  assert.equal(env.peer.requests.length, 0);
+});

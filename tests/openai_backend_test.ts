@@ -425,3 +425,136 @@ Deno.test("OpenAIBackend.describeImage() works with the seed's vision settings (
   const maxTokens = peer.lastRequest().body.max_tokens;
   assert.ok(maxTokens > 0 && maxTokens < 300, String(maxTokens));
 });
+
+// Per-call options that must throw at the call, and what the message names.
+function badCallOptions(): [unknown, RegExp][] {
+  const cycle: Record<string, unknown> = {};
+  cycle.self = cycle;
+  return [
+    [[], /options of \w+\(\) must be an object, got an array/],
+    ["temperature", /options of \w+\(\) must be an object, got a string/],
+    [null, /options of \w+\(\) must be an object, got null/],
+    [new Map(), /must be an object, got a Map/],
+    [{ messages: [] }, /must not set "messages"/],
+    [{ model: "gpt-4o" }, /must not set "model"/],
+    [{ stream: true }, /must not set "stream"/],
+    [{ stream_options: {} }, /must not set "stream_options"/],
+    [{ n: 2 }, /must not set "n"/],
+    [{ signal: new AbortController().signal }, /must not set "signal"/],
+    [{ f: () => 1 }, /options\.f of \w+\(\) must be JSON data, got a function/],
+    [{ big: 1n }, /options\.big of \w+\(\) must be JSON data, got a bigint/],
+    [{ t: NaN }, /options\.t of \w+\(\) must be JSON data, got NaN/],
+    [{ deep: { list: [1, () => 2] } }, /options\.deep\.list\.1 of \w+\(\) must be JSON data/],
+    [{ when: new Date(0) }, /options\.when of \w+\(\) must be JSON data, got a Date/],
+    [cycle, /options\.self of \w+\(\) must be JSON data, got a circular reference/],
+    [JSON.parse('{"__proto__": 1}'), /forbidden key "__proto__"/],
+    [{ max_tokens: 0 }, /options\.max_tokens of \w+\(\) must be a positive integer, got 0/],
+    [{ max_tokens: 1.5 }, /options\.max_tokens .*must be a positive integer, got 1\.5/],
+    [{ max_completion_tokens: "9" }, /options\.max_completion_tokens .*positive integer/],
+  ];
+}
+
+Deno.test("OpenAIBackend sends per-call options over its own, the per-call cap replacing MAX_OUTPUT_TOKENS", async () => {
+  await using peer = await startPeer();
+  const backend = backendFor(peer, { MAX_OUTPUT_TOKENS: 50 });
+  const options = { temperature: 0.1, seed: 3, response_format: { type: "json_object" } };
+  await backend.promptWithContext({ prePrompt: "p", context: "c", options }).text();
+  let body = peer.lastRequest().body;
+  assert.equal(body.temperature, 0.1);
+  assert.equal(body.seed, 3);
+  assert.deepEqual(body.response_format, { type: "json_object" });
+  assert.equal(body.max_tokens, 50, "MAX_OUTPUT_TOKENS without a per-call cap");
+  await backend.promptWithContext({ prePrompt: "p", context: "c", options: { max_tokens: 200 } })
+    .text();
+  assert.equal(peer.lastRequest().body.max_tokens, 200);
+  // Both keys: the smaller; never more than the model's maximum output.
+  await backend.promptWithContext({
+    prePrompt: "p",
+    context: "c",
+    options: { max_tokens: 300, max_completion_tokens: 120 },
+  }).text();
+  body = peer.lastRequest().body;
+  assert.equal(body.max_tokens, 120);
+  assert.equal(body.max_completion_tokens, undefined);
+  await backendFor(peer).promptWithContext({
+    prePrompt: "p",
+    context: "c",
+    options: { max_tokens: 10_000_000 },
+  }).text();
+  assert.equal(peer.lastRequest().body.max_tokens, 16_384);
+  // describeImage takes them too.
+  await backend.describeImage({ image: PNG, prompt: "Alt text", options: { temperature: 0 } })
+    .text();
+  assert.equal(peer.lastRequest().body.temperature, 0);
+  assert.equal(peer.lastRequest().body.max_tokens, 50);
+});
+
+Deno.test("OpenAIBackend caps a per-call max_tokens at what the window leaves, under the model's key", async () => {
+  await using peer = await startPeer();
+  await backendFor(peer, { MODEL_ID: "gpt-4", TOKEN_LIMIT: 100 }).promptWithContext({
+    prePrompt: "Fix:",
+    context: "hello world",
+    options: { max_tokens: 5000 },
+  }).text();
+  const small = peer.lastRequest().body.max_tokens;
+  assert.ok(small > 50 && small < 100, String(small));
+  await backendFor(peer, { MODEL_ID: "o4-mini" }).promptWithContext({
+    prePrompt: "p",
+    context: "c",
+    options: { max_tokens: 77 },
+  }).text();
+  assert.equal(peer.lastRequest().body.max_completion_tokens, 77);
+  assert.equal(peer.lastRequest().body.max_tokens, undefined);
+});
+
+Deno.test("OpenAIBackend without per-call options sends the same request as with none", async () => {
+  await using peer = await startPeer();
+  const backend = backendFor(peer);
+  await backend.promptWithContext({ prePrompt: "p", context: "c" }).text();
+  const without = peer.lastRequest().body;
+  await backend.promptWithContext({ prePrompt: "p", context: "c", options: {} }).text();
+  assert.deepEqual(peer.lastRequest().body, without);
+  await backend.promptWithContext({ prePrompt: "p", context: "c", options: { seed: undefined } })
+    .text();
+  assert.deepEqual(peer.lastRequest().body, without);
+  assert.deepEqual(Object.keys(without).sort(), ["max_tokens", "messages", "model", "stream"]);
+});
+
+Deno.test("OpenAIBackend fixes per-call options when the response is made", async () => {
+  await using peer = await startPeer();
+  const options: Record<string, unknown> = { temperature: 0.5, stop: ["END"] };
+  const response = backendFor(peer).promptWithContext({ prePrompt: "p", context: "c", options });
+  options.temperature = 1.5;
+  (options.stop as string[]).push("MORE");
+  options.n = 3;
+  await response.text();
+  await response.text();
+  assert.equal(peer.requests.length, 1);
+  const body = peer.lastRequest().body;
+  assert.equal(body.temperature, 0.5);
+  assert.deepEqual(body.stop, ["END"]);
+  assert.equal(body.n, undefined);
+});
+
+Deno.test("OpenAIBackend refuses bad per-call options at the call, naming the key", async () => {
+  await using peer = await startPeer();
+  const backend = backendFor(peer);
+  for (const [options, pattern] of badCallOptions()) {
+    const calls = [
+      () => backend.promptWithContext({ prePrompt: "p", context: "c", options: options as never }),
+      () => backend.describeImage({ image: PNG, prompt: "p", options: options as never }),
+    ];
+    for (const call of calls) {
+      assert.throws(call, (error: Error) => {
+        assert.ok(error instanceof TypeError, `${error.name}: ${error.message}`);
+        assert.match(error.message, pattern);
+        return true;
+      });
+    }
+  }
+  assert.throws(
+    () => backend.describeImage({ image: PNG, prompt: "p", options: { model: "x" } }),
+    /options of describeImage\(\) must not set "model"/,
+  );
+  assert.equal(peer.requests.length, 0);
+});

@@ -336,3 +336,88 @@ Deno.test("ProviderBackend: an already aborted signal rejects with its reason be
   );
   assert.equal(peer.requests.length, 0);
 });
+
+Deno.test("ProviderBackend sends per-call options over OPTIONS, the per-call cap replacing MAX_OUTPUT_TOKENS", async () => {
+  await using peer = await startPeer();
+  const backend = backendOn(peer, {
+    OPTIONS: { temperature: 0.3, seed: 7 },
+    MAX_OUTPUT_TOKENS: 42,
+  });
+  await backend.promptWithContext({ prePrompt: "p", context: "c", options: { temperature: 0.9 } })
+    .text();
+  let body = peer.lastRequest().body;
+  assert.equal(body.temperature, 0.9);
+  assert.equal(body.seed, 7);
+  assert.equal(body.max_tokens, 42);
+  await backend.promptWithContext({ prePrompt: "p", context: "c", options: { max_tokens: 100 } })
+    .text();
+  body = peer.lastRequest().body;
+  assert.equal(body.max_tokens, 100);
+  assert.equal(body.temperature, 0.3);
+  await backend.describeImage({ image: PNG, prompt: "Alt", options: { top_p: 0.5 } }).text();
+  assert.equal(peer.lastRequest().body.top_p, 0.5);
+  assert.equal(peer.lastRequest().body.seed, 7);
+  // Window and model key.
+  await backendOn(peer, { TOKEN_LIMIT: 100 }).promptWithContext({
+    prePrompt: "p",
+    context: "hello world",
+    options: { max_tokens: 5000 },
+  }).text();
+  body = peer.lastRequest().body;
+  assert.ok(body.max_tokens > 50 && body.max_tokens < 100, String(body.max_tokens));
+  await backendOn(peer, { MODEL_ID: "o4-mini" }).promptWithContext({
+    prePrompt: "p",
+    context: "c",
+    options: { max_tokens: 500, max_completion_tokens: 66 },
+  }).text();
+  body = peer.lastRequest().body;
+  assert.equal(body.max_completion_tokens, 66);
+  assert.equal(body.max_tokens, undefined);
+});
+
+Deno.test("ProviderBackend PROMPT_STYLE llm sends a per-call cap, and no cap without one", async () => {
+  await using peer = await startPeer();
+  const backend = backendOn(peer, { PROMPT_STYLE: "llm" });
+  await backend.promptWithContext({ prePrompt: "p", context: "c" }).text();
+  assert.equal(peer.lastRequest().body.max_tokens, undefined);
+  await backend.promptWithContext({ prePrompt: "p", context: "c", options: { max_tokens: 33 } })
+    .text();
+  assert.equal(peer.lastRequest().body.max_tokens, 33);
+});
+
+Deno.test("ProviderBackend without per-call options sends the same request as with none", async () => {
+  await using peer = await startPeer();
+  const backend = backendOn(peer, { OPTIONS: { temperature: 0.3 } });
+  await backend.promptWithContext({ prePrompt: "p", context: "c" }).text();
+  const without = peer.lastRequest().body;
+  await backend.promptWithContext({ prePrompt: "p", context: "c", options: {} }).text();
+  assert.deepEqual(peer.lastRequest().body, without);
+  assert.equal(without.temperature, 0.3);
+});
+
+Deno.test("ProviderBackend refuses bad per-call options at the call, naming the key", async () => {
+  await using peer = await startPeer();
+  const backend = backendOn(peer);
+  const bad: [unknown, RegExp][] = [
+    [[], /options of promptWithContext\(\) must be an object, got an array/],
+    [{ messages: [] }, /options of promptWithContext\(\) must not set "messages"/],
+    [{ model: "other" }, /must not set "model"/],
+    [{ stream: false }, /must not set "stream"/],
+    [{ stream_options: { include_usage: true } }, /must not set "stream_options"/],
+    [{ n: 2 }, /must not set "n"/],
+    [{ signal: null }, /must not set "signal"/],
+    [{ f: () => 1 }, /options\.f of promptWithContext\(\) must be JSON data, got a function/],
+    [{ max_tokens: -1 }, /options\.max_tokens .*positive integer, got -1/],
+  ];
+  for (const [options, pattern] of bad) {
+    assert.throws(
+      () => backend.promptWithContext({ prePrompt: "p", context: "c", options: options as never }),
+      (error: Error) => error instanceof TypeError && pattern.test(error.message),
+    );
+  }
+  assert.throws(
+    () => backend.describeImage({ image: PNG, prompt: "p", options: { n: 2 } }),
+    /options of describeImage\(\) must not set "n"/,
+  );
+  assert.equal(peer.requests.length, 0);
+});

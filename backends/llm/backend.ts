@@ -41,6 +41,7 @@ import {
   requireObject,
   requireString,
 } from "../../_validate.ts";
+import { checkCallOptions } from "../_messages.ts";
 import { BaseBackend, configWhere } from "../base.ts";
 import type { AIResponse } from "../response.ts";
 import type {
@@ -243,9 +244,51 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
 
   /**
    * Prompts the model with `[prePrompt, context, postPrompt]` joined by
-   * newlines.
+   * newlines. Per-call `options` are model options, merged over those of
+   * `PROMPT_KWARGS` (and `INIT_KWARGS`) and checked against the model as
+   * they are; `system` and `stream` are not model options and are refused.
+   *
+   * @example A cooler answer for one call
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI, ImproperlyConfigured, registerPlugin, unregisterPlugin } from "../../mod.ts";
+   *
+   * registerPlugin({
+   *   name: "temperature",
+   *   registerModels(register) {
+   *     register({
+   *       modelId: "show-temperature",
+   *       contextWindow: 1000,
+   *       optionSchema: { temperature: { type: "float", min: 0, max: 2, description: "Heat." } },
+   *       async *execute(prompt) {
+   *         yield { type: "text", text: `temperature ${prompt.options.temperature}` };
+   *       },
+   *     });
+   *   },
+   * });
+   * const llmUserPath = await Deno.makeTempDir();
+   * const backend = createAI({
+   *   BACKENDS: {
+   *     default: {
+   *       CLASS: "llm",
+   *       CONFIG: { MODEL_ID: "show-temperature", PROMPT_KWARGS: { temperature: 1 } },
+   *     },
+   *   },
+   * }, { llmUserPath }).getAIBackend("default");
+   * const args = { prePrompt: "Title:", context: "An article" };
+   * assert.equal(await backend.promptWithContext(args).text(), "temperature 1");
+   * const cool = backend.promptWithContext({ ...args, options: { temperature: 0.2 } });
+   * assert.equal(await cool.text(), "temperature 0.2");
+   * assert.throws(
+   *   () => backend.promptWithContext({ ...args, options: { top_k: 5 } }),
+   *   ImproperlyConfigured, // Unknown option "top_k" for model "show-temperature" in options...
+   * );
+   * unregisterPlugin("temperature");
+   * await Deno.remove(llmUserPath);
+   * ```
    *
    * @throws {TypeError} for wrong arguments.
+   * @throws {ImproperlyConfigured} for an option the model does not take, naming it.
    * @throws {MissingAPIKeyError} when the model needs a key and none is found.
    */
   promptWithContext(options: PromptWithContextOptions): AIResponse {
@@ -253,9 +296,33 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
     const parts = [options.prePrompt, options.context];
     if (options.postPrompt) parts.push(options.postPrompt);
     return this.#llmModel.prompt(parts.join("\n"), {
-      ...this.#promptOptions,
+      ...this.#promptFor(options.options, "promptWithContext"),
       ...(options.signal ? { signal: options.signal } : {}),
     });
+  }
+
+  // PROMPT_KWARGS with per-call model options merged over its own, checked against the model.
+  #promptFor(
+    given: Readonly<Record<string, unknown>> | undefined,
+    method: "promptWithContext" | "describeImage",
+  ): Omit<LLMPromptOptions, "signal" | "attachments"> {
+    const callOptions = checkCallOptions(given, method);
+    if (callOptions === undefined) return this.#promptOptions;
+    const where = `options of ${method}()`;
+    if (Object.hasOwn(callOptions, "system")) {
+      throw new TypeError(
+        `${where} must not set "system": it is not a model option (the LLM backend's system ` +
+          `prompt is PROMPT_KWARGS.system in ${configWhere(this.alias)}; put per-call ` +
+          "instructions in the prompt)",
+      );
+    }
+    const checked = validateModelOptions(this.#llmModel.model, callOptions, {
+      where: `${where} on backend "${this.alias}"`,
+    });
+    return {
+      ...this.#promptOptions,
+      options: { ...this.#promptOptions.options, ...checked },
+    };
   }
 
   /**
@@ -264,6 +331,7 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
    *
    * @throws {UnsupportedFeatureError} when the model has no vision.
    * @throws {TypeError} for wrong arguments (an empty prompt included).
+   * @throws {ImproperlyConfigured} for a per-call option the model does not take, naming it.
    */
   override describeImage(options: DescribeImageOptions): AIResponse {
     this.checkImageOptions(options);
@@ -279,7 +347,7 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
       ? new File([options.image as Blob | Uint8Array<ArrayBuffer>], options.fileName)
       : options.image;
     return this.#llmModel.prompt(options.prompt, {
-      ...this.#promptOptions,
+      ...this.#promptFor(options.options, "describeImage"),
       attachments: [image],
       ...(options.signal ? { signal: options.signal } : {}),
     });
