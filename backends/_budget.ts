@@ -121,3 +121,10 @@ export function splitAnswerCap(
   );
   return { cap: caps.length === 0 ? undefined : Math.min(...caps), rest };
 }
+
+/** The smaller of two optional caps (a per-call cap within the configured ceiling). */
+export function lowerCap(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}

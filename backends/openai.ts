@@ -34,7 +34,7 @@ import {
 } from "../_openai_client.ts";
 import { getEnv } from "../_env.ts";
 import { optionalInteger, optionalString, optionalUrl } from "../_validate.ts";
-import { answerLimitOption, splitAnswerCap } from "./_budget.ts";
+import { answerLimitOption, lowerCap, splitAnswerCap } from "./_budget.ts";
 import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "./_image.ts";
 import { checkCallOptions, imageMessage, promptMessages } from "./_messages.ts";
 import { BaseBackend, configWhere } from "./base.ts";
@@ -180,7 +180,7 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
     const settings = this.#clientSettings();
     const config = this.config;
     const alias = this.alias;
-    // A per-call cap replaces MAX_OUTPUT_TOKENS; the other per-call options are sent as they are.
+    // A per-call cap stays within MAX_OUTPUT_TOKENS; the other per-call options are sent as they are.
     const { cap, rest } = splitAnswerCap(callOptions);
     const request = async (callSignal?: AbortSignal): Promise<ChatRequest> => {
       // An aborted signal wins over any other outcome, as with fetch.
@@ -190,7 +190,7 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
       const limit = await answerLimitOption(messages, {
         modelId: config.modelId,
         tokenLimit: config.tokenLimit,
-        maxOutputTokens: cap ?? config.maxOutputTokens,
+        maxOutputTokens: lowerCap(cap, config.maxOutputTokens),
         backend: alias,
         provider: "openai",
       });

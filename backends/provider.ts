@@ -23,7 +23,7 @@ import { type ChatMessage, type ChatOptions, toTokenUsage } from "../chat.ts";
 import { ImproperlyConfigured, InvalidProviderError } from "../errors.ts";
 import type { CompletionOptions, Provider } from "../providers/types.ts";
 import { describeType, optionalInteger, optionalString, rejectUnknownKeys } from "../_validate.ts";
-import { answerLimitOption, splitAnswerCap } from "./_budget.ts";
+import { answerLimitOption, lowerCap, splitAnswerCap } from "./_budget.ts";
 import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "./_image.ts";
 import { checkCallOptions, checkChatOptions, imageMessage, promptMessages } from "./_messages.ts";
 import { BaseBackend, configWhere } from "./base.ts";
@@ -83,6 +83,7 @@ const RESERVED_OPTIONS: Readonly<Record<string, string>> = {
   stream_options: "",
   max_tokens: MAX_HINT,
   max_completion_tokens: MAX_HINT,
+  n: " (one answer per request: text() reads one)",
 };
 
 function parseOptions(value: unknown, where: string): ChatOptions | undefined {
@@ -249,9 +250,9 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
     const provider = this.#provider;
     const config = this.config;
     const alias = this.alias;
-    // A per-call cap replaces MAX_OUTPUT_TOKENS; the other per-call options go over OPTIONS.
+    // A per-call cap stays within MAX_OUTPUT_TOKENS; the other per-call options go over OPTIONS.
     const { cap, rest } = splitAnswerCap(callOptions);
-    const maxOutputTokens = cap ?? config.maxOutputTokens;
+    const maxOutputTokens = lowerCap(cap, config.maxOutputTokens);
     const request = async (callSignal?: AbortSignal): Promise<CompletionOptions> => {
       // An aborted signal wins over any other outcome, as with fetch.
       callSignal?.throwIfAborted();

@@ -83,9 +83,9 @@ export interface PromptWithContextOptions {
    * Model options for this call only (`temperature`, `max_tokens`...), over the
    * backend's configured ones: a plain object of JSON data. The OpenAI and
    * provider backends send them with the request (a per-call `max_tokens` or
-   * `max_completion_tokens` caps the answer instead of `MAX_OUTPUT_TOKENS`,
-   * still within what the context window leaves, under the key the model
-   * takes); the LLM backend checks them against the model's options, over
+   * `max_completion_tokens` caps the answer, within `MAX_OUTPUT_TOKENS` (the
+   * operator's ceiling) and what the context window leaves, under the key the
+   * model takes); the LLM backend checks them against the model's options, over
    * `PROMPT_KWARGS`; the echo backend checks and ignores them. `messages`,
    * `model`, `stream`, `stream_options`, `n` and `signal` are refused, as is
    * anything that is not JSON data (a `TypeError` at the call). `undefined`

@@ -454,7 +454,7 @@ function badCallOptions(): [unknown, RegExp][] {
   ];
 }
 
-Deno.test("OpenAIBackend sends per-call options over its own, the per-call cap replacing MAX_OUTPUT_TOKENS", async () => {
+Deno.test("OpenAIBackend sends per-call options over its own, a per-call cap within MAX_OUTPUT_TOKENS", async () => {
   await using peer = await startPeer();
   const backend = backendFor(peer, { MAX_OUTPUT_TOKENS: 50 });
   const options = { temperature: 0.1, seed: 3, response_format: { type: "json_object" } };
@@ -464,11 +464,15 @@ Deno.test("OpenAIBackend sends per-call options over its own, the per-call cap r
   assert.equal(body.seed, 3);
   assert.deepEqual(body.response_format, { type: "json_object" });
   assert.equal(body.max_tokens, 50, "MAX_OUTPUT_TOKENS without a per-call cap");
+  await backend.promptWithContext({ prePrompt: "p", context: "c", options: { max_tokens: 20 } })
+    .text();
+  assert.equal(peer.lastRequest().body.max_tokens, 20);
+  // MAX_OUTPUT_TOKENS is the operator's ceiling: a per-call cap cannot go over it.
   await backend.promptWithContext({ prePrompt: "p", context: "c", options: { max_tokens: 200 } })
     .text();
-  assert.equal(peer.lastRequest().body.max_tokens, 200);
+  assert.equal(peer.lastRequest().body.max_tokens, 50);
   // Both keys: the smaller; never more than the model's maximum output.
-  await backend.promptWithContext({
+  await backendFor(peer).promptWithContext({
     prePrompt: "p",
     context: "c",
     options: { max_tokens: 300, max_completion_tokens: 120 },

@@ -102,6 +102,7 @@ Deno.test("ProviderBackend config: bad values name the key and the alias", () =>
     [{ SYSTEM_PROMPT: 1 }, /SYSTEM_PROMPT in CONFIG of backend "default" must be a string/],
     [{ OPTIONS: [] }, /OPTIONS in CONFIG of backend "default" must be an object/],
     [{ OPTIONS: { max_tokens: 3 } }, /must not set "max_tokens" \(use MAX_OUTPUT_TOKENS\)/],
+    [{ OPTIONS: { n: 2 } }, /must not set "n" \(one answer per request/],
     [{ OPTIONS: { messages: [] } }, /must not set "messages"/],
     [{ OPTIONS: { f: () => 1 } }, /OPTIONS\.f in CONFIG of backend "default" must be JSON data/],
     [{ MAX_OUTPUT_TOKENS: -1 }, /MAX_OUTPUT_TOKENS/],
@@ -337,7 +338,7 @@ Deno.test("ProviderBackend: an already aborted signal rejects with its reason be
   assert.equal(peer.requests.length, 0);
 });
 
-Deno.test("ProviderBackend sends per-call options over OPTIONS, the per-call cap replacing MAX_OUTPUT_TOKENS", async () => {
+Deno.test("ProviderBackend sends per-call options over OPTIONS, a per-call cap within MAX_OUTPUT_TOKENS", async () => {
   await using peer = await startPeer();
   const backend = backendOn(peer, {
     OPTIONS: { temperature: 0.3, seed: 7 },
@@ -349,11 +350,15 @@ Deno.test("ProviderBackend sends per-call options over OPTIONS, the per-call cap
   assert.equal(body.temperature, 0.9);
   assert.equal(body.seed, 7);
   assert.equal(body.max_tokens, 42);
-  await backend.promptWithContext({ prePrompt: "p", context: "c", options: { max_tokens: 100 } })
+  await backend.promptWithContext({ prePrompt: "p", context: "c", options: { max_tokens: 10 } })
     .text();
   body = peer.lastRequest().body;
-  assert.equal(body.max_tokens, 100);
+  assert.equal(body.max_tokens, 10);
   assert.equal(body.temperature, 0.3);
+  // MAX_OUTPUT_TOKENS is the operator's ceiling.
+  await backend.promptWithContext({ prePrompt: "p", context: "c", options: { max_tokens: 100 } })
+    .text();
+  assert.equal(peer.lastRequest().body.max_tokens, 42);
   await backend.describeImage({ image: PNG, prompt: "Alt", options: { top_p: 0.5 } }).text();
   assert.equal(peer.lastRequest().body.top_p, 0.5);
   assert.equal(peer.lastRequest().body.seed, 7);
