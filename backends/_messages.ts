@@ -72,13 +72,15 @@ export function checkChatOptions(value: unknown, check: ChatOptionsCheck): ChatO
   }
   const out: ChatOptions = {};
   const seen = new Set<object>([value]);
+  const budget = { values: MAX_VALUES };
   for (const key of Object.keys(value)) {
     if (FORBIDDEN_KEYS.includes(key)) throw new Fail(`${where} has a forbidden key "${key}"`);
     if (Object.hasOwn(reserved, key)) {
       throw new Fail(`${where} must not set "${key}"${reserved[key]}`);
     }
     const item = value[key];
-    if (item === undefined) continue;
+    // undefined and null (an empty YAML value) are unset: the configured value stays.
+    if (item === undefined || item === null) continue;
     if (
       CAP_KEYS.includes(key) && item !== null &&
       !(Number.isSafeInteger(item) && (item as number) > 0)
@@ -89,7 +91,7 @@ export function checkChatOptions(value: unknown, check: ChatOptionsCheck): ChatO
         }`,
       );
     }
-    out[key] = jsonCopy(item, [key], seen, check);
+    out[key] = jsonCopy(item, [key], seen, check, budget);
   }
   return out;
 }
@@ -109,17 +111,27 @@ function keyWhere(where: string, path: string): string {
   return space < 0 ? `${where}.${path}` : `${where.slice(0, space)}.${path}${where.slice(space)}`;
 }
 
+// Limits on options data: nesting (as for YAML) and the number of values copied
+// (an object reused at every level would otherwise be copied exponentially often).
+const MAX_DEPTH = 64;
+const MAX_VALUES = 100_000;
+
 function jsonCopy(
   value: unknown,
   path: string[],
   seen: Set<object>,
   check: ChatOptionsCheck,
+  budget: { values: number },
 ): unknown {
-  if (value === null || typeof value === "string" || typeof value === "boolean") return value;
-  if (typeof value === "number" && Number.isFinite(value)) return value;
   const fail = (got: string): never => {
     throw new check.error(`${keyWhere(check.where, path.join("."))} must be JSON data, got ${got}`);
   };
+  if (--budget.values < 0) {
+    throw new check.error(`${check.where} is too large (over ${MAX_VALUES} values)`);
+  }
+  if (value === null || typeof value === "string" || typeof value === "boolean") return value;
+  if (typeof value === "number" && Number.isFinite(value)) return value;
+  if (path.length > MAX_DEPTH) return fail(`data nested more than ${MAX_DEPTH} levels`);
   if (typeof value !== "object" || !(Array.isArray(value) || isPlainObject(value))) {
     return fail(kind(value));
   }
@@ -127,14 +139,16 @@ function jsonCopy(
   seen.add(value);
   let copy: unknown;
   if (Array.isArray(value)) {
-    copy = value.map((item, index) => jsonCopy(item, [...path, String(index)], seen, check));
+    copy = value.map((item, index) =>
+      jsonCopy(item, [...path, String(index)], seen, check, budget)
+    );
   } else {
     const object: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
       // Defined as data, so a "__proto__" key stays a key and never a prototype.
       if (item !== undefined) {
         Object.defineProperty(object, key, {
-          value: jsonCopy(item, [...path, key], seen, check),
+          value: jsonCopy(item, [...path, key], seen, check, budget),
           enumerable: true,
           writable: true,
           configurable: true,

@@ -77,8 +77,8 @@ export interface OpenAIBackendConfig extends BaseBackendConfig {
  * - `describeImage` sends one user message with the prompt and the image as a
  *   data URL; the type comes from the bytes, then the file name, else JPEG.
  * - The answer is capped to what the context window leaves after the prompt
- *   (and to the model's maximum output, and to `MAX_OUTPUT_TOKENS` or a
- *   per-call `max_tokens`); a prompt over the window is a
+ *   (and to the model's maximum output, to `MAX_OUTPUT_TOKENS`, and to a
+ *   per-call `max_tokens` within it); a prompt over the window is a
  *   `ContextLengthError` before any request.
  * - Per-call `options` (`temperature`, `seed`...) are sent with the request.
  * - Iterating a response streams; `text()` alone makes one plain request.

@@ -115,7 +115,7 @@ function parseOptions(value: unknown, where: string): ChatOptions | undefined {
  * (with `PROMPT_STYLE: "llm"`, only by `MAX_OUTPUT_TOKENS`); a prompt over the
  * window is a `ContextLengthError` before any request. Per-call `options` go
  * over `OPTIONS`; a per-call `max_tokens` (or `max_completion_tokens`) caps
- * the answer instead of `MAX_OUTPUT_TOKENS`.
+ * the answer within `MAX_OUTPUT_TOKENS`, the operator's ceiling.
  * `describeImage` sends one user message with the prompt text and the image
  * as a data URL (the type from the bytes, then the file name, else JPEG).
  * Text splitting is the base class's.

@@ -89,7 +89,8 @@ export interface PromptWithContextOptions {
    * `PROMPT_KWARGS`; the echo backend checks and ignores them. `messages`,
    * `model`, `stream`, `stream_options`, `n` and `signal` are refused, as is
    * anything that is not JSON data (a `TypeError` at the call). `undefined`
-   * values are left out. The options are copied when the response is made.
+   * and `null` values are left out (the configured value stays). The options
+   * are copied when the response is made.
    */
   options?: Readonly<ChatOptions>;
 }

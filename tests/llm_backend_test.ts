@@ -705,7 +705,7 @@ Deno.test("promptWithContext() and describeImage() send per-call options over PR
   assert.equal(without.response_format, undefined);
 });
 
-Deno.test("per-call options of the LLM backend are checked against the model at the call", async () => {
+Deno.test("per-call options of the LLM backend are checked against the model at the call (a TypeError)", async () => {
   await using env = await setup();
   const llm = backend(env.dir, { MODEL_ID: "4o-mini" });
   const modelErrors: [Record<string, unknown>, RegExp][] = [
@@ -724,7 +724,9 @@ Deno.test("per-call options of the LLM backend are checked against the model at 
     assert.throws(
       () => llm.promptWithContext({ prePrompt: "p", context: "c", options }),
       (error: Error) => {
-        assert.ok(error instanceof ImproperlyConfigured, `${error.name}: ${error.message}`);
+        // A wrong argument of the call (TypeError), not wrong settings.
+        assert.ok(error instanceof TypeError, `${error.name}: ${error.message}`);
+        assert.ok(!(error instanceof ImproperlyConfigured));
         assert.match(error.message, pattern);
         assert.ok(!error.message.includes("sk-per-call"));
         return true;
@@ -734,7 +736,7 @@ Deno.test("per-call options of the LLM backend are checked against the model at 
   assert.throws(
     () => llm.describeImage({ image: PNG, prompt: "p", options: { temperature: "hot" } as never }),
     (error: Error) =>
-      error instanceof ImproperlyConfigured &&
+      error instanceof TypeError &&
       /"temperature" .* in options of describeImage\(\) on backend "default"/.test(error.message),
   );
   const argumentErrors: [Record<string, unknown>, RegExp][] = [
@@ -758,4 +760,31 @@ Deno.test("per-call options of the LLM backend are checked against the model at 
       error instanceof TypeError && /describeImage\(\).*"system"/.test(error.message),
   );
   assert.equal(env.peer.requests.length, 0);
+});
+
+Deno.test("a per-call max_tokens of the LLM backend stays within PROMPT_KWARGS' or INIT_KWARGS'", async () => {
+  await using env = await setup();
+  for (
+    const config of [{ PROMPT_KWARGS: { max_tokens: 50 } }, { INIT_KWARGS: { max_tokens: 50 } }]
+  ) {
+    const llm = backend(env.dir, { MODEL_ID: "4o-mini", ...config });
+    await llm.promptWithContext({ prePrompt: "p", context: "c", options: { max_tokens: 5000 } })
+      .text();
+    assert.equal(env.peer.lastRequest().body.max_tokens, 50, JSON.stringify(config));
+    await llm.promptWithContext({ prePrompt: "p", context: "c", options: { max_tokens: 20 } })
+      .text();
+    assert.equal(env.peer.lastRequest().body.max_tokens, 20);
+  }
+  // Without a configured cap the call's is sent as it is; null leaves the configured value.
+  const free = backend(env.dir, { MODEL_ID: "4o-mini", PROMPT_KWARGS: { temperature: 0.5 } });
+  await free.promptWithContext({ prePrompt: "p", context: "c", options: { max_tokens: 777 } })
+    .text();
+  assert.equal(env.peer.lastRequest().body.max_tokens, 777);
+  await free.promptWithContext({
+    prePrompt: "p",
+    context: "c",
+    options: { temperature: null } as never,
+  })
+    .text();
+  assert.equal(env.peer.lastRequest().body.temperature, 0.5);
 });

@@ -562,3 +562,33 @@ Deno.test("OpenAIBackend refuses bad per-call options at the call, naming the ke
   );
   assert.equal(peer.requests.length, 0);
 });
+
+Deno.test("per-call options: null leaves the configured value; deep or huge data is refused at the call", async () => {
+  await using peer = await startPeer();
+  const backend = backendFor(peer, { MAX_OUTPUT_TOKENS: 50 });
+  await backend.promptWithContext({
+    prePrompt: "p",
+    context: "c",
+    options: { max_tokens: null, temperature: null } as never,
+  }).text();
+  const body = peer.lastRequest().body;
+  assert.equal(body.max_tokens, 50);
+  assert.equal("temperature" in body, false);
+  const requests = peer.requests.length;
+  let deep: Record<string, unknown> = {};
+  const root = deep;
+  for (let i = 0; i < 100; i++) deep = (deep.next = {}) as Record<string, unknown>;
+  assert.throws(
+    () => backend.promptWithContext({ prePrompt: "p", context: "c", options: { tree: root } }),
+    (error: Error) =>
+      error instanceof TypeError && /nested more than 64 levels/.test(error.message),
+  );
+  // One object reused at every level: refused, not copied 2^30 times.
+  let shared: Record<string, unknown> = { leaf: 1 };
+  for (let i = 0; i < 30; i++) shared = { a: shared, b: shared };
+  assert.throws(
+    () => backend.promptWithContext({ prePrompt: "p", context: "c", options: { shared } }),
+    (error: Error) => error instanceof TypeError && /too large/.test(error.message),
+  );
+  assert.equal(peer.requests.length, requests);
+});

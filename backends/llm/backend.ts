@@ -251,7 +251,7 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
    * @example A cooler answer for one call
    * ```ts
    * import assert from "node:assert/strict";
-   * import { createAI, ImproperlyConfigured, registerPlugin, unregisterPlugin } from "../../mod.ts";
+   * import { createAI, registerPlugin, unregisterPlugin } from "../../mod.ts";
    *
    * registerPlugin({
    *   name: "temperature",
@@ -281,14 +281,15 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
    * assert.equal(await cool.text(), "temperature 0.2");
    * assert.throws(
    *   () => backend.promptWithContext({ ...args, options: { top_k: 5 } }),
-   *   ImproperlyConfigured, // Unknown option "top_k" for model "show-temperature" in options...
+   *   TypeError, // Unknown option "top_k" for model "show-temperature" in options...
    * );
    * unregisterPlugin("temperature");
    * await Deno.remove(llmUserPath);
    * ```
    *
-   * @throws {TypeError} for wrong arguments.
-   * @throws {ImproperlyConfigured} for an option the model does not take, naming it.
+   * @throws {TypeError} for wrong arguments, a per-call option the model does
+   * not take included (naming it). A per-call `max_tokens` stays within one set
+   * in `PROMPT_KWARGS` or `INIT_KWARGS`.
    * @throws {MissingAPIKeyError} when the model needs a key and none is found.
    */
   promptWithContext(options: PromptWithContextOptions): AIResponse {
@@ -316,13 +317,28 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
           "instructions in the prompt)",
       );
     }
-    const checked = validateModelOptions(this.#llmModel.model, callOptions, {
-      where: `${where} on backend "${this.alias}"`,
-    });
-    return {
-      ...this.#promptOptions,
-      options: { ...this.#promptOptions.options, ...checked },
-    };
+    let checked: Record<string, unknown>;
+    try {
+      checked = validateModelOptions(this.#llmModel.model, callOptions, {
+        where: `${where} on backend "${this.alias}"`,
+      });
+    } catch (error) {
+      // A wrong argument of this call, not wrong settings.
+      if (error instanceof ImproperlyConfigured) {
+        throw new TypeError(error.message, { cause: error });
+      }
+      throw error;
+    }
+    const options: Record<string, unknown> = { ...this.#promptOptions.options, ...checked };
+    // A configured answer cap (PROMPT_KWARGS or INIT_KWARGS) is a ceiling for the call's.
+    for (const key of ["max_tokens", "max_completion_tokens"]) {
+      const ceilings = [this.#promptOptions.options?.[key], this.#llmModel.options[key]]
+        .filter((value): value is number => typeof value === "number");
+      if (typeof checked[key] === "number" && ceilings.length > 0) {
+        options[key] = Math.min(checked[key] as number, ...ceilings);
+      }
+    }
+    return { ...this.#promptOptions, options };
   }
 
   /**
@@ -331,7 +347,7 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
    *
    * @throws {UnsupportedFeatureError} when the model has no vision.
    * @throws {TypeError} for wrong arguments (an empty prompt included).
-   * @throws {ImproperlyConfigured} for a per-call option the model does not take, naming it.
+   * @throws {TypeError} for a per-call option the model does not take, naming it.
    */
   override describeImage(options: DescribeImageOptions): AIResponse {
     this.checkImageOptions(options);
