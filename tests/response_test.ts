@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { AIResponse, createAI, type ResponseEvent } from "../mod.ts";
+import { runScript } from "./_llm.ts";
 import { startPeer } from "./_peer.ts";
 
 function counted(chunks: string[], options: { fail?: Error; complete?: boolean } = {}) {
@@ -286,19 +287,9 @@ Deno.test("AIResponse: responses that shared a long-lived signal can be collecte
     globalThis.gc(); globalThis.gc();
     console.log(Deno.memoryUsage().heapUsed - before);
   `;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "--allow-read", "--v8-flags=--expose-gc", "-"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(script));
-  await writer.close();
-  const output = await child.output();
-  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
-  const growth = Number(new TextDecoder().decode(output.stdout).trim());
+  const run = await runScript(script, {}, ["--allow-read", "--v8-flags=--expose-gc"]);
+  assert.equal(run.code, 0, run.stderr);
+  const growth = Number(run.stdout.trim());
   // Held per response, 30,000 responses would keep over 10 MB.
   assert.ok(growth < 3 * 1024 * 1024, `heap grew by ${growth} bytes`);
 });

@@ -20,6 +20,7 @@ import {
   TiktokenLengthCalculator,
   unregisterBackendClass,
 } from "../mod.ts";
+import { runScript } from "./_llm.ts";
 
 const echo = (config: Record<string, unknown> = {}) => ({
   CLASS: "echo",
@@ -859,20 +860,9 @@ Deno.test("AI.preload() loads the openai package and the backends' tokenizers be
     await ai.preload();
     console.log(JSON.stringify({ afterEcho, after: [isClientLoaded(), !!loadedEncoding("o200k_base")] }));
   `;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "--allow-read", "--allow-env", "-"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(script));
-  await writer.close();
-  const output = await child.output();
-  const stderr = new TextDecoder().decode(output.stderr);
-  assert.equal(output.code, 0, stderr);
-  assert.deepEqual(JSON.parse(new TextDecoder().decode(output.stdout)), {
+  const run = await runScript(script, {}, ["--allow-read", "--allow-env"]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(JSON.parse(run.stdout), {
     afterEcho: [false, false, false],
     after: [true, true],
   });
