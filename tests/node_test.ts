@@ -20,6 +20,20 @@ function findNode(): string | undefined {
 
 const NODE = findNode();
 
+// mod.ts bundled into one ES module (dir/mod.mjs) that node can import.
+async function bundleMod(dir: string): Promise<string> {
+  const bundle = `${dir}/mod.mjs`;
+  const built = await new Deno.Command(Deno.execPath(), {
+    args: ["bundle", "--quiet", "--platform", "browser", "-o", bundle, "mod.ts"],
+    cwd: new URL("../", import.meta.url).pathname,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(built.success, new TextDecoder().decode(built.stderr));
+  return bundle;
+}
+
 // Runs on Node: echo backend and splitter, exact token count, an LLM backend
 // whose model, key and alias come from the llm user directory (read with
 // node:fs), a streamed and a whole OpenAI-backend answer, an abort, and a
@@ -94,15 +108,7 @@ Deno.test({
     await using peer = await startPeer();
     const dir = await Deno.makeTempDir({ prefix: "node_test_" });
     try {
-      const bundle = `${dir}/mod.mjs`;
-      const built = await new Deno.Command(Deno.execPath(), {
-        args: ["bundle", "--quiet", "--platform", "browser", "-o", bundle, "mod.ts"],
-        cwd: new URL("../", import.meta.url).pathname,
-        env: { NO_COLOR: "1" },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      assert.ok(built.success, new TextDecoder().decode(built.stderr));
+      const bundle = await bundleMod(dir);
 
       const userDir = `${dir}/llm`;
       await Deno.mkdir(userDir);
@@ -214,15 +220,7 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "node_perm_test_" });
     try {
-      const bundle = `${dir}/mod.mjs`;
-      const built = await new Deno.Command(Deno.execPath(), {
-        args: ["bundle", "--quiet", "--platform", "browser", "-o", bundle, "mod.ts"],
-        cwd: new URL("../", import.meta.url).pathname,
-        env: { NO_COLOR: "1" },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      assert.ok(built.success, new TextDecoder().decode(built.stderr));
+      const bundle = await bundleMod(dir);
       const script = `${dir}/denied.mjs`;
       await Deno.writeTextFile(script, DENIED);
       const settingsPath = `${dir}/settings.yaml`;
