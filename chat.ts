@@ -28,8 +28,10 @@ import {
   DEFAULT_MAX_IMAGE_BYTES,
   readImage,
   toDataUrl,
-} from "./backends/_image.ts";
-import type { ImageInput } from "./backends/types.ts";
+} from "./_image.ts";
+
+/** An image: a `Blob` (a `File` carries its name), or raw bytes. */
+export type ImageInput = Blob | Uint8Array;
 
 /**
  * Who wrote a chat message.

@@ -2,7 +2,7 @@
 // the checks of the chat options sent with them (CONFIG.OPTIONS and per-call `options`).
 import type { ChatMessage, ChatOptions, ContentPart } from "../chat.ts";
 import { describeType, isPlainObject } from "../_validate.ts";
-import { readImage, toDataUrl } from "./_image.ts";
+import { readImage, toDataUrl } from "../_image.ts";
 import type { DescribeImageOptions, PromptWithContextOptions } from "./types.ts";
 
 /** system(prePrompt), user(context) and, when given, system(postPrompt), as text parts. */

@@ -23,7 +23,7 @@ import type {
   PromptWithContextOptions,
   TextSplitterChoice,
 } from "./types.ts";
-import { checkImageArgument } from "./_image.ts";
+import { checkImageArgument } from "../_image.ts";
 import { checkCallOptions } from "./_messages.ts";
 
 /** Where a backend's CONFIG is, for messages: `CONFIG of backend "default"`. */

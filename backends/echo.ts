@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { imageName } from "./_image.ts";
+import { imageName } from "../_image.ts";
 import { BaseBackend, configWhere } from "./base.ts";
 import { AIResponse, type ResponseEvent } from "./response.ts";
 import type {

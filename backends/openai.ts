@@ -35,7 +35,7 @@ import {
 import { getEnv } from "../_env.ts";
 import { optionalInteger, optionalString, optionalUrl } from "../_validate.ts";
 import { answerLimitOption, lowerCap, splitAnswerCap } from "./_budget.ts";
-import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "./_image.ts";
+import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "../_image.ts";
 import { checkCallOptions, imageMessage, promptMessages } from "./_messages.ts";
 import { BaseBackend, configWhere } from "./base.ts";
 import { AIResponse, type CompleteAnswer, type ResponseEvent } from "./response.ts";

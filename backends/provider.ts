@@ -24,7 +24,7 @@ import { ImproperlyConfigured, InvalidProviderError } from "../errors.ts";
 import type { CompletionOptions, Provider } from "../providers/types.ts";
 import { describeType, optionalInteger, optionalString, rejectUnknownKeys } from "../_validate.ts";
 import { answerLimitOption, lowerCap, splitAnswerCap } from "./_budget.ts";
-import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "./_image.ts";
+import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "../_image.ts";
 import { checkCallOptions, checkChatOptions, imageMessage, promptMessages } from "./_messages.ts";
 import { BaseBackend, configWhere } from "./base.ts";
 import {

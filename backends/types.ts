@@ -10,7 +10,7 @@ import type {
   TextSplitterClass,
 } from "../text_splitters/types.ts";
 import type { AIResponse } from "./response.ts";
-import type { ChatOptions } from "../chat.ts";
+import type { ChatOptions, ImageInput } from "../chat.ts";
 import type { Provider } from "../providers/types.ts";
 
 /**
@@ -94,9 +94,6 @@ export interface PromptWithContextOptions {
    */
   options?: Readonly<ChatOptions>;
 }
-
-/** An image: a `Blob` (a `File` carries its name), or raw bytes. */
-export type ImageInput = Blob | Uint8Array;
 
 /** Arguments of {@link Backend.describeImage}. */
 export interface DescribeImageOptions {

@@ -32,7 +32,7 @@
  */
 import { UnsupportedFeatureError } from "../../errors.ts";
 import { guardSecrets } from "../../_redact.ts";
-import { readImage } from "../_image.ts";
+import { readImage } from "../../_image.ts";
 import { AIResponse, type ResponseEvent } from "../response.ts";
 import {
   type Attachment,

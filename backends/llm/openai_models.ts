@@ -36,7 +36,7 @@ import { UnsupportedFeatureError } from "../../errors.ts";
 import { getDefaultTokenLimit } from "../../tokens.ts";
 import { chatCompletion, chatStream, type ClientSettings } from "../../_openai_client.ts";
 import { guardSecrets } from "../../_redact.ts";
-import { toDataUrl } from "../_image.ts";
+import { toDataUrl } from "../../_image.ts";
 import type { ResponseEvent } from "../response.ts";
 import type { ExecuteContext, Model, ModelPrompt, OptionSchema } from "./model.ts";
 import type { ExtraModelEntry } from "./_user_dir.ts";

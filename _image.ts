@@ -1,6 +1,8 @@
 // Reading an image argument: bytes, type and name, checked before any request.
-import { InvalidImageError } from "../errors.ts";
-import type { ImageInput } from "./types.ts";
+import { InvalidImageError } from "./errors.ts";
+
+/** An image argument (the same union as the public `ImageInput` of chat.ts). */
+type ImageInput = Blob | Uint8Array;
 
 /** The image types OpenAI-compatible vision APIs take. */
 export const SUPPORTED_IMAGE_TYPES: readonly string[] = [
