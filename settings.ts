@@ -36,7 +36,7 @@ import {
   BackendFeature,
 } from "./backends/types.ts";
 import { createProvider, resolveProviderSettings } from "./providers/registry.ts";
-import type { Provider, ResolvedProviderSettings } from "./providers/types.ts";
+import type { Provider, ProviderSettings, ResolvedProviderSettings } from "./providers/types.ts";
 import { calculatorClasses, splitterClasses } from "./text_splitters/_registry.ts";
 import { NaiveTextSplitterCalculator } from "./text_splitters/naive.ts";
 import { RecursiveCharacterTextSplitter } from "./text_splitters/recursive.ts";
@@ -109,36 +109,6 @@ export interface BackendSettings {
   CONFIG: BackendConfigSettings;
   /** How long content is split for this backend. */
   TEXT_SPLITTING?: TextSplittingSettings;
-}
-
-/** One entry of `PROVIDERS`. */
-export interface ProviderSettings {
-  /** The vendor: `openai`, `azure`, `mistral`, `ollama`... or `vendor:model`. */
-  provider?: string;
-  /** The model id at that vendor (or `vendor:model` when `provider` is not set). */
-  model?: string;
-  /** The API key (default: the vendor's environment variable). */
-  api_key?: string;
-  /** The API's base URL (default: the vendor's). */
-  api_base?: string;
-  /** The environment variable that holds the key (default: the vendor's). */
-  api_key_env?: string;
-  /** Extra HTTP headers sent with every request (values are secrets). */
-  headers?: Record<string, string>;
-  /** The OpenAI organization id. */
-  organization?: string;
-  /** Seconds before a request times out (default 120). */
-  timeout?: number;
-  /** Retries of a failed request (default 2). */
-  max_retries?: number;
-  /** The API version (Azure's `api-version`). */
-  api_version?: string;
-  /** Azure: the resource endpoint, `https://<resource>.openai.azure.com`. */
-  endpoint?: string;
-  /** Azure: the deployment name (default: `model`). */
-  deployment?: string;
-  /** Keys of providers added with `registerProvider()`. */
-  [key: string]: unknown;
 }
 
 /** The whole settings object (Wagtail AI's `WAGTAIL_AI`). */

@@ -33,7 +33,8 @@
  *
  * @module
  */
-import type { AISettings, BackendSettings, ProviderSettings } from "../settings.ts";
+import type { AISettings, BackendSettings } from "../settings.ts";
+import type { ProviderSettings } from "./types.ts";
 import { backendClasses } from "../backends/_registry.ts";
 import { EchoBackend } from "../backends/echo.ts";
 import { OpenAIBackend } from "../backends/openai.ts";

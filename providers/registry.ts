@@ -18,12 +18,17 @@
  * @module
  */
 import { ImproperlyConfigured } from "../errors.ts";
-import type { ProviderSettings } from "../settings.ts";
 import { getEnv } from "../_env.ts";
 import { describeType, requireObject } from "../_validate.ts";
 import { createAzureProvider } from "./azure.ts";
 import { openAICompatibleFactory, providerWhere } from "./openai_compatible.ts";
-import type { Provider, ProviderFactory, ProviderInfo, ResolvedProviderSettings } from "./types.ts";
+import type {
+  Provider,
+  ProviderFactory,
+  ProviderInfo,
+  ProviderSettings,
+  ResolvedProviderSettings,
+} from "./types.ts";
 
 interface Builtin {
   description: string;

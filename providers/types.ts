@@ -31,7 +31,6 @@
  * @module
  */
 import type { ChatCompletion, ChatMessage, ChatOptions, TokenUsage } from "../chat.ts";
-import type { ProviderSettings } from "../settings.ts";
 
 /**
  * Arguments of {@link Provider.completion} and {@link Provider.stream}: the
@@ -112,6 +111,36 @@ export interface Provider {
    * Each iteration sends a new request; breaking out of the loop cancels it.
    */
   stream(options: CompletionOptions): AsyncIterable<ProviderStreamEvent>;
+}
+
+/** One entry of `PROVIDERS`. */
+export interface ProviderSettings {
+  /** The vendor: `openai`, `azure`, `mistral`, `ollama`... or `vendor:model`. */
+  provider?: string;
+  /** The model id at that vendor (or `vendor:model` when `provider` is not set). */
+  model?: string;
+  /** The API key (default: the vendor's environment variable). */
+  api_key?: string;
+  /** The API's base URL (default: the vendor's). */
+  api_base?: string;
+  /** The environment variable that holds the key (default: the vendor's). */
+  api_key_env?: string;
+  /** Extra HTTP headers sent with every request (values are secrets). */
+  headers?: Record<string, string>;
+  /** The OpenAI organization id. */
+  organization?: string;
+  /** Seconds before a request times out (default 120). */
+  timeout?: number;
+  /** Retries of a failed request (default 2). */
+  max_retries?: number;
+  /** The API version (Azure's `api-version`). */
+  api_version?: string;
+  /** Azure: the resource endpoint, `https://<resource>.openai.azure.com`. */
+  endpoint?: string;
+  /** Azure: the deployment name (default: `model`). */
+  deployment?: string;
+  /** Keys of providers added with `registerProvider()`. */
+  [key: string]: unknown;
 }
 
 /**
