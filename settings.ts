@@ -27,7 +27,7 @@ import {
   InvalidAIBackendError,
   InvalidProviderError,
 } from "./errors.ts";
-import { backendClasses } from "./backends/_registry.ts";
+import { backendClasses } from "./backends/registry.ts";
 import { EchoBackend } from "./backends/echo.ts";
 import {
   type Backend,
@@ -37,7 +37,7 @@ import {
 } from "./backends/types.ts";
 import { createProvider, resolveProviderSettings } from "./providers/registry.ts";
 import type { Provider, ProviderSettings, ResolvedProviderSettings } from "./providers/types.ts";
-import { calculatorClasses, splitterClasses } from "./text_splitters/_registry.ts";
+import { calculatorClasses, splitterClasses } from "./text_splitters/registry.ts";
 import { NaiveTextSplitterCalculator } from "./text_splitters/naive.ts";
 import { RecursiveCharacterTextSplitter } from "./text_splitters/recursive.ts";
 import type { LengthCalculatorClass, TextSplitterClass } from "./text_splitters/types.ts";

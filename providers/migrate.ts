@@ -35,7 +35,7 @@
  */
 import type { AISettings, BackendSettings } from "../settings.ts";
 import type { ProviderSettings } from "./types.ts";
-import { backendClasses } from "../backends/_registry.ts";
+import { backendClasses } from "../backends/registry.ts";
 import { EchoBackend } from "../backends/echo.ts";
 import { OpenAIBackend } from "../backends/openai.ts";
 import { ProviderBackend } from "../backends/provider.ts";
