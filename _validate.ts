@@ -161,3 +161,17 @@ export function optionalUrl(value: unknown, key: string, where: string): string 
   }
   return text.replace(/\/+$/, "");
 }
+
+/**
+ * Whether `new value()` can work: a class or function, not an arrow function
+ * or method (checked without calling it).
+ */
+export function isConstructor(value: unknown): boolean {
+  if (typeof value !== "function") return false;
+  try {
+    Reflect.construct(Object, [], value);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -361,3 +361,26 @@ export class InvalidImageError extends TypeError {
     this.name = "InvalidImageError";
   }
 }
+
+/**
+ * A warning about deprecated settings, passed to `onWarning`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, DeprecationWarning } from "./mod.ts";
+ * const warnings: Error[] = [];
+ * createAI(
+ *   { BACKENDS: {}, IMAGE_DESCRIPTION_BACKEND: "vision" },
+ *   { onWarning: (w) => warnings.push(w) },
+ * );
+ * assert.ok(warnings[0] instanceof DeprecationWarning);
+ * ```
+ */
+export class DeprecationWarning extends Error {
+  /** Builds the warning. */
+  constructor(message: string) {
+    super(message);
+    this.name = "DeprecationWarning";
+  }
+}

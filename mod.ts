@@ -27,7 +27,20 @@
  *
  * @module
  */
-export * from "./settings.ts";
+export type {
+  AISettings,
+  BackendConfigSettings,
+  BackendSettings,
+  TextSplittingSettings,
+} from "./settings.ts";
+export { DEFAULT_BACKENDS } from "./settings.ts";
+export { AI, createAI, type CreateAIOptions } from "./ai.ts";
+export { loadSettings } from "./load_settings.ts";
+export { registerBackendClass, unregisterBackendClass } from "./backends/registry.ts";
+export {
+  registerLengthCalculatorClass,
+  registerTextSplitterClass,
+} from "./text_splitters/registry.ts";
 export * from "./errors.ts";
 export * from "./backends/mod.ts";
 export * from "./backends/llm/mod.ts";

@@ -1,5 +1,6 @@
 // CLI commands on the settings and tokens layer: complete, describe-image, tokens, split.
-import { type AI, createAI, loadSettings } from "../settings.ts";
+import { type AI, createAI } from "../ai.ts";
+import { loadSettings } from "../load_settings.ts";
 import { BackendFeature } from "../backends/types.ts";
 import { countTokens, getDefaultTokenLimit } from "../tokens.ts";
 import { NaiveTextSplitterCalculator } from "../text_splitters/naive.ts";

@@ -1,6 +1,6 @@
 // CLI commands of the provider layer: `providers` (the known providers) and
 // `migrate` (backends to providers).
-import { loadSettings } from "../settings.ts";
+import { loadSettings } from "../load_settings.ts";
 import { listProviders } from "../providers/registry.ts";
 import { migrateSettings } from "../providers/migrate.ts";
 import { redact } from "../_redact.ts";

@@ -1,0 +1,428 @@
+/**
+ * The composition root: {@link createAI} turns settings into the {@link AI}
+ * object, which builds backends and providers by alias and by feature.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { BackendFeature, createAI } from "./mod.ts";
+ *
+ * const ai = createAI({
+ *   BACKENDS: {
+ *     default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 4096 } },
+ *   },
+ * });
+ * const backend = ai.getBackend(BackendFeature.TEXT_COMPLETION);
+ * assert.ok(backend.config.tokenLimit === 4096);
+ * ```
+ *
+ * @module
+ */
+import {
+  BackendNotFound,
+  DeprecationWarning,
+  ImproperlyConfigured,
+  InvalidAIBackendError,
+  InvalidProviderError,
+} from "./errors.ts";
+import { EchoBackend } from "./backends/echo.ts";
+import { type Backend, type BackendContext, BackendFeature } from "./backends/types.ts";
+import { createProvider, resolveProviderSettings } from "./providers/registry.ts";
+import type { Provider, ResolvedProviderSettings } from "./providers/types.ts";
+import { type AISettings, backendsOf, checkSettings, parseBackendEntry } from "./settings.ts";
+import { getTokenCounter } from "./tokens.ts";
+import { preloadClient } from "./_openai_client.ts";
+import { guardSecrets } from "./_redact.ts";
+import { nameList } from "./_validate.ts";
+
+/** Options of {@link createAI}. */
+export interface CreateAIOptions {
+  /** The `llm` user directory (default: `LLM_USER_PATH`, then the `llm` tool's default). */
+  llmUserPath?: string;
+  /** Receives deprecation warnings (default: `console.warn`, once per message). */
+  onWarning?: (warning: Error) => void;
+}
+
+/**
+ * The configured AI layer: backends (and providers) by alias and by feature.
+ * Build it with {@link createAI}.
+ */
+export class AI {
+  /**
+   * The settings as given (a shallow copy). Printed or turned into JSON, it
+   * shows secrets as `***`; read the keys themselves from it, or keep the
+   * object you passed to {@link createAI}.
+   */
+  readonly settings: Readonly<AISettings>;
+  /** The options as given. */
+  readonly options: Readonly<CreateAIOptions>;
+  readonly #backends: Record<string, unknown>;
+  readonly #warned = new Set<string>();
+  #warnedDefault = false;
+  readonly #providers = new Map<string, Provider>();
+  #legacyProvider: ResolvedProviderSettings | undefined;
+
+  /** Validates the top level of `settings`; use {@link createAI}. */
+  constructor(settings: AISettings = {}, options: CreateAIOptions = {}) {
+    const top = checkSettings(settings);
+    if (options === null || typeof options !== "object") {
+      throw new TypeError("createAI() options must be an object");
+    }
+    if (options.onWarning !== undefined && typeof options.onWarning !== "function") {
+      throw new TypeError("onWarning must be a function");
+    }
+    if (options.llmUserPath !== undefined && typeof options.llmUserPath !== "string") {
+      throw new TypeError("llmUserPath must be a string");
+    }
+    this.#backends = backendsOf(top);
+    // A shallow copy that masks secrets when printed (the given object is left as it is).
+    this.settings = guardSecrets({ ...top } as AISettings);
+    this.options = options;
+    guardSecrets(this, () => ({ settings: this.settings }));
+    if (top.IMAGE_DESCRIPTION_BACKEND !== undefined && top.IMAGE_DESCRIPTION_BACKEND !== null) {
+      this.warn(
+        "IMAGE_DESCRIPTION_BACKEND is deprecated: set IMAGE_DESCRIPTION_PROVIDER to a PROVIDERS alias instead",
+      );
+    }
+  }
+
+  /** Reports a warning through `onWarning`, or `console.warn` once per message. */
+  warn(message: string): void {
+    const warning = new DeprecationWarning(message);
+    if (this.options.onWarning) {
+      this.options.onWarning(warning);
+      return;
+    }
+    if (this.#warned.has(message)) return;
+    this.#warned.add(message);
+    console.warn(`Warning: ${message}`);
+  }
+
+  /** The context every backend of this AI gets. */
+  protected backendContext(alias: string): BackendContext {
+    const context: BackendContext = { alias };
+    if (this.options.llmUserPath !== undefined) context.llmUserPath = this.options.llmUserPath;
+    if (this.options.onWarning !== undefined) context.onWarning = this.options.onWarning;
+    context.getProvider = (providerAlias: string) => this.getProvider(providerAlias);
+    return context;
+  }
+
+  /**
+   * The settings of the provider `alias` in `PROVIDERS`, checked, with
+   * `provider` and `model` resolved (a `provider:model` string is split).
+   *
+   * Without a `"default"` entry, `"default"` falls back to
+   * `{provider: "openai", model: <MODEL_ID of the "default" backend>}` and a
+   * deprecation warning is reported once (through `onWarning`, else
+   * `console.warn`), as Wagtail AI 3 does. The key and header values of the
+   * returned object are masked when it is printed or turned into JSON.
+   *
+   * @throws {InvalidProviderError} (an `ImproperlyConfigured`) for an unknown
+   * alias, listing the known ones.
+   * @throws {ImproperlyConfigured} for an unknown provider (listing the known
+   * ones) or a bad entry, naming `PROVIDERS["<alias>"]` and the key.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI } from "./mod.ts";
+   * const ai = createAI({ PROVIDERS: { default: { provider: "ollama:llama3:8b" } } });
+   * assert.deepEqual(ai.getProviderSettings(), { provider: "ollama", model: "llama3:8b" });
+   * ```
+   */
+  getProviderSettings(alias: string = "default"): ResolvedProviderSettings {
+    if (typeof alias !== "string" || alias === "") {
+      throw new TypeError("getProviderSettings() needs a provider alias");
+    }
+    const providers = (this.settings.PROVIDERS ?? {}) as Record<string, unknown>;
+    if (Object.hasOwn(providers, alias)) {
+      return guardSecrets(resolveProviderSettings(providers[alias] as never, alias));
+    }
+    if (alias === "default") return guardSecrets(this.#legacyDefaultProvider());
+    const known = Object.keys(providers);
+    throw new InvalidProviderError(
+      `No provider "${alias}" in PROVIDERS (known: ${nameList(known)})`,
+    );
+  }
+
+  #legacyDefaultProvider(): ResolvedProviderSettings {
+    if (this.#legacyProvider) return { ...this.#legacyProvider };
+    const fail = (why: string) =>
+      new ImproperlyConfigured(
+        `No provider "default" in PROVIDERS, and ${why} to fall back on: add PROVIDERS.default ` +
+          `(for example {provider: "openai", model: "gpt-4.1-mini"})`,
+      );
+    if (!Object.hasOwn(this.#backends, "default")) throw fail('no backend "default"');
+    const backend = this.#backends.default;
+    const config = (backend !== null && typeof backend === "object")
+      ? (backend as { CONFIG?: unknown }).CONFIG
+      : undefined;
+    const modelId = (config !== null && typeof config === "object")
+      ? (config as { MODEL_ID?: unknown }).MODEL_ID
+      : undefined;
+    if (typeof modelId !== "string" || modelId.trim() === "") {
+      throw fail('no MODEL_ID in CONFIG of backend "default"');
+    }
+    this.#legacyProvider = { provider: "openai", model: modelId };
+    this.warn(
+      `PROVIDERS has no "default" provider: falling back to {provider: "openai", model: ` +
+        `"${modelId}"} from the MODEL_ID of backend "default". This fallback is deprecated: ` +
+        `add PROVIDERS.default (the "migrate" command writes it)`,
+    );
+    return { ...this.#legacyProvider };
+  }
+
+  /**
+   * The provider configured under `alias` (default "default"). One instance
+   * per alias: later calls return the same object.
+   *
+   * @throws {ImproperlyConfigured} as {@link AI.getProviderSettings} does.
+   * @throws {MissingAPIKeyError} when the provider needs a key and none is set,
+   * naming the environment variable.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI } from "./mod.ts";
+   * const ai = createAI({
+   *   PROVIDERS: { default: { provider: "openai", model: "gpt-4.1-mini", api_key: "sk-test" } },
+   * });
+   * assert.equal(ai.getProvider().model, "gpt-4.1-mini");
+   * assert.equal(ai.getProvider("default"), ai.getProvider());
+   * ```
+   */
+  getProvider(alias: string = "default"): Provider {
+    const cached = this.#providers.get(alias);
+    if (cached) return cached;
+    const provider = createProvider(this.getProviderSettings(alias), { alias });
+    this.#providers.set(alias, provider);
+    return provider;
+  }
+
+  /**
+   * The provider for a feature: `"default"` for text completion,
+   * `IMAGE_DESCRIPTION_PROVIDER` (default "default") for image description.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { BackendFeature, createAI } from "./mod.ts";
+   * const ai = createAI({
+   *   PROVIDERS: {
+   *     default: { provider: "ollama", model: "llama3.1" },
+   *     vision: { provider: "ollama", model: "llava" },
+   *   },
+   *   IMAGE_DESCRIPTION_PROVIDER: "vision",
+   * });
+   * assert.equal(ai.getProviderFor(BackendFeature.IMAGE_DESCRIPTION).model, "llava");
+   * assert.equal(ai.getProviderFor(BackendFeature.TEXT_COMPLETION).model, "llama3.1");
+   * ```
+   */
+  getProviderFor(feature: BackendFeature): Provider {
+    if (feature === BackendFeature.TEXT_COMPLETION) return this.getProvider("default");
+    if (feature === BackendFeature.IMAGE_DESCRIPTION) {
+      return this.getProvider(this.settings.IMAGE_DESCRIPTION_PROVIDER ?? "default");
+    }
+    throw new TypeError(`Unknown feature "${String(feature)}"`);
+  }
+
+  /**
+   * Checks all the settings at once, as an application's start-up should:
+   * builds every `BACKENDS` and `PROVIDERS` entry, looks up the API keys that
+   * the OpenAI and LLM backends otherwise look up at the first request, and
+   * checks the aliases the features name. Returns the problems found, in that
+   * order (an empty list when all is well). Nothing is sent to any service.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI, InvalidAIBackendError, MissingAPIKeyError } from "./mod.ts";
+   * const ai = createAI({
+   *   BACKENDS: {
+   *     default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 100 } },
+   *     typo: { CLASS: "opnai", CONFIG: { MODEL_ID: "gpt-4o" } },
+   *     keyless: { CLASS: "openai", CONFIG: { MODEL_ID: "gpt-4o", API_BASE: "http://127.0.0.1:9/v1" } },
+   *   },
+   * });
+   * const problems = ai.check();
+   * assert.ok(problems[0] instanceof InvalidAIBackendError);
+   * assert.match(problems[0].message, /"typo"/);
+   * // The second problem: no key, unless OPENAI_API_KEY is set where this runs.
+   * assert.ok(problems.slice(1).every((problem) => problem instanceof MissingAPIKeyError));
+   * ```
+   */
+  check(): Error[] {
+    const problems: Error[] = [];
+    const seen = new Set<string>();
+    const attempt = (run: () => unknown): void => {
+      try {
+        run();
+      } catch (error) {
+        const problem = error instanceof Error ? error : new Error(String(error));
+        // A provider backend builds its provider: the same problem is reported once.
+        const id = `${problem.name}: ${problem.message}`;
+        if (seen.has(id)) return;
+        seen.add(id);
+        problems.push(problem);
+      }
+    };
+    for (const alias of Object.keys(this.#backends)) {
+      attempt(() => {
+        const backend = this.getAIBackend(alias) as Backend & {
+          getOpenAIApiKey?: () => string;
+          getLLMModel?: () => { resolveKey(): string | undefined };
+        };
+        if (typeof backend.getOpenAIApiKey === "function") backend.getOpenAIApiKey();
+        if (typeof backend.getLLMModel === "function") backend.getLLMModel().resolveKey();
+      });
+    }
+    const providers = this.settings.PROVIDERS ?? {};
+    for (const alias of Object.keys(providers)) attempt(() => this.getProvider(alias));
+    const text = this.settings.TEXT_COMPLETION_BACKEND ?? "default";
+    const image = this.settings.IMAGE_DESCRIPTION_BACKEND ?? undefined;
+    for (const alias of [text, image]) {
+      if (alias !== undefined && !Object.hasOwn(this.#backends, alias)) {
+        attempt(() => this.getAIBackend(alias));
+      }
+    }
+    const imageProvider = this.settings.IMAGE_DESCRIPTION_PROVIDER ?? undefined;
+    if (imageProvider !== undefined && !Object.hasOwn(providers, imageProvider)) {
+      attempt(() => this.getProviderFor(BackendFeature.IMAGE_DESCRIPTION));
+    }
+    return problems;
+  }
+
+  /**
+   * Loads now what the first request would otherwise load: the `openai`
+   * package (for backends and providers that send requests) and the exact
+   * tokenizers of the backends' models and length calculators. Call it at
+   * start-up so the first answer streams without that delay (a few hundred
+   * milliseconds). Entries that cannot be built are skipped: {@link AI.check}
+   * reports them.
+   *
+   * @example
+   * ```ts
+   * import { createAI } from "./mod.ts";
+   * const ai = createAI({
+   *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 100 } } },
+   * });
+   * await ai.preload(); // nothing to load for the echo backend
+   * ```
+   */
+  async preload(): Promise<void> {
+    const tasks: Promise<unknown>[] = [];
+    let sends = Object.keys(this.settings.PROVIDERS ?? {}).length > 0;
+    for (const alias of Object.keys(this.#backends)) {
+      let backend: Backend;
+      try {
+        backend = this.getAIBackend(alias);
+      } catch {
+        continue;
+      }
+      if (!(backend instanceof EchoBackend)) {
+        sends = true;
+        tasks.push(getTokenCounter(backend.config.modelId));
+      }
+      tasks.push(backend.getSplitterLengthCalculator());
+    }
+    if (sends) tasks.push(preloadClient());
+    await Promise.allSettled(tasks);
+  }
+
+  /**
+   * Builds the backend configured under `alias` in `BACKENDS` (a new instance
+   * each call, so files the backend reads are read afresh).
+   *
+   * @throws {InvalidAIBackendError} for an unknown alias or `CLASS`.
+   * @throws {ImproperlyConfigured} for a bad `CONFIG` or `TEXT_SPLITTING`, naming the key.
+   */
+  getAIBackend(alias: string): Backend {
+    if (typeof alias !== "string" || !Object.hasOwn(this.#backends, alias)) {
+      const known = Object.keys(this.#backends);
+      throw new InvalidAIBackendError(
+        `Invalid AI backend "${String(alias)}": no such alias in BACKENDS (known: ${
+          nameList(known)
+        })`,
+      );
+    }
+    const { cls, config: raw, textSplitting } = parseBackendEntry(this.#backends[alias], alias);
+    const context = this.backendContext(alias);
+    let config = cls.parseConfig(raw, { ...context, ...textSplitting });
+    // A frozen config (a custom class's) cannot take the masking: mask a frozen copy.
+    if (Object.isFrozen(config)) config = Object.freeze(guardSecrets({ ...config }));
+    else guardSecrets(config);
+    return new cls(config as never, context);
+  }
+
+  /**
+   * The backend for a feature: `TEXT_COMPLETION_BACKEND` (default "default")
+   * or `IMAGE_DESCRIPTION_BACKEND`; without the latter, the backend named like
+   * `IMAGE_DESCRIPTION_PROVIDER` when there is one (migrated settings keep the
+   * two names equal).
+   *
+   * With `PROVIDERS` but no `BACKENDS`, the text backend is still the default
+   * LLM backend (as in Wagtail AI); a warning says how to use the provider.
+   *
+   * @throws {BackendNotFound} when no backend is set for the feature.
+   */
+  getBackend(feature: BackendFeature = BackendFeature.TEXT_COMPLETION): Backend {
+    let alias: string | undefined;
+    if (feature === BackendFeature.TEXT_COMPLETION) {
+      alias = this.settings.TEXT_COMPLETION_BACKEND ?? "default";
+    } else if (feature === BackendFeature.IMAGE_DESCRIPTION) {
+      // null (an empty value in YAML) is unset, as the settings check takes it.
+      alias = this.settings.IMAGE_DESCRIPTION_BACKEND ?? undefined;
+      const provider = this.settings.IMAGE_DESCRIPTION_PROVIDER ?? undefined;
+      if (
+        alias === undefined && provider !== undefined && Object.hasOwn(this.#backends, provider)
+      ) {
+        alias = provider;
+      }
+    } else {
+      throw new TypeError(`Unknown feature "${String(feature)}"`);
+    }
+    if (alias === undefined) {
+      const provider = this.settings.IMAGE_DESCRIPTION_PROVIDER ?? undefined;
+      throw new BackendNotFound(
+        `No backend found for ${feature}` + (provider === undefined ? "" : (
+          `: IMAGE_DESCRIPTION_PROVIDER is "${provider}" but BACKENDS has no "${provider}"; ` +
+          `add BACKENDS["${provider}"] = {CLASS: "provider", CONFIG: {PROVIDER: "${provider}"}}, ` +
+          `or use getProviderFor("${feature}")`
+        )),
+      );
+    }
+    if (
+      alias === "default" && this.settings.BACKENDS === undefined && !this.#warnedDefault &&
+      Object.hasOwn(this.settings.PROVIDERS ?? {}, "default")
+    ) {
+      // The seed's default backend, while the settings name a default provider: say so, once.
+      this.#warnedDefault = true;
+      this.warn(
+        'BACKENDS is not set, so getBackend() uses the default LLM backend (gpt-3.5-turbo), not PROVIDERS["default"]: ' +
+          'add BACKENDS: {default: {CLASS: "provider", CONFIG: {}}} to send text to the provider',
+      );
+    }
+    return this.getAIBackend(alias);
+  }
+}
+
+/**
+ * Builds the AI layer from settings. Only the top level is checked here; each
+ * backend's settings are checked when the backend is built.
+ *
+ * @throws {ImproperlyConfigured} when the top level of the settings is wrong.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI } from "./mod.ts";
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 100 } } },
+ * });
+ * const text = await ai.getBackend().promptWithContext({ prePrompt: "", context: "ok" }).text();
+ * assert.ok(text === "This is an echo backend: ok");
+ * ```
+ */
+export function createAI(settings?: AISettings, options?: CreateAIOptions): AI {
+  return new AI(settings, options);
+}
