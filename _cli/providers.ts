@@ -2,7 +2,7 @@
 // `migrate` (backends to providers).
 import { loadSettings } from "../load_settings.ts";
 import { listProviders } from "../providers/registry.ts";
-import { migrateSettings } from "../providers/migrate.ts";
+import { migrateSettings } from "../migrate.ts";
 import { redact } from "../_redact.ts";
 import { writeTextFile } from "../_env.ts";
 import { stringifyYaml } from "../_yaml.ts";

@@ -42,4 +42,3 @@ export {
   OpenAICompatibleProvider,
 } from "./openai_compatible.ts";
 export { AZURE_ENV, DEFAULT_AZURE_API_VERSION } from "./azure.ts";
-export { type MigrateOptions, migrateSettings, type MigrationResult } from "./migrate.ts";

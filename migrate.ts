@@ -33,19 +33,19 @@
  *
  * @module
  */
-import type { AISettings, BackendSettings } from "../settings.ts";
-import type { ProviderSettings } from "./types.ts";
-import { backendClasses } from "../backends/registry.ts";
-import { EchoBackend } from "../backends/echo.ts";
-import { OpenAIBackend } from "../backends/openai.ts";
-import { ProviderBackend } from "../backends/provider.ts";
-import { LLMBackend } from "../backends/llm/backend.ts";
-import type { Model } from "../backends/llm/model.ts";
-import { OpenAIChatModel } from "../backends/llm/openai_models.ts";
-import { getModel } from "../backends/llm/registry.ts";
-import { listKeyNames } from "../backends/llm/user_files.ts";
-import { getDefaultTokenLimit } from "../tokens.ts";
-import { isPlainObject } from "../_validate.ts";
+import { type AISettings, type BackendSettings, DEFAULT_BACKENDS } from "./settings.ts";
+import type { ProviderSettings } from "./providers/types.ts";
+import { backendClasses } from "./backends/registry.ts";
+import { EchoBackend } from "./backends/echo.ts";
+import { OpenAIBackend } from "./backends/openai.ts";
+import { ProviderBackend } from "./backends/provider.ts";
+import { LLMBackend } from "./backends/llm/backend.ts";
+import type { Model } from "./backends/llm/model.ts";
+import { OpenAIChatModel } from "./backends/llm/openai_models.ts";
+import { getModel } from "./backends/llm/registry.ts";
+import { listKeyNames } from "./backends/llm/user_files.ts";
+import { getDefaultTokenLimit } from "./tokens.ts";
+import { isPlainObject } from "./_validate.ts";
 
 /** Options of {@link migrateSettings}. */
 export interface MigrateOptions {
@@ -60,11 +60,6 @@ export interface MigrationResult {
   /** One sentence per thing that did not move as it was, or needs a hand. */
   notes: string[];
 }
-
-/** The `DEFAULT_BACKENDS` of settings.ts (copied to keep this module free of a cycle). */
-const DEFAULT_BACKENDS: Record<string, BackendSettings> = {
-  default: { CLASS: "wagtail_ai.ai.llm.LLMBackend", CONFIG: { MODEL_ID: "gpt-3.5-turbo" } },
-};
 
 const LLM_NAMES = ["wagtail_ai.ai.llm.LLMBackend", "llm", "LLMBackend"];
 
@@ -374,7 +369,7 @@ class Migration {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { migrateSettings } from "../mod.ts";
+ * import { migrateSettings } from "./mod.ts";
  * const llmUserPath = await Deno.makeTempDir();
  * const { settings, notes } = migrateSettings({}, { llmUserPath });
  * assert.deepEqual(settings.PROVIDERS, { default: { provider: "openai", model: "gpt-3.5-turbo" } });
@@ -401,7 +396,7 @@ export function migrateSettings(
     : {};
   const migration = new Migration(existingProviders, options);
   const backends = settings.BACKENDS === undefined
-    ? DEFAULT_BACKENDS
+    ? structuredClone(DEFAULT_BACKENDS) as Record<string, unknown>
     : isPlainObject(settings.BACKENDS)
     ? settings.BACKENDS as Record<string, unknown>
     : undefined;
