@@ -30,7 +30,7 @@ import type {
   ChatOptions,
   CompletionUsage,
   TokenUsage,
-} from "./chat.ts";
+} from "../chat.ts";
 import {
   APIError,
   type APIErrorOptions,
@@ -42,8 +42,8 @@ import {
   RateLimitError,
   StreamInterruptedError,
   TimeoutError,
-} from "./errors.ts";
-import { netAllowed } from "./_env.ts";
+} from "../errors.ts";
+import { netAllowed } from "../_env.ts";
 
 /** How to reach an OpenAI-compatible service. */
 export interface ClientSettings {
