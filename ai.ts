@@ -31,7 +31,7 @@ import { createProvider, resolveProviderSettings } from "./providers/registry.ts
 import type { Provider, ResolvedProviderSettings } from "./providers/types.ts";
 import { type AISettings, backendsOf, checkSettings, parseBackendEntry } from "./settings.ts";
 import { getTokenCounter } from "./tokens.ts";
-import { preloadClient } from "./_openai/client.ts";
+import { preloadClient } from "./_openai/mod.ts";
 import { guardSecrets } from "./_redact.ts";
 import { nameList } from "./_validate.ts";
 

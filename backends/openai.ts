@@ -31,7 +31,7 @@ import {
   type ChatRequest,
   chatStream,
   type ClientSettings,
-} from "../_openai/client.ts";
+} from "../_openai/mod.ts";
 import { getEnv } from "../_env.ts";
 import { optionalInteger, optionalString, optionalUrl } from "../_validate.ts";
 import { answerLimitOption, lowerCap, splitAnswerCap } from "./_budget.ts";

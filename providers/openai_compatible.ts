@@ -36,7 +36,7 @@
  */
 import type { ChatCompletion, ChatMessage, ChatOptions } from "../chat.ts";
 import { ImproperlyConfigured, MissingAPIKeyError } from "../errors.ts";
-import { chatCompletion, chatStream, type ClientSettings } from "../_openai/client.ts";
+import { chatCompletion, chatStream, type ClientSettings } from "../_openai/mod.ts";
 import { guardSecrets } from "../_redact.ts";
 import {
   optionalInteger,

@@ -8,7 +8,7 @@ import {
   type ClientSettings,
   isClientCached,
   type StreamEvent,
-} from "../_openai/client.ts";
+} from "../_openai/mod.ts";
 import {
   APIError,
   AuthenticationError,
@@ -74,7 +74,11 @@ function expectError<T extends Error>(
 }
 
 Deno.test("_openai_client does not import openai statically", async () => {
-  const source = await Deno.readTextFile(new URL("../_openai/client.ts", import.meta.url));
+  const folder = new URL("../_openai/", import.meta.url);
+  let source = "";
+  for await (const entry of Deno.readDir(folder)) {
+    if (entry.isFile) source += await Deno.readTextFile(new URL(entry.name, folder)) + "\n";
+  }
   assert.doesNotMatch(source, /^import\s+(?!type\b)[^;]*from\s+"(npm:)?openai"/m);
   assert.match(source, /await import\("openai"\)|import\("openai"\)/);
 });
@@ -717,7 +721,7 @@ Deno.test("chatCompletion() without the openai package is ImproperlyConfigured n
   // A child process without deno.json has no import map, so "openai" cannot load.
   const script = `
 import { chatCompletion } from ${
-    JSON.stringify(new URL("../_openai/client.ts", import.meta.url).href)
+    JSON.stringify(new URL("../_openai/mod.ts", import.meta.url).href)
   };
 try {
   await chatCompletion({ baseURL: "http://127.0.0.1:9/v1", apiKey: "sk-child-secret" }, {

@@ -844,7 +844,7 @@ Deno.test("AI.preload() loads the openai package and the backends' tokenizers be
     JSON.stringify(new URL("../_tokenizer/mod.ts", import.meta.url).href)
   };
     import { isClientLoaded } from ${
-    JSON.stringify(new URL("../_openai/client.ts", import.meta.url).href)
+    JSON.stringify(new URL("../_openai/mod.ts", import.meta.url).href)
   };
     const echo = createAI({ BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 9 } } } });
     await echo.preload();

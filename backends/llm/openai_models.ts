@@ -34,7 +34,7 @@
 import { type ChatMessage, type ChatOptions, type ContentPart, toTokenUsage } from "../../chat.ts";
 import { UnsupportedFeatureError } from "../../errors.ts";
 import { getDefaultTokenLimit } from "../../tokens.ts";
-import { chatCompletion, chatStream, type ClientSettings } from "../../_openai/client.ts";
+import { chatCompletion, chatStream, type ClientSettings } from "../../_openai/mod.ts";
 import { guardSecrets } from "../../_redact.ts";
 import { toDataUrl } from "../../_image.ts";
 import type { ResponseEvent } from "../response.ts";

@@ -1,0 +1,38 @@
+// The private OpenAI client: the one folder that talks to the `openai` npm
+// package. Backends and providers call `chatCompletion()` and `chatStream()`;
+// no npm type leaves this folder. Files: types.ts (settings and request types),
+// client.ts (loading and the client cache), errors.ts (error mapping), wire.ts
+// (the shared wire format), completion.ts and stream.ts (the two request kinds).
+//
+// Behaviour:
+// - `openai` is loaded with `await import("openai")` on first use, so importing this
+//   module (or mod.ts) loads nothing. Clients are cached per distinct settings under a
+//   SHA-256 digest of them, so no key or header value sits in a cache key.
+// - Retries are the client's own: up to `maxRetries` more attempts, exponential backoff
+//   with jitter, honouring `retry-after-ms` / `Retry-After`, for 408, 409, 429, 5xx and
+//   connection errors and timeouts. A stream is only retried before its response
+//   starts; once it has started (and so before any text reaches the caller) no attempt
+//   is ever repeated.
+// - `timeoutMs` bounds each attempt up to the complete JSON answer; for a stream it
+//   bounds the wait for the response and then every wait for the next chunk.
+// - Abort: when `request.signal` aborts, the promise rejects (or the stream throws)
+//   with `signal.reason`, exactly like `fetch` (a DOMException named "AbortError"
+//   unless the caller gave another reason). The request and its timers end at once.
+// - Every other failure is one of the errors.ts classes (see `mapError`), with
+//   status, retryable, provider, backend, requestId and model; messages never
+//   contain the API key or a header or query value (replaced by "***").
+// - Without an API key no Authorization header is sent (keyless local servers).
+// - The client is given explicit values for everything it would otherwise take from
+//   OPENAI_* environment variables (key, base URL, organization, project, log level).
+//   The one variable it still reads is OPENAI_CUSTOM_HEADERS (its documented opt-in for
+
+export type { ChatRequest, ClientSettings, StreamEvent } from "./types.ts";
+export { chatCompletion } from "./completion.ts";
+export { chatStream } from "./stream.ts";
+export {
+  clearClientCache,
+  clientCacheSize,
+  isClientCached,
+  isClientLoaded,
+  preloadClient,
+} from "./client.ts";

@@ -1,0 +1,57 @@
+// The settings and request types of the private OpenAI client, and the
+// normalised timeout and retry count every part of it uses.
+import type { ChatMessage, ChatOptions, TokenUsage } from "../chat.ts";
+
+/** The `openai` package's module (loaded lazily by client.ts). */
+export type OpenAIModule = typeof import("openai");
+/** One client of the `openai` package. */
+export type OpenAIClient = InstanceType<OpenAIModule["OpenAI"]>;
+
+/** How to reach an OpenAI-compatible service. */
+export interface ClientSettings {
+  /** The API key; without one no Authorization header is sent. */
+  apiKey?: string;
+  /** Base URL, for example `https://api.openai.com/v1`. */
+  baseURL: string;
+  /** Bound of each attempt in milliseconds (for streams: the wait for each chunk). */
+  timeoutMs: number;
+  /** Attempts after the first one for retryable failures. */
+  maxRetries: number;
+  /** Extra headers sent with every request (values are secrets). */
+  headers?: Record<string, string>;
+  /** OpenAI organization id (`OpenAI-Organization` header). */
+  organization?: string;
+  /** Query parameters added to every request (values are secrets), e.g. `api-version`. */
+  defaultQuery?: Record<string, string>;
+  /** Provider label for errors, for example "openai". */
+  provider?: string;
+  /** Backend alias or class label for errors. */
+  backend?: string;
+}
+
+/** One chat request. */
+export interface ChatRequest {
+  /** The model id sent to the service. */
+  model: string;
+  /** The conversation. */
+  messages: ChatMessage[];
+  /** Sampling and length options, passed through. */
+  options?: ChatOptions;
+  /** Ends the request or stream when aborted. */
+  signal?: AbortSignal;
+}
+
+/** An event of a streamed answer: a piece of text, or the token usage (last). */
+export type StreamEvent = { type: "text"; text: string } | { type: "usage"; usage: TokenUsage };
+
+/** The attempt timeout in whole milliseconds (at least 1). */
+export function timeoutOf(settings: ClientSettings): number {
+  const ms = Number(settings.timeoutMs);
+  return Number.isFinite(ms) && ms >= 1 ? Math.round(ms) : 1;
+}
+
+/** The retry count (a non-negative integer). */
+export function retriesOf(settings: ClientSettings): number {
+  const n = Number(settings.maxRetries);
+  return Number.isFinite(n) && n >= 0 ? Math.floor(n) : 0;
+}
