@@ -12,6 +12,7 @@ const LAYERS: readonly (readonly [string, RegExp])[] = [
   ["openai client", /^_openai\/.+$/],
   ["providers", /^providers\/.+$/],
   ["backends", /^backends\/.+$/],
+  ["documents", /^documents\/.+$/],
   ["settings", /^settings\.ts$/],
   ["composition", /^(ai|migrate|load_settings)\.ts$/],
   ["cli", /^(cli\.ts|_cli\/.+)$/],

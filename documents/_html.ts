@@ -1,0 +1,689 @@
+// HTML documents: a one-pass tokenizer (text, tags, and the content of
+// elements that is never sent), the blocks it makes, and how an answer goes
+// back: the answer must have the same tags in the same order; then only the
+// text between tags is taken from it, and every tag, every space between
+// blocks and every element never sent is the original, byte for byte.
+import {
+  appendJoiner,
+  type AppendPlan,
+  type ChunkPlan,
+  type DocumentFormatHandler,
+  isSpace,
+  leadingSpace,
+  type Outcome,
+  trailingSpace,
+  unfence,
+  type Unit,
+} from "./_format.ts";
+import { longBlockPieces, type Span } from "./_pieces.ts";
+
+const TEXT = 0;
+const TAG = 1;
+const OPAQUE = 2;
+
+/** A token: text, a tag (or comment, doctype), or the content of an element never sent. */
+export interface Token {
+  /** TEXT, TAG or OPAQUE. */
+  kind: number;
+  /** Start offset in the document. */
+  start: number;
+  /** End offset (exclusive). */
+  end: number;
+  /** A tag's name in lower case (`"!--"` for a comment, `"!"` or `"?"` for others); "" otherwise. */
+  name: string;
+  /** Whether the tag is a closing tag. */
+  close: boolean;
+}
+
+// Elements whose content is never sent: raw text (no nesting), and elements
+// whose content is code or not prose (nesting counted).
+const RAW = new Set([
+  "script",
+  "style",
+  "textarea",
+  "title",
+  "xmp",
+  "noscript",
+  "iframe",
+  "noembed",
+  "noframes",
+]);
+const NESTED = new Set([
+  "pre",
+  "code",
+  "kbd",
+  "samp",
+  "svg",
+  "math",
+  "template",
+  "object",
+  "select",
+  "video",
+  "audio",
+  "canvas",
+  "head",
+]);
+
+// Elements that end a run of inline content.
+const BLOCK = new Set([
+  "address",
+  "article",
+  "aside",
+  "blockquote",
+  "body",
+  "caption",
+  "center",
+  "col",
+  "colgroup",
+  "dd",
+  "details",
+  "dialog",
+  "dir",
+  "div",
+  "dl",
+  "dt",
+  "fieldset",
+  "figcaption",
+  "figure",
+  "footer",
+  "form",
+  "frameset",
+  "h1",
+  "h2",
+  "h3",
+  "h4",
+  "h5",
+  "h6",
+  "head",
+  "header",
+  "hgroup",
+  "hr",
+  "html",
+  "legend",
+  "li",
+  "listing",
+  "main",
+  "menu",
+  "nav",
+  "ol",
+  "optgroup",
+  "option",
+  "p",
+  "pre",
+  "search",
+  "section",
+  "select",
+  "summary",
+  "table",
+  "tbody",
+  "td",
+  "template",
+  "tfoot",
+  "th",
+  "thead",
+  "tr",
+  "ul",
+]);
+
+// Elements that have no closing tag.
+const VOID = new Set([
+  "area",
+  "base",
+  "br",
+  "col",
+  "embed",
+  "hr",
+  "img",
+  "input",
+  "link",
+  "meta",
+  "param",
+  "source",
+  "track",
+  "wbr",
+]);
+
+// Closing tags after the last block that an appended block of its own goes after.
+const ENDS_AFTER = new Set([
+  "p",
+  "li",
+  "ul",
+  "ol",
+  "dl",
+  "dd",
+  "dt",
+  "table",
+  "tbody",
+  "thead",
+  "tfoot",
+  "tr",
+  "td",
+  "th",
+  "blockquote",
+  "figure",
+  "figcaption",
+  "details",
+  "summary",
+]);
+
+function isNameStart(code: number): boolean {
+  return (code >= 97 && code <= 122) || (code >= 65 && code <= 90);
+}
+
+function isNameChar(code: number): boolean {
+  return isNameStart(code) || (code >= 48 && code <= 57) || code === 45 || code === 58 ||
+    code === 95 || code === 46;
+}
+
+/** The end of the tag starting at `lt` (after its `>`), or -1 when it never ends. */
+function tagEnd(text: string, from: number, to: number): number {
+  for (let i = from; i < to; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 62) return i + 1; // >
+    if (code === 34 || code === 39) { // " '
+      const close = text.indexOf(code === 34 ? '"' : "'", i + 1);
+      if (close < 0 || close >= to) return text.indexOf(">", i) < 0 ? -1 : text.indexOf(">", i) + 1;
+      i = close;
+    }
+  }
+  return -1;
+}
+
+const closers = new Map<string, RegExp>();
+
+/** Where the closing tag of the element `name` opened before `from` starts, or -1. */
+function findClose(text: string, name: string, from: number, to: number): number {
+  let pattern = closers.get(name);
+  if (!pattern) {
+    pattern = new RegExp(`<(/?)${name}(?=[\\s/>])`, "gi");
+    closers.set(name, pattern);
+  }
+  const nested = NESTED.has(name);
+  let depth = 1;
+  pattern.lastIndex = from;
+  let match: RegExpExecArray | null;
+  while ((match = pattern.exec(text)) !== null && match.index < to) {
+    if (match[1] === "/") {
+      if (--depth === 0) return match.index;
+    } else if (nested) {
+      // An opening tag counts unless it closes itself.
+      const end = tagEnd(text, match.index + 1, to);
+      if (end > 0 && text.charCodeAt(end - 2) !== 47) depth++;
+    }
+  }
+  return -1;
+}
+
+/** The tokens of `text`, in one pass. */
+export function tokenize(text: string): Token[] {
+  const tokens: Token[] = [];
+  const to = text.length;
+  let i = 0;
+  let textStart = 0;
+  const pushText = (end: number) => {
+    if (end > textStart) tokens.push({ kind: TEXT, start: textStart, end, name: "", close: false });
+  };
+  while (i < to) {
+    const lt = text.indexOf("<", i);
+    if (lt < 0) break;
+    const next = text.charCodeAt(lt + 1);
+    let end = -1;
+    let name = "";
+    let close = false;
+    if (isNameStart(next) || (next === 47 && isNameStart(text.charCodeAt(lt + 2)))) {
+      close = next === 47;
+      let n = lt + (close ? 2 : 1);
+      const nameStart = n;
+      while (n < to && isNameChar(text.charCodeAt(n))) n++;
+      name = text.slice(nameStart, n).toLowerCase();
+      end = tagEnd(text, n, to);
+    } else if (text.startsWith("!--", lt + 1)) {
+      const close = text.indexOf("-->", lt + 4);
+      end = close < 0 ? -1 : close + 3;
+      name = "!--";
+    } else if (next === 33 || next === 63) { // ! ?
+      const close = text.indexOf(">", lt + 2);
+      end = close < 0 ? -1 : close + 1;
+      name = next === 33 ? "!" : "?";
+    } else {
+      i = lt + 1;
+      continue;
+    }
+    if (end < 0) break; // an unterminated tag: the rest is text
+    pushText(lt);
+    tokens.push({ kind: TAG, start: lt, end, name, close });
+    i = end;
+    if (!close && (RAW.has(name) || NESTED.has(name)) && text.charCodeAt(end - 2) !== 47) {
+      const closeAt = findClose(text, name, end, to);
+      const contentEnd = closeAt < 0 ? to : closeAt;
+      if (contentEnd > end) {
+        tokens.push({ kind: OPAQUE, start: end, end: contentEnd, name: "", close: false });
+      }
+      i = contentEnd;
+      if (closeAt >= 0) {
+        const closeEnd = tagEnd(text, closeAt + 2 + name.length, to);
+        const stop = closeEnd < 0 ? to : closeEnd;
+        tokens.push({ kind: TAG, start: closeAt, end: stop, name, close: true });
+        i = stop;
+      }
+    }
+    textStart = i;
+  }
+  textStart = Math.min(textStart, to);
+  pushText(to);
+  return tokens;
+}
+
+const ATTRIBUTE = /([^\s"'>\/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?/g;
+
+/** A tag as compared: its name and attributes, sorted, whatever the quoting and spacing. */
+export function normalizeTag(raw: string, name: string, close: boolean): string {
+  if (name === "!--" || name === "!" || name === "?") return raw;
+  if (close) return `/${name}`;
+  const inner = raw.slice(1 + name.length, raw.endsWith("/>") ? -2 : -1);
+  const attributes: string[] = [];
+  ATTRIBUTE.lastIndex = 0;
+  let match: RegExpExecArray | null;
+  while ((match = ATTRIBUTE.exec(inner)) !== null) {
+    const value = match[2] ?? match[3] ?? match[4];
+    attributes.push(
+      value === undefined ? match[1].toLowerCase() : `${match[1].toLowerCase()}=${value}`,
+    );
+  }
+  attributes.sort();
+  return `${name} ${attributes.join(" ")}`;
+}
+
+function isBlockTag(token: Token): boolean {
+  return token.kind === TAG && BLOCK.has(token.name);
+}
+
+function hasText(text: string, token: Token): boolean {
+  if (token.kind !== TEXT) return false;
+  for (let i = token.start; i < token.end; i++) if (!isSpace(text.charCodeAt(i))) return true;
+  return false;
+}
+
+/** A block of an HTML document: a run of inline content, with its element's tags when it fills it. */
+interface HtmlUnit extends Unit {
+  /** Its text stretches (outside tags and content never sent). */
+  readonly texts: readonly Span[];
+}
+
+/** The parsed document, kept for the plans of its chunks. */
+interface Parsed {
+  text: string;
+  tokens: Token[];
+  /** The start offset of each token, for binary search. */
+  starts: Int32Array;
+}
+
+const parsedDocuments = new WeakMap<object, Parsed>();
+
+function tokenIndexAt(parsed: Parsed, offset: number): number {
+  // The last token starting at or before `offset`.
+  const starts = parsed.starts;
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** One item of a chunk as sent: an original stretch, or a tag added at a cut. */
+interface Item {
+  /** TEXT, TAG or OPAQUE; SYNTHETIC for an added tag. */
+  kind: number;
+  start: number;
+  end: number;
+  /** For an added tag: its text. */
+  synthetic?: string;
+  /** For tags: the token's name and whether it closes. */
+  name: string;
+  close: boolean;
+  /** Whether the stretch is in a block (not in the space between two blocks). */
+  inBlock: boolean;
+}
+
+const SYNTHETIC = 3;
+
+/** The items of `[start, end)` (token stretches cut to it), marking what is inside `blocks`. */
+function itemsOf(parsed: Parsed, start: number, end: number, blocks: readonly Span[]): Item[] {
+  const items: Item[] = [];
+  if (start >= end) return items;
+  let b = 0;
+  for (let t = tokenIndexAt(parsed, start); t < parsed.tokens.length; t++) {
+    const token = parsed.tokens[t];
+    if (token.start >= end) break;
+    const s = Math.max(token.start, start);
+    const e = Math.min(token.end, end);
+    if (s >= e) continue;
+    // Text may straddle a block's edge (the spaces around an inline run): cut it there.
+    let at = s;
+    while (at < e) {
+      while (b < blocks.length && blocks[b][1] <= at) b++;
+      const block = b < blocks.length ? blocks[b] : undefined;
+      const inBlock = block !== undefined && block[0] <= at;
+      let stop = e;
+      if (token.kind === TEXT && block !== undefined) {
+        stop = Math.min(e, inBlock ? block[1] : block[0]);
+      }
+      items.push({
+        kind: token.kind,
+        start: at,
+        end: stop,
+        name: token.name,
+        close: token.close,
+        inBlock,
+      });
+      at = stop;
+    }
+  }
+  return items;
+}
+
+function sentOf(text: string, items: readonly Item[]): string {
+  let out = "";
+  for (const item of items) {
+    if (item.kind === SYNTHETIC) out += item.synthetic!;
+    else if (item.kind !== OPAQUE) out += text.slice(item.start, item.end);
+  }
+  return out;
+}
+
+function wordsOf(text: string, texts: readonly Span[]): string {
+  let out = "";
+  for (const [s, e] of texts) {
+    out += text.slice(s, e);
+    if (out.length >= 256) break;
+  }
+  return out.trim();
+}
+
+/** The blocks of a parsed document. */
+function blocksOf(parsed: Parsed): HtmlUnit[] {
+  const { text, tokens } = parsed;
+  const units: HtmlUnit[] = [];
+  let t = 0;
+  while (t < tokens.length) {
+    // A run: tokens up to the next block-level tag.
+    if (isBlockTag(tokens[t])) {
+      t++;
+      continue;
+    }
+    const runStart = t;
+    let found = false;
+    while (t < tokens.length && !isBlockTag(tokens[t])) {
+      if (!found && hasText(text, tokens[t])) found = true;
+      t++;
+    }
+    if (!found) continue;
+    const runEnd = t - 1;
+    const before = runStart > 0 ? tokens[runStart - 1] : undefined;
+    const after = t < tokens.length ? tokens[t] : undefined;
+    const opens = before !== undefined && !before.close && !VOID.has(before.name);
+    let start: number;
+    let end: number;
+    if (opens) start = before.start;
+    else {
+      // From the first non-space character of the run.
+      let k = runStart;
+      while (tokens[k].kind === TEXT && !hasText(text, tokens[k])) k++;
+      start = tokens[k].start;
+      if (tokens[k].kind === TEXT) {
+        start += leadingSpace(text.slice(tokens[k].start, tokens[k].end)).length;
+      }
+    }
+    if (opens && after !== undefined && after.close && after.name === before.name) end = after.end;
+    else {
+      let k = runEnd;
+      while (tokens[k].kind === TEXT && !hasText(text, tokens[k])) k--;
+      end = tokens[k].end;
+      if (tokens[k].kind === TEXT) {
+        end -= trailingSpace(text.slice(tokens[k].start, tokens[k].end)).length;
+      }
+    }
+    const texts: Span[] = [];
+    for (let k = runStart; k <= runEnd; k++) {
+      if (tokens[k].kind === TEXT) texts.push([tokens[k].start, tokens[k].end]);
+    }
+    const items = itemsOf(parsed, start, end, [[start, end]]);
+    units.push({ start, end, sent: sentOf(text, items), words: wordsOf(text, texts), texts });
+  }
+  return units;
+}
+
+function parse(text: string): Parsed {
+  const tokens = tokenize(text);
+  const starts = new Int32Array(tokens.length);
+  for (let i = 0; i < tokens.length; i++) starts[i] = tokens[i].start;
+  return { text, tokens, starts };
+}
+
+/** The open inline tags (as items) at `offset` inside the block `[start, end)`. */
+function openTagsAt(parsed: Parsed, start: number, offset: number): Item[] {
+  const stack: Item[] = [];
+  for (const item of itemsOf(parsed, start, offset, [[start, offset]])) {
+    if (item.kind !== TAG || item.name === "!--" || item.name === "!" || item.name === "?") {
+      continue;
+    }
+    if (VOID.has(item.name) || parsed.text.charCodeAt(item.end - 2) === 47) continue;
+    if (!item.close) stack.push(item);
+    else {
+      const at = stack.findLastIndex((open) => open.name === item.name);
+      if (at >= 0) stack.length = at;
+    }
+  }
+  return stack;
+}
+
+function tagText(text: string, item: Item): string {
+  return item.kind === SYNTHETIC ? item.synthetic! : text.slice(item.start, item.end);
+}
+
+function tagsMatch(
+  text: string,
+  sent: readonly Item[],
+  answer: string,
+  answerTags: Token[],
+): boolean {
+  if (sent.length !== answerTags.length) return false;
+  for (let i = 0; i < sent.length; i++) {
+    const a = tagText(text, sent[i]);
+    const tag = answerTags[i];
+    const b = answer.slice(tag.start, tag.end);
+    if (a === b) continue;
+    if (sent[i].name !== tag.name || sent[i].close !== tag.close) return false;
+    if (normalizeTag(a, sent[i].name, sent[i].close) !== normalizeTag(b, tag.name, tag.close)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Puts an answer back into the items it was asked about: the original tags,
+ * spaces between blocks and content never sent, with the answer's text
+ * between each pair of tags.
+ */
+function reassemble(
+  text: string,
+  items: readonly Item[],
+  rawAnswer: string,
+  sent: string,
+): Outcome {
+  const answer = unfence(rawAnswer, sent);
+  if (answer.trim() === "") return { kept: "empty answer" };
+  const answerTokens = tokenize(answer);
+  const answerTags = answerTokens.filter((token) => token.kind === TAG);
+  const sentTags = items.filter((item) => item.kind === TAG || item.kind === SYNTHETIC);
+  if (!tagsMatch(text, sentTags, answer, answerTags)) return { kept: "markup changed" };
+  // The answer's text between each pair of tags (its content never sent is ignored).
+  const slots: string[] = [""];
+  for (const token of answerTokens) {
+    if (token.kind === TAG) slots.push("");
+    else if (token.kind === TEXT) slots[slots.length - 1] += answer.slice(token.start, token.end);
+  }
+  let out = "";
+  let slot = 0;
+  let group: Item[] = [];
+  // Text before the first tag is in a block only when the chunk starts with text.
+  let previousTagInBlock = false;
+  const flush = (nextTagInBlock: boolean): boolean => {
+    const said = slots[slot];
+    const block = group.find((item) => item.kind === TEXT && item.inBlock);
+    const opaque = group.find((item) => item.kind === OPAQUE);
+    if (opaque) {
+      for (const item of group) out += text.slice(item.start, item.end);
+    } else if (block) {
+      const original = text.slice(block.start, block.end);
+      const lead = leadingSpace(original);
+      const trail = lead.length === original.length ? "" : trailingSpace(original);
+      for (const item of group) {
+        if (item === block) out += lead + said.trim() + trail;
+        else out += text.slice(item.start, item.end);
+      }
+    } else if (group.length === 0 && previousTagInBlock && nextTagInBlock) {
+      out += said; // text the answer put between two tags of a block
+    } else {
+      if (said.trim() !== "") return false; // text between blocks
+      for (const item of group) out += text.slice(item.start, item.end);
+    }
+    group = [];
+    return true;
+  };
+  for (const item of items) {
+    if (item.kind === TAG || item.kind === SYNTHETIC) {
+      if (!flush(item.inBlock)) return { kept: "markup changed" };
+      if (item.kind === TAG) out += text.slice(item.start, item.end);
+      previousTagInBlock = item.inBlock;
+      slot++;
+    } else group.push(item);
+  }
+  if (!flush(false)) return { kept: "markup changed" };
+  return { replacement: out };
+}
+
+function parsedFor(text: string, anchor: object): Parsed {
+  let parsed = parsedDocuments.get(anchor);
+  if (!parsed || parsed.text !== text) {
+    parsed = parse(text);
+    parsedDocuments.set(anchor, parsed);
+  }
+  return parsed;
+}
+
+/** The HTML format. One handler per run: it keeps the tokens of the document it read. */
+export function htmlFormat(): DocumentFormatHandler {
+  const anchor = {};
+  return {
+    blocks(text: string): Unit[] {
+      return blocksOf(parsedFor(text, anchor));
+    },
+    gap(text: string, a: Unit, b: Unit): string {
+      return sentOf(text, itemsOf(parsedFor(text, anchor), a.end, b.start, []));
+    },
+    pieces(text: string, block: Unit, max: number, measure: (text: string) => number): Unit[] {
+      const parsed = parsedFor(text, anchor);
+      const texts = (block as HtmlUnit).texts;
+      const spanSent = (span: Span) => sentOf(text, itemsOf(parsed, span[0], span[1], [span]));
+      return longBlockPieces(
+        text,
+        block.start,
+        block.end,
+        texts,
+        max,
+        (span) => measure(spanSent(span)),
+      ).map((span) => {
+        const inside = texts.filter(([s, e]) => s < span[1] && e > span[0]).map((
+          [s, e],
+        ): Span => [Math.max(s, span[0]), Math.min(e, span[1])]);
+        return {
+          start: span[0],
+          end: span[1],
+          sent: spanSent(span),
+          words: wordsOf(text, inside),
+          texts: inside,
+        };
+      });
+    },
+    chunk(text: string, units: readonly Unit[], parent?: Unit): ChunkPlan {
+      const parsed = parsedFor(text, anchor);
+      const start = units[0].start;
+      const end = units[units.length - 1].end;
+      const spans = units.map((unit): Span => [unit.start, unit.end]);
+      let items = itemsOf(parsed, start, end, parent ? [[start, end]] : spans);
+      if (parent) {
+        // Pieces of one block: close the tags open at the cuts, and open them again.
+        const opening = start > parent.start ? openTagsAt(parsed, parent.start, start) : [];
+        const closing = end < parent.end ? openTagsAt(parsed, parent.start, end) : [];
+        items = [
+          ...opening.map((tag): Item => ({
+            ...tag,
+            kind: SYNTHETIC,
+            synthetic: text.slice(tag.start, tag.end),
+            inBlock: true,
+          })),
+          ...items,
+          ...closing.reverse().map((tag): Item => ({
+            ...tag,
+            kind: SYNTHETIC,
+            synthetic: `</${text.slice(tag.start + 1, tag.start + 1 + tag.name.length)}>`,
+            close: true,
+            inBlock: true,
+          })),
+        ];
+      }
+      const sent = sentOf(text, items);
+      return { start, end, sent, apply: (answer) => reassemble(text, items, answer, sent) };
+    },
+    append(text: string, units: readonly Unit[]): AppendPlan {
+      const parsed = parsedFor(text, anchor);
+      const sent = sentOf(text, itemsOf(parsed, 0, text.length, []));
+      const last = units[units.length - 1];
+      const lastToken = parsed.tokens[tokenIndexAt(parsed, last.end - 1)];
+      // Inline text goes inside the last block, before its closing tag.
+      const inlineAt = lastToken.kind === TAG && lastToken.close && lastToken.end === last.end &&
+          BLOCK.has(lastToken.name)
+        ? lastToken.start
+        : last.end;
+      // A block of its own goes after the lists, tables and quotes that end the document.
+      let blockAt = last.end;
+      for (let t = tokenIndexAt(parsed, last.end); t < parsed.tokens.length; t++) {
+        const token = parsed.tokens[t];
+        if (token.end <= blockAt) continue;
+        if (token.kind === TEXT && !hasText(text, token)) continue;
+        if (token.kind === TAG && token.close && ENDS_AFTER.has(token.name)) {
+          blockAt = token.end;
+          continue;
+        }
+        break;
+      }
+      return {
+        at: inlineAt,
+        sent,
+        apply(rawAnswer: string): Outcome & { at?: number } {
+          const answer = unfence(rawAnswer, sent).trim();
+          if (answer === "") return { kept: "empty answer" };
+          const tokens = tokenize(answer);
+          const stack: string[] = [];
+          let block = false;
+          for (const token of tokens) {
+            if (token.kind !== TAG || token.name.startsWith("!") || token.name === "?") continue;
+            if (BLOCK.has(token.name)) block = true;
+            if (VOID.has(token.name) || answer.charCodeAt(token.end - 2) === 47) continue;
+            if (!token.close) stack.push(token.name);
+            else if (stack.pop() !== token.name) return { kept: "markup changed" };
+          }
+          if (stack.length > 0) return { kept: "markup changed" };
+          const at = block ? blockAt : inlineAt;
+          const joiner = block ? "\n" : appendJoiner(text.slice(0, at), answer, false);
+          return { replacement: joiner + answer, at };
+        },
+      };
+    },
+  };
+}

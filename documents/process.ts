@@ -1,0 +1,391 @@
+/**
+ * The engine of document runs: reads a document in its format, groups its
+ * blocks into chunks that fit the backend, sends the chunks that are not in
+ * the cache (several at once), puts each answer back in place, and reports
+ * each chunk in document order. `ai.processText()` calls it.
+ *
+ * @module
+ */
+import type { Backend } from "../backends/types.ts";
+import { ContextLengthError } from "../errors.ts";
+import { getMaxOutputTokens } from "../tokens.ts";
+import { describeType } from "../_validate.ts";
+import { groupUnits, unitPriorities } from "./_chunker.ts";
+import type { ChunkPlan, DocumentFormatHandler, Outcome, Unit } from "./_format.ts";
+import { htmlFormat } from "./_html.ts";
+import { markdownFormat } from "./_markdown.ts";
+import { answerKey, rememberedLength } from "./_memo.ts";
+import { textFormat } from "./_text.ts";
+import { DocumentResponse } from "./response.ts";
+import {
+  type AnswerCache,
+  DEFAULT_CONCURRENCY,
+  type DocumentEvent,
+  type DocumentFormat,
+  type DocumentOptions,
+  MAX_CONCURRENCY,
+} from "./types.ts";
+
+/** How the answer goes into the text: in place of each chunk, or after the text. */
+export type DocumentMethod = "replace" | "append";
+
+/** What a document run works on. */
+export interface DocumentJob {
+  /** The backend that answers. */
+  backend: Backend;
+  /** The instruction sent before each chunk. */
+  prompt: string;
+  /** `"replace"` or `"append"`. */
+  method: DocumentMethod;
+  /** The document. */
+  text: string;
+}
+
+/** Document options, checked, with their defaults. */
+export interface CheckedDocumentOptions {
+  /** The format. */
+  format: DocumentFormat;
+  /** The caller's signal, when given. */
+  signal: AbortSignal | undefined;
+  /** Chunks in flight at once. */
+  concurrency: number;
+  /** The answer cache, when given. */
+  cache: AnswerCache | undefined;
+  /** The caller's largest chunk, when given. */
+  chunkSize: number | undefined;
+}
+
+const FORMATS: readonly DocumentFormat[] = ["text", "html", "markdown"];
+
+// The tokens a chat request adds around its two messages, as the OpenAI
+// backend counts them (3 per message and its role, 3 to prime the reply), and
+// a little more.
+const FRAMING = 16;
+
+/**
+ * Checks the options of a run: `format` one of the three, `signal` an
+ * `AbortSignal`, `concurrency` an integer from 1 to 64, `cache` with `get`
+ * and `set`, `chunkSize` a positive integer.
+ *
+ * @throws {TypeError} for a value of the wrong kind, naming the option.
+ * @throws {RangeError} for a number out of range, naming the option.
+ */
+export function checkDocumentOptions(options: DocumentOptions): CheckedDocumentOptions {
+  const { format = "text", signal, concurrency = DEFAULT_CONCURRENCY, cache, chunkSize } = options;
+  if (typeof format !== "string" || !FORMATS.includes(format)) {
+    throw new TypeError(
+      `format must be "text", "html" or "markdown", got ${
+        typeof format === "string" ? `"${format}"` : describeType(format)
+      }`,
+    );
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError("signal must be an AbortSignal when given");
+  }
+  if (typeof concurrency !== "number") {
+    throw new TypeError(`concurrency must be a number, got ${describeType(concurrency)}`);
+  }
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+    throw new RangeError(
+      `concurrency must be an integer from 1 to ${MAX_CONCURRENCY}, got ${String(concurrency)}`,
+    );
+  }
+  if (
+    cache !== undefined &&
+    (cache === null || typeof cache !== "object" || typeof cache.get !== "function" ||
+      typeof cache.set !== "function")
+  ) {
+    throw new TypeError("cache must be an object with get() and set() methods");
+  }
+  if (chunkSize !== undefined && (!Number.isSafeInteger(chunkSize) || chunkSize < 1)) {
+    throw new RangeError(`chunkSize must be a positive integer, got ${String(chunkSize)}`);
+  }
+  return { format, signal, concurrency, cache, chunkSize };
+}
+
+function formatHandler(format: DocumentFormat): DocumentFormatHandler {
+  if (format === "html") return htmlFormat();
+  if (format === "markdown") return markdownFormat();
+  return textFormat();
+}
+
+/**
+ * The largest chunk: half of what the context window leaves after the prompt
+ * (room for an answer as long as the chunk), at most three quarters of the
+ * model's largest answer, and at most the caller's `chunkSize`.
+ *
+ * @throws {ContextLengthError} when the prompt leaves no room.
+ */
+function chunkLimit(backend: Backend, promptLength: number, chunkSize: number | undefined): number {
+  const { tokenLimit, modelId } = backend.config;
+  let max = Math.floor((tokenLimit - promptLength - FRAMING) / 2);
+  const configured = (backend.config as { maxOutputTokens?: unknown }).maxOutputTokens;
+  const answerCap = typeof configured === "number" && configured > 0
+    ? configured
+    : getMaxOutputTokens(modelId);
+  if (answerCap !== undefined) max = Math.min(max, Math.floor(answerCap * 3 / 4));
+  if (chunkSize !== undefined) max = Math.min(max, chunkSize);
+  if (max >= 1) return max;
+  throw new ContextLengthError(
+    `The prompt is ${promptLength} tokens: the context window of model "${modelId}" ` +
+      `(${tokenLimit} tokens) leaves no room for a chunk of text and its answer: shorten the ` +
+      `prompt or raise TOKEN_LIMIT`,
+    {
+      model: modelId,
+      backend: backend.alias,
+      promptTokens: promptLength + FRAMING,
+      contextWindow: tokenLimit,
+    },
+  );
+}
+
+/** Groups the blocks of a document into chunk plans of at most `max`. */
+function planChunks(
+  handler: DocumentFormatHandler,
+  text: string,
+  blocks: readonly Unit[],
+  max: number,
+  measure: (text: string) => number,
+): ChunkPlan[] {
+  const plans: ChunkPlan[] = [];
+  const group = (units: readonly Unit[], sizes: number[], parent?: Unit) => {
+    if (units.length === 0) return;
+    const priorities = unitPriorities(
+      units.map((unit) => unit.words),
+      units.map((unit) => unit.sent.length),
+    );
+    let from = 0;
+    for (const last of groupUnits(sizes, priorities, max)) {
+      plans.push(handler.chunk(text, units.slice(from, last + 1), parent));
+      from = last + 1;
+    }
+  };
+  let run: Unit[] = [];
+  let sizes: number[] = [];
+  for (let i = 0; i < blocks.length; i++) {
+    const block = blocks[i];
+    const length = measure(block.sent);
+    if (length > max) {
+      // A block too long alone: its sentences, grouped among themselves.
+      group(run, sizes);
+      run = [];
+      sizes = [];
+      const pieces = handler.pieces(text, block, max, measure);
+      group(pieces, pieces.map((piece) => measure(piece.sent) + 1), block);
+      continue;
+    }
+    const next = blocks[i + 1];
+    run.push(block);
+    sizes.push(length + (next === undefined ? 0 : measure(handler.gap(text, block, next))));
+  }
+  group(run, sizes);
+  return plans;
+}
+
+function eventOf(
+  text: string,
+  plan: { start: number; end: number },
+  index: number,
+  total: number,
+  outcome: Outcome,
+  cached: boolean,
+): DocumentEvent {
+  const original = text.slice(plan.start, plan.end);
+  const event: {
+    index: number;
+    total: number;
+    start: number;
+    end: number;
+    original: string;
+    replacement: string;
+    cached: boolean;
+    kept?: DocumentEvent["kept"];
+  } = {
+    index,
+    total,
+    start: plan.start,
+    end: plan.end,
+    original,
+    replacement: "replacement" in outcome ? outcome.replacement : original,
+    cached,
+  };
+  if ("kept" in outcome) event.kept = outcome.kept;
+  return event;
+}
+
+/** A signal that aborts with `outer`, and can be aborted on its own; `unlink` ends the link. */
+function linked(outer: AbortSignal): { controller: AbortController; unlink: () => void } {
+  const controller = new AbortController();
+  if (outer.aborted) {
+    controller.abort(outer.reason);
+    return { controller, unlink: () => {} };
+  }
+  const forward = () => controller.abort(outer.reason);
+  outer.addEventListener("abort", forward, { once: true });
+  return { controller, unlink: () => outer.removeEventListener("abort", forward) };
+}
+
+async function replaceRun(
+  job: DocumentJob,
+  options: CheckedDocumentOptions,
+  emit: (event: DocumentEvent) => void,
+  signal: AbortSignal,
+): Promise<string> {
+  const { backend, prompt, text } = job;
+  const handler = formatHandler(options.format);
+  const blocks = handler.blocks(text);
+  if (blocks.length === 0) return text;
+  const calculator = await backend.getSplitterLengthCalculator();
+  signal.throwIfAborted();
+  const measure = rememberedLength(calculator, backend.config.modelId);
+  const max = chunkLimit(backend, measure(prompt), options.chunkSize);
+  const plans = planChunks(handler, text, blocks, max, measure);
+  const total = plans.length;
+  const outcomes: (Outcome | undefined)[] = new Array(total);
+  const cachedAt: boolean[] = new Array(total).fill(false);
+  let emitted = 0;
+  const flush = () => {
+    while (emitted < total && outcomes[emitted] !== undefined) {
+      emit(eventOf(text, plans[emitted], emitted, total, outcomes[emitted]!, cachedAt[emitted]));
+      emitted++;
+    }
+  };
+
+  const cache = options.cache;
+  const modelId = backend.config.modelId;
+  let keys: string[] = [];
+  const queue: number[] = [];
+  if (cache) {
+    keys = await Promise.all(plans.map((plan) => answerKey(modelId, prompt, plan.sent)));
+    const answers = await Promise.all(keys.map((key) => cache.get(key)));
+    signal.throwIfAborted();
+    for (let i = 0; i < total; i++) {
+      const answer = answers[i];
+      const outcome = typeof answer === "string" ? plans[i].apply(answer) : undefined;
+      if (outcome !== undefined && "replacement" in outcome) {
+        outcomes[i] = outcome;
+        cachedAt[i] = true;
+      } else queue.push(i);
+    }
+  } else {
+    for (let i = 0; i < total; i++) queue.push(i);
+  }
+  flush();
+
+  const { controller, unlink } = linked(signal);
+  let failure: { error: unknown } | undefined;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (failure === undefined && !controller.signal.aborted && next < queue.length) {
+      const i = queue[next++];
+      try {
+        const answer = await backend.promptWithContext({
+          prePrompt: prompt,
+          context: plans[i].sent,
+          signal: controller.signal,
+        }).text();
+        const outcome = plans[i].apply(answer);
+        if (cache && "replacement" in outcome) await cache.set(keys[i], answer);
+        outcomes[i] = outcome;
+        flush();
+      } catch (error) {
+        if (failure === undefined && !controller.signal.aborted) {
+          // The first failure stops the others; it is what the run rejects with.
+          failure = { error };
+          controller.abort(
+            new DOMException("Another chunk of the document failed", "AbortError"),
+          );
+        }
+        return;
+      }
+    }
+  };
+  try {
+    const workers = Math.min(options.concurrency, queue.length);
+    await Promise.all(Array.from({ length: workers }, worker));
+  } finally {
+    unlink();
+  }
+  if (signal.aborted) throw signal.reason;
+  if (failure !== undefined) throw failure.error;
+
+  let out = "";
+  let at = 0;
+  for (let i = 0; i < total; i++) {
+    const outcome = outcomes[i]!;
+    out += text.slice(at, plans[i].start);
+    out += "replacement" in outcome
+      ? outcome.replacement
+      : text.slice(plans[i].start, plans[i].end);
+    at = plans[i].end;
+  }
+  return out + text.slice(at);
+}
+
+async function appendRun(
+  job: DocumentJob,
+  options: CheckedDocumentOptions,
+  emit: (event: DocumentEvent) => void,
+  signal: AbortSignal,
+): Promise<string> {
+  const { backend, prompt, text } = job;
+  const handler = formatHandler(options.format);
+  const blocks = handler.blocks(text);
+  if (blocks.length === 0) return text;
+  const plan = handler.append(text, blocks);
+  const calculator = await backend.getSplitterLengthCalculator();
+  signal.throwIfAborted();
+  const measure = rememberedLength(calculator, backend.config.modelId);
+  const { tokenLimit, modelId } = backend.config;
+  const needed = measure(prompt) + measure(plan.sent) + FRAMING;
+  if (needed >= tokenLimit) {
+    const over = needed - tokenLimit;
+    throw new ContextLengthError(
+      `Cannot run completion on text this long: the prompt and the text are ${needed} tokens, ` +
+        (over > 0
+          ? `over the context window of model "${modelId}" (${tokenLimit} tokens) by ${over} tokens`
+          : `filling the whole context window of model "${modelId}" (${tokenLimit} tokens)`) +
+        ": select less text, or use a model with a larger window",
+      { model: modelId, backend: backend.alias, promptTokens: needed, contextWindow: tokenLimit },
+    );
+  }
+  const cache = options.cache;
+  const key = cache ? await answerKey(modelId, prompt, plan.sent) : undefined;
+  let answer = cache ? await cache.get(key!) : undefined;
+  signal.throwIfAborted();
+  let cached = typeof answer === "string";
+  let outcome = cached ? plan.apply(answer!) : undefined;
+  if (outcome === undefined || !("replacement" in outcome)) {
+    cached = false;
+    answer = await backend.promptWithContext({ prePrompt: prompt, context: plan.sent, signal })
+      .text();
+    outcome = plan.apply(answer);
+    if (cache && "replacement" in outcome) await cache.set(key!, answer);
+  }
+  const at = outcome.at ?? plan.at;
+  emit(eventOf(text, { start: at, end: at }, 0, 1, outcome, cached));
+  return "replacement" in outcome ? text.slice(0, at) + outcome.replacement + text.slice(at) : text;
+}
+
+/**
+ * Runs a prompt over a whole document: `replace` sends each chunk and puts
+ * its answer in place; `append` sends the whole text and adds the answer
+ * after it. Options are checked at the call; nothing is sent until the
+ * response is read.
+ *
+ * @throws {TypeError} or {RangeError} for a wrong argument, naming it.
+ */
+export function processDocument(job: DocumentJob, options: DocumentOptions = {}): DocumentResponse {
+  if (typeof job.text !== "string") {
+    throw new TypeError(`text must be a string, got ${describeType(job.text)}`);
+  }
+  if (options === null || typeof options !== "object") {
+    throw new TypeError("document options must be an object");
+  }
+  const checked = checkDocumentOptions(options);
+  const run = job.method === "append" ? appendRun : replaceRun;
+  return new DocumentResponse(
+    { run: (emit, signal) => run(job, checked, emit, signal) },
+    checked.signal === undefined ? {} : { signal: checked.signal },
+  );
+}
