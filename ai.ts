@@ -85,7 +85,7 @@ export interface ProcessTextOptions extends DocumentOptions {
    * object (`LABEL` may be left out). Its `BACKEND` answers, else
    * `TEXT_COMPLETION_BACKEND`.
    */
-  prompt: string | Prompt | PromptSettings;
+  prompt: string | Prompt | Omit<PromptSettings, "LABEL"> & { LABEL?: string };
   /** The document (or the part of it the editor selected). */
   text: string;
 }
