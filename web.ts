@@ -40,20 +40,58 @@ import {
   TimeoutError,
 } from "./errors.ts";
 
-/** The body formats of {@link toResponse}. */
+/**
+ * The body formats of {@link toResponse}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { ResponseFormat } from "./mod.ts";
+ * const format: ResponseFormat = "sse";
+ * assert.equal(format, "sse");
+ * ```
+ */
 export type ResponseFormat = "text" | "sse";
 
 /**
  * An answer {@link toResponse} can send: an `AIResponse` (any async iterable
  * of text chunks; its `usage()`, when it has one, goes into the SSE `done`
  * event).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type StreamableAnswer, toResponse } from "./mod.ts";
+ * const answer: StreamableAnswer = (async function* () {
+ *   yield "Hello";
+ *   yield " world";
+ * })();
+ * assert.equal(await (await toResponse(answer)).text(), "Hello world");
+ * ```
  */
 export interface StreamableAnswer extends AsyncIterable<string> {
   /** Token usage once the answer is complete, when the source reports it. */
   usage?(): Promise<TokenUsage | undefined>;
 }
 
-/** Options of {@link errorResponse}. */
+/**
+ * Options of {@link errorResponse}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { errorResponse, type ErrorResponseOptions, TimeoutError } from "./mod.ts";
+ * const logged: unknown[] = [];
+ * const options: ErrorResponseOptions = {
+ *   headers: { "access-control-allow-origin": "*" },
+ *   onError: (error) => logged.push(error),
+ * };
+ * const response = errorResponse(new TimeoutError("timed out after 15000 ms"), options);
+ * assert.equal(response.status, 504);
+ * assert.equal(response.headers.get("access-control-allow-origin"), "*");
+ * assert.equal(logged.length, 1);
+ * ```
+ */
 export interface ErrorResponseOptions {
   /**
    * Headers added to the response (CORS headers, for example). On a streamed
@@ -70,7 +108,21 @@ export interface ErrorResponseOptions {
   onError?: (error: unknown) => void;
 }
 
-/** Options of {@link toResponse}. */
+/**
+ * Options of {@link toResponse}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, toResponse, type ToResponseOptions } from "./mod.ts";
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 100 } } },
+ * });
+ * const options: ToResponseOptions = { format: "sse", status: 201 };
+ * const answer = ai.getBackend().promptWithContext({ prePrompt: "", context: "hi" });
+ * assert.equal((await toResponse(answer, options)).status, 201);
+ * ```
+ */
 export interface ToResponseOptions extends ErrorResponseOptions {
   /**
    * `"text"` (default): the text chunks as a `text/plain` body. `"sse"`:
@@ -83,7 +135,20 @@ export interface ToResponseOptions extends ErrorResponseOptions {
   status?: number;
 }
 
-/** The JSON body of an error response: what failed, in words a visitor may see. */
+/**
+ * The JSON body of an error response: what failed, in words a visitor may see.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { AuthenticationError, type ErrorBody, errorResponse } from "./mod.ts";
+ * const response = errorResponse(new AuthenticationError("key sk-... refused", { status: 401 }));
+ * const body: ErrorBody = await response.json();
+ * assert.equal(response.status, 502);
+ * assert.equal(body.error.type, "authentication_error");
+ * assert.ok(!body.error.message.includes("sk-"));
+ * ```
+ */
 export interface ErrorBody {
   /** What failed. */
   error: {
@@ -96,7 +161,18 @@ export interface ErrorBody {
   };
 }
 
-/** The status 499 (client closed request) of a response whose client is gone. */
+/**
+ * The status 499 (client closed request) of a response whose client is gone.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CLIENT_CLOSED_STATUS, errorResponse } from "./mod.ts";
+ * const gone = errorResponse(new DOMException("The operation was aborted.", "AbortError"));
+ * assert.equal(gone.status, CLIENT_CLOSED_STATUS);
+ * assert.equal(gone.body, null);
+ * ```
+ */
 export const CLIENT_CLOSED_STATUS = 499;
 
 interface Described {
