@@ -303,8 +303,8 @@ export function imagePart(
  */
 export interface ImagePartFromBytesOptions {
   /**
-   * The file name, when the image is not a `File`: it gives the type when the
-   * bytes do not, and names the image in errors.
+   * The file name, when the image is not a `File`: it names the image in
+   * errors (the type comes from the bytes, never from the name).
    */
   fileName?: string;
   /** The largest image accepted, in bytes (default 20 MB, as the backends' `MAX_IMAGE_BYTES`). */
@@ -320,15 +320,16 @@ const DETAILS: readonly string[] = ["auto", "low", "high"];
  * the image is checked and encoded as a `data:` URL, as `describeImage()`
  * does, ready for a provider's `completion()` or `stream()`.
  *
- * The type comes from the bytes (PNG, JPEG, GIF, WebP), then from the file
- * name, else `image/jpeg`. Large images are fine: the encoding is one linear
- * pass.
+ * The type comes from the bytes: PNG, JPEG, GIF or WebP. Bytes of anything
+ * else (text, a PDF, a TIFF...) are refused whatever the file name or the
+ * Blob's `type` says. Large images are fine: the encoding is one linear pass.
  *
  * @param image The image: a `Blob`, a `File` (which carries its name) or a `Uint8Array`.
  * @param options The file name, the size limit and the level of detail.
  * @returns A promise of the image part. It rejects with `InvalidImageError` (a
  * `TypeError`) for an image that is not a Blob, File or Uint8Array, empty,
- * over `maxBytes`, or of an unsupported type; and with a `TypeError` for
+ * over `maxBytes`, or not a PNG, JPEG, GIF or WebP image by its bytes (the
+ * message names the file and what its bytes are); and with a `TypeError` for
  * bad options.
  *
  * @example Ask a provider about an uploaded image
@@ -345,11 +346,14 @@ const DETAILS: readonly string[] = ["auto", "low", "high"];
  * const content = [textPart("Describe this image for alt text."), part];
  * assert.equal(content.length, 2); // send as the content of a user message
  *
- * // Bytes of an unknown type take it from the file name:
- * const webp = await imagePartFromBytes(new Uint8Array([1, 2, 3]), { fileName: "a.webp" });
- * assert.equal(webp.image_url.url, "data:image/webp;base64,AQID");
+ * // The bytes decide the type: text named like an image is refused.
+ * const notes = new File(["hello world"], "notes.webp", { type: "image/webp" });
+ * await assert.rejects(imagePartFromBytes(notes), {
+ *   name: "InvalidImageError",
+ *   message: /"notes\.webp" is not a PNG, JPEG, GIF or WebP image: its bytes are text/,
+ * });
  *
- * // A bad image is an InvalidImageError:
+ * // So is an empty image:
  * await assert.rejects(imagePartFromBytes(new Uint8Array()), { name: "InvalidImageError" });
  * ```
  */

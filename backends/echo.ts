@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { imageName } from "../_image.ts";
+import { checkImageSize, checkImageType, DEFAULT_MAX_IMAGE_BYTES, imageName } from "../_image.ts";
 import { BaseBackend, configWhere } from "./base.ts";
 import { AIResponse, type ResponseEvent } from "./response.ts";
 import type {
@@ -74,17 +74,31 @@ export class EchoBackend extends BaseBackend<EchoBackendConfig> {
     return this.#respond(words, options.signal);
   }
 
-  /** Echoes the image's file name. */
+  /**
+   * Echoes the image's file name. The image is checked as other backends
+   * check it: a PNG, JPEG, GIF or WebP image by its bytes, at most 20 MB.
+   */
   override describeImage(options: DescribeImageOptions): AIResponse {
     this.checkImageOptions(options);
-    return this.#respond([imageName(options.image, options.fileName)], options.signal);
+    const { image, fileName } = options;
+    checkImageSize(image, DEFAULT_MAX_IMAGE_BYTES, fileName);
+    return this.#respond(
+      [imageName(image, fileName)],
+      options.signal,
+      image instanceof Uint8Array ? undefined : () => checkImageType(image, fileName),
+    );
   }
 
-  #respond(words: string[], signal: AbortSignal | undefined): AIResponse {
+  #respond(
+    words: string[],
+    signal: AbortSignal | undefined,
+    before?: () => Promise<void>,
+  ): AIResponse {
     const all = ["This", "is", "an", "echo", "backend:", ...words];
     const maxSleep = this.config.maxWordSleepSeconds;
     return new AIResponse({
       async *stream(streamSignal?: AbortSignal): AsyncGenerator<ResponseEvent> {
+        await before?.();
         for (let i = 0; i < all.length; i++) {
           streamSignal?.throwIfAborted();
           if (i > 0 && maxSleep > 0) await sleep(Math.random() * maxSleep * 1000, streamSignal);

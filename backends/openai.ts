@@ -75,7 +75,8 @@ export interface OpenAIBackendConfig extends BaseBackendConfig {
  * - `promptWithContext` sends system(prePrompt), user(context) and, when
  *   given, system(postPrompt), each as text content parts.
  * - `describeImage` sends one user message with the prompt and the image as a
- *   data URL; the type comes from the bytes, then the file name, else JPEG.
+ *   data URL; the type comes from the bytes (PNG, JPEG, GIF or WebP; anything
+ *   else is an `InvalidImageError`, whatever the file name says).
  * - The answer is capped to what the context window leaves after the prompt
  *   (and to the model's maximum output, to `MAX_OUTPUT_TOKENS`, and to a
  *   per-call `max_tokens` within it); a prompt over the window is a

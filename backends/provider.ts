@@ -117,7 +117,8 @@ function parseOptions(value: unknown, where: string): ChatOptions | undefined {
  * over `OPTIONS`; a per-call `max_tokens` (or `max_completion_tokens`) caps
  * the answer within `MAX_OUTPUT_TOKENS`, the operator's ceiling.
  * `describeImage` sends one user message with the prompt text and the image
- * as a data URL (the type from the bytes, then the file name, else JPEG).
+ * as a data URL (the type from the bytes: PNG, JPEG, GIF or WebP, else an
+ * `InvalidImageError` whatever the file name says).
  * Text splitting is the base class's.
  *
  * @example

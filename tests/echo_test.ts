@@ -32,14 +32,16 @@ Deno.test("EchoBackend.promptWithContext() answers the echo sentence and the con
   assert.equal(backend.config.maxWordSleepSeconds, 0);
 });
 
+const JPEG = new Uint8Array([0xff, 0xd8, 0xff, 0xe0]);
+
 Deno.test("EchoBackend.describeImage() answers with the file's name", async () => {
   const backend = echoBackend();
-  const file = new File([new Uint8Array([0x89, 0x50])], "cat.png");
+  const file = new File([JPEG], "cat.png");
   assert.equal(
     await backend.describeImage({ image: file, prompt: "Describe" }).text(),
     "This is an echo backend: cat.png",
   );
-  const bytes = new Uint8Array([1, 2, 3]);
+  const bytes = JPEG;
   assert.equal(
     await backend.describeImage({ image: bytes, prompt: "Describe", fileName: "dog.jpg" }).text(),
     "This is an echo backend: dog.jpg",
@@ -125,7 +127,7 @@ Deno.test("EchoBackend checks per-call options and otherwise ignores them", asyn
     options: { temperature: 0.2, max_tokens: 1 },
   }).text();
   assert.equal(answer, "This is an echo backend: hi");
-  const image = new Uint8Array([1]);
+  const image = JPEG;
   assert.equal(
     await backend.describeImage({ image, prompt: "p", fileName: "a.png", options: { seed: 1 } })
       .text(),

@@ -34,6 +34,7 @@
  */
 import { ImproperlyConfigured, UnknownModelError, UnsupportedFeatureError } from "../../errors.ts";
 import { getDefaultTokenLimit } from "../../tokens.ts";
+import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "../../_image.ts";
 import {
   describeType,
   optionalInteger,
@@ -358,6 +359,8 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
           "(use a vision model such as gpt-4o-mini)",
       );
     }
+    // Bytes are refused at the call when they are no supported image (a Blob when it is read).
+    checkImageSize(options.image, DEFAULT_MAX_IMAGE_BYTES, options.fileName);
     const named = typeof File !== "undefined" && options.image instanceof File;
     const image = options.fileName !== undefined && !named
       ? new File([options.image as Blob | Uint8Array<ArrayBuffer>], options.fileName)
