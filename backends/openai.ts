@@ -33,7 +33,7 @@ import {
   type ClientSettings,
 } from "../_openai/mod.ts";
 import { getEnv } from "../_env.ts";
-import { optionalInteger, optionalString, optionalUrl } from "../_validate.ts";
+import { optionalInteger, optionalSecret, optionalUrl } from "../_validate.ts";
 import { answerLimitOption, lowerCap, splitAnswerCap } from "./_budget.ts";
 import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "../_image.ts";
 import { checkCallOptions, imageMessage, promptMessages } from "./_messages.ts";
@@ -125,7 +125,7 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
         min: 1,
         max: 3600,
       }) ?? DEFAULT_TIMEOUT_SECONDS,
-      openaiApiKey: optionalString(raw.OPENAI_API_KEY, "OPENAI_API_KEY", where),
+      openaiApiKey: optionalSecret(raw.OPENAI_API_KEY, "OPENAI_API_KEY", where),
       apiBase: optionalUrl(raw.API_BASE, "API_BASE", where) ?? DEFAULT_OPENAI_API_BASE,
       maxRetries: optionalInteger(raw.MAX_RETRIES, "MAX_RETRIES", where, { min: 0, max: 10 }) ??
         DEFAULT_MAX_RETRIES,

@@ -38,6 +38,7 @@ import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "../../_image.ts";
 import {
   describeType,
   optionalInteger,
+  rejectSecretPlaceholder,
   rejectUnknownKeys,
   requireObject,
   requireString,
@@ -184,8 +185,9 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
     rejectUnknownKeys(raw, this.configKeys, where);
     const modelId = requireString(raw.MODEL_ID, "MODEL_ID", where);
     const explicitLimit = optionalInteger(raw.TOKEN_LIMIT, "TOKEN_LIMIT", where, { min: 1 });
-    const model = findModel(modelId, context.llmUserPath, context.alias);
     const init = splitKwargs(raw.INIT_KWARGS, "INIT_KWARGS", where, { key: "string" });
+    rejectSecretPlaceholder(init.special.key, "INIT_KWARGS.key", where);
+    const model = findModel(modelId, context.llmUserPath, context.alias);
     validateModelOptions(model, init.options, { where: `INIT_KWARGS in ${where}` });
     const prompt = splitKwargs(raw.PROMPT_KWARGS, "PROMPT_KWARGS", where, {
       system: "string",
