@@ -55,6 +55,15 @@ function imageBackendWarning(backend: string, provider: string | undefined): str
     `BACKENDS["${provider}"])`;
 }
 
+/** The error for a feature that is none: an alias given where a feature goes, most often. */
+function unknownFeature(feature: unknown, byAlias: string): TypeError {
+  return new TypeError(
+    `Unknown feature "${String(feature)}" (features: ${
+      Object.values(BackendFeature).join(", ")
+    }): use ${byAlias}(alias) for an alias`,
+  );
+}
+
 /** Options of {@link createAI}. */
 export interface CreateAIOptions {
   /** The `llm` user directory (default: `LLM_USER_PATH`, then the `llm` tool's default). */
@@ -260,7 +269,7 @@ export class AI {
     if (feature === BackendFeature.IMAGE_DESCRIPTION) {
       return this.getProvider(this.settings.IMAGE_DESCRIPTION_PROVIDER ?? "default");
     }
-    throw new TypeError(`Unknown feature "${String(feature)}"`);
+    throw unknownFeature(feature, "getProvider");
   }
 
   /**
@@ -420,7 +429,7 @@ export class AI {
         alias = provider;
       }
     } else {
-      throw new TypeError(`Unknown feature "${String(feature)}"`);
+      throw unknownFeature(feature, "getAIBackend");
     }
     if (alias === undefined) {
       const provider = this.settings.IMAGE_DESCRIPTION_PROVIDER ?? undefined;

@@ -142,7 +142,8 @@ export interface TokenUsage {
 }
 
 /**
- * Token counts in the OpenAI wire format (`usage` of a chat completion).
+ * Token counts in the OpenAI wire format, as the service sends them (the
+ * `raw` of {@link ChatCompletionUsage}).
  *
  * @example
  * ```ts
@@ -159,6 +160,31 @@ export interface CompletionUsage {
   completion_tokens: number;
   /** Their sum. */
   total_tokens: number;
+  /** Any other field the service sent (`prompt_tokens_details`...). */
+  [field: string]: unknown;
+}
+
+/**
+ * The `usage` of a chat completion: the token counts in this module's shape
+ * (as `stream()`'s usage event and `AIResponse.usage()` give them), and the
+ * service's own usage object under `raw`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { ChatCompletionUsage } from "./chat.ts";
+ * const usage: ChatCompletionUsage = {
+ *   inputTokens: 1,
+ *   outputTokens: 2,
+ *   totalTokens: 3,
+ *   raw: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 },
+ * };
+ * assert.equal(usage.totalTokens, usage.raw?.total_tokens);
+ * ```
+ */
+export interface ChatCompletionUsage extends TokenUsage {
+  /** The usage as the service sent it, in the OpenAI wire format. */
+  raw?: CompletionUsage;
 }
 
 /**
@@ -191,7 +217,8 @@ export interface ChatCompletionChoice {
 }
 
 /**
- * A chat completion in the OpenAI wire format.
+ * A chat completion in the OpenAI shape (`choices[0].message.content`), with
+ * `usage` in this module's shape ({@link ChatCompletionUsage}).
  *
  * @example
  * ```ts
@@ -218,8 +245,11 @@ export interface ChatCompletion {
   model: string;
   /** The answers (usually one). */
   choices: ChatCompletionChoice[];
-  /** Token counts, when the service gave them. */
-  usage?: CompletionUsage;
+  /**
+   * Token counts, when the service gave them: `inputTokens`, `outputTokens`,
+   * `totalTokens`, and the service's usage object as `raw`.
+   */
+  usage?: ChatCompletionUsage;
 }
 
 /**

@@ -24,19 +24,20 @@
  *
  * @module
  */
-import type { ChatMessage, ChatOptions, TokenUsage } from "../chat.ts";
+import type { ChatMessage, ChatOptions } from "../chat.ts";
 import { MissingAPIKeyError } from "../errors.ts";
 import {
   chatCompletion,
   type ChatRequest,
   chatStream,
   type ClientSettings,
+  hostOf,
 } from "../_openai/mod.ts";
 import { getEnv } from "../_env.ts";
 import { optionalInteger, optionalSecret, optionalUrl } from "../_validate.ts";
 import { answerLimitOption, lowerCap, splitAnswerCap } from "./_budget.ts";
 import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "../_image.ts";
-import { checkCallOptions, imageMessage, promptMessages } from "./_messages.ts";
+import { checkCallOptions, completionUsage, imageMessage, promptMessages } from "./_messages.ts";
 import { BaseBackend, configWhere } from "./base.ts";
 import { AIResponse, type CompleteAnswer, type ResponseEvent } from "./response.ts";
 import type {
@@ -210,11 +211,7 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
       async complete(callSignal?: AbortSignal): Promise<CompleteAnswer> {
         const completion = await chatCompletion(settings, await request(callSignal));
         const answer: CompleteAnswer = { text: completion.choices[0]?.message.content ?? "" };
-        const usage: TokenUsage | undefined = completion.usage && {
-          inputTokens: completion.usage.prompt_tokens,
-          outputTokens: completion.usage.completion_tokens,
-          totalTokens: completion.usage.total_tokens,
-        };
+        const usage = completionUsage(completion.usage);
         if (usage) answer.usage = usage;
         return answer;
       },
@@ -229,6 +226,10 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
       maxRetries: this.config.maxRetries,
       provider: "openai",
       backend: this.alias,
+      // Errors name the service that answered: a proxy or a local server by its host.
+      service: this.config.apiBase === DEFAULT_OPENAI_API_BASE
+        ? "openai"
+        : hostOf(this.config.apiBase),
     };
   }
 }

@@ -91,7 +91,12 @@ Deno.test("chatCompletion() returns the completion in the OpenAI shape", async (
   assert.equal(completion.choices[0].message.role, "assistant");
   assert.equal(completion.choices[0].message.content, "Echo: Hello there");
   assert.equal(completion.choices[0].finish_reason, "stop");
-  assert.deepEqual(completion.usage, { prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 });
+  assert.deepEqual(completion.usage, {
+    inputTokens: 2,
+    outputTokens: 3,
+    totalTokens: 5,
+    raw: { prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 },
+  });
   const request = peer.lastRequest();
   assert.equal(request.path, "/v1/chat/completions");
   assert.equal(request.body.model, "gpt-4o-mini");
