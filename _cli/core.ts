@@ -203,6 +203,11 @@ Standard error says how many chunks, and whether their sizes are estimates.`,
     if (overlapText !== undefined && !/^\d+$/.test(overlapText)) {
       throw new UsageError(`--overlap must be a whole number, got "${overlapText}"`);
     }
+    if (overlapText !== undefined && Number(overlapText) > Math.floor(size / 2)) {
+      throw new UsageError(
+        `--overlap must be at most half of --size (${Math.floor(size / 2)}), got ${overlapText}`,
+      );
+    }
     let calculator: LengthCalculator;
     const name = parsed.values.calculator ?? "naive";
     if (name === "naive") calculator = new NaiveTextSplitterCalculator();

@@ -13,11 +13,17 @@ import type {
   DescribeImageOptions,
   PromptWithContextOptions,
 } from "./types.ts";
-import { optionalInteger } from "../_validate.ts";
+import { optionalNumber } from "../_validate.ts";
+
+/**
+ * The longest `MAX_WORD_SLEEP_SECONDS`: what a timer can hold (2^31 - 1
+ * milliseconds). Wagtail AI takes any non-negative number.
+ */
+const MAX_SLEEP_SECONDS = (2 ** 31 - 1) / 1000;
 
 /** The echo backend's config. */
 export interface EchoBackendConfig extends BaseBackendConfig {
-  /** `MAX_WORD_SLEEP_SECONDS`: the longest random pause between words (default 0). */
+  /** `MAX_WORD_SLEEP_SECONDS`: the longest random pause between words, in seconds (default 0). */
   readonly maxWordSleepSeconds: number;
 }
 
@@ -52,17 +58,20 @@ export class EchoBackend extends BaseBackend<EchoBackendConfig> {
     "MAX_WORD_SLEEP_SECONDS",
   ];
 
-  /** Parses `CONFIG`, including `MAX_WORD_SLEEP_SECONDS` (an integer, 0 to 60). */
+  /**
+   * Parses `CONFIG`, including `MAX_WORD_SLEEP_SECONDS`: any number of seconds
+   * from 0 to what a timer can hold (2147483.647), as Wagtail AI takes it.
+   */
   static override parseConfig(
     raw: Record<string, unknown>,
     context: ConfigContext,
   ): EchoBackendConfig {
     const base = super.parseConfig(raw, context);
-    const maxWordSleepSeconds = optionalInteger(
+    const maxWordSleepSeconds = optionalNumber(
       raw.MAX_WORD_SLEEP_SECONDS,
       "MAX_WORD_SLEEP_SECONDS",
       configWhere(context.alias),
-      { min: 0, max: 60 },
+      { min: 0, max: MAX_SLEEP_SECONDS },
     ) ?? 0;
     return { ...base, maxWordSleepSeconds };
   }

@@ -86,3 +86,25 @@ Deno.test("cli split says on stderr when its sizes are estimates", async () => {
   assert.equal(unknown.code, 0, unknown.stderr);
   assert.match(unknown.stderr, /\(estimated: no known encoding for model "mistral-large"\)/);
 });
+
+Deno.test("cli split refuses an overlap over half the size, as --help says", async () => {
+  for (const [size, overlap] of [["100", "90"], ["100", "51"], ["11", "6"]]) {
+    const run = await runCli(["split", "--size", size, "--overlap", overlap, "-"], { stdin: TEXT });
+    assert.equal(run.code, 2, `${size} ${overlap}`);
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `^Error: --overlap must be at most half of --size \\(${
+          Math.floor(Number(size) / 2)
+        }\\), got ${overlap}\n`,
+      ),
+    );
+    assert.match(run.stderr, /Usage: split/);
+  }
+  for (const [size, overlap] of [["100", "50"], ["11", "5"], ["10", "0"]]) {
+    const run = await runCli(["split", "--size", size, "--overlap", overlap, "-"], { stdin: TEXT });
+    assert.equal(run.code, 0, run.stderr);
+  }
+  const help = await runCli(["split", "--help"]);
+  assert.match(help.stdout, /--overlap N .*at most half the size/);
+});

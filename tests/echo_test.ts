@@ -147,3 +147,19 @@ Deno.test("EchoBackend checks per-call options and otherwise ignores them", asyn
       error instanceof TypeError && /options\.f of describeImage\(\)/.test(error.message),
   );
 });
+
+Deno.test("EchoBackend takes any MAX_WORD_SLEEP_SECONDS Wagtail AI takes: a non-negative number a timer can hold", () => {
+  for (const seconds of [0, 0.25, 1.5, 60, 61, 3600, 2_147_483.647]) {
+    assert.equal(
+      echoBackend({ MAX_WORD_SLEEP_SECONDS: seconds }).config.maxWordSleepSeconds,
+      seconds,
+    );
+  }
+  for (const seconds of [-1, -0.001, 2_147_483.648, Number.NaN, Infinity, "1", true]) {
+    assert.throws(
+      () => echoBackend({ MAX_WORD_SLEEP_SECONDS: seconds }),
+      /MAX_WORD_SLEEP_SECONDS in CONFIG of backend "default" must be a number from 0 to 2147483\.647/,
+      String(seconds),
+    );
+  }
+});

@@ -153,10 +153,10 @@ const BAD_BACKENDS: [string, unknown, new (...args: any[]) => Error, RegExp][] =
     /unknown key "TOKEN_LIMT"/,
   ],
   [
-    "MAX_WORD_SLEEP_SECONDS fraction",
-    { CLASS: "echo", CONFIG: { MODEL_ID: "e", TOKEN_LIMIT: 1, MAX_WORD_SLEEP_SECONDS: 0.5 } },
+    "MAX_WORD_SLEEP_SECONDS negative",
+    { CLASS: "echo", CONFIG: { MODEL_ID: "e", TOKEN_LIMIT: 1, MAX_WORD_SLEEP_SECONDS: -0.5 } },
     ImproperlyConfigured,
-    /MAX_WORD_SLEEP_SECONDS in CONFIG of backend "b" must be an integer from 0 to 60/,
+    /MAX_WORD_SLEEP_SECONDS in CONFIG of backend "b" must be a number from 0 to 2147483\.647/,
   ],
   [
     "missing CLASS",
