@@ -2,10 +2,10 @@
 // backend, by imagePartFromBytes() and by the CLI, whatever the name or the Blob's type says, and
 // nothing is sent.
 import assert from "node:assert/strict";
-import { type Backend, createAI, imagePartFromBytes, InvalidImageError } from "../mod.ts";
+import { imagePartFromBytes, InvalidImageError } from "../mod.ts";
+import { everyBackend } from "./_backends.ts";
 import { runCli } from "./_cli.ts";
-import { type TempUserDir, tempUserDir } from "./_llm.ts";
-import { type Peer, startPeer } from "./_peer.ts";
+import { startPeer } from "./_peer.ts";
 
 const TEXT = new TextEncoder().encode("hello world\n");
 const PDF = new TextEncoder().encode("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n");
@@ -52,37 +52,10 @@ async function assertRefused(
   await assert.rejects(response.text(), isRefusal(pattern));
 }
 
-function visionUserDir(peer: Peer): Promise<TempUserDir> {
-  return tempUserDir({
-    "extra-openai-models.yaml":
-      `- model_id: peer-vision\n  model_name: gpt-4o-mini\n  api_base: "${peer.url}"\n  vision: true\n`,
-  });
-}
-
-function backends(peer: Peer, llmUserPath: string): Record<string, Backend> {
-  const ai = createAI({
-    PROVIDERS: {
-      vision: { provider: "openai", model: "gpt-4o-mini", api_key: "sk-test", api_base: peer.url },
-    },
-    BACKENDS: {
-      echo: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 100 } },
-      openai: {
-        CLASS: "openai",
-        CONFIG: { MODEL_ID: "gpt-4o-mini", OPENAI_API_KEY: "sk-test", API_BASE: peer.url },
-      },
-      provider: { CLASS: "provider", CONFIG: { PROVIDER: "vision" } },
-      llm: { CLASS: "llm", CONFIG: { MODEL_ID: "peer-vision", TOKEN_LIMIT: 128_000 } },
-    },
-  }, { llmUserPath });
-  return Object.fromEntries(
-    ["echo", "openai", "provider", "llm"].map((alias) => [alias, ai.getAIBackend(alias)]),
-  );
-}
-
 Deno.test("describeImage() refuses text, a PDF and unknown bytes on every backend, whatever the name or type says, and sends nothing", async () => {
   await using peer = await startPeer();
-  await using dir = await visionUserDir(peer);
-  for (const [alias, backend] of Object.entries(backends(peer, dir.path))) {
+  await using every = await everyBackend(peer);
+  for (const [alias, backend] of Object.entries(every.backends)) {
     for (const [image, fileName, pattern] of NON_IMAGES) {
       const options = fileName === undefined
         ? { image, prompt: "Alt text" }
@@ -95,8 +68,8 @@ Deno.test("describeImage() refuses text, a PDF and unknown bytes on every backen
 
 Deno.test("describeImage() refuses raw bytes that are no image at the call", async () => {
   await using peer = await startPeer();
-  await using dir = await visionUserDir(peer);
-  for (const [alias, backend] of Object.entries(backends(peer, dir.path))) {
+  await using every = await everyBackend(peer);
+  for (const [alias, backend] of Object.entries(every.backends)) {
     assert.throws(
       () => backend.describeImage({ image: TEXT, prompt: "Alt text", fileName: "a.png" }),
       isRefusal(/"a\.png"/),
@@ -107,9 +80,9 @@ Deno.test("describeImage() refuses raw bytes that are no image at the call", asy
 
 Deno.test("describeImage() still sends real images on every backend", async () => {
   await using peer = await startPeer();
-  await using dir = await visionUserDir(peer);
+  await using every = await everyBackend(peer);
   const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
-  for (const [alias, backend] of Object.entries(backends(peer, dir.path))) {
+  for (const [alias, backend] of Object.entries(every.backends)) {
     // A PNG named like a text file is a PNG: the bytes decide.
     const answer = await backend.describeImage({
       image: new File([png], "notes.txt", { type: "text/plain" }),

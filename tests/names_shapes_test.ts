@@ -3,7 +3,7 @@
 // unknown feature points to the alias methods.
 import assert from "node:assert/strict";
 import {
-  BackendFeature,
+  type BackendFeature,
   ConnectionError,
   createAI,
   createProvider,
