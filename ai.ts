@@ -445,7 +445,7 @@ export class AI {
       alias === "default" && this.settings.BACKENDS === undefined && !this.#warnedDefault &&
       Object.hasOwn(this.settings.PROVIDERS ?? {}, "default")
     ) {
-      // The seed's default backend, while the settings name a default provider: say so, once.
+      // Wagtail AI's default backend, while the settings name a default provider: say so, once.
       this.#warnedDefault = true;
       this.warn(
         'BACKENDS is not set, so getBackend() uses the default LLM backend (gpt-3.5-turbo), not PROVIDERS["default"]: ' +
