@@ -1,6 +1,7 @@
 // What the docs say and show: the words of Wagtail AI's users (not our internal ones), and a first
 // example whose output a new user can read.
 import assert from "node:assert/strict";
+import { runScript } from "./_llm.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -36,20 +37,9 @@ Deno.test('the docs say "Wagtail AI\'s", never the internal "the seed"', async (
 Deno.test("the README's first example prints each answer once", async () => {
   const readme = await Deno.readTextFile(new URL("README.md", ROOT));
   const first = /```ts\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf("## Usage")))![1];
-  const code = first.replaceAll('"./mod.ts"', JSON.stringify(new URL("mod.ts", ROOT).href));
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "--no-check", "--config", new URL("deno.json", ROOT).pathname, "-"],
-    env: { NO_COLOR: "1" },
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = output.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(code));
-  await writer.close();
-  const { code: status, stdout, stderr } = await output.output();
-  const text = new TextDecoder().decode(stdout);
-  assert.equal(status, 0, new TextDecoder().decode(stderr));
+  const run = await runScript(first.replaceAll('"./mod.ts"', '"MOD"'), {});
+  assert.equal(run.code, 0, run.stderr);
+  const text = run.stdout;
   // The example asks two questions (the article's one chunk, then a title): two answers, each
   // printed once, on a line of its own.
   assert.deepEqual(text.trimEnd().split("\n"), [
