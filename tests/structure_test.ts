@@ -9,11 +9,13 @@ const LAYERS: readonly (readonly [string, RegExp])[] = [
   ["foundation", /^(errors|_env|_redact|_validate|_yaml)\.ts$/],
   ["messages", /^(chat|_image)\.ts$/],
   ["tokens and splitting", /^(tokens\.ts|_tokenizer\/.+|text_splitters\/.+)$/],
+  ["http", /^_http\/.+$/],
   ["openai client", /^_openai\/.+$/],
   ["providers", /^providers\/.+$/],
   ["backends", /^backends\/.+$/],
   ["settings", /^settings\.ts$/],
   ["composition", /^(ai|migrate|load_settings)\.ts$/],
+  ["web", /^web\.ts$/],
   ["cli", /^(cli\.ts|_cli\/.+)$/],
   ["entry", /^mod\.ts$/],
 ];
