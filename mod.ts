@@ -40,6 +40,16 @@ export { DEFAULT_BACKENDS, DEFAULT_PROMPTS } from "./settings.ts";
 export { AI, createAI, type CreateAIOptions, type ProcessTextOptions } from "./ai.ts";
 export * from "./documents/mod.ts";
 export { loadSettings } from "./load_settings.ts";
+export {
+  CLIENT_CLOSED_STATUS,
+  type ErrorBody,
+  errorResponse,
+  type ErrorResponseOptions,
+  type ResponseFormat,
+  type StreamableAnswer,
+  toResponse,
+  type ToResponseOptions,
+} from "./web.ts";
 export { type MigrateOptions, migrateSettings, type MigrationResult } from "./migrate.ts";
 export { registerBackendClass, unregisterBackendClass } from "./backends/registry.ts";
 export {

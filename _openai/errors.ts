@@ -13,6 +13,7 @@ import {
   StreamInterruptedError,
   TimeoutError,
 } from "../errors.ts";
+import { retryAfterSeconds } from "../_http/retry_after.ts";
 import { type ClientSettings, type OpenAIModule, retriesOf, timeoutOf } from "./types.ts";
 
 /** What an error is mapped in the context of. */
@@ -44,12 +45,22 @@ export function scrubText(text: string, settings: ClientSettings): string {
 }
 
 export function serviceLabel(settings: ClientSettings): string {
+  if (settings.service) return settings.service;
   if (settings.provider) return settings.provider;
   if (settings.backend) return settings.backend;
   try {
     return new URL(settings.baseURL).host;
   } catch {
     return "the AI service";
+  }
+}
+
+/** The host (and port) of a URL, for messages; the URL as it is when it cannot be read. */
+export function hostOf(url: string): string {
+  try {
+    return new URL(url).host || url;
+  } catch {
+    return url;
   }
 }
 
@@ -152,9 +163,11 @@ export function mapError(
       );
     }
     if (status === 429) {
+      const headers = error.headers instanceof Headers ? error.headers : undefined;
+      const retryAfter = headers ? retryAfterSeconds(headers) : undefined;
       return new RateLimitError(
         `${label} is rate limiting (HTTP 429)${after} for model "${model}": ${message}`,
-        options,
+        retryAfter === undefined ? options : { ...options, retryAfterSeconds: retryAfter },
       );
     }
     if (status === 404) {
