@@ -306,8 +306,10 @@ function hasText(text: string, token: Token): boolean {
 
 /** A block of an HTML document: a run of inline content, with its element's tags when it fills it. */
 interface HtmlUnit extends Unit {
-  /** Its text stretches (outside tags and content never sent). */
-  readonly texts: readonly Span[];
+  /** The first token of its run. */
+  readonly first: number;
+  /** The last token of its run. */
+  readonly last: number;
 }
 
 /** The parsed document, kept for the plans of its chunks. */
@@ -394,13 +396,56 @@ function sentOf(text: string, items: readonly Item[]): string {
   return out;
 }
 
-function wordsOf(text: string, texts: readonly Span[]): string {
-  let out = "";
-  for (const [s, e] of texts) {
-    out += text.slice(s, e);
-    if (out.length >= 256) break;
+/** Whether tokens `from` to `to` (inclusive) hold content never sent. */
+function holdsOpaque(tokens: readonly Token[], from: number, to: number): boolean {
+  for (let k = Math.max(0, from); k <= to && k < tokens.length; k++) {
+    if (tokens[k].kind === OPAQUE) return true;
   }
-  return out.trim();
+  return false;
+}
+
+/** The sent text of `[start, end)`, whose tokens are `first` to `last`: the stretch itself unless content never sent is in it. */
+function sentBetween(
+  parsed: Parsed,
+  start: number,
+  end: number,
+  first: number,
+  last: number,
+): string {
+  if (!holdsOpaque(parsed.tokens, first, last)) return parsed.text.slice(start, end);
+  return sentOf(parsed.text, itemsOf(parsed, start, end, []));
+}
+
+/** The text stretches of tokens `first` to `last` within `[start, end)`. */
+function textsOf(parsed: Parsed, first: number, last: number, start: number, end: number): Span[] {
+  const texts: Span[] = [];
+  for (let k = first; k <= last; k++) {
+    const token = parsed.tokens[k];
+    if (token.kind !== TEXT) continue;
+    const s = Math.max(token.start, start);
+    const e = Math.min(token.end, end);
+    if (s < e) texts.push([s, e]);
+  }
+  return texts;
+}
+
+/** The first words of a run (its priority's input): up to 64 units of its text. */
+function firstWords(
+  parsed: Parsed,
+  first: number,
+  last: number,
+  start: number,
+  end: number,
+): string {
+  let out = "";
+  for (let k = first; k <= last && out.length < 64; k++) {
+    const token = parsed.tokens[k];
+    if (token.kind !== TEXT) continue;
+    const s = Math.max(token.start, start);
+    const e = Math.min(token.end, end, s + 64 - out.length);
+    if (s < e) out += parsed.text.slice(s, e);
+  }
+  return out;
 }
 
 /** The blocks of a parsed document. */
@@ -434,7 +479,7 @@ function blocksOf(parsed: Parsed): HtmlUnit[] {
       while (tokens[k].kind === TEXT && !hasText(text, tokens[k])) k++;
       start = tokens[k].start;
       if (tokens[k].kind === TEXT) {
-        start += leadingSpace(text.slice(tokens[k].start, tokens[k].end)).length;
+        while (isSpace(text.charCodeAt(start))) start++;
       }
     }
     if (opens && after !== undefined && after.close && after.name === before.name) end = after.end;
@@ -443,15 +488,17 @@ function blocksOf(parsed: Parsed): HtmlUnit[] {
       while (tokens[k].kind === TEXT && !hasText(text, tokens[k])) k--;
       end = tokens[k].end;
       if (tokens[k].kind === TEXT) {
-        end -= trailingSpace(text.slice(tokens[k].start, tokens[k].end)).length;
+        while (isSpace(text.charCodeAt(end - 1))) end--;
       }
     }
-    const texts: Span[] = [];
-    for (let k = runStart; k <= runEnd; k++) {
-      if (tokens[k].kind === TEXT) texts.push([tokens[k].start, tokens[k].end]);
-    }
-    const items = itemsOf(parsed, start, end, [[start, end]]);
-    units.push({ start, end, sent: sentOf(text, items), words: wordsOf(text, texts), texts });
+    units.push({
+      start,
+      end,
+      sent: sentBetween(parsed, start, end, runStart, runEnd),
+      words: firstWords(parsed, runStart, runEnd, start, end),
+      first: runStart,
+      last: runEnd,
+    });
   }
   return units;
 }
@@ -567,6 +614,121 @@ function reassemble(
   return { replacement: out };
 }
 
+/** Whether two tags are the same: the same text, or the same name and attributes. */
+function sameTag(a: string, aName: string, aClose: boolean, b: string, bToken: Token): boolean {
+  if (a === b) return true;
+  if (aName !== bToken.name || aClose !== bToken.close) return false;
+  return normalizeTag(a, aName, aClose) === normalizeTag(b, bToken.name, bToken.close);
+}
+
+/**
+ * {@link reassemble} for a chunk of whole blocks, walking the document's
+ * tokens (no items): the same result, with less to allocate.
+ */
+function reassembleBlocks(
+  parsed: Parsed,
+  start: number,
+  end: number,
+  spans: readonly Span[],
+  rawAnswer: string,
+  sent: string,
+): Outcome {
+  const text = parsed.text;
+  const answer = unfence(rawAnswer, sent);
+  if (answer.trim() === "") return { kept: "empty answer" };
+  const said = tokenize(answer);
+  let a = 0; // the next answer token
+  // The answer's text up to its next tag (content never sent is skipped).
+  const nextSlot = (): string => {
+    let slot = "";
+    while (a < said.length && said[a].kind !== TAG) {
+      if (said[a].kind === TEXT) slot += answer.slice(said[a].start, said[a].end);
+      a++;
+    }
+    return slot;
+  };
+  let out = "";
+  // The original slot between two tags: gap text before its block text, the
+  // block text, gap text after it, or content never sent.
+  let before = "";
+  let blockFrom = -1;
+  let blockTo = -1;
+  let after = "";
+  let opaque = "";
+  let hasOpaque = false;
+  let previousTagInBlock = false;
+  const flush = (nextTagInBlock: boolean): boolean => {
+    const slot = nextSlot();
+    if (hasOpaque) out += before + opaque + after;
+    else if (blockFrom >= 0) {
+      const original = text.slice(blockFrom, blockTo);
+      if (slot === original) out += before + original + after;
+      else {
+        const lead = leadingSpace(original);
+        const trail = lead.length === original.length ? "" : trailingSpace(original);
+        out += before + lead + slot.trim() + trail + after;
+      }
+    } else if (before === "" && previousTagInBlock && nextTagInBlock) {
+      out += slot; // text the answer put between two tags of a block
+    } else {
+      if (slot.trim() !== "") return false; // text between blocks
+      out += before;
+    }
+    before = after = opaque = "";
+    blockFrom = blockTo = -1;
+    hasOpaque = false;
+    return true;
+  };
+  let b = 0;
+  const tokens = parsed.tokens;
+  for (let t = tokenIndexAt(parsed, start); t < tokens.length; t++) {
+    const token = tokens[t];
+    if (token.start >= end) break;
+    const s = Math.max(token.start, start);
+    const e = Math.min(token.end, end);
+    if (s >= e) continue;
+    while (b < spans.length && spans[b][1] <= s) b++;
+    if (token.kind === TAG) {
+      const inBlock = b < spans.length && spans[b][0] <= s;
+      if (!flush(inBlock)) return { kept: "markup changed" };
+      if (a >= said.length) return { kept: "markup changed" };
+      const tag = said[a++];
+      if (
+        !sameTag(text.slice(s, e), token.name, token.close, answer.slice(tag.start, tag.end), tag)
+      ) {
+        return { kept: "markup changed" };
+      }
+      out += text.slice(s, e);
+      previousTagInBlock = inBlock;
+    } else if (token.kind === OPAQUE) {
+      opaque += text.slice(s, e);
+      hasOpaque = true;
+    } else {
+      // Text, cut where a block starts or ends inside it.
+      let at = s;
+      while (at < e) {
+        while (b < spans.length && spans[b][1] <= at) b++;
+        const span = b < spans.length ? spans[b] : undefined;
+        if (span !== undefined && span[0] <= at) {
+          const stop = Math.min(e, span[1]);
+          blockFrom = at;
+          blockTo = stop;
+          at = stop;
+        } else {
+          const stop = span === undefined ? e : Math.min(e, span[0]);
+          if (blockFrom >= 0) after += text.slice(at, stop);
+          else before += text.slice(at, stop);
+          at = stop;
+        }
+      }
+    }
+  }
+  if (!flush(false)) return { kept: "markup changed" };
+  // The answer has more tags than the chunk.
+  if (a < said.length) return { kept: "markup changed" };
+  return { replacement: out };
+}
+
 function parsedFor(text: string, anchor: object): Parsed {
   let parsed = parsedDocuments.get(anchor);
   if (!parsed || parsed.text !== text) {
@@ -584,11 +746,13 @@ export function htmlFormat(): DocumentFormatHandler {
       return blocksOf(parsedFor(text, anchor));
     },
     gap(text: string, a: Unit, b: Unit): string {
-      return sentOf(text, itemsOf(parsedFor(text, anchor), a.end, b.start, []));
+      const first = (a as HtmlUnit).last;
+      return sentBetween(parsedFor(text, anchor), a.end, b.start, first, (b as HtmlUnit).first);
     },
     pieces(text: string, block: Unit, max: number, measure: (text: string) => number): Unit[] {
       const parsed = parsedFor(text, anchor);
-      const texts = (block as HtmlUnit).texts;
+      const { first, last } = block as HtmlUnit;
+      const texts = textsOf(parsed, first, last, block.start, block.end);
       const spanSent = (span: Span) => sentOf(text, itemsOf(parsed, span[0], span[1], [span]));
       return longBlockPieces(
         text,
@@ -597,46 +761,51 @@ export function htmlFormat(): DocumentFormatHandler {
         texts,
         max,
         (span) => measure(spanSent(span)),
-      ).map((span) => {
-        const inside = texts.filter(([s, e]) => s < span[1] && e > span[0]).map((
-          [s, e],
-        ): Span => [Math.max(s, span[0]), Math.min(e, span[1])]);
-        return {
-          start: span[0],
-          end: span[1],
-          sent: spanSent(span),
-          words: wordsOf(text, inside),
-          texts: inside,
-        };
-      });
+      ).map((span): HtmlUnit => ({
+        start: span[0],
+        end: span[1],
+        sent: spanSent(span),
+        words: firstWords(parsed, first, last, span[0], span[1]),
+        first,
+        last,
+      }));
     },
     chunk(text: string, units: readonly Unit[], parent?: Unit): ChunkPlan {
       const parsed = parsedFor(text, anchor);
       const start = units[0].start;
       const end = units[units.length - 1].end;
-      const spans = units.map((unit): Span => [unit.start, unit.end]);
-      let items = itemsOf(parsed, start, end, parent ? [[start, end]] : spans);
-      if (parent) {
-        // Pieces of one block: close the tags open at the cuts, and open them again.
-        const opening = start > parent.start ? openTagsAt(parsed, parent.start, start) : [];
-        const closing = end < parent.end ? openTagsAt(parsed, parent.start, end) : [];
-        items = [
-          ...opening.map((tag): Item => ({
-            ...tag,
-            kind: SYNTHETIC,
-            synthetic: text.slice(tag.start, tag.end),
-            inBlock: true,
-          })),
-          ...items,
-          ...closing.reverse().map((tag): Item => ({
-            ...tag,
-            kind: SYNTHETIC,
-            synthetic: `</${text.slice(tag.start + 1, tag.start + 1 + tag.name.length)}>`,
-            close: true,
-            inBlock: true,
-          })),
-        ];
+      if (!parent) {
+        // The items are built when an answer comes (an answer from the cache may need none).
+        const first = (units[0] as HtmlUnit).first;
+        const last = (units[units.length - 1] as HtmlUnit).last;
+        const sent = sentBetween(parsed, start, end, first, last);
+        const spans = units.map((unit): Span => [unit.start, unit.end]);
+        return {
+          start,
+          end,
+          sent,
+          apply: (answer) => reassembleBlocks(parsed, start, end, spans, answer, sent),
+        };
       }
+      // Pieces of one block: close the tags open at the cuts, and open them again.
+      const opening = start > parent.start ? openTagsAt(parsed, parent.start, start) : [];
+      const closing = end < parent.end ? openTagsAt(parsed, parent.start, end) : [];
+      const items = [
+        ...opening.map((tag): Item => ({
+          ...tag,
+          kind: SYNTHETIC,
+          synthetic: text.slice(tag.start, tag.end),
+          inBlock: true,
+        })),
+        ...itemsOf(parsed, start, end, [[start, end]]),
+        ...closing.reverse().map((tag): Item => ({
+          ...tag,
+          kind: SYNTHETIC,
+          synthetic: `</${text.slice(tag.start + 1, tag.start + 1 + tag.name.length)}>`,
+          close: true,
+          inBlock: true,
+        })),
+      ];
       const sent = sentOf(text, items);
       return { start, end, sent, apply: (answer) => reassemble(text, items, answer, sent) };
     },

@@ -23,8 +23,14 @@ class TextMemo<V> {
     return this.#entries.get(text);
   }
 
+  clear(): void {
+    this.#entries.clear();
+    this.#units = 0;
+  }
+
   set(text: string, value: V): void {
-    if (text.length > this.#maxUnits / 4 || this.#entries.has(text)) return;
+    if (text.length > this.#maxUnits / 4) return;
+    if (this.#entries.delete(text)) this.#units -= text.length;
     // A flat copy of its own: no slice of the caller's string.
     this.#entries.set((" " + text).slice(1), value);
     this.#units += text.length;
@@ -39,6 +45,7 @@ class TextMemo<V> {
 // Per calculator class, per model: a length calculator measures a text the
 // same way every time (it is a function of the text and the model).
 const lengths = new WeakMap<object, Map<string, TextMemo<number>>>();
+const memos = new Set<TextMemo<unknown>>();
 
 /** A measuring function over `calculator` that remembers the lengths of recent texts. */
 export function rememberedLength(
@@ -51,6 +58,7 @@ export function rememberedLength(
   if (!memo) {
     memo = new TextMemo<number>(32_768, 4 << 20);
     byModel.set(modelId, memo);
+    memos.add(memo as TextMemo<unknown>);
   }
   const remembered = memo;
   return (text: string): number => {
@@ -65,6 +73,7 @@ export function rememberedLength(
 
 const KEY_VERSION = "cms-ai/document-answer/1";
 const keys = new TextMemo<string>(8_192, 4 << 20);
+memos.add(keys as TextMemo<unknown>);
 const encoder = new TextEncoder();
 
 /**
@@ -80,4 +89,25 @@ export async function answerKey(modelId: string, prompt: string, sent: string): 
   for (const byte of digest) hex += byte.toString(16).padStart(2, "0");
   keys.set(input, hex);
   return hex;
+}
+
+// The replacement a cached answer made of a chunk, by the chunk's original
+// text: the same answer (key) on the same original makes the same replacement.
+const replacements = new TextMemo<{ key: string; replacement: string }>(4_096, 4 << 20);
+memos.add(replacements as TextMemo<unknown>);
+
+/** The replacement that the answer under `key` made of `original`, when it is remembered. */
+export function rememberedReplacement(key: string, original: string): string | undefined {
+  const known = replacements.get(original);
+  return known !== undefined && known.key === key ? known.replacement : undefined;
+}
+
+/** Remembers the replacement that the answer under `key` made of `original`. */
+export function rememberReplacement(key: string, original: string, replacement: string): void {
+  replacements.set(original, { key, replacement: (" " + replacement).slice(1) });
+}
+
+/** Forgets every remembered length and key (for benches that must start cold). */
+export function clearDocumentMemos(): void {
+  for (const memo of memos) memo.clear();
 }

@@ -14,7 +14,12 @@ import { groupUnits, unitPriorities } from "./_chunker.ts";
 import type { ChunkPlan, DocumentFormatHandler, Outcome, Unit } from "./_format.ts";
 import { htmlFormat } from "./_html.ts";
 import { markdownFormat } from "./_markdown.ts";
-import { answerKey, rememberedLength } from "./_memo.ts";
+import {
+  answerKey,
+  rememberedLength,
+  rememberedReplacement,
+  rememberReplacement,
+} from "./_memo.ts";
 import { textFormat } from "./_text.ts";
 import { DocumentResponse } from "./response.ts";
 import {
@@ -139,8 +144,30 @@ function chunkLimit(backend: Backend, promptLength: number, chunkSize: number | 
   );
 }
 
-/** Groups the blocks of a document into chunk plans of at most `max`. */
-function planChunks(
+/**
+ * A quick, generous guess at a text's length in tokens, for grouping blocks
+ * (every chunk is then measured with the backend's length calculator): a
+ * token for every 3.6 ASCII characters (English prose has about 4.5, markup
+ * about 3), and one for every other character (CJK text has about one).
+ */
+export function estimateLength(text: string): number {
+  const other = NON_ASCII.test(text) ? text.match(NON_ASCII_ALL)!.length : 0;
+  return Math.ceil((text.length - other) / 3.6 + other * 1.1);
+}
+const NON_ASCII = /[^\t\n\r -~]/;
+const NON_ASCII_ALL = /[^\t\n\r -~]/g;
+
+/**
+ * Groups the blocks of a document into chunk plans of at most `max`.
+ *
+ * The blocks are grouped by their estimated lengths (see {@link groupUnits}:
+ * boundaries depend on the content, not on where the document starts); then
+ * each chunk is measured once with the backend's calculator, and one over
+ * `max` is cut again at its strongest boundary. Measuring whole chunks, each
+ * once, counts the text about once in all; and the exact token counter
+ * remembers each chunk, so the backend's own count of its prompt is a lookup.
+ */
+export function planChunks(
   handler: DocumentFormatHandler,
   text: string,
   blocks: readonly Unit[],
@@ -148,37 +175,67 @@ function planChunks(
   measure: (text: string) => number,
 ): ChunkPlan[] {
   const plans: ChunkPlan[] = [];
-  const group = (units: readonly Unit[], sizes: number[], parent?: Unit) => {
-    if (units.length === 0) return;
-    const priorities = unitPriorities(
-      units.map((unit) => unit.words),
-      units.map((unit) => unit.sent.length),
-    );
-    let from = 0;
-    for (const last of groupUnits(sizes, priorities, max)) {
-      plans.push(handler.chunk(text, units.slice(from, last + 1), parent));
-      from = last + 1;
-    }
+  const priorities = unitPriorities(
+    blocks.map((block) => block.words),
+    blocks.map((block) => block.sent.length),
+  );
+  // Chunks of blocks[from..to] that fit, measured: cut at the strongest boundary until they do.
+  const fit = (units: readonly Unit[], unitPriorities: ArrayLike<number>, parent?: Unit) => {
+    const place = (from: number, to: number) => {
+      const plan = handler.chunk(text, units.slice(from, to + 1), parent);
+      if (from === to || measure(plan.sent) <= max) {
+        plans.push(plan);
+        return;
+      }
+      let cut = from;
+      for (let i = from + 1; i < to; i++) if (unitPriorities[i] > unitPriorities[cut]) cut = i;
+      place(from, cut);
+      place(cut + 1, to);
+    };
+    return place;
   };
   let run: Unit[] = [];
+  let runPriorities: number[] = [];
   let sizes: number[] = [];
+  const flush = () => {
+    if (run.length === 0) return;
+    const place = fit(run, runPriorities);
+    let from = 0;
+    for (const last of groupUnits(sizes, runPriorities, max)) {
+      place(from, last);
+      from = last + 1;
+    }
+    run = [];
+    runPriorities = [];
+    sizes = [];
+  };
   for (let i = 0; i < blocks.length; i++) {
     const block = blocks[i];
-    const length = measure(block.sent);
-    if (length > max) {
+    const next = blocks[i + 1];
+    const guess = estimateLength(block.sent) +
+      (next === undefined ? 0 : estimateLength(handler.gap(text, block, next)));
+    if (guess > max && measure(block.sent) > max) {
       // A block too long alone: its sentences, grouped among themselves.
-      group(run, sizes);
-      run = [];
-      sizes = [];
+      flush();
       const pieces = handler.pieces(text, block, max, measure);
-      group(pieces, pieces.map((piece) => measure(piece.sent) + 1), block);
+      const piecePriorities = unitPriorities(
+        pieces.map((piece) => piece.words),
+        pieces.map((piece) => piece.sent.length),
+      );
+      const place = fit(pieces, piecePriorities, block);
+      let from = 0;
+      const pieceSizes = pieces.map((piece) => estimateLength(piece.sent) + 1);
+      for (const last of groupUnits(pieceSizes, piecePriorities, max)) {
+        place(from, last);
+        from = last + 1;
+      }
       continue;
     }
-    const next = blocks[i + 1];
     run.push(block);
-    sizes.push(length + (next === undefined ? 0 : measure(handler.gap(text, block, next))));
+    runPriorities.push(priorities[i]);
+    sizes.push(guess);
   }
-  group(run, sizes);
+  flush();
   return plans;
 }
 
@@ -261,7 +318,15 @@ async function replaceRun(
     signal.throwIfAborted();
     for (let i = 0; i < total; i++) {
       const answer = answers[i];
-      const outcome = typeof answer === "string" ? plans[i].apply(answer) : undefined;
+      let outcome: Outcome | undefined;
+      if (typeof answer === "string") {
+        const original = text.slice(plans[i].start, plans[i].end);
+        const known = rememberedReplacement(keys[i], original);
+        outcome = known === undefined ? plans[i].apply(answer) : { replacement: known };
+        if (known === undefined && "replacement" in outcome) {
+          rememberReplacement(keys[i], original, outcome.replacement);
+        }
+      }
       if (outcome !== undefined && "replacement" in outcome) {
         outcomes[i] = outcome;
         cachedAt[i] = true;
@@ -285,7 +350,14 @@ async function replaceRun(
           signal: controller.signal,
         }).text();
         const outcome = plans[i].apply(answer);
-        if (cache && "replacement" in outcome) await cache.set(keys[i], answer);
+        if (cache && "replacement" in outcome) {
+          await cache.set(keys[i], answer);
+          rememberReplacement(
+            keys[i],
+            text.slice(plans[i].start, plans[i].end),
+            outcome.replacement,
+          );
+        }
         outcomes[i] = outcome;
         flush();
       } catch (error) {
