@@ -21,7 +21,7 @@
 import process from "node:process";
 import { type AI, countTokens, createAI, createMemoryCache } from "../mod.ts";
 import { clearTokenizerCaches } from "../_tokenizer/mod.ts";
-import { clearDocumentMemos } from "../documents/_memo.ts";
+import { clearDocumentMemos } from "../documents/process.ts";
 import { type Peer, type RecordedRequest, startPeer } from "../tests/_peer.ts";
 import { prose, rng } from "./corpus.ts";
 

@@ -65,6 +65,12 @@ export function groupUnits(
 function hashStretch(text: string, from: number, to: number, seed: number): number {
   let h = seed;
   for (let i = from; i < to; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return mix(h);
+}
+
+// A 32-bit finalizer (as in MurmurHash3), unsigned.
+function mix(value: number): number {
+  let h = value;
   h ^= h >>> 16;
   h = Math.imul(h, 0x7feb352d);
   h ^= h >>> 15;
@@ -92,21 +98,44 @@ export function unitPriority(words: string, length: number, occurrence: number):
     (0x9e3779b9 ^ Math.imul(length, 0x85ebca6b)) >>> 0,
   );
   // 32 bits of the first words over 21 of the rest: exact in a double.
-  const low = occurrence === 0 ? tail : hashStretch(String(occurrence), 0, 0, tail ^ occurrence);
+  const low = occurrence === 0 ? tail : mix(tail ^ Math.imul(occurrence, 0x9e3779b1));
   return first * 0x200000 + (low & 0x1fffff);
 }
 
-/** The priorities of units, counting repeats (see {@link unitPriority}). */
-export function unitPriorities(words: readonly string[], lengths: ArrayLike<number>): Float64Array {
-  const priorities = new Float64Array(words.length);
-  let seen: Map<number, number> | undefined;
-  for (let i = 0; i < words.length; i++) {
-    let priority = unitPriority(words[i], lengths[i], 0);
-    seen ??= new Map();
-    const count = seen.get(priority) ?? 0;
-    seen.set(priority, count + 1);
-    if (count > 0) priority = unitPriority(words[i], lengths[i], count);
-    priorities[i] = priority;
+/**
+ * The priorities of units, counting repeats (see {@link unitPriority}).
+ * `bases`, when given, holds each unit's priority as if it were not repeated
+ * (a first occurrence), or NaN where it is not known yet; it is filled in.
+ */
+export function unitPriorities(
+  words: readonly string[],
+  lengths: ArrayLike<number>,
+  bases?: Float64Array,
+): Float64Array {
+  const n = words.length;
+  const priorities = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let base = bases === undefined ? NaN : bases[i];
+    if (base !== base) { // NaN: not known
+      base = unitPriority(words[i], lengths[i], 0);
+      if (bases !== undefined) bases[i] = base;
+    }
+    priorities[i] = base;
+  }
+  // Repeats are rare: find them by sorting a copy, and count only those.
+  const sorted = priorities.slice().sort();
+  let repeated: Set<number> | undefined;
+  for (let i = 1; i < n; i++) {
+    if (sorted[i] === sorted[i - 1]) (repeated ??= new Set()).add(sorted[i]);
+  }
+  if (repeated === undefined) return priorities;
+  const seen = new Map<number, number>();
+  for (let i = 0; i < n; i++) {
+    const first = priorities[i];
+    if (!repeated.has(first)) continue;
+    const count = seen.get(first) ?? 0;
+    seen.set(first, count + 1);
+    if (count > 0) priorities[i] = unitPriority(words[i], lengths[i], count);
   }
   return priorities;
 }

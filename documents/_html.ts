@@ -16,6 +16,7 @@ import {
   type Unit,
 } from "./_format.ts";
 import { longBlockPieces, type Span } from "./_pieces.ts";
+import { sharedEnds } from "./_runs.ts";
 
 const TEXT = 0;
 const TAG = 1;
@@ -217,11 +218,29 @@ function findClose(text: string, name: string, from: number, to: number): number
 /** The tokens of `text`, in one pass. */
 export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
+  tokenizeInto(text, 0, tokens);
+  return tokens;
+}
+
+/**
+ * Appends the tokens of `text` from `from` (where a token starts) to
+ * `tokens`. With `resync`, stops before a text or tag token for which
+ * `resync(start)` is true (its tokens from there on are known) and returns
+ * true.
+ */
+function tokenizeInto(
+  text: string,
+  from: number,
+  tokens: Token[],
+  resync?: (start: number) => boolean,
+): boolean {
   const to = text.length;
-  let i = 0;
-  let textStart = 0;
-  const pushText = (end: number) => {
-    if (end > textStart) tokens.push({ kind: TEXT, start: textStart, end, name: "", close: false });
+  let i = from;
+  let textStart = from;
+  const push = (kind: number, start: number, end: number, name: string, close: boolean) => {
+    if (resync !== undefined && kind !== OPAQUE && resync(start)) return true;
+    tokens.push({ kind, start, end, name, close });
+    return false;
   };
   while (i < to) {
     const lt = text.indexOf("<", i);
@@ -250,28 +269,24 @@ export function tokenize(text: string): Token[] {
       continue;
     }
     if (end < 0) break; // an unterminated tag: the rest is text
-    pushText(lt);
-    tokens.push({ kind: TAG, start: lt, end, name, close });
+    if (lt > textStart && push(TEXT, textStart, lt, "", false)) return true;
+    if (push(TAG, lt, end, name, close)) return true;
     i = end;
     if (!close && (RAW.has(name) || NESTED.has(name)) && text.charCodeAt(end - 2) !== 47) {
       const closeAt = findClose(text, name, end, to);
       const contentEnd = closeAt < 0 ? to : closeAt;
-      if (contentEnd > end) {
-        tokens.push({ kind: OPAQUE, start: end, end: contentEnd, name: "", close: false });
-      }
+      if (contentEnd > end) push(OPAQUE, end, contentEnd, "", false);
       i = contentEnd;
       if (closeAt >= 0) {
         const closeEnd = tagEnd(text, closeAt + 2 + name.length, to);
         const stop = closeEnd < 0 ? to : closeEnd;
-        tokens.push({ kind: TAG, start: closeAt, end: stop, name, close: true });
+        if (push(TAG, closeAt, stop, name, true)) return true;
         i = stop;
       }
     }
     textStart = i;
   }
-  textStart = Math.min(textStart, to);
-  pushText(to);
-  return tokens;
+  return to > textStart && push(TEXT, textStart, to, "", false);
 }
 
 const ATTRIBUTE = /([^\s"'>\/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?/g;
@@ -318,6 +333,8 @@ interface Parsed {
   tokens: Token[];
   /** The start offset of each token, for binary search. */
   starts: Int32Array;
+  /** Its blocks. */
+  blocks: HtmlUnit[];
 }
 
 const parsedDocuments = new WeakMap<object, Parsed>();
@@ -448,14 +465,24 @@ function firstWords(
   return out;
 }
 
-/** The blocks of a parsed document. */
-function blocksOf(parsed: Parsed): HtmlUnit[] {
+/**
+ * The blocks of a parsed document, from token `from` (the start, or a
+ * block-level tag) on. With `stop`, ends at the first block-level tag at or
+ * after token `stop`, and returns that tag's index as `stopped` (else the
+ * number of tokens).
+ */
+function blocksIn(
+  parsed: Parsed,
+  from = 0,
+  stop = Infinity,
+): { units: HtmlUnit[]; stopped: number } {
   const { text, tokens } = parsed;
   const units: HtmlUnit[] = [];
-  let t = 0;
+  let t = from;
   while (t < tokens.length) {
     // A run: tokens up to the next block-level tag.
     if (isBlockTag(tokens[t])) {
+      if (t >= stop) return { units, stopped: t };
       t++;
       continue;
     }
@@ -500,14 +527,138 @@ function blocksOf(parsed: Parsed): HtmlUnit[] {
       last: runEnd,
     });
   }
-  return units;
+  return { units, stopped: tokens.length };
 }
 
-function parse(text: string): Parsed {
-  const tokens = tokenize(text);
+/** Documents parsed lately, to parse an edited one again from them (the last few). */
+const recent: Parsed[] = [];
+const RECENT = 4;
+
+/** Forgets the documents parsed lately. */
+export function clearParses(): void {
+  recent.length = 0;
+}
+
+/** The index of the token that starts at `offset`, or -1. */
+function tokenStartingAt(parsed: Parsed, offset: number): number {
+  const at = tokenIndexAt(parsed, offset);
+  return parsed.starts[at] === offset ? at : -1;
+}
+
+function finish(text: string, tokens: Token[], blocks?: HtmlUnit[]): Parsed {
   const starts = new Int32Array(tokens.length);
   for (let i = 0; i < tokens.length; i++) starts[i] = tokens[i].start;
-  return { text, tokens, starts };
+  const parsed: Parsed = { text, tokens, starts, blocks: [] };
+  parsed.blocks = blocks ?? blocksIn(parsed).units;
+  return parsed;
+}
+
+/**
+ * Parses `text`; when it is an edit of a document parsed lately, only the
+ * part around the edit is read again: the tokens and blocks before it are
+ * taken as they were, and those after it shifted. The result is the same as
+ * reading the whole text (`tests/document_formats_test.ts` checks it).
+ */
+function parse(text: string): Parsed {
+  let best: Parsed | undefined;
+  let bestShared = 0;
+  let ends = { prefix: 0, suffix: 0 };
+  for (const old of recent) {
+    if (old.text === text) return old;
+    const shared = sharedEnds(old.text, text);
+    if (shared.prefix + shared.suffix > bestShared) {
+      best = old;
+      bestShared = shared.prefix + shared.suffix;
+      ends = shared;
+    }
+  }
+  const parsed = best !== undefined && bestShared * 2 >= text.length
+    ? reparse(best, text, ends.prefix, ends.suffix)
+    : finish(text, tokenize(text));
+  recent.unshift(parsed);
+  if (recent.length > RECENT) recent.pop();
+  return parsed;
+}
+
+/** Whether reading starts afresh after token `at`: a tag that opens no content never sent. */
+function freshAfter(parsed: Parsed, at: number): boolean {
+  const token = parsed.tokens[at];
+  if (token.kind !== TAG) return false;
+  if (token.close || !(RAW.has(token.name) || NESTED.has(token.name))) return true;
+  return parsed.text.charCodeAt(token.end - 2) === 47; // <pre/> opens nothing
+}
+
+/** Parses `text` whole, and as an edit of `old` (for tests: the two must agree). */
+export function parseBoth(
+  old: string,
+  text: string,
+): { whole: { tokens: Token[]; blocks: Unit[] }; edited: { tokens: Token[]; blocks: Unit[] } } {
+  const before = finish(old, tokenize(old));
+  const { prefix, suffix } = sharedEnds(old, text);
+  return { whole: finish(text, tokenize(text)), edited: reparse(before, text, prefix, suffix) };
+}
+
+function reparse(old: Parsed, text: string, prefix: number, suffix: number): Parsed {
+  const shift = text.length - old.text.length;
+  const after = text.length - suffix; // the changed part ends here
+  // Tokens that end before the edit (the character after each is unchanged too) stay, up to
+  // a tag after which reading starts afresh: not text (where it ends depends on what follows),
+  // nor the tag that opens content never sent.
+  let kept = tokenIndexAt(old, prefix);
+  if (kept < old.tokens.length && old.tokens[kept].end < prefix) kept++;
+  while (kept > 0 && (old.tokens[kept - 1].end >= prefix || !freshAfter(old, kept - 1))) kept--;
+  const tokens = old.tokens.slice(0, kept);
+  let resumed = -1; // the old token the new tokens join
+  const stopped = tokenizeInto(text, kept > 0 ? old.tokens[kept - 1].end : 0, tokens, (start) => {
+    if (start < after) return false;
+    const at = tokenStartingAt(old, start - shift);
+    if (at < 0 || old.tokens[at].kind === OPAQUE) return false;
+    resumed = at;
+    return true;
+  });
+  const joined = tokens.length; // where the old tokens from `resumed` go
+  const tokenShift = joined - resumed;
+  if (stopped) {
+    for (let k = resumed; k < old.tokens.length; k++) {
+      const token = old.tokens[k];
+      tokens.push({
+        kind: token.kind,
+        start: token.start + shift,
+        end: token.end + shift,
+        name: token.name,
+        close: token.close,
+      });
+    }
+  }
+  const parsed = finish(text, tokens, []);
+  // Blocks whose run (and the tags around it) lie in the tokens kept stay.
+  let same = 0;
+  while (same < old.blocks.length && old.blocks[same].last + 1 < kept) same++;
+  const blocks = old.blocks.slice(0, same);
+  const from = same > 0 ? old.blocks[same - 1].last + 1 : 0;
+  const middle = blocksIn(parsed, from, stopped ? joined : Infinity);
+  blocks.push(...middle.units);
+  if (stopped && middle.stopped < tokens.length) {
+    // Blocks from the old run past the same tag, moved.
+    const oldStop = middle.stopped - tokenShift;
+    for (const block of old.blocks) {
+      if (block.first <= oldStop) continue;
+      const start = block.start + shift;
+      const end = block.end + shift;
+      const first = block.first + tokenShift;
+      const last = block.last + tokenShift;
+      blocks.push({
+        start,
+        end,
+        sent: sentBetween(parsed, start, end, first, last),
+        words: (" " + block.words).slice(1),
+        first,
+        last,
+      });
+    }
+  }
+  parsed.blocks = blocks;
+  return parsed;
 }
 
 /** The open inline tags (as items) at `offset` inside the block `[start, end)`. */
@@ -743,7 +894,7 @@ export function htmlFormat(): DocumentFormatHandler {
   const anchor = {};
   return {
     blocks(text: string): Unit[] {
-      return blocksOf(parsedFor(text, anchor));
+      return parsedFor(text, anchor).blocks;
     },
     gap(text: string, a: Unit, b: Unit): string {
       const first = (a as HtmlUnit).last;
@@ -779,12 +930,19 @@ export function htmlFormat(): DocumentFormatHandler {
         const first = (units[0] as HtmlUnit).first;
         const last = (units[units.length - 1] as HtmlUnit).last;
         const sent = sentBetween(parsed, start, end, first, last);
-        const spans = units.map((unit): Span => [unit.start, unit.end]);
         return {
           start,
           end,
           sent,
-          apply: (answer) => reassembleBlocks(parsed, start, end, spans, answer, sent),
+          apply: (answer) =>
+            reassembleBlocks(
+              parsed,
+              start,
+              end,
+              units.map((unit): Span => [unit.start, unit.end]),
+              answer,
+              sent,
+            ),
         };
       }
       // Pieces of one block: close the tags open at the cuts, and open them again.

@@ -12,14 +12,18 @@ import { getMaxOutputTokens } from "../tokens.ts";
 import { describeType } from "../_validate.ts";
 import { groupUnits, unitPriorities } from "./_chunker.ts";
 import type { ChunkPlan, DocumentFormatHandler, Outcome, Unit } from "./_format.ts";
-import { htmlFormat } from "./_html.ts";
+import { clearParses, htmlFormat } from "./_html.ts";
 import { markdownFormat } from "./_markdown.ts";
+import { answerKey } from "./_keys.ts";
 import {
-  answerKey,
-  rememberedLength,
-  rememberedReplacement,
-  rememberReplacement,
-} from "./_memo.ts";
+  type BlockMatch,
+  clearRuns,
+  keepRun,
+  lastRun,
+  matchBlocks,
+  type RunRecord,
+  sameRange,
+} from "./_runs.ts";
 import { textFormat } from "./_text.ts";
 import { DocumentResponse } from "./response.ts";
 import {
@@ -30,6 +34,12 @@ import {
   type DocumentOptions,
   MAX_CONCURRENCY,
 } from "./types.ts";
+
+/** Forgets the runs remembered and the documents parsed lately (for benches that start cold). */
+export function clearDocumentMemos(): void {
+  clearRuns();
+  clearParses();
+}
 
 /** How the answer goes into the text: in place of each chunk, or after the text. */
 export type DocumentMethod = "replace" | "append";
@@ -157,6 +167,28 @@ export function estimateLength(text: string): number {
 const NON_ASCII = /[^\t\n\r -~]/;
 const NON_ASCII_ALL = /[^\t\n\r -~]/g;
 
+/** The last run to take unchanged blocks and chunks from, and how the blocks match. */
+interface Reuse {
+  readonly record: RunRecord;
+  readonly match: BlockMatch;
+}
+
+/** Chunk plans, and what the next run needs to reuse them. */
+interface Planned {
+  readonly plans: ChunkPlan[];
+  /** For each plan of whole blocks, its range `"first:last"` of block indices. */
+  readonly ranges: (string | undefined)[];
+  /** For each plan, its range in the last run when it is the same blocks, else undefined. */
+  readonly oldRanges: (string | undefined)[];
+  /** The estimated lengths of the blocks and of the spaces after them, and their priorities. */
+  readonly guesses: Float64Array;
+  readonly gapGuesses: Float64Array;
+  readonly bases: Float64Array;
+  readonly priorities: Float64Array;
+  /** The measured lengths of the chunks tried, by range. */
+  readonly lengths: Map<string, number>;
+}
+
 /**
  * Groups the blocks of a document into chunk plans of at most `max`.
  *
@@ -166,6 +198,8 @@ const NON_ASCII_ALL = /[^\t\n\r -~]/g;
  * `max` is cut again at its strongest boundary. Measuring whole chunks, each
  * once, counts the text about once in all; and the exact token counter
  * remembers each chunk, so the backend's own count of its prompt is a lookup.
+ * With `reuse`, the blocks and chunks that did not change since the last run
+ * keep their estimates and measured lengths.
  */
 export function planChunks(
   handler: DocumentFormatHandler,
@@ -173,70 +207,109 @@ export function planChunks(
   blocks: readonly Unit[],
   max: number,
   measure: (text: string) => number,
-): ChunkPlan[] {
+  reuse?: Reuse,
+): Planned {
+  const n = blocks.length;
   const plans: ChunkPlan[] = [];
+  const ranges: (string | undefined)[] = [];
+  const oldRanges: (string | undefined)[] = [];
+  const lengths = new Map<string, number>();
+  const starts = new Int32Array(n);
+  const ends = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    starts[i] = blocks[i].start;
+    ends[i] = blocks[i].end;
+  }
+  const old = reuse?.match.old;
+  const bases = new Float64Array(n).fill(NaN);
+  if (old) { for (let i = 0; i < n; i++) if (old[i] >= 0) bases[i] = reuse!.record.bases[old[i]]; }
   const priorities = unitPriorities(
     blocks.map((block) => block.words),
     blocks.map((block) => block.sent.length),
+    bases,
   );
-  // Chunks of blocks[from..to] that fit, measured: cut at the strongest boundary until they do.
-  const fit = (units: readonly Unit[], unitPriorities: ArrayLike<number>, parent?: Unit) => {
-    const place = (from: number, to: number) => {
-      const plan = handler.chunk(text, units.slice(from, to + 1), parent);
+  const guesses = new Float64Array(n);
+  const gapGuesses = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const was = old ? old[i] : -1;
+    guesses[i] = was >= 0 ? reuse!.record.guesses[was] : estimateLength(blocks[i].sent);
+    if (i + 1 === n) continue;
+    const sameGap = was >= 0 && reuse!.match.old[i + 1] === was + 1 &&
+      (ends[i + 1] < reuse!.match.prefix || starts[i] > reuse!.match.after);
+    gapGuesses[i] = sameGap
+      ? reuse!.record.gapGuesses[was]
+      : estimateLength(handler.gap(text, blocks[i], blocks[i + 1]));
+  }
+
+  const push = (plan: ChunkPlan, range?: string, oldRange?: string) => {
+    plans.push(plan);
+    ranges.push(range);
+    oldRanges.push(oldRange);
+  };
+  // Chunks of blocks `first` to `last` (document indices) that fit, measured;
+  // cut at the strongest boundary until they do.
+  const place = (first: number, last: number): void => {
+    const range = `${first}:${last}`;
+    const oldRange = reuse ? sameRange(reuse.match, starts, ends, first, last) : undefined;
+    const plan = handler.chunk(text, blocks.slice(first, last + 1));
+    if (first === last) {
+      push(plan, range, oldRange);
+      return;
+    }
+    const length = (oldRange === undefined ? undefined : reuse!.record.lengths.get(oldRange)) ??
+      measure(plan.sent);
+    lengths.set(range, length);
+    if (length <= max) {
+      push(plan, range, oldRange);
+      return;
+    }
+    let cut = first;
+    for (let i = first + 1; i < last; i++) if (priorities[i] > priorities[cut]) cut = i;
+    place(first, cut);
+    place(cut + 1, last);
+  };
+  let runFrom = 0;
+  const flush = (to: number) => {
+    if (to <= runFrom) return;
+    const sizes = new Float64Array(to - runFrom);
+    for (let i = runFrom; i < to; i++) sizes[i - runFrom] = guesses[i] + gapGuesses[i];
+    let from = runFrom;
+    for (const last of groupUnits(sizes, priorities.subarray(runFrom, to), max)) {
+      place(from, runFrom + last);
+      from = runFrom + last + 1;
+    }
+  };
+  for (let i = 0; i < n; i++) {
+    if (guesses[i] + gapGuesses[i] <= max || measure(blocks[i].sent) <= max) continue;
+    // A block too long alone: its sentences, grouped among themselves.
+    flush(i);
+    runFrom = i + 1;
+    const block = blocks[i];
+    const pieces = handler.pieces(text, block, max, measure);
+    const piecePriorities = unitPriorities(
+      pieces.map((piece) => piece.words),
+      pieces.map((piece) => piece.sent.length),
+    );
+    const pieceSizes = pieces.map((piece) => estimateLength(piece.sent) + 1);
+    const fit = (from: number, to: number): void => {
+      const plan = handler.chunk(text, pieces.slice(from, to + 1), block);
       if (from === to || measure(plan.sent) <= max) {
-        plans.push(plan);
+        push(plan);
         return;
       }
       let cut = from;
-      for (let i = from + 1; i < to; i++) if (unitPriorities[i] > unitPriorities[cut]) cut = i;
-      place(from, cut);
-      place(cut + 1, to);
+      for (let k = from + 1; k < to; k++) if (piecePriorities[k] > piecePriorities[cut]) cut = k;
+      fit(from, cut);
+      fit(cut + 1, to);
     };
-    return place;
-  };
-  let run: Unit[] = [];
-  let runPriorities: number[] = [];
-  let sizes: number[] = [];
-  const flush = () => {
-    if (run.length === 0) return;
-    const place = fit(run, runPriorities);
     let from = 0;
-    for (const last of groupUnits(sizes, runPriorities, max)) {
-      place(from, last);
+    for (const last of groupUnits(pieceSizes, piecePriorities, max)) {
+      fit(from, last);
       from = last + 1;
     }
-    run = [];
-    runPriorities = [];
-    sizes = [];
-  };
-  for (let i = 0; i < blocks.length; i++) {
-    const block = blocks[i];
-    const next = blocks[i + 1];
-    const guess = estimateLength(block.sent) +
-      (next === undefined ? 0 : estimateLength(handler.gap(text, block, next)));
-    if (guess > max && measure(block.sent) > max) {
-      // A block too long alone: its sentences, grouped among themselves.
-      flush();
-      const pieces = handler.pieces(text, block, max, measure);
-      const piecePriorities = unitPriorities(
-        pieces.map((piece) => piece.words),
-        pieces.map((piece) => piece.sent.length),
-      );
-      const place = fit(pieces, piecePriorities, block);
-      let from = 0;
-      const pieceSizes = pieces.map((piece) => estimateLength(piece.sent) + 1);
-      for (const last of groupUnits(pieceSizes, piecePriorities, max)) {
-        place(from, last);
-        from = last + 1;
-      }
-      continue;
-    }
-    run.push(block);
-    runPriorities.push(priorities[i]);
-    sizes.push(guess);
   }
-  flush();
-  return plans;
+  flush(n);
+  return { plans, ranges, oldRanges, guesses, gapGuesses, bases, priorities, lengths };
 }
 
 function eventOf(
@@ -294,12 +367,30 @@ async function replaceRun(
   if (blocks.length === 0) return text;
   const calculator = await backend.getSplitterLengthCalculator();
   signal.throwIfAborted();
-  const measure = rememberedLength(calculator, backend.config.modelId);
+  const modelId = backend.config.modelId;
+  const measure = (piece: string) => calculator.getSplitterLength(piece);
   const max = chunkLimit(backend, measure(prompt), options.chunkSize);
-  const plans = planChunks(handler, text, blocks, max, measure);
+  // The last run of this prompt, format, model and size: what did not change is taken from it.
+  const runKey = JSON.stringify([
+    options.format,
+    modelId,
+    calculator.constructor.name,
+    max,
+    prompt,
+  ]);
+  const record = lastRun(runKey);
+  let reuse: Reuse | undefined;
+  if (record) {
+    const starts = blocks.map((block) => block.start);
+    const ends = blocks.map((block) => block.end);
+    reuse = { record, match: matchBlocks(record, text, starts, ends) };
+  }
+  const planned = planChunks(handler, text, blocks, max, measure, reuse);
+  const { plans, ranges, oldRanges } = planned;
   const total = plans.length;
   const outcomes: (Outcome | undefined)[] = new Array(total);
   const cachedAt: boolean[] = new Array(total).fill(false);
+  const answers: (string | undefined)[] = new Array(total);
   let emitted = 0;
   const flush = () => {
     while (emitted < total && outcomes[emitted] !== undefined) {
@@ -309,26 +400,29 @@ async function replaceRun(
   };
 
   const cache = options.cache;
-  const modelId = backend.config.modelId;
   let keys: string[] = [];
   const queue: number[] = [];
   if (cache) {
-    keys = await Promise.all(plans.map((plan) => answerKey(modelId, prompt, plan.sent)));
-    const answers = await Promise.all(keys.map((key) => cache.get(key)));
+    keys = await Promise.all(plans.map((plan, i) => {
+      const oldRange = oldRanges[i];
+      const known = oldRange === undefined ? undefined : record!.keys.get(oldRange);
+      return known ?? answerKey(modelId, prompt, plan.sent);
+    }));
+    const cached = await Promise.all(keys.map((key) => cache.get(key)));
     signal.throwIfAborted();
     for (let i = 0; i < total; i++) {
-      const answer = answers[i];
+      const answer = cached[i];
       let outcome: Outcome | undefined;
       if (typeof answer === "string") {
-        const original = text.slice(plans[i].start, plans[i].end);
-        const known = rememberedReplacement(keys[i], original);
-        outcome = known === undefined ? plans[i].apply(answer) : { replacement: known };
-        if (known === undefined && "replacement" in outcome) {
-          rememberReplacement(keys[i], original, outcome.replacement);
-        }
+        const oldRange = oldRanges[i];
+        const known = oldRange === undefined ? undefined : record!.replacements.get(oldRange);
+        outcome = known !== undefined && known.answer === answer
+          ? { replacement: known.replacement }
+          : plans[i].apply(answer);
       }
       if (outcome !== undefined && "replacement" in outcome) {
         outcomes[i] = outcome;
+        answers[i] = answer;
         cachedAt[i] = true;
       } else queue.push(i);
     }
@@ -352,11 +446,7 @@ async function replaceRun(
         const outcome = plans[i].apply(answer);
         if (cache && "replacement" in outcome) {
           await cache.set(keys[i], answer);
-          rememberReplacement(
-            keys[i],
-            text.slice(plans[i].start, plans[i].end),
-            outcome.replacement,
-          );
+          answers[i] = answer;
         }
         outcomes[i] = outcome;
         flush();
@@ -383,6 +473,8 @@ async function replaceRun(
 
   let out = "";
   let at = 0;
+  const replacements = new Map<string, { answer: string; replacement: string }>();
+  const keyed = new Map<string, string>();
   for (let i = 0; i < total; i++) {
     const outcome = outcomes[i]!;
     out += text.slice(at, plans[i].start);
@@ -390,7 +482,24 @@ async function replaceRun(
       ? outcome.replacement
       : text.slice(plans[i].start, plans[i].end);
     at = plans[i].end;
+    const range = ranges[i];
+    if (range === undefined || !cache) continue;
+    keyed.set(range, keys[i]);
+    if ("replacement" in outcome && answers[i] !== undefined) {
+      replacements.set(range, { answer: answers[i]!, replacement: outcome.replacement });
+    }
   }
+  keepRun(runKey, {
+    text,
+    starts: Int32Array.from(blocks, (block) => block.start),
+    ends: Int32Array.from(blocks, (block) => block.end),
+    guesses: planned.guesses,
+    gapGuesses: planned.gapGuesses,
+    bases: planned.bases,
+    lengths: planned.lengths,
+    keys: keyed,
+    replacements,
+  });
   return out + text.slice(at);
 }
 
@@ -407,7 +516,7 @@ async function appendRun(
   const plan = handler.append(text, blocks);
   const calculator = await backend.getSplitterLengthCalculator();
   signal.throwIfAborted();
-  const measure = rememberedLength(calculator, backend.config.modelId);
+  const measure = (piece: string) => calculator.getSplitterLength(piece);
   const { tokenLimit, modelId } = backend.config;
   const needed = measure(prompt) + measure(plan.sent) + FRAMING;
   if (needed >= tokenLimit) {

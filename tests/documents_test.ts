@@ -503,9 +503,11 @@ Deno.test("processText(): the first failing chunk aborts the others and rejects 
     assert.match(error.message, /This chunk is refused/);
     return true;
   });
-  const sent = chunkRequests(peer).length;
-  assert.ok(sent <= 5, `${sent} requests`);
-  assertAllAborted(sent);
+  // At most the first four chunks were asked for (some may have been aborted before they left).
+  const asked = signals.length;
+  assert.ok(asked >= 1 && asked <= 4, `${asked} chunks asked for`);
+  assert.ok(chunkRequests(peer).length <= asked);
+  assertAllAborted(asked);
 });
 
 Deno.test("processText() checks its arguments at the call, naming them", async () => {
