@@ -1,13 +1,36 @@
 // The parts of document runs: content-defined chunks, the HTML tokenizer and
 // blocks, Markdown and text blocks, the memory cache and DocumentResponse.
 import assert from "node:assert/strict";
-import { createMemoryCache, type DocumentEvent, DocumentResponse } from "../mod.ts";
+import {
+  AIResponse,
+  BaseBackend,
+  createAI,
+  createMemoryCache,
+  type DocumentEvent,
+  DocumentResponse,
+  type PromptWithContextOptions,
+} from "../mod.ts";
 import { groupUnits, unitPriorities } from "../documents/_chunker.ts";
-import { htmlFormat, tokenize } from "../documents/_html.ts";
+import { htmlFormat, parseBoth, tokenize } from "../documents/_html.ts";
+import { clearDocumentMemos } from "../documents/process.ts";
+import { sharedEnds } from "../documents/_runs.ts";
 import { markdownBlocks } from "../documents/_markdown.ts";
 import { paragraphs } from "../documents/_text.ts";
 import { unfence } from "../documents/_format.ts";
 import { prng } from "./_text.ts";
+
+/** A stand-in model: the text in capitals (tags too, which HTML answers must not change). */
+class Upper extends BaseBackend {
+  promptWithContext({ context }: PromptWithContextOptions): AIResponse {
+    const text = context.replaceAll(/>([^<]*)</g, (_, t: string) => `>${t.toUpperCase()}<`)
+      .replace(/^[^<]*/, (t) => t.toUpperCase());
+    return new AIResponse({
+      async *stream() {
+        yield { type: "text", text };
+      },
+    });
+  }
+}
 
 function chunksOf(ids: readonly string[], cuts: readonly number[]): string[] {
   const out: string[] = [];
@@ -335,4 +358,99 @@ Deno.test("DocumentResponse: events come in order as emitted, and a late reader 
   for await (const item of response) replay.push(item.index);
   assert.deepEqual(replay, [0, 1]);
   assert.ok(Object.isFrozen(replay.length ? (await Array.fromAsync(response))[0] : {}));
+});
+
+Deno.test("sharedEnds() finds the longest shared start and end, not overlapping", () => {
+  const random = prng(11);
+  const naive = (a: string, b: string) => {
+    const n = Math.min(a.length, b.length);
+    let prefix = 0;
+    while (prefix < n && a[prefix] === b[prefix]) prefix++;
+    let suffix = 0;
+    while (suffix < n - prefix && a[a.length - 1 - suffix] === b[b.length - 1 - suffix]) suffix++;
+    return { prefix, suffix };
+  };
+  for (let i = 0; i < 500; i++) {
+    const length = Math.floor(random() * (i % 10 === 0 ? 300_000 : 3_000));
+    let a = "";
+    while (a.length < length) a += "ab cd\n"[Math.floor(random() * 6)];
+    const at = Math.floor(random() * (a.length + 1));
+    const b = a.slice(0, at) + "xy ".slice(0, Math.floor(random() * 4)) +
+      a.slice(at + Math.floor(random() * 5));
+    assert.deepEqual(sharedEnds(a, b), naive(a, b));
+  }
+});
+
+Deno.test("HTML read again after an edit gives the tokens and blocks of a whole reading", () => {
+  const random = prng(5);
+  const pieces = [
+    "x",
+    " ",
+    "<p>",
+    "</p>",
+    "<b>",
+    "</b>",
+    "<pre>",
+    "</pre>",
+    "<!-- c -->",
+    "<",
+    ">",
+    "\n",
+    "<li>",
+    "</li>",
+    "<br>",
+    "&amp;",
+    "<code>",
+    "</code>",
+    '"',
+    "<p class='a>b'>",
+    "<script>",
+    "</script>",
+    "some words ",
+    "<!--",
+    "-->",
+    "<pre/>",
+    "</",
+    "<div>",
+  ];
+  const pick = () => pieces[Math.floor(random() * pieces.length)];
+  const shape = (parsed: { tokens: unknown[]; blocks: unknown[] }) => JSON.stringify(parsed);
+  for (let i = 0; i < 1500; i++) {
+    const old = Array.from({ length: 10 + Math.floor(random() * 60) }, pick).join("");
+    const at = Math.floor(random() * (old.length + 1));
+    const inserted = Array.from({ length: Math.floor(random() * 3) }, pick).join("");
+    const text = old.slice(0, at) + inserted + old.slice(at + Math.floor(random() * 8));
+    const { whole, edited } = parseBoth(old, text);
+    assert.equal(shape(edited), shape(whole), JSON.stringify({ old, text }));
+  }
+});
+
+Deno.test("processText() after an edit gives what a first run over the edited text gives", async () => {
+  const random = prng(9);
+  const ai = createAI({
+    BACKENDS: { default: { CLASS: Upper, CONFIG: { MODEL_ID: "upper", TOKEN_LIMIT: 400 } } },
+  });
+  for (const format of ["html", "text", "markdown"] as const) {
+    const blocks = Array.from({ length: 60 }, (_, i) => `Block ${i} has some words ${random()}`);
+    const render = (list: string[]) =>
+      format === "html"
+        ? list.map((b, i) => (i % 7 === 0 ? `<h2>${b}</h2>` : `<p>${b} <b>x</b></p>`)).join("\n")
+        : format === "markdown"
+        ? list.map((b, i) => (i % 7 === 0 ? `## ${b}` : `- ${b}`)).join("\n\n")
+        : list.join("\n\n");
+    const cache = createMemoryCache();
+    await ai.processText({ prompt: "correction", text: render(blocks), format, cache }).text();
+    blocks[30] = "An edited block, longer than it was before the edit";
+    blocks.splice(45, 1);
+    const edited = render(blocks);
+    const again = await Array.fromAsync(
+      ai.processText({ prompt: "correction", text: edited, format, cache }),
+    );
+    clearDocumentMemos();
+    const fresh = await Array.fromAsync(
+      ai.processText({ prompt: "correction", text: edited, format, cache }),
+    );
+    const strip = (events: DocumentEvent[]) => events.map(({ cached: _, ...event }) => event);
+    assert.deepEqual(strip(again), strip(fresh), format);
+  }
 });
