@@ -11,11 +11,12 @@
  * });
  * const cache = createMemoryCache();
  * const text = "First paragraph.\n\nSecond paragraph.";
- * const response = ai.processText({ prompt: "correction", text, cache });
- * assert.equal(
- *   await response.text(),
- *   "This is an echo backend: First paragraph.\n\nThis is an echo backend: Second paragraph.",
- * );
+ * // The echo backend answers both paragraphs (one chunk) in one.
+ * const first = await ai.processText({ prompt: "correction", text, cache }).text();
+ * assert.equal(first, "This is an echo backend: First paragraph. Second paragraph.");
+ * // Again: from the cache.
+ * const events = await Array.fromAsync(ai.processText({ prompt: "correction", text, cache }));
+ * assert.ok(events.length === 1 && events[0].cached);
  * ```
  *
  * @module

@@ -28,6 +28,7 @@ import { textFormat } from "./_text.ts";
 import { DocumentResponse } from "./response.ts";
 import {
   type AnswerCache,
+  DEFAULT_CHUNK_SIZE,
   DEFAULT_CONCURRENCY,
   type DocumentEvent,
   type DocumentFormat,
@@ -66,8 +67,8 @@ export interface CheckedDocumentOptions {
   concurrency: number;
   /** The answer cache, when given. */
   cache: AnswerCache | undefined;
-  /** The caller's largest chunk, when given. */
-  chunkSize: number | undefined;
+  /** The largest chunk asked for. */
+  chunkSize: number;
 }
 
 const FORMATS: readonly DocumentFormat[] = ["text", "html", "markdown"];
@@ -86,7 +87,13 @@ const FRAMING = 16;
  * @throws {RangeError} for a number out of range, naming the option.
  */
 export function checkDocumentOptions(options: DocumentOptions): CheckedDocumentOptions {
-  const { format = "text", signal, concurrency = DEFAULT_CONCURRENCY, cache, chunkSize } = options;
+  const {
+    format = "text",
+    signal,
+    concurrency = DEFAULT_CONCURRENCY,
+    cache,
+    chunkSize = DEFAULT_CHUNK_SIZE,
+  } = options;
   if (typeof format !== "string" || !FORMATS.includes(format)) {
     throw new TypeError(
       `format must be "text", "html" or "markdown", got ${
@@ -112,7 +119,7 @@ export function checkDocumentOptions(options: DocumentOptions): CheckedDocumentO
   ) {
     throw new TypeError("cache must be an object with get() and set() methods");
   }
-  if (chunkSize !== undefined && (!Number.isSafeInteger(chunkSize) || chunkSize < 1)) {
+  if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) {
     throw new RangeError(`chunkSize must be a positive integer, got ${String(chunkSize)}`);
   }
   return { format, signal, concurrency, cache, chunkSize };
@@ -131,7 +138,7 @@ function formatHandler(format: DocumentFormat): DocumentFormatHandler {
  *
  * @throws {ContextLengthError} when the prompt leaves no room.
  */
-function chunkLimit(backend: Backend, promptLength: number, chunkSize: number | undefined): number {
+function chunkLimit(backend: Backend, promptLength: number, chunkSize: number): number {
   const { tokenLimit, modelId } = backend.config;
   let max = Math.floor((tokenLimit - promptLength - FRAMING) / 2);
   const configured = (backend.config as { maxOutputTokens?: unknown }).maxOutputTokens;
@@ -139,7 +146,7 @@ function chunkLimit(backend: Backend, promptLength: number, chunkSize: number | 
     ? configured
     : getMaxOutputTokens(modelId);
   if (answerCap !== undefined) max = Math.min(max, Math.floor(answerCap * 3 / 4));
-  if (chunkSize !== undefined) max = Math.min(max, chunkSize);
+  max = Math.min(max, chunkSize);
   if (max >= 1) return max;
   throw new ContextLengthError(
     `The prompt is ${promptLength} tokens: the context window of model "${modelId}" ` +

@@ -101,6 +101,13 @@ export const MAX_CONCURRENCY = 64;
 /** How many chunks a run sends at once unless told otherwise. */
 export const DEFAULT_CONCURRENCY = 4;
 
+/**
+ * The largest chunk unless told otherwise, in the backend's length units:
+ * chunks of a few pages are answered in seconds, several at once, and an edit
+ * sends only a little again.
+ */
+export const DEFAULT_CHUNK_SIZE = 4096;
+
 /** Options of a document run, besides the prompt and the text. */
 export interface DocumentOptions {
   /** How the text is read (default `"text"`). */
@@ -113,9 +120,10 @@ export interface DocumentOptions {
   cache?: AnswerCache;
   /**
    * The largest chunk, in the backend's length units (its
-   * `SPLITTER_LENGTH_CALCULATOR_CLASS`). Default and ceiling: half of what the
-   * context window leaves after the prompt, and at most three quarters of the
-   * model's largest answer, so that an answer as long as its chunk fits.
+   * `SPLITTER_LENGTH_CALCULATOR_CLASS`; default 4,096). Chunks are never
+   * larger than half of what the context window leaves after the prompt, nor
+   * than three quarters of the model's largest answer, so that an answer as
+   * long as its chunk fits.
    */
   chunkSize?: number;
 }
