@@ -139,6 +139,11 @@ export interface TokenUsage {
   outputTokens: number;
   /** Their sum, as the service reports it. */
   totalTokens: number;
+  /**
+   * Of `inputTokens`, those the service read from its prompt cache (billed at
+   * the `cached_input` price of `PRICES`), when it reports them.
+   */
+  cachedInputTokens?: number;
 }
 
 /**
@@ -159,6 +164,11 @@ export interface CompletionUsage {
   completion_tokens: number;
   /** Their sum. */
   total_tokens: number;
+  /** Details of the prompt's tokens: `cached_tokens` read from the service's prompt cache. */
+  prompt_tokens_details?: {
+    /** Prompt tokens read from the cache. */
+    cached_tokens?: number;
+  };
 }
 
 /**
@@ -432,9 +442,12 @@ export function completionText(completion: ChatCompletion): string {
  * ```
  */
 export function toTokenUsage(usage: CompletionUsage): TokenUsage {
-  return {
+  const tokens: TokenUsage = {
     inputTokens: usage.prompt_tokens,
     outputTokens: usage.completion_tokens,
     totalTokens: usage.total_tokens,
   };
+  const cached = usage.prompt_tokens_details?.cached_tokens;
+  if (typeof cached === "number" && cached > 0) tokens.cachedInputTokens = cached;
+  return tokens;
 }

@@ -1,6 +1,6 @@
 // The token budget of a chat request: count the prompt, refuse what does not
 // fit the context window, and cap the answer to what is left.
-import type { ChatMessage, ChatOptions } from "../chat.ts";
+import type { ChatMessage, ChatOptions, TokenUsage } from "../chat.ts";
 import { ContextLengthError, type ContextLengthErrorOptions } from "../errors.ts";
 import { getMaxOutputTokens, getTokenCounter } from "../tokens.ts";
 
@@ -61,6 +61,19 @@ export async function answerBudget(
   messages: ChatMessage[],
   options: BudgetOptions,
 ): Promise<number> {
+  return (await promptBudget(messages, options)).budget;
+}
+
+/**
+ * The prompt's tokens and the most tokens the answer may have (see
+ * {@link answerBudget}).
+ *
+ * @throws {ContextLengthError} when the prompt alone fills the window, saying by how much.
+ */
+export async function promptBudget(
+  messages: ChatMessage[],
+  options: BudgetOptions,
+): Promise<{ promptTokens: number; budget: number }> {
   const promptTokens = await countMessageTokens(messages, options.modelId);
   const left = options.tokenLimit - promptTokens;
   if (left <= 0) {
@@ -85,7 +98,7 @@ export async function answerBudget(
   const modelMax = getMaxOutputTokens(options.modelId);
   if (modelMax !== undefined) budget = Math.min(budget, modelMax);
   if (options.maxOutputTokens !== undefined) budget = Math.min(budget, options.maxOutputTokens);
-  return budget;
+  return { promptTokens, budget };
 }
 
 /** Whether a model takes `max_completion_tokens` instead of `max_tokens` (o-series, gpt-5). */
@@ -102,9 +115,34 @@ export async function answerLimitOption(
   messages: ChatMessage[],
   options: BudgetOptions,
 ): Promise<Record<string, number>> {
-  const budget = await answerBudget(messages, options);
+  return (await answerLimit(messages, options)).option;
+}
+
+/** {@link answerLimitOption} and the prompt's token count. */
+export async function answerLimit(
+  messages: ChatMessage[],
+  options: BudgetOptions,
+): Promise<{ option: Record<string, number>; promptTokens: number }> {
+  const { promptTokens, budget } = await promptBudget(messages, options);
   const key = usesMaxCompletionTokens(options.modelId) ? "max_completion_tokens" : "max_tokens";
-  return { [key]: budget };
+  return { option: { [key]: budget }, promptTokens };
+}
+
+/**
+ * Estimated usage of an answer when the service reported none: the prompt's
+ * tokens (counted before sending when known, else now) and the answer's text
+ * counted for the model.
+ */
+export async function estimateAnswerUsage(
+  modelId: string,
+  promptTokens: number | undefined,
+  messages: () => Promise<ChatMessage[]>,
+  text: string,
+): Promise<TokenUsage> {
+  const count = await getTokenCounter(modelId);
+  const inputTokens = promptTokens ?? await countMessageTokens(await messages(), modelId);
+  const outputTokens = count(text);
+  return { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens };
 }
 
 /**

@@ -25,6 +25,7 @@ import type {
 } from "./types.ts";
 import { checkImageArgument } from "../_image.ts";
 import { checkCallOptions } from "./_messages.ts";
+import { checkCallMetadata } from "../_json.ts";
 
 /** Where a backend's CONFIG is, for messages: `CONFIG of backend "default"`. */
 export function configWhere(alias: string): string {
@@ -166,7 +167,7 @@ export abstract class BaseBackend<C extends BaseBackendConfig = BaseBackendConfi
   /**
    * Checks the arguments of `promptWithContext`, per-call `options` included
    * (a plain object of JSON data without `messages`, `model`, `stream`,
-   * `stream_options`, `n` or `signal`).
+   * `stream_options`, `n` or `signal`) and `metadata` (JSON data).
    *
    * @throws {TypeError} naming the argument (or the option).
    */
@@ -183,6 +184,7 @@ export abstract class BaseBackend<C extends BaseBackendConfig = BaseBackendConfi
     }
     checkSignal(options.signal);
     checkCallOptions(options.options, "promptWithContext");
+    checkCallMetadata(options.metadata, "promptWithContext");
   }
 
   /**
@@ -201,6 +203,7 @@ export abstract class BaseBackend<C extends BaseBackendConfig = BaseBackendConfi
     checkImageArgument(options.image);
     checkSignal(options.signal);
     checkCallOptions(options.options, "describeImage");
+    checkCallMetadata(options.metadata, "describeImage");
   }
 }
 

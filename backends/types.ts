@@ -11,7 +11,7 @@ import type {
 } from "../text_splitters/types.ts";
 import type { AIResponse } from "./response.ts";
 import type { ChatOptions, ImageInput } from "../chat.ts";
-import type { Provider } from "../providers/types.ts";
+import type { CallMetadata, Provider } from "../providers/types.ts";
 
 /**
  * The features a backend can be chosen for.
@@ -93,6 +93,12 @@ export interface PromptWithContextOptions {
    * are copied when the response is made.
    */
   options?: Readonly<ChatOptions>;
+  /**
+   * Who and what this call is for (`{user: "42", site: "blog"}`): JSON data
+   * carried by the call's usage events and never sent to the service (see
+   * `CallMetadata`). Checked at the call.
+   */
+  metadata?: CallMetadata;
 }
 
 /** Arguments of {@link Backend.describeImage}. */
@@ -107,6 +113,8 @@ export interface DescribeImageOptions {
   signal?: AbortSignal;
   /** Model options for this call only: as {@link PromptWithContextOptions.options}. */
   options?: Readonly<ChatOptions>;
+  /** Who and what this call is for: as {@link PromptWithContextOptions.metadata}. */
+  metadata?: CallMetadata;
 }
 
 /**

@@ -33,8 +33,42 @@
 import type { ChatCompletion, ChatMessage, ChatOptions, TokenUsage } from "../chat.ts";
 
 /**
+ * JSON data: what a per-call `metadata` option may hold.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { JsonValue } from "./types.ts";
+ * const value: JsonValue = { user: "42", tags: ["blog", 1, true, null] };
+ * assert.equal(JSON.parse(JSON.stringify(value)).user, "42");
+ * ```
+ */
+export type JsonValue = string | number | boolean | null | JsonValue[] | {
+  [key: string]: JsonValue;
+};
+
+/**
+ * The per-call `metadata` option: who and what a request is for
+ * (`{user: "42", site: "blog"}`), a plain object of JSON data. It is never
+ * sent to the AI service: it is carried, as given, by every usage event of
+ * the call (`createAI(settings, {onEvent})`), so an application can attribute
+ * every token. Checked at the call (a `TypeError` for anything that is not
+ * JSON data, or for more than 1,000 values).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { CallMetadata } from "./types.ts";
+ * const metadata: CallMetadata = { user: "42", site: "blog" };
+ * assert.equal(metadata.site, "blog");
+ * ```
+ */
+export type CallMetadata = Readonly<Record<string, JsonValue>>;
+
+/**
  * Arguments of {@link Provider.completion} and {@link Provider.stream}: the
- * messages, an optional abort signal and model override, and any chat option
+ * messages, an optional abort signal and model override, the call's
+ * `metadata` (for usage events, never sent), and any chat option
  * (`temperature`, `max_tokens`, ...), which is sent to the service as it is.
  *
  * @example
@@ -53,8 +87,13 @@ export interface CompletionOptions extends ChatOptions {
   messages: ChatMessage[];
   /** Ends the request (or the stream) when aborted. */
   signal?: AbortSignal;
-  /** The model for this request only (default: the provider's `model`). */
+  /**
+   * The model for this request only (default: the provider's `model`). With
+   * fallbacks, it applies to this alias only: a fallback asks its own model.
+   */
   model?: string;
+  /** Who and what the request is for, carried by its usage events: see {@link CallMetadata}. */
+  metadata?: CallMetadata;
 }
 
 /**
@@ -139,6 +178,28 @@ export interface ProviderSettings {
   endpoint?: string;
   /** Azure: the deployment name (default: `model`). */
   deployment?: string;
+  /**
+   * Aliases in `PROVIDERS` to fail over to, in order, when this one fails with
+   * a retryable error (429, 5xx, connection, timeout) after its own retries,
+   * before any text reached the caller, or when the prompt does not fit its
+   * context window. Followed transitively; a cycle or an unknown alias is a
+   * settings error (docs/operations.md).
+   */
+  fallbacks?: string[];
+  /**
+   * `"retryable"` (default): fail over on retryable errors only; `"any"`:
+   * also on authentication, not-found and bad-request errors.
+   */
+  fallback_on?: "retryable" | "any";
+  /** Fail-overs in a row after which this alias is skipped for `cooldown_seconds` (default 3; 0: never). */
+  cooldown_failures?: number;
+  /** Seconds an alias is skipped after `cooldown_failures` fail-overs in a row (default 30). */
+  cooldown_seconds?: number;
+  /**
+   * The model's context window in tokens, for fallbacks by window (default:
+   * the known window of `model`; unknown: no check before sending).
+   */
+  context_window?: number;
   /** Keys of providers added with `registerProvider()`. */
   [key: string]: unknown;
 }

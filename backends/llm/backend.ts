@@ -299,6 +299,7 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
     return this.#llmModel.prompt(parts.join("\n"), {
       ...this.#promptFor(options.options, "promptWithContext"),
       ...(options.signal ? { signal: options.signal } : {}),
+      alias: this.alias,
     });
   }
 
@@ -366,6 +367,7 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
       ...this.#promptFor(options.options, "describeImage"),
       attachments: [image],
       ...(options.signal ? { signal: options.signal } : {}),
+      alias: this.alias,
     });
   }
 }
