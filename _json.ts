@@ -107,6 +107,9 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** JSON data (as `JsonValue` of providers/types.ts). */
+export type JsonData = string | number | boolean | null | JsonData[] | { [key: string]: JsonData };
+
 /** The most values a per-call `metadata` object may hold. */
 export const MAX_METADATA_VALUES = 1_000;
 
@@ -120,7 +123,7 @@ export const MAX_METADATA_VALUES = 1_000;
 export function checkCallMetadata(
   value: unknown,
   method: string,
-): Readonly<Record<string, unknown>> | undefined {
+): Readonly<Record<string, JsonData>> | undefined {
   if (value === undefined || value === null) return undefined;
   const where = `metadata of ${method}()`;
   if (!isPlainObject(value)) {
@@ -135,6 +138,6 @@ export function checkCallMetadata(
     where,
     error: TypeError,
     maxValues: MAX_METADATA_VALUES,
-  }) as Record<string, unknown>;
+  }) as Record<string, JsonData>;
   return deepFreeze(copy);
 }

@@ -6,13 +6,14 @@ const ROOT = new URL("../", import.meta.url);
 
 /** The layers, lowest first; a module may import its own layer or lower ones. */
 const LAYERS: readonly (readonly [string, RegExp])[] = [
-  ["foundation", /^(errors|_env|_redact|_validate|_yaml)\.ts$/],
+  ["foundation", /^(errors|_env|_redact|_validate|_yaml|_json)\.ts$/],
   ["messages", /^(chat|_image)\.ts$/],
   ["tokens and splitting", /^(tokens\.ts|_tokenizer\/.+|text_splitters\/.+)$/],
   ["http", /^_http\/.+$/],
   ["openai client", /^_openai\/.+$/],
   ["providers", /^providers\/.+$/],
   ["backends", /^backends\/.+$/],
+  ["operations", /^operations\/.+$/],
   ["settings", /^settings\.ts$/],
   ["composition", /^(ai|migrate|load_settings)\.ts$/],
   ["cli", /^(cli\.ts|_cli\/.+)$/],
