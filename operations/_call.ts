@@ -65,9 +65,16 @@ function isAbort(error: unknown): boolean {
   return (error instanceof DOMException || error instanceof Error) && error.name === "AbortError";
 }
 
-/** A store call that may answer later: its failure is a warning, never a failed request. */
-function reportStore(ops: Operations, result: void | Promise<void>): void {
-  if (result instanceof Promise) result.catch((error) => ops.report("The cooldown store", error));
+/** A store call, not waited for: its failure is a warning, never a failed request. */
+function reportStore(ops: Operations, record: () => void | Promise<void>): void {
+  try {
+    const result = record();
+    if (result instanceof Promise) {
+      result.catch((error) => ops.report("The cooldown store", error));
+    }
+  } catch (error) {
+    ops.report("The cooldown store", error);
+  }
 }
 
 const IMAGE_LEFT_OUT = "(image data left out)";
@@ -146,7 +153,7 @@ export class Call {
     this.#current = undefined;
     const { entry, who } = attempt;
     if (this.#entries.length > 1 && entry.cooldownFailures > 0) {
-      reportStore(this.#ops, this.#ops.store.recordSuccess(entry.key));
+      reportStore(this.#ops, () => this.#ops.store.recordSuccess(entry.key));
     }
     let final: EventUsage | undefined = usage;
     const fallbackFrom = [...this.#fallbackFrom];
@@ -248,8 +255,8 @@ export class Call {
       reportStore(
         this.#ops,
         retryable || failsOver
-          ? store.recordFailure(entry.key, entry.cooldownFailures, entry.cooldownSeconds)
-          : store.recordSuccess(entry.key),
+          ? () => store.recordFailure(entry.key, entry.cooldownFailures, entry.cooldownSeconds)
+          : () => store.recordSuccess(entry.key),
       );
     }
     const described = describeError(error, entry.secrets());
