@@ -46,20 +46,13 @@ function featureOf(messages: unknown): string {
   return BackendFeature.TEXT_COMPLETION;
 }
 
-const knownWindows = new Map<string, number | undefined>();
-
-/** The known context window of a model, or undefined (cached). */
+/** The known context window of a model (`registerTokenLimit()` included), or undefined. */
 function knownWindow(model: string): number | undefined {
-  if (knownWindows.has(model)) return knownWindows.get(model);
-  let window: number | undefined;
   try {
-    window = getDefaultTokenLimit(model);
+    return getDefaultTokenLimit(model);
   } catch {
-    window = undefined;
+    return undefined;
   }
-  if (knownWindows.size > 1000) knownWindows.clear();
-  knownWindows.set(model, window);
-  return window;
 }
 
 /**
