@@ -593,8 +593,7 @@ export class AI {
   #buildBackend(alias: string, plan: BackendPlan, raw: Record<string, unknown>): Backend {
     const { cls, textSplitting } = plan;
     if (isProviderBackend(cls) && (raw.TOKEN_LIMIT === undefined || raw.TOKEN_LIMIT === null)) {
-      const provider = optionalString(raw.PROVIDER, "PROVIDER", configWhere(alias)) ?? "default";
-      const window = this.#providerOperationsOf(provider).contextWindow;
+      const window = this.#contextWindowOf(raw.PROVIDER ?? "default");
       if (window !== undefined) raw = { ...raw, TOKEN_LIMIT: window };
     }
     const context = this.backendContext(alias);
@@ -603,6 +602,22 @@ export class AI {
     if (Object.isFrozen(config)) config = Object.freeze(guardSecrets({ ...config }));
     else guardSecrets(config);
     return new cls(config as never, context);
+  }
+
+  /**
+   * `context_window` of a `PROVIDERS` alias, or undefined: also when the alias
+   * or its settings are wrong, which the provider backend then reports itself
+   * (naming its `PROVIDER`).
+   */
+  #contextWindowOf(provider: unknown): number | undefined {
+    if (typeof provider !== "string" || !Object.hasOwn(this.settings.PROVIDERS ?? {}, provider)) {
+      return undefined;
+    }
+    try {
+      return this.#providerOperationsOf(provider).contextWindow;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The chain of a `BACKENDS` alias: itself, then its `FALLBACKS` (checked, cached). */

@@ -115,6 +115,23 @@ export interface ResponseUsage extends TokenUsage {
 /**
  * Where an {@link AIResponse} gets its answer from. Nothing is sent until the
  * response is read.
+ *
+ * @example A source that says who answers and can estimate its usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { AIResponse, type ResponseSource } from "./response.ts";
+ * const source: ResponseSource = {
+ *   answeredBy: { alias: "house", provider: "in-house", model: "house-1" },
+ *   async *stream() {
+ *     yield { type: "text", text: "Hello there" };
+ *   },
+ *   estimateUsage: (text) =>
+ *     Promise.resolve({ inputTokens: 1, outputTokens: text.split(" ").length, totalTokens: 3 }),
+ * };
+ * const usage = await new AIResponse(source).usage();
+ * assert.equal(usage?.alias, "house");
+ * assert.equal(usage?.estimated, true);
+ * ```
  */
 export interface ResponseSource {
   /**

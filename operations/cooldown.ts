@@ -73,7 +73,17 @@ interface CooldownState {
   seconds: number;
 }
 
-/** Options of {@link MemoryCooldownStore}. */
+/**
+ * Options of {@link MemoryCooldownStore}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MemoryCooldownStore, type MemoryCooldownStoreOptions } from "./cooldown.ts";
+ * const options: MemoryCooldownStoreOptions = { now: () => 0 };
+ * assert.ok(new MemoryCooldownStore(options) instanceof MemoryCooldownStore);
+ * ```
+ */
 export interface MemoryCooldownStoreOptions {
   /** The clock in milliseconds (default `Date.now`), for tests. */
   now?: () => number;

@@ -218,7 +218,17 @@ export interface ModelPrice {
   cached_input?: number;
 }
 
-/** A value of a span attribute. */
+/**
+ * A value of a span attribute (as OpenTelemetry's `AttributeValue`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { TelemetryAttributeValue } from "./types.ts";
+ * const aliases: TelemetryAttributeValue = ["primary", "backup"];
+ * assert.ok(Array.isArray(aliases));
+ * ```
+ */
 export type TelemetryAttributeValue =
   | string
   | number
