@@ -1,6 +1,14 @@
 // Chat messages shared by the OpenAI and provider backends (the OpenAI backend's shapes), and
 // the checks of the chat options sent with them (CONFIG.OPTIONS and per-call `options`).
-import type { ChatMessage, ChatOptions, ContentPart } from "../chat.ts";
+import {
+  type ChatCompletionUsage,
+  type ChatMessage,
+  type ChatOptions,
+  type CompletionUsage,
+  type ContentPart,
+  type TokenUsage,
+  toTokenUsage,
+} from "../chat.ts";
 import { describeType, isPlainObject } from "../_validate.ts";
 import { copyJsonData, FORBIDDEN_JSON_KEYS, jsonBudget, keyWhere, kindOf } from "../_json.ts";
 import { readImage, toDataUrl } from "../_image.ts";
@@ -16,6 +24,28 @@ export function promptMessages(options: PromptWithContextOptions): ChatMessage[]
     messages.push({ role: "system", content: [{ type: "text", text: options.postPrompt }] });
   }
   return messages;
+}
+
+/**
+ * The token counts of a completion's usage, without `raw`. A provider of
+ * one's own written before `completion()` gave our shape may still return
+ * the wire shape (`prompt_tokens`...): it is read too.
+ */
+export function completionUsage(
+  usage: ChatCompletionUsage | CompletionUsage | undefined,
+): TokenUsage | undefined {
+  if (usage === undefined || usage === null) return undefined;
+  if (typeof usage.inputTokens === "number") {
+    const { inputTokens, outputTokens, totalTokens, cachedInputTokens } =
+      usage as ChatCompletionUsage;
+    const tokens: TokenUsage = { inputTokens, outputTokens, totalTokens };
+    // Prompt-cache hits, priced apart by PRICES' cached_input.
+    if (typeof cachedInputTokens === "number") tokens.cachedInputTokens = cachedInputTokens;
+    return tokens;
+  }
+  const wire = usage as CompletionUsage;
+  if (typeof wire.prompt_tokens !== "number") return undefined;
+  return toTokenUsage(wire);
 }
 
 /** Reads and checks the image, then one user message: the prompt and the image as a data URL. */

@@ -69,7 +69,7 @@ const completion: ChatCompletion = {
   created: 0,
   model: "gpt-4o-mini",
   choices: [{ index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop" }],
-  usage: { prompt_tokens: 10, completion_tokens: 1, total_tokens: 11 },
+  usage: { inputTokens: 10, outputTokens: 1, totalTokens: 11 },
 };
 registerProvider("memory", (settings) => ({
   provider: "memory",

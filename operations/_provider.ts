@@ -1,18 +1,13 @@
 // A provider with fallbacks and usage events (PROVIDERS.<alias>.fallbacks): completion()
 // and stream() run attempt after attempt through the chain. A stream fails over only before
 // its first text chunk reached the caller; from then on it is that alias's answer or its error.
-import {
-  type ChatCompletion,
-  type ChatMessage,
-  completionText,
-  type TokenUsage,
-  toTokenUsage,
-} from "../chat.ts";
+import { type ChatCompletion, type ChatMessage, completionText, type TokenUsage } from "../chat.ts";
 import { ContextLengthError } from "../errors.ts";
 import { checkCallMetadata } from "../_json.ts";
 import { getDefaultTokenLimit } from "../tokens.ts";
 import type { CompletionOptions, Provider, ProviderStreamEvent } from "../providers/types.ts";
 import { countMessageTokens, estimateAnswerUsage, TOKENS_PER_IMAGE } from "../backends/_budget.ts";
+import { completionUsage } from "../backends/_messages.ts";
 import { BackendFeature } from "../backends/types.ts";
 import { Call, type CallInfo, type ChainEntry, NO_METADATA, type Opened } from "./_call.ts";
 import type { Operations } from "./_events.ts";
@@ -144,7 +139,7 @@ export function chainProvider(
       const messages = request.options.messages;
       const model = request.options.model ?? request.provider.model;
       await call.answered(
-        answer.usage === undefined ? undefined : toTokenUsage(answer.usage),
+        completionUsage(answer.usage),
         () => completionText(answer),
         (text) => estimateAnswerUsage(model, undefined, () => Promise.resolve(messages), text),
       );
