@@ -29,6 +29,7 @@
 export type { ChatRequest, ClientSettings, StreamEvent } from "./types.ts";
 export { chatCompletion } from "./completion.ts";
 export { chatStream } from "./stream.ts";
+export { scrubText, serviceLabel } from "./errors.ts";
 export {
   clearClientCache,
   clientCacheSize,

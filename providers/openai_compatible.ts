@@ -17,6 +17,7 @@
  * | `timeout` | seconds per attempt (default 120; for a stream, per chunk) |
  * | `max_retries` | retries of a failed request (default 2) |
  * | `api_version` | sent as the `api-version` query parameter |
+ * | `structured_output` | `completeObject()`'s strategy: `json_schema`, `json_object` or `prompt` (default: the vendor's) |
  *
  * Any other key is an error that names it.
  *
@@ -46,6 +47,8 @@ import {
   optionalUrl,
   rejectUnknownKeys,
 } from "../_validate.ts";
+import { checkObjectArguments, openAIObject } from "../_structured/mod.ts";
+import type { CompleteObjectOptions, ObjectCompletion } from "../structured.ts";
 import type {
   CompletionOptions,
   Provider,
@@ -72,7 +75,12 @@ export const OPENAI_COMPATIBLE_KEYS: readonly string[] = [
   "timeout",
   "max_retries",
   "api_version",
+  "structured_output",
 ];
+
+/** The structured-output strategies an OpenAI-compatible service can have. */
+export type OpenAICompatibleStrategy = "json_schema" | "json_object" | "prompt";
+const STRATEGIES: readonly OpenAICompatibleStrategy[] = ["json_schema", "json_object", "prompt"];
 
 /**
  * The resolved configuration of an {@link OpenAICompatibleProvider}. The key
@@ -107,6 +115,8 @@ export interface OpenAICompatibleConfig {
   readonly apiVersion: string | undefined;
   /** Query parameters added to every request (`api-version`). */
   readonly query: Readonly<Record<string, string>> | undefined;
+  /** How `completeObject()` makes the answer follow the schema (`structured_output`). */
+  readonly structuredOutput: OpenAICompatibleStrategy;
 }
 
 /** What an OpenAI-compatible vendor defaults to. */
@@ -117,6 +127,12 @@ export interface OpenAICompatibleDefaults {
   keyEnv?: readonly string[];
   /** Whether a missing key is an error (default: when `keyEnv` is not empty). */
   requiresKey?: boolean;
+  /**
+   * What the service supports for structured output (default `"prompt"`,
+   * which every server can do): `"json_schema"` for `response_format:
+   * {type: "json_schema"}`, `"json_object"` for JSON mode.
+   */
+  structuredOutput?: OpenAICompatibleStrategy;
 }
 
 /** `PROVIDERS["alias"]`, for messages. */
@@ -165,6 +181,12 @@ export function resolveOpenAICompatibleConfig(
     max: 10,
   });
   const apiVersion = optionalString(settings.api_version, "api_version", where);
+  const structuredOutput = optionalChoice(
+    settings.structured_output,
+    "structured_output",
+    where,
+    STRATEGIES,
+  ) ?? defaults.structuredOutput ?? "prompt";
 
   const baseURL = extra.baseURL ?? apiBase ?? defaults.baseURL?.replace(/\/+$/, "");
   if (baseURL === undefined) {
@@ -211,7 +233,29 @@ export function resolveOpenAICompatibleConfig(
     organization,
     apiVersion,
     query: apiVersion === undefined ? undefined : { "api-version": apiVersion },
+    structuredOutput,
   };
+}
+
+/**
+ * A setting that must be one of `choices` when given.
+ *
+ * @throws {ImproperlyConfigured} naming the key and the choices.
+ */
+export function optionalChoice<C extends string>(
+  value: unknown,
+  key: string,
+  where: string,
+  choices: readonly C[],
+): C | undefined {
+  const text = optionalString(value, key, where);
+  if (text === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(text)) {
+    throw new ImproperlyConfigured(
+      `${key} in ${where} must be one of ${choices.map((c) => `"${c}"`).join(", ")}, got "${text}"`,
+    );
+  }
+  return text as C;
 }
 
 /**
@@ -350,6 +394,30 @@ export class OpenAICompatibleProvider implements Provider {
   stream(options: CompletionOptions): AsyncIterable<ProviderStreamEvent> {
     const request = this.#request(options, "stream");
     return chatStream(this.#clientSettings(), request);
+  }
+
+  /**
+   * Asks for an answer that follows `schema`, with the strategy of
+   * `config.structuredOutput` (`structured_output`; by default the
+   * strongest the vendor has): `response_format: {type: "json_schema"}`
+   * (strict when the schema fits OpenAI's strict subset), JSON mode with the
+   * schema in the prompt, or the schema in the prompt. The answer is checked
+   * against the schema and repaired once; see {@link Provider.completeObject}.
+   */
+  async completeObject<T = unknown>(
+    options: CompleteObjectOptions<T>,
+  ): Promise<ObjectCompletion<T>> {
+    const args = checkObjectArguments(options, "completeObject");
+    checkMessages(args.messages);
+    return await openAIObject<T>(this.#clientSettings(), {
+      model: args.model ?? this.config.model,
+      messages: args.messages,
+      schema: args.schema,
+      name: args.name,
+      strategy: this.config.structuredOutput,
+      options: args.options,
+      signal: args.signal,
+    });
   }
 
   #request(
