@@ -76,9 +76,10 @@ export type StandardSchemaResult<Output> =
 /**
  * A Standard Schema value (<https://standardschema.dev>: zod 4, valibot,
  * ArkType...). `completeObject()` takes one when it can give JSON Schema:
- * through the Standard JSON Schema interface (`~standard.jsonSchema`, zod
- * 4.2 and later) or a `toJSONSchema()`/`toJsonSchema()` method. The answer
- * is then checked by both the JSON Schema and the schema's own `validate()`,
+ * through the Standard JSON Schema interface (`~standard.jsonSchema.input()`,
+ * zod 4.2 and later: the schema of what the model writes, before any
+ * transform) or a `toJSONSchema()`/`toJsonSchema()` method. The answer is
+ * then checked by both the JSON Schema and the schema's own `validate()`,
  * whose output (after its transforms) is the object returned.
  *
  * @example A hand-made Standard Schema
@@ -91,7 +92,7 @@ export type StandardSchemaResult<Output> =
  *     vendor: "example",
  *     validate: (value) =>
  *       typeof value === "number" && value > 0 ? { value } : { issues: [{ message: "Not positive" }] },
- *     jsonSchema: { output: () => ({ type: "number", exclusiveMinimum: 0 }) },
+ *     jsonSchema: { input: () => ({ type: "number", exclusiveMinimum: 0 }) },
  *   },
  * };
  * assert.deepEqual(positive["~standard"].validate(2), { value: 2 });
@@ -110,8 +111,10 @@ export interface StandardSchemaLike<Output = unknown> {
     ) => StandardSchemaResult<Output> | Promise<StandardSchemaResult<Output>>;
     /** The Standard JSON Schema converter, when the library has it. */
     readonly jsonSchema?: {
-      /** The JSON Schema of the output type. */
-      readonly output: (options: { readonly target: string }) => Record<string, unknown>;
+      /** The JSON Schema of the input type: what the model must write. */
+      readonly input: (options: { readonly target: string }) => Record<string, unknown>;
+      /** The JSON Schema of the output type (after transforms). */
+      readonly output?: (options: { readonly target: string }) => Record<string, unknown>;
     };
     /** The inferred types (type-level only). */
     readonly types?: { readonly input: unknown; readonly output: Output } | undefined;

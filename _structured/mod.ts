@@ -10,6 +10,7 @@
 // chat-completions strategies), openai.ts (them through the OpenAI client).
 export { checkObjectArguments, type ObjectArguments } from "./arguments.ts";
 export {
+  checkSchemaName,
   DEFAULT_SCHEMA_NAME,
   hasObjectRoot,
   type ResolvedSchema,

@@ -64,6 +64,10 @@ function jsonSchemaOf(schema: StandardSchemaLike): unknown {
     toJsonSchema?: (options?: unknown) => unknown;
   };
   try {
+    // The model writes the schema's input; validate() turns it into the output.
+    if (typeof standard.jsonSchema?.input === "function") {
+      return standard.jsonSchema.input({ target: "draft-2020-12" });
+    }
     if (typeof standard.jsonSchema?.output === "function") {
       return standard.jsonSchema.output({ target: "draft-2020-12" });
     }

@@ -75,9 +75,9 @@ import {
   wireSchema,
   wrapRoot,
 } from "../_structured/mod.ts";
+import { optionalChoice } from "../_validate.ts";
 import {
   checkMessages,
-  optionalChoice,
   providerWhere,
   resolveOpenAICompatibleConfig,
 } from "./openai_compatible.ts";

@@ -40,6 +40,7 @@ import { ImproperlyConfigured, MissingAPIKeyError } from "../errors.ts";
 import { chatCompletion, chatStream, type ClientSettings } from "../_openai/mod.ts";
 import { guardSecrets } from "../_redact.ts";
 import {
+  optionalChoice,
   optionalInteger,
   optionalNumber,
   optionalString,
@@ -237,26 +238,6 @@ export function resolveOpenAICompatibleConfig(
   };
 }
 
-/**
- * A setting that must be one of `choices` when given.
- *
- * @throws {ImproperlyConfigured} naming the key and the choices.
- */
-export function optionalChoice<C extends string>(
-  value: unknown,
-  key: string,
-  where: string,
-  choices: readonly C[],
-): C | undefined {
-  const text = optionalString(value, key, where);
-  if (text === undefined) return undefined;
-  if (!(choices as readonly string[]).includes(text)) {
-    throw new ImproperlyConfigured(
-      `${key} in ${where} must be one of ${choices.map((c) => `"${c}"`).join(", ")}, got "${text}"`,
-    );
-  }
-  return text as C;
-}
 
 /**
  * Makes a factory for an OpenAI-compatible vendor, for `registerProvider()`.
