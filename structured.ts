@@ -159,6 +159,19 @@ export type ObjectSchema<T = unknown> = JSONSchema | StandardSchemaLike<T>;
 export type StructuredOutputStrategy = "json_schema" | "tool" | "json_object" | "prompt";
 
 /**
+ * The strategies of a chat-completions (OpenAI-compatible) service: all but `"tool"`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { ChatStructuredOutputStrategy } from "./structured.ts";
+ * const strategy: ChatStructuredOutputStrategy = "json_object";
+ * assert.equal(strategy, "json_object");
+ * ```
+ */
+export type ChatStructuredOutputStrategy = Exclude<StructuredOutputStrategy, "tool">;
+
+/**
  * Arguments of `Provider.completeObject()`.
  *
  * @example

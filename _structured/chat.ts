@@ -7,11 +7,11 @@ import type { APIErrorOptions } from "../errors.ts";
 import { repairText, schemaInstruction } from "./answer.ts";
 import { type Attempt, type Repair, runStructured } from "./run.ts";
 import { hasObjectRoot, type ResolvedSchema, wrapRoot } from "./schema.ts";
-import type { JSONSchema, ObjectCompletion } from "../structured.ts";
+import type { ChatStructuredOutputStrategy, JSONSchema, ObjectCompletion } from "../structured.ts";
 import { wireSchema } from "./wire_schema.ts";
 
 /** The strategies a chat-completions service can have. */
-export type ChatStrategy = "json_schema" | "json_object" | "prompt";
+export type ChatStrategy = ChatStructuredOutputStrategy;
 
 /** One chat answer as the strategies need it. */
 export interface ChatAnswer {

@@ -35,8 +35,8 @@ import {
 import { getEnv } from "../_env.ts";
 import { optionalChoice, optionalInteger, optionalString, optionalUrl } from "../_validate.ts";
 import { countSchemaTokens } from "../_budget.ts";
-import { type ChatStrategy, openAIObject, resolveSchema } from "../_structured/mod.ts";
-import type { ObjectCompletion } from "../structured.ts";
+import { openAIObject, resolveSchema } from "../_structured/mod.ts";
+import type { ChatStructuredOutputStrategy, ObjectCompletion } from "../structured.ts";
 import { answerLimitOption, lowerCap, splitAnswerCap } from "./_budget.ts";
 import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "../_image.ts";
 import { checkCallOptions, imageMessage, promptMessages } from "./_messages.ts";
@@ -56,7 +56,11 @@ export const DEFAULT_OPENAI_API_BASE = "https://api.openai.com/v1";
 export const DEFAULT_TIMEOUT_SECONDS = 15;
 /** The default `MAX_RETRIES`. */
 export const DEFAULT_MAX_RETRIES = 2;
-const STRATEGIES: readonly ChatStrategy[] = ["json_schema", "json_object", "prompt"];
+const STRATEGIES: readonly ChatStructuredOutputStrategy[] = [
+  "json_schema",
+  "json_object",
+  "prompt",
+];
 
 /** The OpenAI backend's config. */
 export interface OpenAIBackendConfig extends BaseBackendConfig {
@@ -77,7 +81,7 @@ export interface OpenAIBackendConfig extends BaseBackendConfig {
    * schema: `"json_schema"` (default), `"json_object"` or `"prompt"` (for a
    * server at `API_BASE` without `response_format`).
    */
-  readonly structuredOutput: ChatStrategy;
+  readonly structuredOutput: ChatStructuredOutputStrategy;
 }
 
 /**

@@ -123,7 +123,7 @@ export interface DescribeImageOptions {
  *   context: "Our park in spring: what flowers first, and where.",
  *   schema: { type: "object", properties: { title: { type: "string", maxLength: 60 } }, required: ["title"] },
  * };
- * assert.equal(args.schema.type, "object");
+ * assert.equal(typeof args.schema, "object");
  * ```
  */
 export interface PromptForObjectOptions<T = unknown> {

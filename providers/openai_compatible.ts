@@ -49,7 +49,11 @@ import {
   rejectUnknownKeys,
 } from "../_validate.ts";
 import { checkObjectArguments, openAIObject } from "../_structured/mod.ts";
-import type { CompleteObjectOptions, ObjectCompletion } from "../structured.ts";
+import type {
+  ChatStructuredOutputStrategy,
+  CompleteObjectOptions,
+  ObjectCompletion,
+} from "../structured.ts";
 import type {
   CompletionOptions,
   Provider,
@@ -80,7 +84,7 @@ export const OPENAI_COMPATIBLE_KEYS: readonly string[] = [
 ];
 
 /** The structured-output strategies an OpenAI-compatible service can have. */
-export type OpenAICompatibleStrategy = "json_schema" | "json_object" | "prompt";
+export type OpenAICompatibleStrategy = ChatStructuredOutputStrategy;
 const STRATEGIES: readonly OpenAICompatibleStrategy[] = ["json_schema", "json_object", "prompt"];
 
 /**
@@ -237,7 +241,6 @@ export function resolveOpenAICompatibleConfig(
     structuredOutput,
   };
 }
-
 
 /**
  * Makes a factory for an OpenAI-compatible vendor, for `registerProvider()`.

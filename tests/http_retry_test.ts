@@ -85,10 +85,9 @@ Deno.test("sleep() waits, or rejects at once with the signal's reason", async ()
 Deno.test("withRetries() retries what decide() allows, up to maxRetries, with the server's wait", async () => {
   let calls = 0;
   const waits: number[] = [];
-  const value = await withRetries(async (index) => {
+  const value = await withRetries((index) => {
     calls++;
-    if (index < 2) throw new Error(`fail ${index}`);
-    return "done";
+    return index < 2 ? Promise.reject(new Error(`fail ${index}`)) : Promise.resolve("done");
   }, {
     maxRetries: 3,
     decide: () => ({ retry: true, headers: new Headers({ "retry-after-ms": "1" }) }),

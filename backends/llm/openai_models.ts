@@ -37,13 +37,12 @@ import { getDefaultTokenLimit } from "../../tokens.ts";
 import { chatCompletion, chatStream, type ClientSettings } from "../../_openai/mod.ts";
 import { guardSecrets } from "../../_redact.ts";
 import { toDataUrl } from "../../_image.ts";
-import {
-  type ChatStrategy,
-  checkSchemaName,
-  openAIObject,
-  resolveSchema,
-} from "../../_structured/mod.ts";
-import type { ObjectCompletion, ObjectSchema } from "../../structured.ts";
+import { checkSchemaName, openAIObject, resolveSchema } from "../../_structured/mod.ts";
+import type {
+  ChatStructuredOutputStrategy,
+  ObjectCompletion,
+  ObjectSchema,
+} from "../../structured.ts";
 import type { ResponseEvent } from "../response.ts";
 import type { ExecuteContext, Model, ModelPrompt, OptionSchema } from "./model.ts";
 import type { ExtraModelEntry } from "./_user_dir.ts";
@@ -437,7 +436,7 @@ export class OpenAIChatModel implements Model {
   }
 
   /** The structured-output strategy: `"json_schema"` when it {@link supportsSchema}, else `"prompt"`. */
-  get structuredOutput(): ChatStrategy {
+  get structuredOutput(): ChatStructuredOutputStrategy {
     return this.supportsSchema ? "json_schema" : "prompt";
   }
 
