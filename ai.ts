@@ -61,6 +61,8 @@ export class AI {
   #warnedDefault = false;
   readonly #providers = new Map<string, Provider>();
   #legacyProvider: ResolvedProviderSettings | undefined;
+  /** What the last preload() could not load (check() reports it). */
+  #loadProblems: Error[] = [];
 
   /** Validates the top level of `settings`; use {@link createAI}. */
   constructor(settings: AISettings = {}, options: CreateAIOptions = {}) {
@@ -233,6 +235,11 @@ export class AI {
    * checks the aliases the features name. Returns the problems found, in that
    * order (an empty list when all is well). Nothing is sent to any service.
    *
+   * `check()` is synchronous, so it loads no package itself: a package that
+   * the last {@link AI.preload} could not load (`openai`, `js-tiktoken`) is
+   * reported last, as an `ImproperlyConfigured` naming it. Run
+   * `await ai.preload().catch(() => {})` first to have it checked.
+   *
    * @example
    * ```ts
    * import assert from "node:assert/strict";
@@ -289,6 +296,11 @@ export class AI {
     if (imageProvider !== undefined && !Object.hasOwn(providers, imageProvider)) {
       attempt(() => this.getProviderFor(BackendFeature.IMAGE_DESCRIPTION));
     }
+    for (const problem of this.#loadProblems) {
+      attempt(() => {
+        throw problem;
+      });
+    }
     return problems;
   }
 
@@ -299,6 +311,13 @@ export class AI {
    * start-up so the first answer streams without that delay (a few hundred
    * milliseconds). Entries that cannot be built are skipped: {@link AI.check}
    * reports them.
+   *
+   * @throws {ImproperlyConfigured} (the promise rejects) when a package cannot
+   * be loaded (an application whose import map or `node_modules` lacks
+   * `openai` or `js-tiktoken`), naming the package; with several, one error
+   * lists them all. {@link AI.check} reports them too from then on, so a
+   * start-up can run `await ai.preload()` and then `ai.check()` to get every
+   * problem at once.
    *
    * @example
    * ```ts
@@ -311,6 +330,7 @@ export class AI {
    */
   async preload(): Promise<void> {
     const tasks: Promise<unknown>[] = [];
+    this.#loadProblems = [];
     let sends = Object.keys(this.settings.PROVIDERS ?? {}).length > 0;
     for (const alias of Object.keys(this.#backends)) {
       let backend: Backend;
@@ -326,7 +346,26 @@ export class AI {
       tasks.push(backend.getSplitterLengthCalculator());
     }
     if (sends) tasks.push(preloadClient());
-    await Promise.allSettled(tasks);
+    const problems: Error[] = [];
+    for (const result of await Promise.allSettled(tasks)) {
+      if (result.status === "fulfilled") continue;
+      const reason = result.reason;
+      const problem = reason instanceof ImproperlyConfigured ? reason : new ImproperlyConfigured(
+        `Cannot load what the backends need: ${
+          reason instanceof Error ? reason.message : String(reason)
+        }`,
+        { cause: reason },
+      );
+      if (!problems.some((known) => known.message === problem.message)) problems.push(problem);
+    }
+    this.#loadProblems = problems;
+    if (problems.length === 1) throw problems[0];
+    if (problems.length > 1) {
+      throw new ImproperlyConfigured(
+        problems.map((problem) => problem.message).join("; "),
+        { cause: new AggregateError(problems) },
+      );
+    }
   }
 
   /**

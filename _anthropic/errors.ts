@@ -14,6 +14,7 @@ import {
   TimeoutError,
 } from "../errors.ts";
 import { MASK } from "../_redact.ts";
+import { retryAfterSeconds } from "../_http/retry_after.ts";
 import { type AnthropicSettings, retriesOf, timeoutOf } from "./types.ts";
 
 /** The values that must never appear in a message: the key and header values (and their URL forms). */
@@ -83,7 +84,8 @@ const CONTEXT_PATTERN = /prompt is too long|context[ _-]?(length|window)|too man
 
 /**
  * The error of an HTTP error answer: its status, the body's message (read
- * by the caller, bounded) and the request id.
+ * by the caller, bounded), the request id, and for a 429 the server's wait
+ * (`retryAfterSeconds`, from the response headers).
  */
 export function httpError(
   settings: AnthropicSettings,
@@ -91,6 +93,7 @@ export function httpError(
   status: number,
   bodyText: string,
   requestId: string | undefined,
+  headers?: Headers,
 ): APIError {
   const label = serviceLabel(settings);
   let parsed: unknown;
@@ -129,11 +132,12 @@ export function httpError(
     );
   }
   if (status === 429) {
+    const wait = headers === undefined ? undefined : retryAfterSeconds(headers);
     return new RateLimitError(
       `${label} is rate limiting (HTTP 429)${
         afterRetries(settings)
       } for model "${model}": ${detail}`,
-      options,
+      wait === undefined ? options : { ...options, retryAfterSeconds: wait },
     );
   }
   if (status === 529) {

@@ -202,7 +202,14 @@ export async function send<T = StartedResponse>(
       }
       if (!response.ok) {
         const text = await readBounded(response, MAX_ERROR_BYTES, true) ?? "";
-        const error = httpError(settings, model, response.status, text, requestId);
+        const error = httpError(
+          settings,
+          model,
+          response.status,
+          text,
+          requestId,
+          response.headers,
+        );
         failedHeaders.set(error, response.headers);
         throw error;
       }

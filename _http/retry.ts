@@ -1,10 +1,12 @@
 // When and how long to wait before trying an HTTP request again: the statuses
-// worth a retry, the server's own wait (`retry-after-ms`, `retry-after` in
-// seconds or as an HTTP date, `x-should-retry`), exponential backoff with
-// jitter, an abortable sleep, and `withRetries()`, the loop that ties them
-// together. Retries happen only before a response has started: a caller
+// worth a retry, the server's own wait (retry_after.ts: `retry-after-ms`,
+// `retry-after` in seconds or as an HTTP date) and its `x-should-retry`,
+// exponential backoff with jitter, an abortable sleep, and `withRetries()`,
+// the loop that ties them together. Retries happen only before a response has started: a caller
 // retries an attempt that failed as a whole (a status, a refused connection,
 // a timeout before the answer), never a stream that already gave text.
+
+import { retryAfterMs } from "./retry_after.ts";
 
 /** The longest server-given wait that is honoured; a longer one falls back to the backoff. */
 export const MAX_RETRY_AFTER_MS = 60_000;
@@ -20,36 +22,6 @@ export const MAX_RETRY_DELAY_MS = 8_000;
  */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 409 || status === 429 || (status >= 500 && status < 600);
-}
-
-/**
- * The wait the server asked for, in milliseconds: `retry-after-ms`, else
- * `retry-after` as seconds (fractions allowed) or as an HTTP date; undefined
- * when neither is there or usable (negative, not a number, a date in the past
- * gives 0).
- */
-export function retryAfterMs(headers: Headers, now: number = Date.now()): number | undefined {
-  const ms = headers.get("retry-after-ms");
-  if (ms !== null && ms.trim() !== "") {
-    const value = Number(ms);
-    if (Number.isFinite(value) && value >= 0) return value;
-  }
-  const after = headers.get("retry-after");
-  if (after === null || after.trim() === "") return undefined;
-  const text = after.trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
-  const date = Date.parse(text);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
-}
-
-/**
- * {@link retryAfterMs} in whole seconds (rounded up), for a `Retry-After`
- * header of our own or a message; undefined when the server gave none.
- */
-export function retryAfterSeconds(headers: Headers, now: number = Date.now()): number | undefined {
-  const ms = retryAfterMs(headers, now);
-  return ms === undefined ? undefined : Math.ceil(ms / 1000);
 }
 
 /**

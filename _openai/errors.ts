@@ -13,6 +13,7 @@ import {
   StreamInterruptedError,
   TimeoutError,
 } from "../errors.ts";
+import { retryAfterSeconds } from "../_http/retry_after.ts";
 import { type ClientSettings, type OpenAIModule, retriesOf, timeoutOf } from "./types.ts";
 
 /** What an error is mapped in the context of. */
@@ -152,9 +153,11 @@ export function mapError(
       );
     }
     if (status === 429) {
+      const headers = error.headers instanceof Headers ? error.headers : undefined;
+      const retryAfter = headers ? retryAfterSeconds(headers) : undefined;
       return new RateLimitError(
         `${label} is rate limiting (HTTP 429)${after} for model "${model}": ${message}`,
-        options,
+        retryAfter === undefined ? options : { ...options, retryAfterSeconds: retryAfter },
       );
     }
     if (status === 404) {

@@ -305,6 +305,7 @@ Deno.test("anthropic retries 429 (retry-after-ms), 529 and 5xx, then gives up: R
     assert.ok(error instanceof RateLimitError);
     assert.equal(error.status, 429);
     assert.ok(error.retryable);
+    assert.equal(error.retryAfterSeconds, 1); // retry-after-ms 5, rounded up to a whole second
     assert.match(error.message, /after 2 retries/);
     return true;
   });

@@ -4,13 +4,12 @@ import {
   backoffMs,
   isRetryableStatus,
   MAX_RETRY_AFTER_MS,
-  retryAfterMs,
-  retryAfterSeconds,
   retryDelayMs,
   shouldRetryHeader,
   sleep,
   withRetries,
 } from "../_http/retry.ts";
+import { retryAfterMs, retryAfterSeconds } from "../_http/retry_after.ts";
 
 Deno.test("isRetryableStatus() is true for 408, 409, 429, 5xx and 529, false otherwise", () => {
   for (const status of [408, 409, 429, 500, 502, 503, 504, 529]) {

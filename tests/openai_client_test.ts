@@ -260,6 +260,31 @@ Deno.test("chatCompletion() gives up after maxRetries with RateLimitError", asyn
   assert.equal(peer.requests.length, 3);
 });
 
+Deno.test("RateLimitError.retryAfterSeconds comes from retry-after-ms or Retry-After (seconds or an HTTP date)", async () => {
+  await using peer = await startPeer();
+  const inTwoMinutes = new Date(Date.now() + 120_000).toUTCString();
+  const cases: [Record<string, string>, (seconds: number | undefined) => void][] = [
+    [{ "retry-after-ms": "1500" }, (s) => assert.equal(s, 2)],
+    [{ "retry-after-ms": "20", "retry-after": "99" }, (s) => assert.equal(s, 1)],
+    [{ "retry-after": "7" }, (s) => assert.equal(s, 7)],
+    [{ "retry-after": "0.2" }, (s) => assert.equal(s, 1)],
+    // An HTTP date: the seconds from now (one second of slack for the clock).
+    [{ "retry-after": inTwoMinutes }, (s) => assert.ok(s !== undefined && s >= 119 && s <= 120)],
+    [{ "retry-after": "Wed, 21 Oct 2015 07:28:00 GMT" }, (s) => assert.equal(s, 0)],
+    [{ "retry-after": "soon" }, (s) => assert.equal(s, undefined)],
+    [{ "retry-after-ms": "-5" }, (s) => assert.equal(s, undefined)],
+    [{}, (s) => assert.equal(s, undefined)],
+  ];
+  for (const [headers, check] of cases) {
+    peer.enqueue({ status: 429, error: "slow down", headers });
+    await assert.rejects(
+      chatCompletion(settingsFor(peer), ask("x")),
+      expectError(RateLimitError, (error) => check(error.retryAfterSeconds)),
+    );
+  }
+  assert.equal(peer.requests.length, cases.length); // maxRetries 0: no retry
+});
+
 Deno.test("chatCompletion() does not retry a 400", async () => {
   await using peer = await startPeer();
   peer.enqueue({ status: 400, error: { message: "bad temperature", code: "invalid_value" } });
