@@ -84,11 +84,3 @@ export async function createMessage(
     control.dispose();
   }
 }
-
-/** The text of an answer: its text blocks joined. */
-export function messageText(message: AnthropicMessage): string {
-  return message.content
-    .filter((block): block is AnthropicTextBlock => block.type === "text")
-    .map((block) => block.text)
-    .join("");
-}

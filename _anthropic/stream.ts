@@ -204,7 +204,12 @@ async function* readEvents(
   }
 }
 
-async function* streamEvents(
+/**
+ * One streamed request: made by `prepare`, aborted by `signal`, left by the
+ * reader when `left` aborts (then it ends quietly). See `streamMessage()` in
+ * mod.ts for the whole behaviour.
+ */
+export async function* streamEvents(
   settings: AnthropicSettings,
   prepare: () => Promise<MessagesRequest>,
   signal: AbortSignal | undefined,
@@ -229,32 +234,4 @@ async function* streamEvents(
     left.removeEventListener("abort", onLeft);
     control.dispose();
   }
-}
-
-/**
- * Streams one Messages API request: text events in order, then a usage
- * event. Each iteration sends a new request, made by `prepare` (which may
- * count tokens first), aborted by `signal`. A stream that ends without
- * `message_stop` throws `StreamInterruptedError`; an `error` event throws
- * `StreamInterruptedError` (overloaded, internal error) or `APIError`; an
- * abort throws `signal.reason`. Breaking out of the loop cancels the request,
- * also while a chunk is awaited.
- */
-export function streamMessage(
-  settings: AnthropicSettings,
-  prepare: () => Promise<MessagesRequest>,
-  signal?: AbortSignal,
-): AsyncIterable<AnthropicStreamEvent> {
-  return {
-    [Symbol.asyncIterator]: () => {
-      const left = new AbortController();
-      const generator = streamEvents(settings, prepare, signal, left.signal);
-      const stop = generator.return.bind(generator);
-      generator.return = (value) => {
-        left.abort();
-        return stop(value);
-      };
-      return generator;
-    },
-  };
 }

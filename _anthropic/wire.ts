@@ -3,7 +3,13 @@
 // the usage and stop reasons back in ours.
 import type { ChatMessage, ChatOptions, ContentPart, TokenUsage } from "../chat.ts";
 import { sniffImageType } from "../_image.ts";
-import type { AnthropicBlock, AnthropicTurn, AnthropicUsage } from "./types.ts";
+import type {
+  AnthropicBlock,
+  AnthropicMessage,
+  AnthropicTextBlock,
+  AnthropicTurn,
+  AnthropicUsage,
+} from "./types.ts";
 
 /** The system prompt and the turns of a conversation. */
 export interface AnthropicConversation {
@@ -185,4 +191,12 @@ const STOP_REASONS: Readonly<Record<string, string>> = {
 export function finishReason(stopReason: string | null): string | null {
   if (stopReason === null) return null;
   return Object.hasOwn(STOP_REASONS, stopReason) ? STOP_REASONS[stopReason] : stopReason;
+}
+
+/** The text of an answer: its text blocks joined. */
+export function messageText(message: AnthropicMessage): string {
+  return message.content
+    .filter((block): block is AnthropicTextBlock => block.type === "text")
+    .map((block) => block.text)
+    .join("");
 }

@@ -35,7 +35,7 @@ import {
 import { getEnv } from "../_env.ts";
 import { optionalChoice, optionalInteger, optionalString, optionalUrl } from "../_validate.ts";
 import { countSchemaTokens } from "../_budget.ts";
-import { openAIObject, resolveSchema } from "../_structured/mod.ts";
+import { loadEngine, resolveSchema } from "../_structured/mod.ts";
 import type { ChatStructuredOutputStrategy, ObjectCompletion } from "../structured.ts";
 import { answerLimitOption, lowerCap, splitAnswerCap } from "./_budget.ts";
 import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "../_image.ts";
@@ -237,6 +237,7 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
         backend: alias,
         provider: "openai",
       });
+      const { openAIObject } = await loadEngine();
       return await openAIObject<T>(settings, {
         model: config.modelId,
         messages,

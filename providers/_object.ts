@@ -2,7 +2,7 @@
 // registerProvider() before structured output existed): its completion()
 // with the schema in the prompt (strategy "prompt"), checked and repaired as
 // every provider's answers are.
-import { chatObject, checkObjectArguments } from "../_structured/mod.ts";
+import { checkObjectArguments, loadEngine } from "../_structured/mod.ts";
 import type { CompleteObjectOptions, ObjectCompletion } from "../structured.ts";
 import { toTokenUsage } from "../chat.ts";
 import { checkMessages } from "./openai_compatible.ts";
@@ -16,6 +16,7 @@ export async function completeObjectByPrompt<T>(
   const args = checkObjectArguments(options, "completeObject");
   checkMessages(args.messages);
   const model = args.model ?? provider.model;
+  const { chatObject } = await loadEngine();
   return await chatObject<T>({
     messages: args.messages,
     schema: args.schema,

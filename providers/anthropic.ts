@@ -57,9 +57,9 @@ import {
   type AnthropicTurn,
   createMessage,
   finishReason,
+  loadClient,
   type MessagesRequest,
   messageText,
-  scrubText,
   streamMessage,
   toAnthropicOptions,
   toConversation,
@@ -68,11 +68,8 @@ import {
 import {
   checkObjectArguments,
   hasObjectRoot,
+  loadEngine,
   type Repair,
-  repairText,
-  runStructured,
-  schemaInstruction,
-  wireSchema,
   wrapRoot,
 } from "../_structured/mod.ts";
 import { optionalChoice } from "../_validate.ts";
@@ -344,6 +341,7 @@ export class AnthropicProvider implements Provider {
       "completeObject",
     );
     const schema = args.schema.json;
+    const { repairText, runStructured, schemaInstruction, wireSchema } = await loadEngine();
     let strategy = this.strategyFor(call.model);
     const wrapped = strategy !== "prompt" && !hasObjectRoot(schema);
     const sent = wrapped ? wrapRoot(schema) : schema;
@@ -377,6 +375,7 @@ export class AnthropicProvider implements Provider {
       ? 0
       : await countSchemaTokens(extraSchema, call.model);
     const settings = this.#settings();
+    const { scrubText } = await loadClient();
     let lastToolUse: AnthropicToolUseBlock | undefined;
     return await runStructured<T>({
       schema: args.schema,
@@ -387,7 +386,10 @@ export class AnthropicProvider implements Provider {
       label: settings.provider ?? "anthropic",
       labels: { provider: this.provider, model: call.model },
       ask: async (repair) => {
-        const turns = [...call.turns, ...repairTurns(repair, lastToolUse)];
+        const turns = [
+          ...call.turns,
+          ...repairTurns(repair, lastToolUse, repairText),
+        ];
         const request = await this.#request({ ...call, turns }, extra, schemaTokens);
         const message = await createMessage(settings, request);
         const truncated = message.stop_reason === "max_tokens";
@@ -513,6 +515,7 @@ async function defaultMaxTokens(
 function repairTurns(
   repair: Repair | undefined,
   toolUse: AnthropicToolUseBlock | undefined,
+  repairText: (issues: Repair["issues"]) => string,
 ): AnthropicTurn[] {
   if (repair === undefined) return [];
   const issues = repairText(repair.issues);

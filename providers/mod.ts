@@ -25,7 +25,7 @@ export * from "./types.ts";
 // The chat message and completion types the provider API takes and returns.
 export * from "../chat.ts";
 // The structured-output types completeObject() takes and returns.
-export * from "../structured.ts";
+export type * from "../structured.ts";
 export {
   createProvider,
   type CreateProviderOptions,

@@ -48,7 +48,7 @@ import {
   optionalUrl,
   rejectUnknownKeys,
 } from "../_validate.ts";
-import { checkObjectArguments, openAIObject } from "../_structured/mod.ts";
+import { checkObjectArguments, loadEngine } from "../_structured/mod.ts";
 import type {
   ChatStructuredOutputStrategy,
   CompleteObjectOptions,
@@ -393,6 +393,7 @@ export class OpenAICompatibleProvider implements Provider {
   ): Promise<ObjectCompletion<T>> {
     const args = checkObjectArguments(options, "completeObject");
     checkMessages(args.messages);
+    const { openAIObject } = await loadEngine();
     return await openAIObject<T>(this.#clientSettings(), {
       model: args.model ?? this.config.model,
       messages: args.messages,

@@ -37,7 +37,7 @@ import { getDefaultTokenLimit } from "../../tokens.ts";
 import { chatCompletion, chatStream, type ClientSettings } from "../../_openai/mod.ts";
 import { guardSecrets } from "../../_redact.ts";
 import { toDataUrl } from "../../_image.ts";
-import { checkSchemaName, openAIObject, resolveSchema } from "../../_structured/mod.ts";
+import { checkSchemaName, loadEngine, resolveSchema } from "../../_structured/mod.ts";
 import type {
   ChatStructuredOutputStrategy,
   ObjectCompletion,
@@ -458,15 +458,20 @@ export class OpenAIChatModel implements Model {
     const name = checkSchemaName(options.name);
     this.checkPrompt(prompt);
     const { response_format: _format, ...chatOptions } = this.buildOptions(prompt.options);
-    return openAIObject<T>(this.#clientSettings(context.key), {
-      model: this.modelName,
-      messages: this.buildMessages(prompt),
-      schema,
-      name,
-      strategy: this.structuredOutput,
-      options: chatOptions,
-      signal: context.signal,
-    });
+    const settings = this.#clientSettings(context.key);
+    const messages = this.buildMessages(prompt);
+    return (async () => {
+      const { openAIObject } = await loadEngine();
+      return await openAIObject<T>(settings, {
+        model: this.modelName,
+        messages,
+        schema,
+        name,
+        strategy: this.structuredOutput,
+        options: chatOptions,
+        signal: context.signal,
+      });
+    })();
   }
 }
 
