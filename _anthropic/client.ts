@@ -3,4 +3,4 @@
 // and the error mapping.
 export { createMessage } from "./completion.ts";
 export { streamEvents } from "./stream.ts";
-export { scrubText } from "./errors.ts";
+export { scrubText, serviceLabel } from "./errors.ts";

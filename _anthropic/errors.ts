@@ -37,8 +37,9 @@ export function truncate(text: string, max = 500): string {
   return text.length > max ? text.slice(0, max) + "…" : text;
 }
 
-/** The service's name in messages: the provider, the backend, else the host. */
+/** The service's name in messages: `service`, the provider, the backend, else the host. */
 export function serviceLabel(settings: AnthropicSettings): string {
+  if (settings.service) return settings.service;
   if (settings.provider) return settings.provider;
   if (settings.backend) return settings.backend;
   try {

@@ -18,6 +18,11 @@ export interface AnthropicSettings {
   headers?: Record<string, string>;
   /** Provider label for errors, for example "anthropic". */
   provider?: string;
+  /**
+   * The service's name in messages (default: `provider`, else `backend`,
+   * else the host): a gateway at another `api_base` is named by its host.
+   */
+  service?: string;
   /** Backend alias or class label for errors. */
   backend?: string;
   /** Random numbers for the retry jitter (tests). */

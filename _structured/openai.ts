@@ -1,6 +1,6 @@
 // Structured output through the private OpenAI client, for the OpenAI-compatible
 // providers, the OpenAI backend and the LLM backend's OpenAI models.
-import { type ChatMessage, type ChatOptions, toTokenUsage } from "../chat.ts";
+import type { ChatMessage, ChatOptions } from "../chat.ts";
 import { chatCompletion, type ClientSettings, scrubText, serviceLabel } from "../_openai/mod.ts";
 import { chatObject, type ChatStrategy } from "./chat.ts";
 import type { ResolvedSchema } from "./schema.ts";
@@ -47,7 +47,11 @@ export function openAIObject<T>(
       const choice = completion.choices[0];
       return {
         text: choice?.message.content ?? "",
-        usage: completion.usage && toTokenUsage(completion.usage),
+        usage: completion.usage && {
+          inputTokens: completion.usage.inputTokens,
+          outputTokens: completion.usage.outputTokens,
+          totalTokens: completion.usage.totalTokens,
+        },
         finishReason: choice?.finish_reason,
       };
     },

@@ -193,7 +193,7 @@ export abstract class BaseBackend<C extends BaseBackendConfig = BaseBackendConfi
   /**
    * Checks the arguments of `promptWithContext`, per-call `options` included
    * (a plain object of JSON data without `messages`, `model`, `stream`,
-   * `stream_options`, `n` or `signal`).
+   * `stream_options`, `n` or `signal`). An empty or blank `context` is refused.
    *
    * @throws {TypeError} naming the argument (or the option).
    */
@@ -210,6 +210,8 @@ export abstract class BaseBackend<C extends BaseBackendConfig = BaseBackendConfi
     }
     checkSignal(options.signal);
     checkCallOptions(options.options, "promptWithContext");
+    // Nothing to complete: refused like an empty image prompt, before any request.
+    if (options.context.trim() === "") throw new TypeError("context must be a non-empty string");
   }
 
   /**
@@ -252,6 +254,8 @@ function checkObjectArguments(options: PromptForObjectOptions<unknown>): Checked
   }
   if (typeof options.prePrompt !== "string") throw new TypeError("prePrompt must be a string");
   if (typeof options.context !== "string") throw new TypeError("context must be a string");
+  // Nothing to answer about: refused as promptWithContext() refuses it, before any request.
+  if (options.context.trim() === "") throw new TypeError("context must be a non-empty string");
   const schema = resolveSchema(options.schema);
   const name = checkSchemaName(options.name);
   checkSignal(options.signal);

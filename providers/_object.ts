@@ -4,9 +4,31 @@
 // every provider's answers are.
 import { checkObjectArguments, loadEngine } from "../_structured/mod.ts";
 import type { CompleteObjectOptions, ObjectCompletion } from "../structured.ts";
-import { toTokenUsage } from "../chat.ts";
+import type { TokenUsage } from "../chat.ts";
 import { checkMessages } from "./openai_compatible.ts";
 import type { BasicProvider, Provider } from "./types.ts";
+
+/**
+ * The token counts of a completion's `usage`: ours (`inputTokens`...), or the
+ * OpenAI wire shape a provider written before completions carried ours may
+ * still return.
+ */
+function usageOf(usage: unknown): TokenUsage | undefined {
+  if (!usage || typeof usage !== "object") return undefined;
+  const counts = usage as Record<string, unknown>;
+  const read = (ours: string, wire: string) => {
+    const value = typeof counts[ours] === "number" ? counts[ours] : counts[wire];
+    return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+  };
+  const inputTokens = read("inputTokens", "prompt_tokens");
+  const outputTokens = read("outputTokens", "completion_tokens");
+  if (inputTokens === undefined || outputTokens === undefined) return undefined;
+  return {
+    inputTokens,
+    outputTokens,
+    totalTokens: read("totalTokens", "total_tokens") ?? inputTokens + outputTokens,
+  };
+}
 
 /** Structured output through `provider.completion()`, the schema in the prompt. */
 export async function completeObjectByPrompt<T>(
@@ -38,7 +60,7 @@ export async function completeObjectByPrompt<T>(
       const usage = completion.usage;
       return {
         text: typeof choice?.message?.content === "string" ? choice.message.content : "",
-        usage: usage && toTokenUsage(usage),
+        usage: usageOf(usage),
         finishReason: choice?.finish_reason,
       };
     },

@@ -160,6 +160,11 @@ export interface AnthropicConfig {
   readonly apiVersion: string;
   /** `structured_output`, when set (else: by model, see {@link hasNativeStructuredOutput}). */
   readonly structuredOutput: AnthropicStrategy | undefined;
+  /**
+   * The service's name in error messages: the provider's name at its own URL,
+   * the host of `api_base` otherwise (default: the provider's name).
+   */
+  readonly service?: string;
 }
 
 /**
@@ -213,6 +218,7 @@ export function createAnthropicProvider(
     headers: common.headers,
     apiVersion: common.apiVersion ?? DEFAULT_ANTHROPIC_VERSION,
     structuredOutput,
+    ...(common.service !== undefined ? { service: common.service } : {}),
   });
 }
 
@@ -375,7 +381,7 @@ export class AnthropicProvider implements Provider {
       ? 0
       : await countSchemaTokens(extraSchema, call.model);
     const settings = this.#settings();
-    const { scrubText } = await loadClient();
+    const { scrubText, serviceLabel } = await loadClient();
     let lastToolUse: AnthropicToolUseBlock | undefined;
     return await runStructured<T>({
       schema: args.schema,
@@ -383,7 +389,7 @@ export class AnthropicProvider implements Provider {
       strategy,
       wrapped,
       scrub: (text) => scrubText(text, settings),
-      label: settings.provider ?? "anthropic",
+      label: serviceLabel(settings),
       labels: { provider: this.provider, model: call.model },
       ask: async (repair) => {
         const turns = [
@@ -475,6 +481,7 @@ export class AnthropicProvider implements Provider {
     };
     if (config.apiKey !== undefined) settings.apiKey = config.apiKey;
     if (config.headers !== undefined) settings.headers = { ...config.headers };
+    if (config.service !== undefined) settings.service = config.service;
     return settings;
   }
 }
@@ -554,10 +561,16 @@ function toCompletion(message: AnthropicMessage): ChatCompletion {
   };
   if (message.usage) {
     const ours = toTokenUsage(message.usage);
+    // raw: the counts in the OpenAI wire format, with Anthropic's own fields
+    // (input_tokens, cache_creation_input_tokens, cache_read_input_tokens...).
     completion.usage = {
-      prompt_tokens: ours.inputTokens,
-      completion_tokens: ours.outputTokens,
-      total_tokens: ours.totalTokens,
+      ...ours,
+      raw: {
+        prompt_tokens: ours.inputTokens,
+        completion_tokens: ours.outputTokens,
+        total_tokens: ours.totalTokens,
+        ...message.usage,
+      },
     };
   }
   return completion;

@@ -37,7 +37,7 @@
  */
 import type { ChatCompletion, ChatMessage, ChatOptions } from "../chat.ts";
 import { ImproperlyConfigured, MissingAPIKeyError } from "../errors.ts";
-import { chatCompletion, chatStream, type ClientSettings } from "../_openai/mod.ts";
+import { chatCompletion, chatStream, type ClientSettings, hostOf } from "../_openai/mod.ts";
 import { guardSecrets } from "../_redact.ts";
 import {
   optionalChoice,
@@ -122,6 +122,11 @@ export interface OpenAICompatibleConfig {
   readonly query: Readonly<Record<string, string>> | undefined;
   /** How `completeObject()` makes the answer follow the schema (`structured_output`). */
   readonly structuredOutput: OpenAICompatibleStrategy;
+  /**
+   * The service's name in error messages: the provider's name at its own URL,
+   * the host of `api_base` otherwise (default: the provider's name).
+   */
+  readonly service?: string;
 }
 
 /** What an OpenAI-compatible vendor defaults to. */
@@ -193,7 +198,8 @@ export function resolveOpenAICompatibleConfig(
     STRATEGIES,
   ) ?? defaults.structuredOutput ?? "prompt";
 
-  const baseURL = extra.baseURL ?? apiBase ?? defaults.baseURL?.replace(/\/+$/, "");
+  const defaultBaseURL = defaults.baseURL?.replace(/\/+$/, "");
+  const baseURL = extra.baseURL ?? apiBase ?? defaultBaseURL;
   if (baseURL === undefined) {
     throw new ImproperlyConfigured(
       `${where} (provider "${settings.provider}") needs api_base: the provider has no default URL`,
@@ -239,6 +245,10 @@ export function resolveOpenAICompatibleConfig(
     apiVersion,
     query: apiVersion === undefined ? undefined : { "api-version": apiVersion },
     structuredOutput,
+    // A proxy or a local server on api_base is named by its host, as the LLM backend does.
+    service: apiBase !== undefined && apiBase !== defaultBaseURL
+      ? hostOf(baseURL)
+      : settings.provider,
   };
 }
 
@@ -449,6 +459,7 @@ export class OpenAICompatibleProvider implements Provider {
       maxRetries: config.maxRetries,
       provider: config.provider,
     };
+    if (config.service !== undefined) settings.service = config.service;
     if (apiKey !== undefined) settings.apiKey = apiKey;
     if (Object.keys(headers).length > 0) settings.headers = headers;
     if (config.organization !== undefined) settings.organization = config.organization;

@@ -76,7 +76,21 @@ Deno.test("anthropic completion() posts to /v1/messages with x-api-key, anthropi
   assert.equal(answer.choices[0].finish_reason, "stop");
   assert.equal(answer.object, "chat.completion");
   assert.equal(answer.id, "msg_peer_1");
-  assert.deepEqual(answer.usage, { prompt_tokens: 4, completion_tokens: 3, total_tokens: 7 });
+  assert.deepEqual(answer.usage, {
+    inputTokens: 4,
+    outputTokens: 3,
+    totalTokens: 7,
+    // The counts in the OpenAI wire format, with Anthropic's own fields.
+    raw: {
+      prompt_tokens: 4,
+      completion_tokens: 3,
+      total_tokens: 7,
+      input_tokens: 4,
+      output_tokens: 3,
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 0,
+    },
+  });
   const request = peer.lastRequest();
   assert.equal(request.path, "/v1/messages");
   assert.equal(request.headers["x-api-key"], KEY);
@@ -240,6 +254,8 @@ Deno.test("anthropic errors: 401/403, 404 naming the model, 413 and 'prompt is t
     assert.equal(error.model, "claude-sonnet-4-5");
     assert.equal(error.requestId, "req_peer_1");
     assert.match(error.message, /authentication_error: invalid x-api-key/);
+    // A server at another api_base is named by its host (the provider stays "anthropic").
+    assert.match(error.message, /^127\.0\.0\.1:\d+ refused the credentials/);
     assertNoKey(error);
     return true;
   });

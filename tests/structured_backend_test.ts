@@ -73,6 +73,10 @@ Deno.test("OpenAIBackend.promptForObject(): system(prePrompt), user(context), js
     TypeError,
   );
   assert.throws(
+    () => backend.promptForObject({ ...PAGE, context: "  ", schema: SEO }),
+    /context must be a non-empty string/,
+  );
+  assert.throws(
     () =>
       backend.promptForObject({
         ...PAGE,

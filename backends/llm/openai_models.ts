@@ -31,7 +31,8 @@
  *
  * @module
  */
-import { type ChatMessage, type ChatOptions, type ContentPart, toTokenUsage } from "../../chat.ts";
+import type { ChatMessage, ChatOptions, ContentPart } from "../../chat.ts";
+import { completionUsage } from "../_messages.ts";
 import { UnsupportedFeatureError } from "../../errors.ts";
 import { getDefaultTokenLimit } from "../../tokens.ts";
 import { chatCompletion, chatStream, type ClientSettings } from "../../_openai/mod.ts";
@@ -432,7 +433,8 @@ export class OpenAIChatModel implements Model {
     const completion = await chatCompletion(settings, request);
     const text = completion.choices[0]?.message.content ?? "";
     if (text !== "") yield { type: "text", text };
-    if (completion.usage) yield { type: "usage", usage: toTokenUsage(completion.usage) };
+    const usage = completionUsage(completion.usage);
+    if (usage) yield { type: "usage", usage };
   }
 
   /** The structured-output strategy: `"json_schema"` when it {@link supportsSchema}, else `"prompt"`. */
