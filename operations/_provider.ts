@@ -6,7 +6,7 @@ import { ContextLengthError } from "../errors.ts";
 import { checkCallMetadata } from "../_json.ts";
 import { getDefaultTokenLimit } from "../tokens.ts";
 import type { CompletionOptions, Provider, ProviderStreamEvent } from "../providers/types.ts";
-import { countMessageTokens, estimateAnswerUsage, TOKENS_PER_IMAGE } from "../backends/_budget.ts";
+import { countMessageTokens, estimateAnswerUsage, TOKENS_PER_IMAGE } from "../_budget.ts";
 import { completionUsage } from "../backends/_messages.ts";
 import { BackendFeature } from "../backends/types.ts";
 import { Call, type CallInfo, type ChainEntry, NO_METADATA, type Opened } from "./_call.ts";

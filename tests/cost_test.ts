@@ -2,7 +2,7 @@
 // at their own price), or estimated from the exact prompt count and the answer's text.
 import assert from "node:assert/strict";
 import { type AIEvent, countTokens, createAI, ImproperlyConfigured } from "../mod.ts";
-import { countMessageTokens } from "../backends/_budget.ts";
+import { countMessageTokens } from "../_budget.ts";
 import { startPeer } from "./_peer.ts";
 import { chainSettings } from "./_operations.ts";
 
