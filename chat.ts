@@ -122,6 +122,39 @@ export interface ChatMessage {
 }
 
 /**
+ * JSON data: what a per-call `metadata` option may hold.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { JsonValue } from "./chat.ts";
+ * const value: JsonValue = { user: "42", tags: ["blog", 1, true, null] };
+ * assert.equal(JSON.parse(JSON.stringify(value)).user, "42");
+ * ```
+ */
+export type JsonValue = string | number | boolean | null | JsonValue[] | {
+  [key: string]: JsonValue;
+};
+
+/**
+ * The per-call `metadata` option: who and what a request is for
+ * (`{user: "42", site: "blog"}`), a plain object of JSON data. It is never
+ * sent to the AI service: it is carried, as given, by every usage event of
+ * the call (`createAI(settings, {onEvent})`), so an application can attribute
+ * every token. Checked at the call (a `TypeError` for anything that is not
+ * JSON data, or for more than 1,000 values).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { CallMetadata } from "./chat.ts";
+ * const metadata: CallMetadata = { user: "42", site: "blog" };
+ * assert.equal(metadata.site, "blog");
+ * ```
+ */
+export type CallMetadata = Readonly<Record<string, JsonValue>>;
+
+/**
  * Token counts of one request, in this module's camelCase form.
  *
  * @example

@@ -263,6 +263,7 @@ function checkObjectArguments(options: PromptForObjectOptions<unknown>): Checked
   const schema = resolveSchema(options.schema);
   const name = checkSchemaName(options.name);
   checkSignal(options.signal);
+  checkCallMetadata(options.metadata, "promptForObject");
   const callOptions = checkCallOptions(options.options, "promptForObject");
   for (const key of OBJECT_RESERVED) {
     if (callOptions !== undefined && Object.hasOwn(callOptions, key)) {

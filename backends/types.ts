@@ -12,7 +12,8 @@ import type {
 import type { AIResponse } from "./response.ts";
 import type { ChatOptions, ImageInput } from "../chat.ts";
 import type { ObjectCompletion, ObjectSchema } from "../structured.ts";
-import type { CallMetadata, Provider } from "../providers/types.ts";
+import type { Provider } from "../providers/types.ts";
+import type { CallMetadata } from "../chat.ts";
 
 /**
  * The features a backend can be chosen for.
@@ -147,6 +148,8 @@ export interface PromptForObjectOptions<T = unknown> {
   signal?: AbortSignal;
   /** Model options for this call only: as {@link PromptWithContextOptions.options}. */
   options?: Readonly<ChatOptions>;
+  /** Who and what this call is for: as {@link PromptWithContextOptions.metadata}. */
+  metadata?: CallMetadata;
 }
 
 /**

@@ -1,5 +1,5 @@
-// A backend with fallbacks and usage events: the asked backend, whose promptWithContext()
-// and describeImage() answers run attempt after attempt through the chain (CONFIG.FALLBACKS,
+// A backend with fallbacks and usage events: the asked backend, whose promptWithContext(),
+// describeImage() and promptForObject() answers run attempt after attempt through the chain (CONFIG.FALLBACKS,
 // and the PROVIDERS fallbacks of a provider backend). Each answer is an AIResponse whose
 // observer is a Call: chunks flow from the answering backend's own source untouched.
 import type { ChatMessage } from "../chat.ts";
@@ -16,8 +16,14 @@ import {
   type Backend,
   BackendFeature,
   type DescribeImageOptions,
+  type PromptForObjectOptions,
   type PromptWithContextOptions,
 } from "../backends/types.ts";
+import { BaseBackend } from "../backends/base.ts";
+import { OpenAIBackend } from "../backends/openai.ts";
+import { ProviderBackend, type ProviderBackendConfig } from "../backends/provider.ts";
+import { estimateAnswerUsage } from "../_budget.ts";
+import type { ObjectCompletion } from "../structured.ts";
 import { Call, type ChainEntry, NO_METADATA, type Opened } from "./_call.ts";
 import type { Operations } from "./_events.ts";
 import { overlay } from "./_overlay.ts";
@@ -46,6 +52,22 @@ function whoOf(source: ResponseSource, backend: Backend): AnswerInfo {
     model: backend.config.modelId,
     backend: backend.alias,
   };
+}
+
+/** Who answers through `backend`, for a call that has no response source (promptForObject). */
+function whoOfBackend(backend: Backend): AnswerInfo {
+  const model = backend.config.modelId;
+  if (backend instanceof ProviderBackend) {
+    const config = backend.config as ProviderBackendConfig;
+    return {
+      alias: config.providerAlias,
+      provider: backend.getProvider().provider,
+      model,
+      backend: backend.alias,
+    };
+  }
+  const provider = backend instanceof OpenAIBackend ? "openai" : backend.constructor?.name;
+  return { alias: backend.alias, provider: provider ?? "backend", model, backend: backend.alias };
 }
 
 /** The prompt of a call, for events with `includePrompts`. */
@@ -119,8 +141,58 @@ export function chainBackend(
     };
     return observedResponse(first, observer, options.signal);
   };
+  const promptForObject = <T>(options: PromptForObjectOptions<T>): Promise<ObjectCompletion<T>> => {
+    const ask = (backend: Backend, sent: PromptForObjectOptions<T>) =>
+      backend.promptForObject.call(backend, sent) as Promise<ObjectCompletion<T>>;
+    // A backend that cannot, or wrong arguments: thrown at the call, as the backend does.
+    if (
+      typeof options !== "object" || options === null ||
+      primary.promptForObject === BaseBackend.prototype.promptForObject
+    ) {
+      return ask(primary, options);
+    }
+    const metadata = checkCallMetadata(options.metadata, "promptForObject");
+    const { metadata: _, ...rest } = options;
+    // The arguments are checked now; the request is sent once the alias to ask is known.
+    (primary as unknown as { checkObjectOptions?: (options: unknown) => void })
+      .checkObjectOptions?.(rest);
+    const call = new Call(ops, entries, fallbackOn, {
+      feature: BackendFeature.TEXT_COMPLETION,
+      metadata: metadata ?? NO_METADATA,
+      prompt: ops.includePrompts ? () => promptOf("promptWithContext", options) : undefined,
+    });
+    call.signal = options.signal;
+    const open = (
+      entry: ChainEntry,
+    ): Opened<{ backend: Backend; answer: Promise<ObjectCompletion<T>> }> => {
+      const backend = (entry as BackendEntry).backend();
+      const answer = ask(backend, rest as PromptForObjectOptions<T>);
+      return { target: { backend, answer }, who: whoOfBackend(backend) };
+    };
+    return (async () => {
+      let attempt = await call.begin(open);
+      while (true) {
+        let answer: ObjectCompletion<T>;
+        try {
+          answer = await attempt.answer;
+        } catch (error) {
+          attempt = await call.failover(error, false, open);
+          continue;
+        }
+        const model = attempt.backend.config.modelId;
+        const messages = promptOf("promptWithContext", options);
+        await call.answered(
+          answer.usage,
+          () => JSON.stringify(answer.object) ?? "",
+          (text) => estimateAnswerUsage(model, undefined, () => Promise.resolve(messages), text),
+        );
+        return answer;
+      }
+    })();
+  };
   return overlay(primary, {
     promptWithContext: (options: PromptWithContextOptions) => respond("promptWithContext", options),
     describeImage: (options: DescribeImageOptions) => respond("describeImage", options),
+    promptForObject,
   });
 }

@@ -1,9 +1,8 @@
 // One call through a fallback chain: which alias to try next (skipping those cooling
 // down), whether a failure fails over, what each attempt reports (request, answer, error,
 // fallback events and spans) and which error the caller gets when no alias answers.
-import type { ChatMessage, ContentPart, TokenUsage } from "../chat.ts";
+import type { CallMetadata, ChatMessage, ContentPart, TokenUsage } from "../chat.ts";
 import { APIError, ContextLengthError } from "../errors.ts";
-import type { CallMetadata } from "../providers/types.ts";
 import type { AnswerInfo, AnswerOutcome, FallbackRecord } from "../backends/response.ts";
 import type { FallbackOn } from "./_settings.ts";
 import { clock, describeError, genAISystem, type Operations } from "./_events.ts";

@@ -1,11 +1,12 @@
-// A provider with fallbacks and usage events (PROVIDERS.<alias>.fallbacks): completion()
-// and stream() run attempt after attempt through the chain. A stream fails over only before
+// A provider with fallbacks and usage events (PROVIDERS.<alias>.fallbacks): completion(),
+// completeObject() and stream() run attempt after attempt through the chain. A stream fails over only before
 // its first text chunk reached the caller; from then on it is that alias's answer or its error.
 import { type ChatCompletion, type ChatMessage, completionText, type TokenUsage } from "../chat.ts";
 import { ContextLengthError } from "../errors.ts";
 import { checkCallMetadata } from "../_json.ts";
 import { getDefaultTokenLimit } from "../tokens.ts";
 import type { CompletionOptions, Provider, ProviderStreamEvent } from "../providers/types.ts";
+import type { CompleteObjectOptions, ObjectCompletion } from "../structured.ts";
 import { countMessageTokens, estimateAnswerUsage, TOKENS_PER_IMAGE } from "../_budget.ts";
 import { completionUsage } from "../backends/_messages.ts";
 import { BackendFeature } from "../backends/types.ts";
@@ -118,20 +119,30 @@ export function chainProvider(
     prompt: ops.includePrompts ? () => options.messages : undefined,
   });
 
-  async function completion(options: CompletionOptions): Promise<ChatCompletion> {
-    // Wrong arguments reject, as the provider's own completion() does.
-    if (typeof options !== "object" || options === null) return await primary.completion(options);
-    const metadata = checkCallMetadata(options.metadata, "completion");
+  /**
+   * A request answered whole (`completion()`, `completeObject()`): attempt
+   * after attempt until an alias answers.
+   */
+  async function whole<O extends CompletionOptions | CompleteObjectOptions<unknown>, R>(
+    method: "completion" | "completeObject",
+    options: O,
+    send: (provider: Provider, options: O) => Promise<R>,
+    usageOf: (answer: R) => TokenUsage | undefined,
+    textOf: (answer: R) => string,
+  ): Promise<R> {
+    // Wrong arguments reject, as the provider's own method does.
+    if (typeof options !== "object" || options === null) return await send(primary, options);
+    const metadata = checkCallMetadata(options.metadata, method);
     const { metadata: _, ...rest } = options;
     const call = new Call(ops, entries, fallbackOn, infoOf(rest, metadata));
     call.signal = rest.signal;
-    const open = opener(rest);
+    const open = opener(rest as CompletionOptions);
     let request = await call.begin(open);
     while (true) {
-      let answer: ChatCompletion;
+      let answer: R;
       try {
         if (windows) await checkWindow(request);
-        answer = await request.provider.completion(request.options);
+        answer = await send(request.provider, request.options as O);
       } catch (error) {
         request = await call.failover(error, false, open);
         continue;
@@ -139,13 +150,31 @@ export function chainProvider(
       const messages = request.options.messages;
       const model = request.options.model ?? request.provider.model;
       await call.answered(
-        completionUsage(answer.usage),
-        () => completionText(answer),
+        usageOf(answer),
+        () => textOf(answer),
         (text) => estimateAnswerUsage(model, undefined, () => Promise.resolve(messages), text),
       );
       return answer;
     }
   }
+
+  const completion = (options: CompletionOptions): Promise<ChatCompletion> =>
+    whole(
+      "completion",
+      options,
+      (provider, sent) => provider.completion(sent),
+      (answer) => completionUsage(answer.usage),
+      completionText,
+    );
+
+  const completeObject = <T>(options: CompleteObjectOptions<T>): Promise<ObjectCompletion<T>> =>
+    whole(
+      "completeObject",
+      options as CompleteObjectOptions<unknown>,
+      (provider, sent) => provider.completeObject(sent),
+      (answer) => answer.usage,
+      (answer) => JSON.stringify(answer.object) ?? "",
+    ) as Promise<ObjectCompletion<T>>;
 
   function stream(options: CompletionOptions): AsyncIterable<ProviderStreamEvent> {
     // Wrong arguments throw at the call, as the provider's own stream() does.
@@ -167,7 +196,7 @@ export function chainProvider(
     };
   }
 
-  return overlay(primary, { completion, stream });
+  return overlay(primary, { completion, completeObject, stream });
 }
 
 /**

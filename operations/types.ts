@@ -18,8 +18,7 @@
  *
  * @module
  */
-import type { ChatMessage, TokenUsage } from "../chat.ts";
-import type { CallMetadata } from "../providers/types.ts";
+import type { CallMetadata, ChatMessage, TokenUsage } from "../chat.ts";
 import type { FallbackRecord } from "../backends/response.ts";
 
 /**

@@ -490,3 +490,54 @@ Deno.test("a provider fallback of a provider backend needs a known window", () =
     /No context window is known for model "my-own-model" of PROVIDERS\["other"\], a fallback of backend "default": set context_window in PROVIDERS\["other"\]/,
   );
 });
+
+Deno.test("structured output fails over too: completeObject() and promptForObject(), with events", async () => {
+  await using primary = await startPeer({ handler: () => ({ status: 503, error: "down" }) });
+  await using backup = await startPeer({ handler: () => ({ text: '{"title":"Spring"}' }) });
+  const events: AIEvent[] = [];
+  const ai = createAI(chainSettings(primary, backup), { onEvent: (event) => events.push(event) });
+  const schema = {
+    type: "object",
+    properties: { title: { type: "string" } },
+    required: ["title"],
+    additionalProperties: false,
+  };
+  const direct = await ai.getProvider("primary").completeObject({
+    messages: hello,
+    schema,
+    metadata: { user: "7" },
+  });
+  assert.deepEqual(direct.object, { title: "Spring" });
+  const through = await ai.getBackend().promptForObject({
+    prePrompt: "Title:",
+    context: "A page about spring",
+    schema,
+    metadata: { user: "8" },
+  });
+  assert.deepEqual(through.object, { title: "Spring" });
+  assert.equal(chatRequests(backup), 2);
+  assert.deepEqual(sequence(events), [
+    "request:primary",
+    "fallback:primary",
+    "request:backup",
+    "answer:backup",
+    "request:primary",
+    "fallback:primary",
+    "request:backup",
+    "answer:backup",
+  ]);
+  assert.equal(events[3].metadata.user, "7");
+  assert.equal(events[7].metadata.user, "8");
+  assert.equal(events[7].backend, "default");
+  assert.ok(events[7].usage && events[7].usage.totalTokens > 0);
+  // Wrong arguments still throw at the call (or reject, for a provider), before any request.
+  assert.throws(
+    () => ai.getBackend().promptForObject({ prePrompt: "", context: "x", schema: 1 as never }),
+    TypeError,
+  );
+  await assert.rejects(
+    ai.getProvider("primary").completeObject({ messages: hello, schema, metadata: "x" as never }),
+    /metadata of completeObject\(\) must be an object of JSON data/,
+  );
+  assert.equal(chatRequests(primary), 2);
+});
