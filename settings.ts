@@ -23,6 +23,8 @@ import { ImproperlyConfigured, InvalidAIBackendError } from "./errors.ts";
 import { backendClasses, isBackendClass } from "./backends/registry.ts";
 import type { BackendClass } from "./backends/types.ts";
 import type { ProviderSettings } from "./providers/types.ts";
+import type { ModelPrice } from "./operations/types.ts";
+import { parsePrices } from "./operations/_settings.ts";
 import { calculatorClasses, splitterClasses } from "./text_splitters/registry.ts";
 import { NaiveTextSplitterCalculator } from "./text_splitters/naive.ts";
 import { RecursiveCharacterTextSplitter } from "./text_splitters/recursive.ts";
@@ -72,6 +74,18 @@ export interface BackendConfigSettings {
   SYSTEM_PROMPT?: string;
   /** Provider backend: chat options sent with every request (`temperature`...). */
   OPTIONS?: Record<string, unknown>;
+  /**
+   * Any backend: `BACKENDS` aliases to fail over to, in order, on a retryable
+   * error before any text reached the caller, or when the prompt does not fit
+   * `TOKEN_LIMIT` (docs/operations.md).
+   */
+  FALLBACKS?: string[];
+  /** Any backend: `"retryable"` (default) or `"any"` (also authentication, not-found, bad-request errors). */
+  FALLBACK_ON?: "retryable" | "any";
+  /** Any backend: fail-overs in a row before it is skipped for `COOLDOWN_SECONDS` (default 3; 0: never). */
+  COOLDOWN_FAILURES?: number;
+  /** Any backend: seconds it is skipped after `COOLDOWN_FAILURES` fail-overs in a row (default 30). */
+  COOLDOWN_SECONDS?: number;
   /** Keys of custom backend classes. */
   [key: string]: unknown;
 }
@@ -171,6 +185,11 @@ export interface AISettings {
   /** The provider alias for image description (default "default"). */
   IMAGE_DESCRIPTION_PROVIDER?: string;
   /**
+   * Prices by model id, in US dollars per million tokens, for the `cost` of
+   * usage events (the module ships no price list: it would go stale).
+   */
+  PRICES?: Record<string, ModelPrice>;
+  /**
    * Editor actions by name, over the built-in `correction` and `completion`
    * ({@link DEFAULT_PROMPTS}): an entry with a built-in's name replaces it, and
    * `null` removes it.
@@ -184,7 +203,7 @@ const ALIAS_KEYS = [
   "IMAGE_DESCRIPTION_PROVIDER",
 ] as const;
 
-const TOP_LEVEL_KEYS = ["BACKENDS", "PROVIDERS", ...ALIAS_KEYS, "PROMPTS"] as const;
+const TOP_LEVEL_KEYS = ["BACKENDS", "PROVIDERS", ...ALIAS_KEYS, "PRICES", "PROMPTS"] as const;
 
 const PROMPT_KEYS = ["LABEL", "DESCRIPTION", "PROMPT", "METHOD", "BACKEND"] as const;
 const PROMPT_METHODS: readonly PromptMethod[] = ["replace", "append"];
@@ -368,8 +387,9 @@ export function resolveTextSplitting(
 
 /**
  * Checks the top level of the settings: an object of known keys, string
- * aliases, `PROVIDERS` and `PROMPTS` objects. Each `BACKENDS` and `PROVIDERS`
- * entry is checked when it is built; {@link parsePrompts} checks `PROMPTS`.
+ * aliases, `PROVIDERS` and `PROMPTS` objects, `PRICES`. Each `BACKENDS` and
+ * `PROVIDERS` entry is checked when it is built; {@link parsePrompts} checks
+ * `PROMPTS`.
  *
  * @throws {ImproperlyConfigured} naming the key at fault.
  */
@@ -379,6 +399,7 @@ export function checkSettings(settings: unknown): Record<string, unknown> {
   rejectUnknownKeys(top, TOP_LEVEL_KEYS, where);
   for (const key of ALIAS_KEYS) optionalString(top[key], key, where);
   if (top.PROVIDERS !== undefined) requireObject(top.PROVIDERS, "PROVIDERS");
+  parsePrices(top.PRICES);
   if (top.PROMPTS !== undefined && top.PROMPTS !== null) requireObject(top.PROMPTS, "PROMPTS");
   return top;
 }

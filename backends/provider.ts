@@ -19,11 +19,13 @@
  *
  * @module
  */
-import type { ChatMessage, ChatOptions } from "../chat.ts";
+import type { ChatMessage, ChatOptions, TokenUsage } from "../chat.ts";
 import { ImproperlyConfigured, InvalidProviderError } from "../errors.ts";
 import type { CompletionOptions, Provider } from "../providers/types.ts";
 import { describeType, optionalInteger, optionalString, rejectUnknownKeys } from "../_validate.ts";
-import { answerLimitOption, lowerCap, splitAnswerCap } from "./_budget.ts";
+import { countSchemaTokens, estimateAnswerUsage } from "../_budget.ts";
+import type { ObjectCompletion } from "../structured.ts";
+import { answerLimit, answerLimitOption, lowerCap, splitAnswerCap } from "./_budget.ts";
 import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "../_image.ts";
 import {
   checkCallOptions,
@@ -44,6 +46,7 @@ import type {
   BaseBackendConfig,
   ConfigContext,
   DescribeImageOptions,
+  PromptForObjectOptions,
   PromptWithContextOptions,
 } from "./types.ts";
 
@@ -245,6 +248,55 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
     );
   }
 
+  /**
+   * Asks the provider for an answer that follows `schema`
+   * (`provider.completeObject()`: the strongest strategy the provider has),
+   * with the messages of `PROMPT_STYLE` and `SYSTEM_PROMPT`, `OPTIONS` and the
+   * per-call options. The schema's tokens count in the window check, and the
+   * answer is capped as for `promptWithContext`.
+   *
+   * @throws {TypeError} for wrong arguments (a schema that is not an object included).
+   */
+  override promptForObject<T = unknown>(
+    options: PromptForObjectOptions<T>,
+  ): Promise<ObjectCompletion<T>> {
+    const checked = this.checkObjectOptions(options);
+    const messages = this.#leading();
+    if (this.config.promptStyle === "llm") {
+      messages.push({ role: "user", content: [options.prePrompt, options.context].join("\n") });
+    } else {
+      messages.push(...promptMessages({ prePrompt: options.prePrompt, context: options.context }));
+    }
+    const provider = this.#provider;
+    const config = this.config;
+    const alias = this.alias;
+    const { cap, rest } = splitAnswerCap(checked.options);
+    const maxOutputTokens = lowerCap(cap, config.maxOutputTokens);
+    // The schema decides the answer's format: OPTIONS' own response_format is left out.
+    const { response_format: _format, tool_choice: _tool, ...configured } = config.options ?? {};
+    const signal = options.signal;
+    return (async () => {
+      signal?.throwIfAborted();
+      const limit = await answerLimitOption(messages, {
+        modelId: config.modelId,
+        tokenLimit: config.tokenLimit,
+        maxOutputTokens,
+        extraTokens: await countSchemaTokens(checked.jsonSchema, config.modelId),
+        backend: alias,
+        provider: provider.provider,
+      });
+      const capped = config.promptStyle !== "llm" || maxOutputTokens !== undefined;
+      return await provider.completeObject<T>({
+        messages,
+        schema: options.schema,
+        name: checked.name,
+        ...(signal ? { signal } : {}),
+        ...(config.modelId !== provider.model ? { model: config.modelId } : {}),
+        options: { ...configured, ...rest, ...(capped ? limit : {}) },
+      });
+    })();
+  }
+
   #leading(): ChatMessage[] {
     return !this.config.systemPrompt ? [] : [{ role: "system", content: this.config.systemPrompt }];
   }
@@ -260,33 +312,45 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
     // A per-call cap stays within MAX_OUTPUT_TOKENS; the other per-call options go over OPTIONS.
     const { cap, rest } = splitAnswerCap(callOptions);
     const maxOutputTokens = lowerCap(cap, config.maxOutputTokens);
+    // Counted before sending; kept for an estimate when the service reports no usage.
+    let promptTokens: number | undefined;
     const request = async (callSignal?: AbortSignal): Promise<CompletionOptions> => {
       // An aborted signal wins over any other outcome, as with fetch.
       callSignal?.throwIfAborted();
       const messages = await buildMessages();
       callSignal?.throwIfAborted();
-      const limit = await answerLimitOption(messages, {
+      const limit = await answerLimit(messages, {
         modelId: config.modelId,
         tokenLimit: config.tokenLimit,
         maxOutputTokens,
         backend: alias,
         provider: provider.provider,
       });
+      promptTokens = limit.promptTokens;
       // The LLM backend sends no answer cap of its own.
       const capped = config.promptStyle !== "llm" || maxOutputTokens !== undefined;
       const built: CompletionOptions = {
         ...config.options,
         ...rest,
         messages,
-        ...(capped ? limit : {}),
+        ...(capped ? limit.option : {}),
       };
       if (config.modelId !== provider.model) built.model = config.modelId;
       if (callSignal) built.signal = callSignal;
       return built;
     };
     const source: ResponseSource = {
+      answeredBy: {
+        alias: config.providerAlias,
+        provider: provider.provider,
+        model: config.modelId,
+        backend: alias,
+      },
       async *stream(callSignal?: AbortSignal): AsyncGenerator<ResponseEvent> {
         yield* provider.stream(await request(callSignal));
+      },
+      estimateUsage(text: string): Promise<TokenUsage> {
+        return estimateAnswerUsage(config.modelId, promptTokens, buildMessages, text);
       },
     };
     // As the LLM backend, "llm" style streams an answer read whole too.

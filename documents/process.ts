@@ -7,6 +7,7 @@
  * @module
  */
 import type { Backend } from "../backends/types.ts";
+import type { CallMetadata } from "../chat.ts";
 import { ContextLengthError } from "../errors.ts";
 import { getMaxOutputTokens } from "../tokens.ts";
 import { describeType } from "../_validate.ts";
@@ -69,6 +70,8 @@ export interface CheckedDocumentOptions {
   cache: AnswerCache | undefined;
   /** The largest chunk asked for. */
   chunkSize: number;
+  /** The metadata of every request, when given. */
+  metadata: CallMetadata | undefined;
 }
 
 const FORMATS: readonly DocumentFormat[] = ["text", "html", "markdown"];
@@ -93,6 +96,7 @@ export function checkDocumentOptions(options: DocumentOptions): CheckedDocumentO
     concurrency = DEFAULT_CONCURRENCY,
     cache,
     chunkSize = DEFAULT_CHUNK_SIZE,
+    metadata,
   } = options;
   if (typeof format !== "string" || !FORMATS.includes(format)) {
     throw new TypeError(
@@ -122,7 +126,10 @@ export function checkDocumentOptions(options: DocumentOptions): CheckedDocumentO
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) {
     throw new RangeError(`chunkSize must be a positive integer, got ${String(chunkSize)}`);
   }
-  return { format, signal, concurrency, cache, chunkSize };
+  if (metadata !== undefined && (metadata === null || typeof metadata !== "object")) {
+    throw new TypeError(`metadata must be an object, got ${describeType(metadata)}`);
+  }
+  return { format, signal, concurrency, cache, chunkSize, metadata };
 }
 
 function formatHandler(format: DocumentFormat): DocumentFormatHandler {
@@ -449,6 +456,7 @@ async function replaceRun(
           prePrompt: prompt,
           context: plans[i].sent,
           signal: controller.signal,
+          ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
         }).text();
         const outcome = plans[i].apply(answer);
         if (cache && "replacement" in outcome) {
@@ -545,8 +553,12 @@ async function appendRun(
   let outcome = cached ? plan.apply(answer!) : undefined;
   if (outcome === undefined || !("replacement" in outcome)) {
     cached = false;
-    answer = await backend.promptWithContext({ prePrompt: prompt, context: plan.sent, signal })
-      .text();
+    answer = await backend.promptWithContext({
+      prePrompt: prompt,
+      context: plan.sent,
+      signal,
+      ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
+    }).text();
     outcome = plan.apply(answer);
     if (cache && "replacement" in outcome) await cache.set(key!, answer);
   }

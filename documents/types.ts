@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { CallMetadata } from "../chat.ts";
 
 /**
  * How a document's text is read:
@@ -126,4 +127,9 @@ export interface DocumentOptions {
    * long as its chunk fits.
    */
   chunkSize?: number;
+  /**
+   * Who and what the run is for (`{user: "42"}`): sent with every chunk's
+   * request as its `metadata`, so each usage event of the run carries it.
+   */
+  metadata?: CallMetadata;
 }

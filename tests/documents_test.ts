@@ -3,6 +3,7 @@
 // and errors.
 import assert from "node:assert/strict";
 import {
+  type AIEvent,
   type AIResponse,
   type AISettings,
   APIError,
@@ -630,4 +631,28 @@ Deno.test("DocumentResponse: one run however it is read; an early break cancels 
   assert.deepEqual(await pending, { done: true, value: undefined });
   await assert.rejects(cancelled.text(), { name: "AbortError" });
   assertAllAborted(4);
+});
+
+Deno.test("processText() sends its metadata with every chunk, so every usage event carries it", async () => {
+  await using peer = await startPeer({
+    handler: (request) => ({ text: correct(chunkOf(request)) }),
+  });
+  const events: AIEvent[] = [];
+  const ai = createAI(settingsFor(peer), { onEvent: (event) => events.push(event) });
+  const response = ai.processText({
+    prompt: "correction",
+    text: paragraphs(8),
+    metadata: { user: "42", action: "correction" },
+  });
+  const chunks = await eventsOf(response);
+  const answers = events.filter((event) => event.type === "answer");
+  assert.equal(answers.length, chunks.length);
+  for (const event of answers) {
+    assert.deepEqual(event.metadata, { user: "42", action: "correction" });
+  }
+  assert.throws(
+    // deno-lint-ignore no-explicit-any
+    () => ai.processText({ prompt: "correction", text: "x", metadata: "user 42" as any }),
+    (error: unknown) => error instanceof TypeError && /^metadata must be/.test(error.message),
+  );
 });
