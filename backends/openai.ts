@@ -31,6 +31,8 @@ import {
   type ChatRequest,
   chatStream,
   type ClientSettings,
+  DEFAULT_MAX_ANSWER_CHARS,
+  DEFAULT_MAX_EVENT_CHARS,
 } from "../_openai/mod.ts";
 import { getEnv } from "../_env.ts";
 import { optionalInteger, optionalString, optionalUrl } from "../_validate.ts";
@@ -67,6 +69,10 @@ export interface OpenAIBackendConfig extends BaseBackendConfig {
   readonly maxOutputTokens: number | undefined;
   /** `MAX_IMAGE_BYTES`: the largest image to send (default 20 MB). */
   readonly maxImageBytes: number;
+  /** `MAX_ANSWER_CHARS`: the longest answer, in characters (default 16 MiB). */
+  readonly maxAnswerChars: number;
+  /** `MAX_EVENT_CHARS`: the longest line or event of a stream, in characters (default 1 MiB). */
+  readonly maxEventChars: number;
 }
 
 /**
@@ -109,6 +115,8 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
     "MAX_RETRIES",
     "MAX_OUTPUT_TOKENS",
     "MAX_IMAGE_BYTES",
+    "MAX_ANSWER_CHARS",
+    "MAX_EVENT_CHARS",
   ];
 
   /** Parses `CONFIG`. */
@@ -133,6 +141,11 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
       }),
       maxImageBytes: optionalInteger(raw.MAX_IMAGE_BYTES, "MAX_IMAGE_BYTES", where, { min: 1 }) ??
         DEFAULT_MAX_IMAGE_BYTES,
+      maxAnswerChars: optionalInteger(raw.MAX_ANSWER_CHARS, "MAX_ANSWER_CHARS", where, {
+        min: 1,
+      }) ?? DEFAULT_MAX_ANSWER_CHARS,
+      maxEventChars: optionalInteger(raw.MAX_EVENT_CHARS, "MAX_EVENT_CHARS", where, { min: 1 }) ??
+        DEFAULT_MAX_EVENT_CHARS,
     };
   }
 
@@ -217,7 +230,7 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
         if (usage) answer.usage = usage;
         return answer;
       },
-    }, signal === undefined ? {} : { signal });
+    }, { maxChars: config.maxAnswerChars, ...(signal === undefined ? {} : { signal }) });
   }
 
   #clientSettings(): ClientSettings {
@@ -228,6 +241,8 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
       maxRetries: this.config.maxRetries,
       provider: "openai",
       backend: this.alias,
+      maxAnswerChars: this.config.maxAnswerChars,
+      maxEventChars: this.config.maxEventChars,
     };
   }
 }

@@ -22,6 +22,7 @@
 import { type ChatMessage, type ChatOptions, toTokenUsage } from "../chat.ts";
 import { ImproperlyConfigured, InvalidProviderError } from "../errors.ts";
 import type { CompletionOptions, Provider } from "../providers/types.ts";
+import { OpenAICompatibleProvider } from "../providers/openai_compatible.ts";
 import { describeType, optionalInteger, optionalString, rejectUnknownKeys } from "../_validate.ts";
 import { answerLimitOption, lowerCap, splitAnswerCap } from "./_budget.ts";
 import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "../_image.ts";
@@ -29,6 +30,7 @@ import { checkCallOptions, checkChatOptions, imageMessage, promptMessages } from
 import { BaseBackend, configWhere } from "./base.ts";
 import {
   AIResponse,
+  type AIResponseOptions,
   type CompleteAnswer,
   type ResponseEvent,
   type ResponseSource,
@@ -291,7 +293,14 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
         return answer;
       };
     }
-    return new AIResponse(source, signal === undefined ? {} : { signal });
+    // The chunks kept for replay are bounded by the provider's answer limit.
+    const maxChars = provider instanceof OpenAICompatibleProvider
+      ? provider.config.maxAnswerChars
+      : undefined;
+    const options: AIResponseOptions = {};
+    if (signal !== undefined) options.signal = signal;
+    if (maxChars !== undefined) options.maxChars = maxChars;
+    return new AIResponse(source, options);
   }
 }
 

@@ -17,6 +17,8 @@
  * | `timeout` | seconds per attempt (default 120; for a stream, per chunk) |
  * | `max_retries` | retries of a failed request (default 2) |
  * | `api_version` | sent as the `api-version` query parameter |
+ * | `max_answer_chars` | the longest answer, in characters (default 16 MiB) |
+ * | `max_event_chars` | the longest line or event of a stream, in characters (default 1 MiB) |
  *
  * Any other key is an error that names it.
  *
@@ -36,7 +38,13 @@
  */
 import type { ChatCompletion, ChatMessage, ChatOptions } from "../chat.ts";
 import { ImproperlyConfigured, MissingAPIKeyError } from "../errors.ts";
-import { chatCompletion, chatStream, type ClientSettings } from "../_openai/mod.ts";
+import {
+  chatCompletion,
+  chatStream,
+  type ClientSettings,
+  DEFAULT_MAX_ANSWER_CHARS,
+  DEFAULT_MAX_EVENT_CHARS,
+} from "../_openai/mod.ts";
 import { guardSecrets } from "../_redact.ts";
 import {
   optionalInteger,
@@ -72,6 +80,8 @@ export const OPENAI_COMPATIBLE_KEYS: readonly string[] = [
   "timeout",
   "max_retries",
   "api_version",
+  "max_answer_chars",
+  "max_event_chars",
 ];
 
 /**
@@ -107,6 +117,10 @@ export interface OpenAICompatibleConfig {
   readonly apiVersion: string | undefined;
   /** Query parameters added to every request (`api-version`). */
   readonly query: Readonly<Record<string, string>> | undefined;
+  /** `max_answer_chars`: the longest answer, in characters (default 16 MiB). */
+  readonly maxAnswerChars?: number;
+  /** `max_event_chars`: the longest line or event of a stream, in characters (default 1 MiB). */
+  readonly maxEventChars?: number;
 }
 
 /** What an OpenAI-compatible vendor defaults to. */
@@ -165,6 +179,12 @@ export function resolveOpenAICompatibleConfig(
     max: 10,
   });
   const apiVersion = optionalString(settings.api_version, "api_version", where);
+  const maxAnswerChars = optionalInteger(settings.max_answer_chars, "max_answer_chars", where, {
+    min: 1,
+  });
+  const maxEventChars = optionalInteger(settings.max_event_chars, "max_event_chars", where, {
+    min: 1,
+  });
 
   const baseURL = extra.baseURL ?? apiBase ?? defaults.baseURL?.replace(/\/+$/, "");
   if (baseURL === undefined) {
@@ -211,6 +231,8 @@ export function resolveOpenAICompatibleConfig(
     organization,
     apiVersion,
     query: apiVersion === undefined ? undefined : { "api-version": apiVersion },
+    maxAnswerChars: maxAnswerChars ?? DEFAULT_MAX_ANSWER_CHARS,
+    maxEventChars: maxEventChars ?? DEFAULT_MAX_EVENT_CHARS,
   };
 }
 
@@ -400,6 +422,8 @@ export class OpenAICompatibleProvider implements Provider {
     if (Object.keys(headers).length > 0) settings.headers = headers;
     if (config.organization !== undefined) settings.organization = config.organization;
     if (config.query !== undefined) settings.defaultQuery = { ...config.query };
+    if (config.maxAnswerChars !== undefined) settings.maxAnswerChars = config.maxAnswerChars;
+    if (config.maxEventChars !== undefined) settings.maxEventChars = config.maxEventChars;
     return settings;
   }
 }

@@ -76,15 +76,21 @@ export async function gzipOf(bytes: Uint8Array): Promise<Uint8Array<ArrayBuffer>
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-/** A streamed body that sends `chunk` again and again until cancelled; `cancelled` settles then. */
+/**
+ * A streamed body that sends `prefix` (when given), then `chunk` again and
+ * again until cancelled; `cancelled` settles then.
+ */
 export function endlessBody(
   chunk: Uint8Array,
-  options: { delayMs?: number } = {},
+  options: { prefix?: Uint8Array; delayMs?: number } = {},
 ): { body: ReadableStream<Uint8Array>; cancelled: Promise<void> } {
   let done: () => void = () => {};
   const cancelled = new Promise<void>((resolve) => done = resolve);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (options.prefix) controller.enqueue(options.prefix);
+    },
     async pull(controller) {
       if (options.delayMs) {
         await new Promise((resolve) => timer = setTimeout(resolve, options.delayMs));
