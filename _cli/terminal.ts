@@ -7,7 +7,9 @@
 
 // C0 controls except tab (0x09) and newline (0x0a), DEL, and C1 controls (0x80-0x9f,
 // which some terminals take as CSI and OSC too).
+// deno-lint-ignore no-control-regex
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
+// deno-lint-ignore no-control-regex
 const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 
 function visible(char: string): string {

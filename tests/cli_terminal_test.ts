@@ -35,6 +35,7 @@ async function echoFiles(dir: string): Promise<{ settings: string; input: string
 }
 
 function hasRawControls(text: string): boolean {
+  // deno-lint-ignore no-control-regex
   return /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/.test(text);
 }
 
