@@ -19,12 +19,26 @@ export function nameList(names: readonly string[]): string {
   } more`;
 }
 
-/** A short, safe description of a value's type for messages (never the value itself). */
+/**
+ * A short, safe description of a value's type for messages (never the value
+ * itself): "null", "an array", "NaN", "a string", "an object", or the class of
+ * an object that is not plain ("a Date", "a Map").
+ */
 export function describeType(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
   if (typeof value === "number" && !Number.isFinite(value)) return String(value);
-  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+  if (typeof value !== "object") return `a ${typeof value}`;
+  let name: unknown;
+  try {
+    name = Object.getPrototypeOf(value)?.constructor?.name;
+  } catch {
+    name = undefined;
+  }
+  if (typeof name !== "string" || name === "" || name === "Object" || !/^\w+$/.test(name)) {
+    return "an object";
+  }
+  return `${/^[AEIOU]/.test(name) ? "an" : "a"} ${name}`;
 }
 
 /** Whether `value` is a plain object (not an array, not null, not a class instance). */
@@ -174,4 +188,77 @@ export function isConstructor(value: unknown): boolean {
   } catch {
     return false;
   }
+}
+
+/** How {@link copyJSONData} reports: where the data is, and the error class thrown. */
+export interface JSONDataCheck {
+  /** Names the data in messages: `options of completion()`, `OPTIONS in CONFIG of ...`. */
+  where: string;
+  /** The error thrown (ImproperlyConfigured for settings, TypeError for arguments). */
+  error: new (message: string) => Error;
+}
+
+/** `OPTIONS.temperature in CONFIG...`, `options.temperature of promptWithContext()`. */
+export function keyWhere(where: string, path: string): string {
+  const space = where.indexOf(" ");
+  return space < 0 ? `${where}.${path}` : `${where.slice(0, space)}.${path}${where.slice(space)}`;
+}
+
+// Limits on options data: nesting (as for YAML) and the number of values copied
+// (an object reused at every level would otherwise be copied exponentially often).
+const MAX_DEPTH = 64;
+/** The most values {@link copyJSONData} copies. */
+export const MAX_JSON_VALUES = 100_000;
+
+/**
+ * A deep copy of JSON data (null, strings, booleans, finite numbers, arrays
+ * and plain objects, at most 64 levels and 100,000 values), without
+ * `undefined` values; `"__proto__"` stays a key.
+ *
+ * @throws {Error} of `check.error`'s class, naming the key path and what it
+ * holds instead ("NaN", "a bigint", "a Date", "a circular reference").
+ */
+export function copyJSONData(
+  value: unknown,
+  check: JSONDataCheck,
+  path: string[] = [],
+  seen: Set<object> = new Set(),
+  budget: { values: number } = { values: MAX_JSON_VALUES },
+): unknown {
+  const fail = (got: string): never => {
+    throw new check.error(`${keyWhere(check.where, path.join("."))} must be JSON data, got ${got}`);
+  };
+  if (--budget.values < 0) {
+    throw new check.error(`${check.where} is too large (over ${MAX_JSON_VALUES} values)`);
+  }
+  if (value === null || typeof value === "string" || typeof value === "boolean") return value;
+  if (typeof value === "number" && Number.isFinite(value)) return value;
+  if (path.length > MAX_DEPTH) return fail(`data nested more than ${MAX_DEPTH} levels`);
+  if (typeof value !== "object" || !(Array.isArray(value) || isPlainObject(value))) {
+    return fail(describeType(value));
+  }
+  if (seen.has(value)) return fail("a circular reference");
+  seen.add(value);
+  let copy: unknown;
+  if (Array.isArray(value)) {
+    copy = value.map((item, index) =>
+      copyJSONData(item, check, [...path, String(index)], seen, budget)
+    );
+  } else {
+    const object: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      // Defined as data, so a "__proto__" key stays a key and never a prototype.
+      if (item !== undefined) {
+        Object.defineProperty(object, key, {
+          value: copyJSONData(item, check, [...path, key], seen, budget),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+    }
+    copy = object;
+  }
+  seen.delete(value);
+  return copy;
 }

@@ -206,6 +206,7 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
         maxOutputTokens: lowerCap(cap, config.maxOutputTokens),
         backend: alias,
         provider: "openai",
+        signal: callSignal,
       });
       const built: ChatRequest = {
         model: config.modelId,

@@ -266,6 +266,7 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
         maxOutputTokens,
         backend: alias,
         provider: provider.provider,
+        signal: callSignal,
       });
       // The LLM backend sends no answer cap of its own.
       const capped = config.promptStyle !== "llm" || maxOutputTokens !== undefined;

@@ -47,6 +47,8 @@ import {
 } from "../_openai/mod.ts";
 import { guardSecrets } from "../_redact.ts";
 import {
+  copyJSONData,
+  MAX_JSON_VALUES,
   optionalInteger,
   optionalNumber,
   optionalString,
@@ -394,12 +396,21 @@ export class OpenAICompatibleProvider implements Provider {
         `${method}() does not take stream or stream_options: call stream() to stream`,
       );
     }
+    // The options are sent as JSON: anything else (a BigInt, NaN, a cycle, a Date) is a
+    // TypeError here, as the backends say, rather than a failure to send.
+    const check = { where: `options of ${method}()`, error: TypeError };
+    const seen = new Set<object>();
+    const budget = { values: MAX_JSON_VALUES };
+    const sent: ChatOptions = {};
+    for (const [key, value] of Object.entries(rest)) {
+      if (value !== undefined) sent[key] = copyJSONData(value, check, [key], seen, budget);
+    }
     const request: {
       model: string;
       messages: ChatMessage[];
       options: ChatOptions;
       signal?: AbortSignal;
-    } = { model: model ?? this.config.model, messages, options: rest };
+    } = { model: model ?? this.config.model, messages, options: sent };
     if (signal !== undefined) request.signal = signal;
     return request;
   }

@@ -533,3 +533,85 @@ Deno.test("a redirect to a host outside --allow-net is refused without a prompt 
   assert.equal(service.requests.length, 1);
   assert.equal(evil.requests.length, 0);
 });
+
+// ---------------------------------------------------------------------------
+// 7. Provider options that are not JSON
+
+Deno.test("provider completion() and stream() refuse options that are not JSON data with a TypeError, before any request", async () => {
+  await using peer = await startPeer();
+  const provider = createProvider({
+    provider: "openai",
+    model: "gpt-4o",
+    api_key: KEY,
+    api_base: peer.url,
+  });
+  const messages = [{ role: "user" as const, content: "hi" }];
+  const cycle: Record<string, unknown> = {};
+  cycle.self = cycle;
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ seed: 1n }, /options\.seed of completion\(\) must be JSON data, got a bigint/],
+    [
+      { metadata: cycle },
+      /options\.metadata\.self of completion\(\) must be JSON data, got a circular reference/,
+    ],
+    [
+      { temperature: Number.NaN },
+      /options\.temperature of completion\(\) must be JSON data, got NaN/,
+    ],
+    [{ top_p: Infinity }, /options\.top_p of completion\(\) must be JSON data, got Infinity/],
+    [{ logit_bias: { a: -Infinity } }, /options\.logit_bias\.a .* got -Infinity/],
+    [{ user: new Date(0) }, /options\.user of completion\(\) must be JSON data, got a Date/],
+  ];
+  for (const [options, message] of cases) {
+    await assert.rejects(provider.completion({ messages, ...options }), (error: unknown) => {
+      assert.ok(error instanceof TypeError, String(error));
+      assert.match((error as Error).message, message);
+      return true;
+    });
+    assert.throws(() => provider.stream({ messages, ...options }), TypeError);
+  }
+  assert.equal(peer.requests.length, 0);
+  // JSON data, null included, is sent as it is.
+  await provider.completion({ messages, response_format: null, metadata: { a: [1, "b", true] } });
+  assert.equal(peer.lastRequest().body.response_format, null);
+  assert.deepEqual(peer.lastRequest().body.metadata, { a: [1, "b", true] });
+});
+
+// ---------------------------------------------------------------------------
+// 8. Absurd usage values
+
+Deno.test("absurd usage values are not reported, in answers and streams", async () => {
+  await using peer = await startPeer();
+  const absurd = [
+    { prompt_tokens: -5, completion_tokens: 1, total_tokens: 1 },
+    { prompt_tokens: 1, completion_tokens: 1e308, total_tokens: 1 },
+    { prompt_tokens: [3], completion_tokens: 1, total_tokens: 4 },
+    { prompt_tokens: 1, completion_tokens: true, total_tokens: 2 },
+    { prompt_tokens: 1, completion_tokens: 2, total_tokens: 1.5 },
+    { prompt_tokens: "3", completion_tokens: 2 },
+  ];
+  const choices = [{
+    index: 0,
+    message: { role: "assistant", content: "ok" },
+    finish_reason: "stop",
+  }];
+  for (const usage of absurd) {
+    peer.enqueue({ json: { choices, usage } });
+    const completion = await chatCompletion(settingsFor(peer), ask());
+    assert.equal(completion.usage, undefined, JSON.stringify(usage));
+  }
+  peer.enqueue({ json: { choices, usage: { prompt_tokens: 3, completion_tokens: 2 } } });
+  assert.deepEqual((await chatCompletion(settingsFor(peer), ask())).usage, {
+    prompt_tokens: 3,
+    completion_tokens: 2,
+    total_tokens: 5,
+  });
+  await using service = await startServer(() =>
+    eventStream(
+      sse("a") + sse(null, "stop") +
+        `data: ${JSON.stringify({ choices: [], usage: absurd[1] })}\n\ndata: [DONE]\n\n`,
+    )
+  );
+  const events = await collect(chatStream(settingsFor(service), ask()));
+  assert.deepEqual(events, [{ type: "text", text: "a" }]);
+});
