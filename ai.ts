@@ -35,11 +35,44 @@ import { preloadClient } from "./_openai/mod.ts";
 import { guardSecrets } from "./_redact.ts";
 import { nameList } from "./_validate.ts";
 
+/**
+ * Warnings given once per process: for each receiver (an `onWarning`
+ * function, or `console` for the default), the messages it has had.
+ */
+const givenOnce = new WeakMap<object, Set<string>>();
+
+/** The deprecation warning of `IMAGE_DESCRIPTION_BACKEND`, with the settings that replace it. */
+function imageBackendWarning(backend: string, provider: string | undefined): string {
+  if (provider === undefined || provider === backend) {
+    return `IMAGE_DESCRIPTION_BACKEND is deprecated: set IMAGE_DESCRIPTION_PROVIDER: "${backend}" ` +
+      `instead of IMAGE_DESCRIPTION_BACKEND: "${backend}" (getBackend(IMAGE_DESCRIPTION) then ` +
+      `uses BACKENDS["${backend}"] as now, and getProviderFor(IMAGE_DESCRIPTION) ` +
+      `PROVIDERS["${backend}"] when you add it)`;
+  }
+  return `IMAGE_DESCRIPTION_BACKEND is deprecated: rename BACKENDS["${backend}"] to ` +
+    `BACKENDS["${provider}"] (the IMAGE_DESCRIPTION_PROVIDER) and remove ` +
+    `IMAGE_DESCRIPTION_BACKEND: "${backend}" (getBackend(IMAGE_DESCRIPTION) then uses ` +
+    `BACKENDS["${provider}"])`;
+}
+
+/** The error for a feature that is none: an alias given where a feature goes, most often. */
+function unknownFeature(feature: unknown, byAlias: string): TypeError {
+  return new TypeError(
+    `Unknown feature "${String(feature)}" (features: ${
+      Object.values(BackendFeature).join(", ")
+    }): use ${byAlias}(alias) for an alias`,
+  );
+}
+
 /** Options of {@link createAI}. */
 export interface CreateAIOptions {
   /** The `llm` user directory (default: `LLM_USER_PATH`, then the `llm` tool's default). */
   llmUserPath?: string;
-  /** Receives deprecation warnings (default: `console.warn`, once per message). */
+  /**
+   * Receives deprecation warnings (default: `console.warn`, once per message).
+   * The `IMAGE_DESCRIPTION_BACKEND` warning comes once per process for each
+   * receiver, however many `AI`s are built.
+   */
   onWarning?: (warning: Error) => void;
 }
 
@@ -61,6 +94,8 @@ export class AI {
   #warnedDefault = false;
   readonly #providers = new Map<string, Provider>();
   #legacyProvider: ResolvedProviderSettings | undefined;
+  /** What the last preload() could not load (check() reports it). */
+  #loadProblems: Error[] = [];
 
   /** Validates the top level of `settings`; use {@link createAI}. */
   constructor(settings: AISettings = {}, options: CreateAIOptions = {}) {
@@ -80,10 +115,23 @@ export class AI {
     this.options = options;
     guardSecrets(this, () => ({ settings: this.settings }));
     if (top.IMAGE_DESCRIPTION_BACKEND !== undefined && top.IMAGE_DESCRIPTION_BACKEND !== null) {
-      this.warn(
-        "IMAGE_DESCRIPTION_BACKEND is deprecated: set IMAGE_DESCRIPTION_PROVIDER to a PROVIDERS alias instead",
+      this.#warnOncePerProcess(
+        imageBackendWarning(
+          top.IMAGE_DESCRIPTION_BACKEND as string,
+          (top.IMAGE_DESCRIPTION_PROVIDER ?? undefined) as string | undefined,
+        ),
       );
     }
+  }
+
+  /** Reports a warning that each receiver gets once per process. */
+  #warnOncePerProcess(message: string): void {
+    const receiver: object = this.options.onWarning ?? console;
+    let given = givenOnce.get(receiver);
+    if (given === undefined) givenOnce.set(receiver, given = new Set());
+    if (given.has(message)) return;
+    given.add(message);
+    this.warn(message);
   }
 
   /** Reports a warning through `onWarning`, or `console.warn` once per message. */
@@ -223,7 +271,7 @@ export class AI {
     if (feature === BackendFeature.IMAGE_DESCRIPTION) {
       return this.getProvider(this.settings.IMAGE_DESCRIPTION_PROVIDER ?? "default");
     }
-    throw new TypeError(`Unknown feature "${String(feature)}"`);
+    throw unknownFeature(feature, "getProvider");
   }
 
   /**
@@ -232,6 +280,11 @@ export class AI {
    * the OpenAI and LLM backends otherwise look up at the first request, and
    * checks the aliases the features name. Returns the problems found, in that
    * order (an empty list when all is well). Nothing is sent to any service.
+   *
+   * `check()` is synchronous, so it loads no package itself: a package that
+   * the last {@link AI.preload} could not load (`openai`, `js-tiktoken`) is
+   * reported last, as an `ImproperlyConfigured` naming it. Run
+   * `await ai.preload().catch(() => {})` first to have it checked.
    *
    * @example
    * ```ts
@@ -285,9 +338,18 @@ export class AI {
         attempt(() => this.getAIBackend(alias));
       }
     }
+    // As getBackend(): an IMAGE_DESCRIPTION_PROVIDER may name a backend instead of a provider.
     const imageProvider = this.settings.IMAGE_DESCRIPTION_PROVIDER ?? undefined;
-    if (imageProvider !== undefined && !Object.hasOwn(providers, imageProvider)) {
+    if (
+      imageProvider !== undefined && !Object.hasOwn(providers, imageProvider) &&
+      !Object.hasOwn(this.#backends, imageProvider)
+    ) {
       attempt(() => this.getProviderFor(BackendFeature.IMAGE_DESCRIPTION));
+    }
+    for (const problem of this.#loadProblems) {
+      attempt(() => {
+        throw problem;
+      });
     }
     return problems;
   }
@@ -300,6 +362,13 @@ export class AI {
    * milliseconds). Entries that cannot be built are skipped: {@link AI.check}
    * reports them.
    *
+   * @throws {ImproperlyConfigured} (the promise rejects) when a package cannot
+   * be loaded (an application whose import map or `node_modules` lacks
+   * `openai` or `js-tiktoken`), naming the package; with several, one error
+   * lists them all. {@link AI.check} reports them too from then on, so a
+   * start-up can run `await ai.preload()` and then `ai.check()` to get every
+   * problem at once.
+   *
    * @example
    * ```ts
    * import { createAI } from "./mod.ts";
@@ -311,6 +380,7 @@ export class AI {
    */
   async preload(): Promise<void> {
     const tasks: Promise<unknown>[] = [];
+    this.#loadProblems = [];
     let sends = Object.keys(this.settings.PROVIDERS ?? {}).length > 0;
     for (const alias of Object.keys(this.#backends)) {
       let backend: Backend;
@@ -326,7 +396,26 @@ export class AI {
       tasks.push(backend.getSplitterLengthCalculator());
     }
     if (sends) tasks.push(preloadClient());
-    await Promise.allSettled(tasks);
+    const problems: Error[] = [];
+    for (const result of await Promise.allSettled(tasks)) {
+      if (result.status === "fulfilled") continue;
+      const reason = result.reason;
+      const problem = reason instanceof ImproperlyConfigured ? reason : new ImproperlyConfigured(
+        `Cannot load what the backends need: ${
+          reason instanceof Error ? reason.message : String(reason)
+        }`,
+        { cause: reason },
+      );
+      if (!problems.some((known) => known.message === problem.message)) problems.push(problem);
+    }
+    this.#loadProblems = problems;
+    if (problems.length === 1) throw problems[0];
+    if (problems.length > 1) {
+      throw new ImproperlyConfigured(
+        problems.map((problem) => problem.message).join("; "),
+        { cause: new AggregateError(problems) },
+      );
+    }
   }
 
   /**
@@ -379,7 +468,7 @@ export class AI {
         alias = provider;
       }
     } else {
-      throw new TypeError(`Unknown feature "${String(feature)}"`);
+      throw unknownFeature(feature, "getAIBackend");
     }
     if (alias === undefined) {
       const provider = this.settings.IMAGE_DESCRIPTION_PROVIDER ?? undefined;
@@ -395,7 +484,7 @@ export class AI {
       alias === "default" && this.settings.BACKENDS === undefined && !this.#warnedDefault &&
       Object.hasOwn(this.settings.PROVIDERS ?? {}, "default")
     ) {
-      // The seed's default backend, while the settings name a default provider: say so, once.
+      // Wagtail AI's default backend, while the settings name a default provider: say so, once.
       this.#warnedDefault = true;
       this.warn(
         'BACKENDS is not set, so getBackend() uses the default LLM backend (gpt-3.5-turbo), not PROVIDERS["default"]: ' +

@@ -29,6 +29,7 @@ import { coreCommands } from "./_cli/core.ts";
 import { llmCommands } from "./_cli/llm.ts";
 import { providerCommands } from "./_cli/providers.ts";
 import { terminalWriter } from "./_cli/terminal.ts";
+import { VERSION } from "./_cli/version.ts";
 import { FileAccessError, readFileIfExists } from "./_env.ts";
 
 export type { CliIO };
@@ -39,6 +40,7 @@ function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   return [
     "Usage: cli [--user-dir DIR] COMMAND [ARGS...]",
+    "       cli --version",
     "",
     "Commands:",
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
@@ -81,6 +83,7 @@ function defaultIO(): CliIO {
     stdout: async (text) => void await Deno.stdout.write(encoder.encode(text)),
     stderr: async (text) => void await Deno.stderr.write(encoder.encode(text)),
     readStdin: () => readStdin(MAX_INPUT_BYTES),
+    stdinIsTerminal: () => Deno.stdin.isTerminal(),
     readFile: (path) => readFile(path, MAX_INPUT_BYTES),
   };
 }
@@ -95,20 +98,24 @@ function isTerminal(stream: { isTerminal(): boolean }): boolean {
 
 /**
  * The IO of a run: `io` over the defaults. Writers to a terminal escape
- * control characters; a writer given in `io` is a terminal only when `io` says so.
+ * control characters; a writer (or stdin reader) given in `io` is a pipe
+ * unless `io` says otherwise.
  */
 function runIO(io: Partial<CliIO>): CliIO {
   const full: CliIO = { ...defaultIO(), ...io };
-  const stdoutTerminal = io.stdoutIsTerminal ??
+  if (io.readStdin !== undefined && io.stdinIsTerminal === undefined) {
+    full.stdinIsTerminal = () => false;
+  }
+  const stdoutTerminal = io.stdoutIsTerminal?.() ??
     (io.stdout === undefined && isTerminal(Deno.stdout));
-  const stderrTerminal = io.stderrIsTerminal ??
+  const stderrTerminal = io.stderrIsTerminal?.() ??
     (io.stderr === undefined && isTerminal(Deno.stderr));
   return {
     ...full,
     stdout: terminalWriter(full.stdout, stdoutTerminal),
     stderr: terminalWriter(full.stderr, stderrTerminal),
-    stdoutIsTerminal: stdoutTerminal,
-    stderrIsTerminal: stderrTerminal,
+    stdoutIsTerminal: () => stdoutTerminal,
+    stderrIsTerminal: () => stderrTerminal,
   };
 }
 
@@ -150,6 +157,10 @@ export async function main(args: string[], io: Partial<CliIO> = {}): Promise<num
     context.llmUserPath = dir;
   }
   const name = rest.shift();
+  if (name === "--version" || name === "-V") {
+    await fullIO.stdout(`cli ${VERSION}\n`);
+    return 0;
+  }
   const helpFor = name === "help" ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
   if (helpFor) {
     await fullIO.stdout(`${helpFor.usage}\n`);

@@ -220,16 +220,49 @@ export class APIError extends Error {
 export class AuthenticationError extends APIError {}
 
 /**
- * The service is rate limiting (HTTP 429).
+ * Options of {@link RateLimitError}: the wait the service asked for, when it
+ * gave one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RateLimitError, type RateLimitErrorOptions } from "./errors.ts";
+ * const options: RateLimitErrorOptions = { status: 429, retryAfterSeconds: 20 };
+ * assert.equal(new RateLimitError("slow down", options).retryAfterSeconds, 20);
+ * ```
+ */
+export interface RateLimitErrorOptions extends APIErrorOptions {
+  /** Seconds to wait before trying again, as the service said (rounded up). */
+  retryAfterSeconds?: number;
+}
+
+/**
+ * The service is rate limiting (HTTP 429). `retryAfterSeconds` is the wait
+ * the service asked for (its `retry-after-ms` or `Retry-After` header, in
+ * seconds or as an HTTP date, rounded up to whole seconds), when it gave one:
+ * pass it on to your own client, as `toResponse()` does in a `Retry-After`
+ * header.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { RateLimitError } from "./errors.ts";
- * assert.ok(new RateLimitError("slow down", { status: 429 }).retryable);
+ * const error = new RateLimitError("slow down", { status: 429, retryAfterSeconds: 3 });
+ * assert.ok(error.retryable);
+ * assert.equal(error.retryAfterSeconds, 3);
+ * assert.equal(new RateLimitError("slow down").retryAfterSeconds, undefined);
  * ```
  */
-export class RateLimitError extends APIError {}
+export class RateLimitError extends APIError {
+  /** Seconds to wait before trying again, when the service said. */
+  readonly retryAfterSeconds: number | undefined;
+
+  /** Builds the error. */
+  constructor(message: string, options: RateLimitErrorOptions = {}) {
+    super(message, options);
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
 
 /**
  * The model or endpoint does not exist (HTTP 404).

@@ -36,6 +36,16 @@ export type {
 export { DEFAULT_BACKENDS } from "./settings.ts";
 export { AI, createAI, type CreateAIOptions } from "./ai.ts";
 export { loadSettings } from "./load_settings.ts";
+export {
+  CLIENT_CLOSED_STATUS,
+  type ErrorBody,
+  errorResponse,
+  type ErrorResponseOptions,
+  type ResponseFormat,
+  type StreamableAnswer,
+  toResponse,
+  type ToResponseOptions,
+} from "./web.ts";
 export { type MigrateOptions, migrateSettings, type MigrationResult } from "./migrate.ts";
 export { registerBackendClass, unregisterBackendClass } from "./backends/registry.ts";
 export {

@@ -8,16 +8,22 @@ export interface CliIO {
   stderr(text: string): void | Promise<void>;
   /** Reads all of standard input. */
   readStdin(): Promise<string>;
+  /**
+   * Whether standard input is a terminal (then `prompt` does not read it
+   * unless asked with `-`). Default: `Deno.stdin.isTerminal()`, or `false`
+   * when `readStdin` is given without it.
+   */
+  stdinIsTerminal?(): boolean;
   /** Reads a file as bytes. */
   readFile(path: string): Promise<Uint8Array>;
   /**
    * Whether `stdout` writes to a terminal: then control characters other than
    * newline and tab are written as visible escapes. Default: for the CLI's own
-   * standard output, whether it is a terminal; for a `stdout` given, false.
+   * standard output, `Deno.stdout.isTerminal()`; for a `stdout` given, false.
    */
-  stdoutIsTerminal?: boolean;
+  stdoutIsTerminal?(): boolean;
   /** The same for `stderr`. */
-  stderrIsTerminal?: boolean;
+  stderrIsTerminal?(): boolean;
 }
 
 /** The most bytes the CLI reads from an input file or standard input: 64 MiB. */

@@ -14,6 +14,7 @@ import {
   TimeoutError,
 } from "../errors.ts";
 import { BodyTooLargeError } from "../_http/fetch.ts";
+import { retryAfterSeconds } from "../_http/retry_after.ts";
 import { jsonSyntaxReason, urlSecrets } from "../_redact.ts";
 import { type ClientSettings, type OpenAIModule, retriesOf, timeoutOf } from "./types.ts";
 
@@ -55,12 +56,22 @@ export function scrubText(text: string, settings: ClientSettings): string {
 }
 
 export function serviceLabel(settings: ClientSettings): string {
+  if (settings.service) return settings.service;
   if (settings.provider) return settings.provider;
   if (settings.backend) return settings.backend;
   try {
     return new URL(settings.baseURL).host;
   } catch {
     return "the AI service";
+  }
+}
+
+/** The host (and port) of a URL, for messages; the URL as it is when it cannot be read. */
+export function hostOf(url: string): string {
+  try {
+    return new URL(url).host || url;
+  } catch {
+    return url;
   }
 }
 
@@ -201,9 +212,11 @@ export function mapError(
       );
     }
     if (status === 429) {
+      const headers = error.headers instanceof Headers ? error.headers : undefined;
+      const retryAfter = headers ? retryAfterSeconds(headers) : undefined;
       return new RateLimitError(
         `${label} is rate limiting (HTTP 429)${after} for model "${model}": ${message}`,
-        options,
+        retryAfter === undefined ? options : { ...options, retryAfterSeconds: retryAfter },
       );
     }
     if (status === 404) {

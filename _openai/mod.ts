@@ -34,6 +34,7 @@
 export type { ChatRequest, ClientSettings, StreamEvent } from "./types.ts";
 export { DEFAULT_MAX_ANSWER_CHARS, DEFAULT_MAX_EVENT_CHARS } from "./types.ts";
 export { chatCompletion } from "./completion.ts";
+export { hostOf } from "./errors.ts";
 export { chatStream } from "./stream.ts";
 export {
   clearClientCache,

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { ImproperlyConfigured } from "../errors.ts";
 import type { BpeEncoding, Encoding, EncodingName } from "./_encoding.ts";
 import { MEMO_ENTRIES, MEMO_UNITS } from "./_joins.ts";
 import type { RankData } from "./_ranks.ts";
@@ -13,15 +14,26 @@ import type { RankData } from "./_ranks.ts";
 const loaded = new Map<EncodingName, BpeEncoding>();
 const loading = new Map<EncodingName, Promise<Encoding>>();
 
-async function importRanks(name: EncodingName): Promise<RankData> {
+function importRanks(name: EncodingName): Promise<RankData> {
+  let ranks: Promise<{ default: RankData }>;
   switch (name) {
     case "cl100k_base":
-      return (await import("js-tiktoken/ranks/cl100k_base")).default;
+      ranks = import("js-tiktoken/ranks/cl100k_base");
+      break;
     case "o200k_base":
-      return (await import("js-tiktoken/ranks/o200k_base")).default;
+      ranks = import("js-tiktoken/ranks/o200k_base");
+      break;
     default:
-      throw new RangeError(`Unknown encoding "${String(name)}"`);
+      return Promise.reject(new RangeError(`Unknown encoding "${String(name)}"`));
   }
+  return ranks.then((module) => module.default, (error) => {
+    // An application whose import map or node_modules lacks the package: say which.
+    throw new ImproperlyConfigured(
+      `Cannot load the "js-tiktoken" package (npm:js-tiktoken@^1) for the ${name} ranks, ` +
+        `which exact token counts need: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  });
 }
 
 /**

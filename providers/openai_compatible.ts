@@ -44,6 +44,7 @@ import {
   type ClientSettings,
   DEFAULT_MAX_ANSWER_CHARS,
   DEFAULT_MAX_EVENT_CHARS,
+  hostOf,
 } from "../_openai/mod.ts";
 import { guardSecrets } from "../_redact.ts";
 import {
@@ -123,6 +124,11 @@ export interface OpenAICompatibleConfig {
   readonly maxAnswerChars?: number;
   /** `max_event_chars`: the longest line or event of a stream, in characters (default 1 MiB). */
   readonly maxEventChars?: number;
+  /**
+   * The service's name in error messages: the provider's name at its own URL,
+   * the host of `api_base` otherwise (default: the provider's name).
+   */
+  readonly service?: string;
 }
 
 /** What an OpenAI-compatible vendor defaults to. */
@@ -188,7 +194,8 @@ export function resolveOpenAICompatibleConfig(
     min: 1,
   });
 
-  const baseURL = extra.baseURL ?? apiBase ?? defaults.baseURL?.replace(/\/+$/, "");
+  const defaultBaseURL = defaults.baseURL?.replace(/\/+$/, "");
+  const baseURL = extra.baseURL ?? apiBase ?? defaultBaseURL;
   if (baseURL === undefined) {
     throw new ImproperlyConfigured(
       `${where} (provider "${settings.provider}") needs api_base: the provider has no default URL`,
@@ -235,6 +242,10 @@ export function resolveOpenAICompatibleConfig(
     query: apiVersion === undefined ? undefined : { "api-version": apiVersion },
     maxAnswerChars: maxAnswerChars ?? DEFAULT_MAX_ANSWER_CHARS,
     maxEventChars: maxEventChars ?? DEFAULT_MAX_EVENT_CHARS,
+    // A proxy or a local server on api_base is named by its host, as the LLM backend does.
+    service: apiBase !== undefined && apiBase !== defaultBaseURL
+      ? hostOf(baseURL)
+      : settings.provider,
   };
 }
 
@@ -429,6 +440,7 @@ export class OpenAICompatibleProvider implements Provider {
       maxRetries: config.maxRetries,
       provider: config.provider,
     };
+    if (config.service !== undefined) settings.service = config.service;
     if (apiKey !== undefined) settings.apiKey = apiKey;
     if (Object.keys(headers).length > 0) settings.headers = headers;
     if (config.organization !== undefined) settings.organization = config.organization;

@@ -94,6 +94,12 @@ export interface PeerOptions {
   handler?: PeerHandler;
   /** Model ids listed by `GET /v1/models`. */
   models?: string[];
+  /**
+   * The wait between the chunks of every streamed answer whose reply sets no
+   * `chunkDelayMs` (default 0), so that an answer streams word by word as a
+   * model's does (the offline editor page uses it).
+   */
+  chunkDelayMs?: number;
 }
 
 /** A running peer. Close it with `close()` or `await using`. */
@@ -473,6 +479,9 @@ export function startPeer(options: PeerOptions = {}): Promise<Peer> {
           let base: PeerReply = scripted ? await handler(recorded) : {};
           if (!hasBody(base)) base = defaultPeerHandler(recorded, models);
           reply = { ...base, ...withoutUndefined(reply) };
+        }
+        if (options.chunkDelayMs !== undefined && reply.chunkDelayMs === undefined) {
+          reply = { ...reply, chunkDelayMs: options.chunkDelayMs };
         }
         const response = await answer(reply, recorded, requestAbort, number);
         if (

@@ -56,7 +56,7 @@ Deno.test("cli complete escapes an answer's control characters when stdout is a 
     const code = await main(["complete", "--settings", settings, input], {
       stdout: (text) => void (stdout += text),
       stderr: () => {},
-      stdoutIsTerminal: terminal,
+      stdoutIsTerminal: () => terminal,
     });
     assert.equal(code, 0);
     if (terminal) {
@@ -75,7 +75,7 @@ Deno.test("cli error messages are escaped when stderr is a terminal", async () =
   const code = await main(["\x1b[2Jnope"], {
     stdout: () => {},
     stderr: (text) => void (stderr += text),
-    stderrIsTerminal: true,
+    stderrIsTerminal: () => true,
   });
   assert.equal(code, 2);
   assert.match(stderr, /Unknown command "\\x1b\[2Jnope"/);

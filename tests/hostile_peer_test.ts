@@ -601,11 +601,10 @@ Deno.test("absurd usage values are not reported, in answers and streams", async 
     assert.equal(completion.usage, undefined, JSON.stringify(usage));
   }
   peer.enqueue({ json: { choices, usage: { prompt_tokens: 3, completion_tokens: 2 } } });
-  assert.deepEqual((await chatCompletion(settingsFor(peer), ask())).usage, {
-    prompt_tokens: 3,
-    completion_tokens: 2,
-    total_tokens: 5,
-  });
+  const usage = (await chatCompletion(settingsFor(peer), ask())).usage;
+  assert.equal(usage?.inputTokens, 3);
+  assert.equal(usage?.outputTokens, 2);
+  assert.equal(usage?.totalTokens, 5);
   await using service = await startServer(() =>
     eventStream(
       sse("a") + sse(null, "stop") +

@@ -5,34 +5,9 @@
 import assert from "node:assert/strict";
 import { countTokens, createAI } from "../mod.ts";
 import { startPeer } from "./_peer.ts";
-
-function findNode(): string | undefined {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    if (!dir) continue;
-    try {
-      if (Deno.statSync(`${dir}/node`).isFile) return `${dir}/node`;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
+import { bundleMod, findNode } from "./_bundle.ts";
 
 const NODE = findNode();
-
-// mod.ts bundled into one ES module (dir/mod.mjs) that node can import.
-async function bundleMod(dir: string): Promise<string> {
-  const bundle = `${dir}/mod.mjs`;
-  const built = await new Deno.Command(Deno.execPath(), {
-    args: ["bundle", "--quiet", "--platform", "browser", "-o", bundle, "mod.ts"],
-    cwd: new URL("../", import.meta.url).pathname,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(built.success, new TextDecoder().decode(built.stderr));
-  return bundle;
-}
 
 // Runs on Node: echo backend and splitter, exact token count, an LLM backend
 // whose model, key and alias come from the llm user directory (read with
@@ -108,7 +83,7 @@ Deno.test({
     await using peer = await startPeer();
     const dir = await Deno.makeTempDir({ prefix: "node_test_" });
     try {
-      const bundle = await bundleMod(dir);
+      const bundle = await bundleMod(`${dir}/mod.mjs`);
 
       const userDir = `${dir}/llm`;
       await Deno.mkdir(userDir);
@@ -220,7 +195,7 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "node_perm_test_" });
     try {
-      const bundle = await bundleMod(dir);
+      const bundle = await bundleMod(`${dir}/mod.mjs`);
       const script = `${dir}/denied.mjs`;
       await Deno.writeTextFile(script, DENIED);
       const settingsPath = `${dir}/settings.yaml`;

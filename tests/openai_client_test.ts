@@ -91,7 +91,12 @@ Deno.test("chatCompletion() returns the completion in the OpenAI shape", async (
   assert.equal(completion.choices[0].message.role, "assistant");
   assert.equal(completion.choices[0].message.content, "Echo: Hello there");
   assert.equal(completion.choices[0].finish_reason, "stop");
-  assert.deepEqual(completion.usage, { prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 });
+  assert.deepEqual(completion.usage, {
+    inputTokens: 2,
+    outputTokens: 3,
+    totalTokens: 5,
+    raw: { prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 },
+  });
   const request = peer.lastRequest();
   assert.equal(request.path, "/v1/chat/completions");
   assert.equal(request.body.model, "gpt-4o-mini");
@@ -260,6 +265,31 @@ Deno.test("chatCompletion() gives up after maxRetries with RateLimitError", asyn
   assert.equal(peer.requests.length, 3);
 });
 
+Deno.test("RateLimitError.retryAfterSeconds comes from retry-after-ms or Retry-After (seconds or an HTTP date)", async () => {
+  await using peer = await startPeer();
+  const inTwoMinutes = new Date(Date.now() + 120_000).toUTCString();
+  const cases: [Record<string, string>, (seconds: number | undefined) => void][] = [
+    [{ "retry-after-ms": "1500" }, (s) => assert.equal(s, 2)],
+    [{ "retry-after-ms": "20", "retry-after": "99" }, (s) => assert.equal(s, 1)],
+    [{ "retry-after": "7" }, (s) => assert.equal(s, 7)],
+    [{ "retry-after": "0.2" }, (s) => assert.equal(s, 1)],
+    // An HTTP date: the seconds from now (one second of slack for the clock).
+    [{ "retry-after": inTwoMinutes }, (s) => assert.ok(s !== undefined && s >= 119 && s <= 120)],
+    [{ "retry-after": "Wed, 21 Oct 2015 07:28:00 GMT" }, (s) => assert.equal(s, 0)],
+    [{ "retry-after": "soon" }, (s) => assert.equal(s, undefined)],
+    [{ "retry-after-ms": "-5" }, (s) => assert.equal(s, undefined)],
+    [{}, (s) => assert.equal(s, undefined)],
+  ];
+  for (const [headers, check] of cases) {
+    peer.enqueue({ status: 429, error: "slow down", headers });
+    await assert.rejects(
+      chatCompletion(settingsFor(peer), ask("x")),
+      expectError(RateLimitError, (error) => check(error.retryAfterSeconds)),
+    );
+  }
+  assert.equal(peer.requests.length, cases.length); // maxRetries 0: no retry
+});
+
 Deno.test("chatCompletion() does not retry a 400", async () => {
   await using peer = await startPeer();
   peer.enqueue({ status: 400, error: { message: "bad temperature", code: "invalid_value" } });
@@ -425,8 +455,9 @@ Deno.test("chatCompletion() times out with TimeoutError and leaks nothing", asyn
 Deno.test("chatCompletion() retries a timeout as configured", async () => {
   await using peer = await startPeer();
   peer.enqueue({ delayMs: 10_000 }, { delayMs: 10_000 });
+  // The third attempt must be answered within the timeout: headroom for a loaded machine.
   const completion = await chatCompletion(
-    settingsFor(peer, { timeoutMs: 200, maxRetries: 2 }),
+    settingsFor(peer, { timeoutMs: 1_000, maxRetries: 2 }),
     ask("x"),
   );
   assert.equal(completion.choices[0].message.content, "Echo: x");
@@ -648,12 +679,22 @@ Deno.test("chatStream() rejects on abort while the response is delayed", async (
   );
 });
 
+// The timeout of the stall tests. It also bounds the wait for the response to start (which, on a
+// loaded machine, took over 100 ms and was retried): it leaves that wait generous headroom, while
+// the stall (10 s) stays far beyond it.
+const STALL_TIMEOUT_MS = 2_000;
+
 Deno.test("chatStream() times out when the stream stalls", async () => {
   await using peer = await startPeer();
   peer.enqueue({ stream: ["a", "b"], chunkDelayMs: 10_000 });
   await assert.rejects(
-    collect(chatStream(settingsFor(peer, { timeoutMs: 100, maxRetries: 2 }), ask("x"))),
-    expectError(TimeoutError, (error) => assert.match(error.message, /sent nothing for 100 ms/)),
+    collect(
+      chatStream(settingsFor(peer, { timeoutMs: STALL_TIMEOUT_MS, maxRetries: 2 }), ask("x")),
+    ),
+    expectError(
+      TimeoutError,
+      (error) => assert.match(error.message, new RegExp(`sent nothing for ${STALL_TIMEOUT_MS} ms`)),
+    ),
   );
   assert.equal(peer.requests.length, 1);
   await waitFor(() => peer.active === 0);
@@ -688,7 +729,7 @@ Deno.test("chatStream() times out when the stream stalls with a retryable Timeou
   await using peer = await startPeer();
   peer.enqueue({ stream: ["a", "b"], chunkDelayMs: 10_000 });
   await assert.rejects(
-    collect(chatStream(settingsFor(peer, { timeoutMs: 100 }), ask("x"))),
+    collect(chatStream(settingsFor(peer, { timeoutMs: STALL_TIMEOUT_MS }), ask("x"))),
     expectError(TimeoutError, (error) => {
       assert.equal(error.retryable, true);
       assert.equal(error.provider, "openai");

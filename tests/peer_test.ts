@@ -149,6 +149,27 @@ Deno.test("startPeer() streams scripted chunks", async () => {
   assert.equal(events.at(-1), "[DONE]");
 });
 
+Deno.test("startPeer({chunkDelayMs}) waits between the words of every streamed answer, unless a reply sets its own", async () => {
+  await using peer = await startPeer({ chunkDelayMs: 60_000 });
+  const body = { model: "m", stream: true, messages: [{ role: "user", content: "one two" }] };
+  const response = await chat(peer.url, body);
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let received = "";
+  while (!received.includes('"content":"Echo:"')) received += (await reader.read()).value;
+  await reader.cancel();
+  // The first word came at once; the next waits out the delay, so the cancel came first.
+  assert.ok(!received.includes("one"), received);
+  await waitFor(() => peer.active === 0);
+
+  peer.enqueue({ chunkDelayMs: 0 });
+  const texts = sseData(await (await chat(peer.url, body)).text()).slice(1, -2)
+    .map((event) => JSON.parse(event).choices[0].delta.content);
+  assert.deepEqual(texts, ["Echo:", " one", " two"]);
+  // Plain answers are not delayed.
+  const plain = await chat(peer.url, { ...body, stream: false });
+  assert.equal((await plain.json()).choices[0].message.content, "Echo: one two");
+});
+
 Deno.test("startPeer() answers status, error body and headers", async () => {
   await using peer = await startPeer();
   peer.enqueue({

@@ -15,6 +15,7 @@ const LAYERS: readonly (readonly [string, RegExp])[] = [
   ["backends", /^backends\/.+$/],
   ["settings", /^settings\.ts$/],
   ["composition", /^(ai|migrate|load_settings)\.ts$/],
+  ["web", /^web\.ts$/],
   ["cli", /^(cli\.ts|_cli\/.+)$/],
   ["entry", /^mod\.ts$/],
 ];
