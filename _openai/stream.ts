@@ -71,7 +71,7 @@ class StreamRun {
   }
 
   /** Sets the bound of each wait for bytes. */
-  setTimeout(ms: number): void {
+  setChunkTimeout(ms: number): void {
     this.#ms = ms;
   }
 
@@ -182,7 +182,7 @@ async function* streamBody(
   const reader = body.getReader();
   run.reader = reader;
   const timeout = timeoutOf(settings);
-  run.setTimeout(timeout);
+  run.setChunkTimeout(timeout);
   const maxAnswer = answerLimitOf(settings);
   const maxEvent = eventLimitOf(settings);
   const decoder = new SSEDecoder({ maxLineLength: maxEvent, maxEventLength: maxEvent });

@@ -614,3 +614,14 @@ Deno.test("absurd usage values are not reported, in answers and streams", async 
   const events = await collect(chatStream(settingsFor(service), ask()));
   assert.deepEqual(events, [{ type: "text", text: "a" }]);
 });
+
+Deno.test("a stream's body is bounded by its line and answer limits, not by the body limit", async () => {
+  // 2 MiB of keep-alive comments, over the 1.4 MiB body limit of maxAnswerChars 100.
+  const comments = ": keep-alive\n".repeat(160_000);
+  await using service = await startServer(() =>
+    eventStream(comments + sse("ok") + sse(null, "stop") + "data: [DONE]\n\n")
+  );
+  const settings = settingsFor(service, { maxAnswerChars: 100 });
+  assert.ok(comments.length > bodyLimitOf(settings));
+  assert.equal(textOf(await collect(chatStream(settings, ask()))), "ok");
+});
