@@ -227,16 +227,16 @@ Deno.test("chatStream() ends an endless answer at the answer limit with an APIEr
 });
 
 Deno.test("chatStream() counts SSE comments as activity for the chunk timeout", async () => {
-  // A comment every 150 ms for 1.5 s, with a 1 s chunk timeout: never "nothing sent".
+  // A comment every 100 ms for 2.5 s, with a 2 s chunk timeout: never "nothing sent".
   await using service = await startServer(() => {
     let sent = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
     return eventStream(
       new ReadableStream({
         async pull(controller) {
-          await new Promise((resolve) => timer = setTimeout(resolve, 150));
+          await new Promise((resolve) => timer = setTimeout(resolve, 100));
           sent++;
-          if (sent < 10) controller.enqueue(encoder.encode(": keep-alive\n\n"));
+          if (sent < 25) controller.enqueue(encoder.encode(": keep-alive\n\n"));
           else {
             controller.enqueue(
               encoder.encode(sse("done") + sse(null, "stop") + "data: [DONE]\n\n"),
@@ -250,7 +250,7 @@ Deno.test("chatStream() counts SSE comments as activity for the chunk timeout", 
       }),
     );
   });
-  const events = await collect(chatStream(settingsFor(service, { timeoutMs: 1000 }), ask()));
+  const events = await collect(chatStream(settingsFor(service, { timeoutMs: 2000 }), ask()));
   assert.equal(textOf(events), "done");
 });
 
