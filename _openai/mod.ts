@@ -36,6 +36,7 @@ export { DEFAULT_MAX_ANSWER_CHARS, DEFAULT_MAX_EVENT_CHARS } from "./types.ts";
 export { chatCompletion } from "./completion.ts";
 export { hostOf } from "./errors.ts";
 export { chatStream } from "./stream.ts";
+export { scrubText, serviceLabel } from "./errors.ts";
 export {
   clearClientCache,
   clientCacheSize,

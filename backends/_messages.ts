@@ -138,7 +138,7 @@ export function checkChatOptions(value: unknown, check: ChatOptionsCheck): ChatO
  */
 export function checkCallOptions(
   value: unknown,
-  method: "promptWithContext" | "describeImage",
+  method: "promptWithContext" | "describeImage" | "promptForObject",
 ): ChatOptions | undefined {
   if (value === undefined) return undefined;
   return checkChatOptions(value, {

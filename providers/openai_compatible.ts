@@ -19,6 +19,7 @@
  * | `api_version` | sent as the `api-version` query parameter |
  * | `max_answer_chars` | the longest answer, in characters (default 16 MiB) |
  * | `max_event_chars` | the longest line or event of a stream, in characters (default 1 MiB) |
+ * | `structured_output` | `completeObject()`'s strategy: `json_schema`, `json_object` or `prompt` (default: the vendor's) |
  *
  * Any other key is an error that names it.
  *
@@ -50,6 +51,7 @@ import { guardSecrets } from "../_redact.ts";
 import {
   copyJSONData,
   MAX_JSON_VALUES,
+  optionalChoice,
   optionalInteger,
   optionalNumber,
   optionalString,
@@ -57,6 +59,12 @@ import {
   optionalUrl,
   rejectUnknownKeys,
 } from "../_validate.ts";
+import { checkObjectArguments, loadEngine } from "../_structured/mod.ts";
+import type {
+  ChatStructuredOutputStrategy,
+  CompleteObjectOptions,
+  ObjectCompletion,
+} from "../structured.ts";
 import type {
   CompletionOptions,
   Provider,
@@ -85,7 +93,12 @@ export const OPENAI_COMPATIBLE_KEYS: readonly string[] = [
   "api_version",
   "max_answer_chars",
   "max_event_chars",
+  "structured_output",
 ];
+
+/** The structured-output strategies an OpenAI-compatible service can have. */
+export type OpenAICompatibleStrategy = ChatStructuredOutputStrategy;
+const STRATEGIES: readonly OpenAICompatibleStrategy[] = ["json_schema", "json_object", "prompt"];
 
 /**
  * The resolved configuration of an {@link OpenAICompatibleProvider}. The key
@@ -124,6 +137,8 @@ export interface OpenAICompatibleConfig {
   readonly maxAnswerChars?: number;
   /** `max_event_chars`: the longest line or event of a stream, in characters (default 1 MiB). */
   readonly maxEventChars?: number;
+  /** How `completeObject()` makes the answer follow the schema (`structured_output`). */
+  readonly structuredOutput: OpenAICompatibleStrategy;
   /**
    * The service's name in error messages: the provider's name at its own URL,
    * the host of `api_base` otherwise (default: the provider's name).
@@ -139,6 +154,12 @@ export interface OpenAICompatibleDefaults {
   keyEnv?: readonly string[];
   /** Whether a missing key is an error (default: when `keyEnv` is not empty). */
   requiresKey?: boolean;
+  /**
+   * What the service supports for structured output (default `"prompt"`,
+   * which every server can do): `"json_schema"` for `response_format:
+   * {type: "json_schema"}`, `"json_object"` for JSON mode.
+   */
+  structuredOutput?: OpenAICompatibleStrategy;
 }
 
 /** `PROVIDERS["alias"]`, for messages. */
@@ -193,6 +214,12 @@ export function resolveOpenAICompatibleConfig(
   const maxEventChars = optionalInteger(settings.max_event_chars, "max_event_chars", where, {
     min: 1,
   });
+  const structuredOutput = optionalChoice(
+    settings.structured_output,
+    "structured_output",
+    where,
+    STRATEGIES,
+  ) ?? defaults.structuredOutput ?? "prompt";
 
   const defaultBaseURL = defaults.baseURL?.replace(/\/+$/, "");
   const baseURL = extra.baseURL ?? apiBase ?? defaultBaseURL;
@@ -242,6 +269,7 @@ export function resolveOpenAICompatibleConfig(
     query: apiVersion === undefined ? undefined : { "api-version": apiVersion },
     maxAnswerChars: maxAnswerChars ?? DEFAULT_MAX_ANSWER_CHARS,
     maxEventChars: maxEventChars ?? DEFAULT_MAX_EVENT_CHARS,
+    structuredOutput,
     // A proxy or a local server on api_base is named by its host, as the LLM backend does.
     service: apiBase !== undefined && apiBase !== defaultBaseURL
       ? hostOf(baseURL)
@@ -268,6 +296,33 @@ export function resolveOpenAICompatibleConfig(
 export function openAICompatibleFactory(defaults: OpenAICompatibleDefaults): ProviderFactory {
   return (settings, context) =>
     new OpenAICompatibleProvider(resolveOpenAICompatibleConfig(settings, context, defaults));
+}
+
+/**
+ * The chat options of a provider call as they are sent: JSON data, copied
+ * (`undefined` values left out). Anything else (a BigInt, `NaN`, `Infinity`, a
+ * cycle, a `Date`) is a TypeError naming the option, as the backends say,
+ * rather than a failure to send.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkOptionsData } from "./openai_compatible.ts";
+ * assert.deepEqual(checkOptionsData({ temperature: 0.2, user: undefined }, "completion"), {
+ *   temperature: 0.2,
+ * });
+ * assert.throws(() => checkOptionsData({ temperature: NaN }, "completion"), TypeError);
+ * ```
+ */
+export function checkOptionsData(options: Record<string, unknown>, method: string): ChatOptions {
+  const check = { where: `options of ${method}()`, error: TypeError };
+  const seen = new Set<object>();
+  const budget = { values: MAX_JSON_VALUES };
+  const sent: ChatOptions = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (value !== undefined) sent[key] = copyJSONData(value, check, [key], seen, budget);
+  }
+  return sent;
 }
 
 const ROLES = new Set(["system", "user", "assistant"]);
@@ -387,6 +442,31 @@ export class OpenAICompatibleProvider implements Provider {
     return chatStream(this.#clientSettings(), request);
   }
 
+  /**
+   * Asks for an answer that follows `schema`, with the strategy of
+   * `config.structuredOutput` (`structured_output`; by default the
+   * strongest the vendor has): `response_format: {type: "json_schema"}`
+   * (strict when the schema fits OpenAI's strict subset), JSON mode with the
+   * schema in the prompt, or the schema in the prompt. The answer is checked
+   * against the schema and repaired once; see {@link Provider.completeObject}.
+   */
+  async completeObject<T = unknown>(
+    options: CompleteObjectOptions<T>,
+  ): Promise<ObjectCompletion<T>> {
+    const args = checkObjectArguments(options, "completeObject");
+    checkMessages(args.messages);
+    const { openAIObject } = await loadEngine();
+    return await openAIObject<T>(this.#clientSettings(), {
+      model: args.model ?? this.config.model,
+      messages: args.messages,
+      schema: args.schema,
+      name: args.name,
+      strategy: this.config.structuredOutput,
+      options: args.options,
+      signal: args.signal,
+    });
+  }
+
   #request(
     options: CompletionOptions,
     method: string,
@@ -407,15 +487,7 @@ export class OpenAICompatibleProvider implements Provider {
         `${method}() does not take stream or stream_options: call stream() to stream`,
       );
     }
-    // The options are sent as JSON: anything else (a BigInt, NaN, a cycle, a Date) is a
-    // TypeError here, as the backends say, rather than a failure to send.
-    const check = { where: `options of ${method}()`, error: TypeError };
-    const seen = new Set<object>();
-    const budget = { values: MAX_JSON_VALUES };
-    const sent: ChatOptions = {};
-    for (const [key, value] of Object.entries(rest)) {
-      if (value !== undefined) sent[key] = copyJSONData(value, check, [key], seen, budget);
-    }
+    const sent = checkOptionsData(rest, method);
     const request: {
       model: string;
       messages: ChatMessage[];

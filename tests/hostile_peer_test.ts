@@ -625,3 +625,26 @@ Deno.test("a stream's body is bounded by its line and answer limits, not by the 
   assert.ok(comments.length > bodyLimitOf(settings));
   assert.equal(textOf(await collect(chatStream(settings, ask()))), "ok");
 });
+
+Deno.test("the Anthropic provider refuses options that are not JSON data too", async () => {
+  await using peer = await startPeer();
+  const provider = createProvider({
+    provider: "anthropic",
+    model: "claude-3-5-haiku-latest",
+    api_key: KEY,
+    api_base: peer.origin,
+  });
+  const messages = [{ role: "user" as const, content: "hi" }];
+  const cycle: Record<string, unknown> = {};
+  cycle.self = cycle;
+  for (
+    const options of [{ temperature: Number.NaN }, { top_p: Infinity }, { metadata: cycle }]
+  ) {
+    await assert.rejects(
+      provider.completion({ messages, ...options }),
+      (error: unknown) => error instanceof TypeError && /must be JSON data/.test(error.message),
+    );
+    assert.throws(() => provider.stream({ messages, ...options }), TypeError);
+  }
+  assert.equal(peer.requests.length, 0);
+});

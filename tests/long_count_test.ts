@@ -1,7 +1,7 @@
 // A very long prompt is counted in slices, so that an abort takes effect
 // during the count; the slices' counts add up to the whole text's count.
 import assert from "node:assert/strict";
-import { countInSlices, countMessageTokens, safeSplit, slicesOf } from "../backends/_budget.ts";
+import { countInSlices, countMessageTokens, safeSplit, slicesOf } from "../_budget.ts";
 import { loadEncoding } from "../_tokenizer/mod.ts";
 import { createAI } from "../mod.ts";
 import { rng } from "../bench/corpus.ts";
