@@ -12,6 +12,7 @@
 // has not lasted the timeout yet) and one listener on the caller's signal. A
 // timeout, an abort or a reader that leaves cancels the body reader, which ends
 // a pending read at once, and aborts the request.
+import { toTokenUsage } from "../chat.ts";
 import { APIError, StreamInterruptedError, TimeoutError } from "../errors.ts";
 import { RAW_BODY } from "../_http/fetch.ts";
 import { type ServerSentEvent, SSEDecoder, SSELimitError } from "../_http/sse.ts";
@@ -277,14 +278,7 @@ async function* streamBody(
       }
       const usage = toUsage(data?.usage);
       if (usage) {
-        yield {
-          type: "usage",
-          usage: {
-            inputTokens: usage.prompt_tokens,
-            outputTokens: usage.completion_tokens,
-            totalTokens: usage.total_tokens,
-          },
-        };
+        yield { type: "usage", usage: toTokenUsage(usage) };
         if (run.ended) {
           stopped();
           return;

@@ -35,7 +35,16 @@ export function toUsage(value: unknown): CompletionUsage | undefined {
     ? input + output
     : tokenCount(usage.total_tokens);
   if (total === undefined) return undefined;
-  return { prompt_tokens: input, completion_tokens: output, total_tokens: total };
+  const out: CompletionUsage = {
+    prompt_tokens: input,
+    completion_tokens: output,
+    total_tokens: total,
+  };
+  // Prompt-cache hits (OpenAI's prompt_tokens_details.cached_tokens), priced apart.
+  const details = usage.prompt_tokens_details as Record<string, unknown> | null | undefined;
+  const cached = tokenCount(details?.cached_tokens);
+  if (cached !== undefined && cached > 0) out.prompt_tokens_details = { cached_tokens: cached };
+  return out;
 }
 
 /** The text of a message content value (string or parts), or undefined when it is not text. */

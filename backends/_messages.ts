@@ -1,20 +1,16 @@
 // Chat messages shared by the OpenAI and provider backends (the OpenAI backend's shapes), and
 // the checks of the chat options sent with them (CONFIG.OPTIONS and per-call `options`).
-import type {
-  ChatCompletionUsage,
-  ChatMessage,
-  ChatOptions,
-  CompletionUsage,
-  ContentPart,
-  TokenUsage,
-} from "../chat.ts";
 import {
-  copyJSONData,
-  describeType,
-  isPlainObject,
-  keyWhere,
-  MAX_JSON_VALUES,
-} from "../_validate.ts";
+  type ChatCompletionUsage,
+  type ChatMessage,
+  type ChatOptions,
+  type CompletionUsage,
+  type ContentPart,
+  type TokenUsage,
+  toTokenUsage,
+} from "../chat.ts";
+import { describeType, isPlainObject } from "../_validate.ts";
+import { copyJsonData, FORBIDDEN_JSON_KEYS, jsonBudget, keyWhere, kindOf } from "../_json.ts";
 import { readImage, toDataUrl } from "../_image.ts";
 import type { DescribeImageOptions, PromptWithContextOptions } from "./types.ts";
 
@@ -40,16 +36,16 @@ export function completionUsage(
 ): TokenUsage | undefined {
   if (usage === undefined || usage === null) return undefined;
   if (typeof usage.inputTokens === "number") {
-    const { inputTokens, outputTokens, totalTokens } = usage as ChatCompletionUsage;
-    return { inputTokens, outputTokens, totalTokens };
+    const { inputTokens, outputTokens, totalTokens, cachedInputTokens } =
+      usage as ChatCompletionUsage;
+    const tokens: TokenUsage = { inputTokens, outputTokens, totalTokens };
+    // Prompt-cache hits, priced apart by PRICES' cached_input.
+    if (typeof cachedInputTokens === "number") tokens.cachedInputTokens = cachedInputTokens;
+    return tokens;
   }
   const wire = usage as CompletionUsage;
   if (typeof wire.prompt_tokens !== "number") return undefined;
-  return {
-    inputTokens: wire.prompt_tokens,
-    outputTokens: wire.completion_tokens,
-    totalTokens: wire.total_tokens,
-  };
+  return toTokenUsage(wire);
 }
 
 /** Reads and checks the image, then one user message: the prompt and the image as a data URL. */
@@ -79,8 +75,6 @@ export interface ChatOptionsCheck {
   error: new (message: string) => Error;
 }
 
-const FORBIDDEN_KEYS = ["__proto__", "constructor", "prototype"];
-
 /** Keys a per-call `options` must not set, with why. */
 export const CALL_RESERVED_OPTIONS: Readonly<Record<string, string>> = Object.freeze({
   messages: " (the backend builds the messages)",
@@ -103,13 +97,13 @@ const CAP_KEYS = ["max_tokens", "max_completion_tokens"];
 export function checkChatOptions(value: unknown, check: ChatOptionsCheck): ChatOptions {
   const { where, reserved, error: Fail } = check;
   if (!isPlainObject(value)) {
-    throw new Fail(`${where} must be an object, got ${describeType(value)}`);
+    throw new Fail(`${where} must be an object, got ${kindOf(value)}`);
   }
   const out: ChatOptions = {};
   const seen = new Set<object>([value]);
-  const budget = { values: MAX_JSON_VALUES };
+  const budget = jsonBudget(check);
   for (const key of Object.keys(value)) {
-    if (FORBIDDEN_KEYS.includes(key)) throw new Fail(`${where} has a forbidden key "${key}"`);
+    if (FORBIDDEN_JSON_KEYS.includes(key)) throw new Fail(`${where} has a forbidden key "${key}"`);
     if (Object.hasOwn(reserved, key)) {
       throw new Fail(`${where} must not set "${key}"${reserved[key]}`);
     }
@@ -126,7 +120,7 @@ export function checkChatOptions(value: unknown, check: ChatOptionsCheck): ChatO
         }`,
       );
     }
-    out[key] = copyJSONData(item, check, [key], seen, budget);
+    out[key] = copyJsonData(item, [key], check, budget, seen);
   }
   return out;
 }

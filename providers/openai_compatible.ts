@@ -47,10 +47,9 @@ import {
   DEFAULT_MAX_EVENT_CHARS,
   hostOf,
 } from "../_openai/mod.ts";
+import { checkCallMetadata, copyJsonData, jsonBudget } from "../_json.ts";
 import { guardSecrets } from "../_redact.ts";
 import {
-  copyJSONData,
-  MAX_JSON_VALUES,
   optionalChoice,
   optionalInteger,
   optionalNumber,
@@ -317,10 +316,10 @@ export function openAICompatibleFactory(defaults: OpenAICompatibleDefaults): Pro
 export function checkOptionsData(options: Record<string, unknown>, method: string): ChatOptions {
   const check = { where: `options of ${method}()`, error: TypeError };
   const seen = new Set<object>();
-  const budget = { values: MAX_JSON_VALUES };
+  const budget = jsonBudget(check);
   const sent: ChatOptions = {};
   for (const [key, value] of Object.entries(options)) {
-    if (value !== undefined) sent[key] = copyJSONData(value, check, [key], seen, budget);
+    if (value !== undefined) sent[key] = copyJsonData(value, [key], check, budget, seen);
   }
   return sent;
 }
@@ -474,8 +473,10 @@ export class OpenAICompatibleProvider implements Provider {
     if (typeof options !== "object" || options === null) {
       throw new TypeError(`${method}() takes an options object with messages`);
     }
-    const { messages, signal, model, ...rest } = options;
+    // metadata is for usage events: checked here, never sent.
+    const { messages, signal, model, metadata, ...rest } = options;
     checkMessages(messages);
+    checkCallMetadata(metadata, method);
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       throw new TypeError("signal must be an AbortSignal when given");
     }

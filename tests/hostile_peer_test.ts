@@ -551,8 +551,8 @@ Deno.test("provider completion() and stream() refuse options that are not JSON d
   const cases: [Record<string, unknown>, RegExp][] = [
     [{ seed: 1n }, /options\.seed of completion\(\) must be JSON data, got a bigint/],
     [
-      { metadata: cycle },
-      /options\.metadata\.self of completion\(\) must be JSON data, got a circular reference/,
+      { logit_bias: cycle },
+      /options\.logit_bias\.self of completion\(\) must be JSON data, got a circular reference/,
     ],
     [
       { temperature: Number.NaN },
@@ -572,9 +572,9 @@ Deno.test("provider completion() and stream() refuse options that are not JSON d
   }
   assert.equal(peer.requests.length, 0);
   // JSON data, null included, is sent as it is.
-  await provider.completion({ messages, response_format: null, metadata: { a: [1, "b", true] } });
+  await provider.completion({ messages, response_format: null, logit_bias: { a: [1, "b", true] } });
   assert.equal(peer.lastRequest().body.response_format, null);
-  assert.deepEqual(peer.lastRequest().body.metadata, { a: [1, "b", true] });
+  assert.deepEqual(peer.lastRequest().body.logit_bias, { a: [1, "b", true] });
 });
 
 // ---------------------------------------------------------------------------
@@ -638,13 +638,13 @@ Deno.test("the Anthropic provider refuses options that are not JSON data too", a
   const cycle: Record<string, unknown> = {};
   cycle.self = cycle;
   for (
-    const options of [{ temperature: Number.NaN }, { top_p: Infinity }, { metadata: cycle }]
+    const options of [{ temperature: Number.NaN }, { top_p: Infinity }, { top_k: cycle }]
   ) {
     await assert.rejects(
-      provider.completion({ messages, ...options }),
+      provider.completion({ messages, ...options } as never),
       (error: unknown) => error instanceof TypeError && /must be JSON data/.test(error.message),
     );
-    assert.throws(() => provider.stream({ messages, ...options }), TypeError);
+    assert.throws(() => provider.stream({ messages, ...options } as never), TypeError);
   }
   assert.equal(peer.requests.length, 0);
 });
