@@ -353,8 +353,8 @@ push(
   "hashes and sends the chunk with the edit.",
   "",
   "Run to run, on this shared machine: in the runs made while writing this, the library's own",
-  "time was 0.8x to 2.6x the count pass and the run after an edit 4% to 10% of the first run (wall",
-  "time); process CPU time, below, moves less.",
+  "time was 0.8x to 2.6x the count pass and the run after an edit 4% to 10% of the first run, in",
+  "wall time and in process CPU time alike.",
   "",
   `Other figures of the same runs: counting the HTTP client as the library's too (the peer's time`,
   `taken with plain \`fetch\` instead) gives ${f2(de.withClientOverCount)}x; in process CPU time, ${
