@@ -15,6 +15,7 @@ const LAYERS: readonly (readonly [string, RegExp])[] = [
   ["providers", /^providers\/.+$/],
   ["backends", /^backends\/.+$/],
   ["operations", /^operations\/.+$/],
+  ["documents", /^documents\/.+$/],
   ["settings", /^settings\.ts$/],
   ["composition", /^(ai|migrate|load_settings)\.ts$/],
   ["web", /^web\.ts$/],
