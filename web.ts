@@ -485,7 +485,9 @@ export async function toResponse(
   options: ToResponseOptions = {},
 ): Promise<Response> {
   const format = checkOptions(options);
-  if (response instanceof DocumentResponse) return await documentResponse(response, format, options);
+  if (response instanceof DocumentResponse) {
+    return await documentResponse(response, format, options);
+  }
   if (
     response === null || typeof response !== "object" ||
     typeof (response as Partial<StreamableAnswer>)[Symbol.asyncIterator] !== "function"
