@@ -83,6 +83,10 @@ type State =
  * same run, iterating again replays the events, and an error is kept and
  * thrown again to every reader (no half-replaced text is ever returned).
  *
+ * `stream()` gives the same events with the text of each chunk's answer as
+ * it arrives between them, for a page that shows the words coming in; and
+ * `toResponse()` sends a run as an HTTP response.
+ *
  * The run starts at the first read. Its `signal` aborts every request in
  * flight and rejects with the signal's reason. Leaving a `for await` loop
  * early (`break`) cancels the run when no other reader (another loop, or a
