@@ -13,11 +13,12 @@ const LAYERS: readonly (readonly [string, RegExp])[] = [
   ["openai client", /^_openai\/.+$/],
   ["providers", /^providers\/.+$/],
   ["backends", /^backends\/.+$/],
+  ["limits", /^limits\/.+$/],
   ["settings", /^settings\.ts$/],
   ["composition", /^(ai|migrate|load_settings)\.ts$/],
   ["web", /^web\.ts$/],
   ["cli", /^(cli\.ts|_cli\/.+)$/],
-  ["entry", /^mod\.ts$/],
+  ["entry", /^(mod|redis)\.ts$/],
 ];
 
 type Graph = Map<string, Set<string>>;

@@ -1,0 +1,174 @@
+/**
+ * The default {@link LimitStore}: limit counts and fallback cooldowns in this
+ * process's memory. Each `createAI()` without a `limitStore` has its own.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MemoryLimitStore } from "./memory_store.ts";
+ * let now = 0;
+ * const store = new MemoryLimitStore({ now: () => now });
+ * const charge = { key: "tpm|*|user=42", amount: 600, limit: 1000, windowMs: 60_000 };
+ * assert.equal(store.reserve([charge]).granted, true);
+ * assert.deepEqual(store.reserve([charge]), {
+ *   granted: false,
+ *   index: 0,
+ *   used: 600,
+ *   retryAfterMs: 60_000,
+ * });
+ * now += 60_000; // a new minute
+ * assert.equal(store.reserve([charge]).granted, true);
+ * ```
+ *
+ * @module
+ */
+import type {
+  CounterState,
+  LimitCharge,
+  LimitSettlement,
+  LimitStore,
+  ReserveResult,
+} from "./types.ts";
+
+/** Options of {@link MemoryLimitStore}. */
+export interface MemoryLimitStoreOptions {
+  /** The clock in milliseconds (default `Date.now`), for tests. */
+  now?: () => number;
+}
+
+/** A counter: its value in the window that ends at `end`. */
+interface Counter {
+  end: number;
+  value: number;
+}
+
+interface CooldownState {
+  failures: number;
+  until: number;
+  seconds: number;
+}
+
+/** The end of the fixed window of `windowMs` that holds `now`. */
+function windowEnd(now: number, windowMs: number): number {
+  return now - (now % windowMs) + windowMs;
+}
+
+// Counters whose window has ended are dropped when the map has doubled since the last sweep
+// (no timer: a sweep costs one pass, at most once per doubling).
+const FIRST_SWEEP = 1024;
+
+/**
+ * Limit counts and cooldowns in memory. Its answers are immediate (never
+ * promises); expiry is by timestamps, without timers.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MemoryLimitStore } from "./memory_store.ts";
+ * const store = new MemoryLimitStore();
+ * store.recordFailure("provider:primary", 1, 30);
+ * assert.equal(store.isCoolingDown("provider:primary"), true);
+ * store.recordSuccess("provider:primary");
+ * assert.equal(store.isCoolingDown("provider:primary"), false);
+ * ```
+ */
+export class MemoryLimitStore implements LimitStore {
+  readonly #counters = new Map<string, Counter>();
+  readonly #cooldowns = new Map<string, CooldownState>();
+  readonly #now: () => number;
+  #sweepAt = FIRST_SWEEP;
+
+  /** Makes an empty store. */
+  constructor(options: MemoryLimitStoreOptions = {}) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Adds every charge, or none (see {@link LimitStore.reserve}). */
+  reserve(charges: readonly LimitCharge[]): ReserveResult {
+    const now = this.#now();
+    const counters = this.#counters;
+    let refused = -1;
+    let refusedUsed = 0;
+    let refusedEnd = 0;
+    for (let index = 0; index < charges.length; index++) {
+      const { key, amount, limit, windowMs } = charges[index];
+      const end = windowEnd(now, windowMs);
+      const counter = counters.get(key);
+      const used = counter !== undefined && counter.end === end ? counter.value : 0;
+      if (used + amount > limit && (refused < 0 || end > refusedEnd)) {
+        refused = index;
+        refusedUsed = used;
+        refusedEnd = end;
+      }
+    }
+    if (refused >= 0) {
+      return { granted: false, index: refused, used: refusedUsed, retryAfterMs: refusedEnd - now };
+    }
+    for (const { key, amount, windowMs } of charges) {
+      const end = windowEnd(now, windowMs);
+      const counter = counters.get(key);
+      if (counter === undefined) counters.set(key, { end, value: amount });
+      else if (counter.end === end) counter.value += amount;
+      else {
+        counter.end = end;
+        counter.value = amount;
+      }
+    }
+    if (counters.size >= this.#sweepAt) this.#sweep(now);
+    return { granted: true, at: now };
+  }
+
+  /** Corrects a reservation's counters (see {@link LimitStore.settle}). */
+  settle(settlements: readonly LimitSettlement[], at: number): void {
+    for (const { key, delta, windowMs } of settlements) {
+      const counter = this.#counters.get(key);
+      if (counter === undefined || counter.end !== windowEnd(at, windowMs)) continue;
+      counter.value = Math.max(0, counter.value + delta);
+    }
+  }
+
+  /** The counters in their current windows (see {@link LimitStore.read}). */
+  read(counters: readonly { readonly key: string; readonly windowMs: number }[]): CounterState[] {
+    const now = this.#now();
+    return counters.map(({ key, windowMs }) => {
+      const end = windowEnd(now, windowMs);
+      const counter = this.#counters.get(key);
+      return { used: counter !== undefined && counter.end === end ? counter.value : 0, resetMs: end - now };
+    });
+  }
+
+  /** Whether `key` is cooling down (see {@link LimitStore.isCoolingDown}). */
+  isCoolingDown(key: string): boolean {
+    const state = this.#cooldowns.get(key);
+    if (state === undefined || state.until === 0) return false;
+    const now = this.#now();
+    if (now < state.until) return true;
+    // The cooldown is over: this caller tries the alias; the others wait for its result.
+    state.until = now + state.seconds * 1000;
+    return false;
+  }
+
+  /** Records a failure (see {@link LimitStore.recordFailure}). */
+  recordFailure(key: string, threshold: number, seconds: number): void {
+    let state = this.#cooldowns.get(key);
+    if (state === undefined) {
+      state = { failures: 0, until: 0, seconds };
+      this.#cooldowns.set(key, state);
+    }
+    state.failures++;
+    state.seconds = seconds;
+    if (threshold > 0 && state.failures >= threshold) state.until = this.#now() + seconds * 1000;
+  }
+
+  /** Records an answer (see {@link LimitStore.recordSuccess}). */
+  recordSuccess(key: string): void {
+    this.#cooldowns.delete(key);
+  }
+
+  #sweep(now: number): void {
+    for (const [key, counter] of this.#counters) {
+      if (counter.end <= now) this.#counters.delete(key);
+    }
+    this.#sweepAt = Math.max(FIRST_SWEEP, this.#counters.size * 2);
+  }
+}
