@@ -23,6 +23,8 @@ import { ImproperlyConfigured, InvalidAIBackendError } from "./errors.ts";
 import { backendClasses, isBackendClass } from "./backends/registry.ts";
 import type { BackendClass } from "./backends/types.ts";
 import type { ProviderSettings } from "./providers/types.ts";
+import type { LimitsSettings } from "./limits/types.ts";
+import { type ParsedLimits, parseLimits } from "./limits/_rules.ts";
 import { calculatorClasses, splitterClasses } from "./text_splitters/registry.ts";
 import { NaiveTextSplitterCalculator } from "./text_splitters/naive.ts";
 import { RecursiveCharacterTextSplitter } from "./text_splitters/recursive.ts";
@@ -105,6 +107,12 @@ export interface AISettings {
   IMAGE_DESCRIPTION_BACKEND?: string;
   /** The provider alias for image description (default "default"). */
   IMAGE_DESCRIPTION_PROVIDER?: string;
+  /**
+   * Rate limits and token and cost budgets per user, site (any `metadata`
+   * field) or for all calls: a list of rules, or `{rules, on_store_error}`
+   * (docs/operations.md).
+   */
+  LIMITS?: LimitsSettings;
 }
 
 const TOP_LEVEL_KEYS = [
@@ -113,6 +121,7 @@ const TOP_LEVEL_KEYS = [
   "TEXT_COMPLETION_BACKEND",
   "IMAGE_DESCRIPTION_BACKEND",
   "IMAGE_DESCRIPTION_PROVIDER",
+  "LIMITS",
 ] as const;
 
 /** The backends used when settings have no `BACKENDS`, as in Wagtail AI. */
@@ -199,9 +208,25 @@ export function checkSettings(settings: unknown): Record<string, unknown> {
   const where = "AI settings";
   const top = requireObject(settings, where);
   rejectUnknownKeys(top, TOP_LEVEL_KEYS, where);
-  for (const key of TOP_LEVEL_KEYS.slice(2)) optionalString(top[key], key, where);
+  for (const key of TOP_LEVEL_KEYS.slice(2, 5)) optionalString(top[key], key, where);
   if (top.PROVIDERS !== undefined) requireObject(top.PROVIDERS, "PROVIDERS");
+  limitsOf(top);
   return top;
+}
+
+/**
+ * The `LIMITS` of checked settings, parsed (no rules when unset). A rule's
+ * `aliases` may name `BACKENDS` and `PROVIDERS` aliases.
+ *
+ * @throws {ImproperlyConfigured} naming the rule and the key at fault.
+ */
+export function limitsOf(top: Record<string, unknown>): ParsedLimits {
+  if (top.LIMITS === undefined || top.LIMITS === null) return parseLimits(undefined, []);
+  const aliases = [
+    ...Object.keys(backendsOf(top)),
+    ...Object.keys((top.PROVIDERS ?? {}) as Record<string, unknown>),
+  ];
+  return parseLimits(top.LIMITS, [...new Set(aliases)]);
 }
 
 /** The `BACKENDS` of checked settings, or {@link DEFAULT_BACKENDS} when unset. */
