@@ -60,7 +60,7 @@ export function sniffImageType(bytes: Uint8Array): string | undefined {
   return undefined;
 }
 
-/** The mime type that a file name suggests, or undefined. */
+/** The mime type that a file name suggests, or undefined (for messages: the bytes decide). */
 export function typeFromName(name: string | undefined): string | undefined {
   if (!name) return undefined;
   const dot = name.lastIndexOf(".");
@@ -84,9 +84,82 @@ export function imageName(image: ImageInput, fileName?: string): string {
   return fileName ?? "image";
 }
 
+/** The type a Blob's `type` or the name claims, for messages ("" when none). */
+function claimedType(image: ImageInput, name: string): string {
+  const type = image instanceof Uint8Array ? "" : image.type;
+  return type !== "" ? type : typeFromName(name) ?? "";
+}
+
+const KINDS: Record<string, string> = {
+  "image/bmp": "a BMP image",
+  "image/tiff": "a TIFF image",
+  "image/avif": "an AVIF image",
+  "image/heic": "a HEIC image",
+  "application/pdf": "a PDF document",
+};
+
+/** The longest prefix of the bytes looked at to tell text from other bytes. */
+const TEXT_PROBE = 1024;
+
+/** Whether the bytes start like text: UTF-8 without control characters other than whitespace. */
+function looksLikeText(bytes: Uint8Array): boolean {
+  const probe = bytes.subarray(0, TEXT_PROBE);
+  for (const byte of probe) {
+    if (byte === 0x7f || (byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d)) {
+      return false;
+    }
+  }
+  // A cut inside the probe's last character is not a fault of the text.
+  for (let cut = 0; cut < 4 && cut < probe.length; cut++) {
+    try {
+      new TextDecoder("utf-8", { fatal: true }).decode(probe.subarray(0, probe.length - cut));
+      return true;
+    } catch {
+      if (probe.length < TEXT_PROBE) return false;
+    }
+  }
+  return false;
+}
+
 /**
- * Reads and checks an image: not empty, not over `maxBytes`, of a supported
- * type. The type comes from the bytes, then the name, else `image/jpeg`.
+ * What bytes that are no supported image are, for messages: "a PDF document",
+ * "a TIFF image (image/tiff)", "an SVG image", "text" or "unknown bytes".
+ */
+export function describeBytes(bytes: Uint8Array): string {
+  const sniffed = sniffImageType(bytes);
+  if (sniffed !== undefined && Object.hasOwn(KINDS, sniffed)) {
+    return `${KINDS[sniffed]} (${sniffed})`;
+  }
+  if (looksLikeText(bytes)) {
+    const head = new TextDecoder().decode(bytes.subarray(0, TEXT_PROBE)).trimStart().toLowerCase();
+    if (head.startsWith("<svg") || (head.startsWith("<?xml") && head.includes("<svg"))) {
+      return "an SVG image (image/svg+xml)";
+    }
+    return "text";
+  }
+  return "unknown bytes";
+}
+
+/**
+ * The type of an image from its bytes alone: PNG, JPEG, GIF or WebP. Bytes of
+ * anything else are refused whatever the name or the Blob's `type` says.
+ *
+ * @throws {InvalidImageError} naming the image and what its bytes are.
+ */
+export function imageTypeOf(bytes: Uint8Array, name: string, claimed = ""): string {
+  const mimeType = sniffImageType(bytes);
+  if (mimeType !== undefined && SUPPORTED_IMAGE_TYPES.includes(mimeType)) return mimeType;
+  const says = claimed === "" ? "" : ` (its name or type says ${claimed}; the bytes decide)`;
+  throw new InvalidImageError(
+    `The image "${name}" is not a PNG, JPEG, GIF or WebP image: its bytes are ${
+      describeBytes(bytes)
+    }${says}`,
+  );
+}
+
+/**
+ * Reads and checks an image: not empty, not over `maxBytes`, and a PNG, JPEG,
+ * GIF or WebP image by its bytes (the name and `type` are not trusted).
  */
 export async function readImage(
   image: ImageInput,
@@ -94,21 +167,21 @@ export async function readImage(
 ): Promise<ReadImage> {
   const bytes = await imageBytes(image);
   const name = imageName(image, options.fileName);
-  const mimeType = checkBytes(bytes, name, options.maxBytes ?? DEFAULT_MAX_IMAGE_BYTES);
+  checkLength(bytes.length, name, options.maxBytes ?? DEFAULT_MAX_IMAGE_BYTES);
+  const mimeType = imageTypeOf(bytes, name, claimedType(image, name));
   return { bytes, mimeType, name };
 }
 
-function checkBytes(bytes: Uint8Array, name: string, maxBytes: number): string {
-  checkLength(bytes.length, name, maxBytes);
-  const mimeType = sniffImageType(bytes) ?? typeFromName(name) ?? "image/jpeg";
-  if (!SUPPORTED_IMAGE_TYPES.includes(mimeType)) {
-    throw new InvalidImageError(
-      `The image "${name}" is of type ${mimeType}, which is not supported (supported: ${
-        SUPPORTED_IMAGE_TYPES.join(", ")
-      })`,
-    );
-  }
-  return mimeType;
+/**
+ * Checks an image's type by its first bytes (a large Blob is not read whole).
+ * Throws InvalidImageError.
+ */
+export async function checkImageType(image: ImageInput, fileName?: string): Promise<void> {
+  const name = imageName(image, fileName);
+  const head = image instanceof Uint8Array
+    ? image
+    : new Uint8Array(await image.slice(0, TEXT_PROBE).arrayBuffer());
+  imageTypeOf(head, name, claimedType(image, name));
 }
 
 function checkLength(length: number, name: string, maxBytes: number): void {
@@ -126,8 +199,10 @@ function checkLength(length: number, name: string, maxBytes: number): void {
  */
 export function checkImageSize(image: ImageInput, maxBytes: number, fileName?: string): void {
   const name = imageName(image, fileName);
-  if (image instanceof Uint8Array) checkBytes(image, name, maxBytes);
-  else checkLength(image.size, name, maxBytes);
+  if (image instanceof Uint8Array) {
+    checkLength(image.length, name, maxBytes);
+    imageTypeOf(image, name, claimedType(image, name));
+  } else checkLength(image.size, name, maxBytes);
 }
 
 /** Checks the image argument's type synchronously (for errors at the call). */

@@ -84,6 +84,37 @@ export function optionalString(value: unknown, key: string, where: string): stri
   return requireString(value, key, where);
 }
 
+/**
+ * Whether a secret setting holds a placeholder instead of a secret: only
+ * asterisks (`***`, how printed settings mask keys) or a `TODO` note (what the
+ * `migrate` command prints in place of a hidden key).
+ */
+export function isSecretPlaceholder(value: string): boolean {
+  const text = value.trim();
+  return /^\*+$/.test(text) || /^TODO\b/.test(text);
+}
+
+/**
+ * Refuses a placeholder (see {@link isSecretPlaceholder}) as the value of a
+ * key or header; the message quotes a mask, never another value.
+ */
+export function rejectSecretPlaceholder(value: unknown, key: string, where: string): void {
+  if (typeof value !== "string" || !isSecretPlaceholder(value)) return;
+  const text = value.trim();
+  const shown = text.startsWith("*") ? `"${text}"` : "a TODO note";
+  throw new ImproperlyConfigured(
+    `${key} in ${where} is a placeholder (${shown}), not a key: set the real value ` +
+      '(printed settings and the "migrate" output hide keys; "migrate -o FILE" writes them)',
+  );
+}
+
+/** An optional non-empty string holding a secret: a placeholder is refused. */
+export function optionalSecret(value: unknown, key: string, where: string): string | undefined {
+  const text = optionalString(value, key, where);
+  rejectSecretPlaceholder(text, key, where);
+  return text;
+}
+
 /** An optional integer within [min, max]. */
 export function optionalInteger(
   value: unknown,

@@ -35,11 +35,44 @@ import { preloadClient } from "./_openai/mod.ts";
 import { guardSecrets } from "./_redact.ts";
 import { nameList } from "./_validate.ts";
 
+/**
+ * Warnings given once per process: for each receiver (an `onWarning`
+ * function, or `console` for the default), the messages it has had.
+ */
+const givenOnce = new WeakMap<object, Set<string>>();
+
+/** The deprecation warning of `IMAGE_DESCRIPTION_BACKEND`, with the settings that replace it. */
+function imageBackendWarning(backend: string, provider: string | undefined): string {
+  if (provider === undefined || provider === backend) {
+    return `IMAGE_DESCRIPTION_BACKEND is deprecated: set IMAGE_DESCRIPTION_PROVIDER: "${backend}" ` +
+      `instead of IMAGE_DESCRIPTION_BACKEND: "${backend}" (getBackend(IMAGE_DESCRIPTION) then ` +
+      `uses BACKENDS["${backend}"] as now, and getProviderFor(IMAGE_DESCRIPTION) ` +
+      `PROVIDERS["${backend}"] when you add it)`;
+  }
+  return `IMAGE_DESCRIPTION_BACKEND is deprecated: rename BACKENDS["${backend}"] to ` +
+    `BACKENDS["${provider}"] (the IMAGE_DESCRIPTION_PROVIDER) and remove ` +
+    `IMAGE_DESCRIPTION_BACKEND: "${backend}" (getBackend(IMAGE_DESCRIPTION) then uses ` +
+    `BACKENDS["${provider}"])`;
+}
+
+/** The error for a feature that is none: an alias given where a feature goes, most often. */
+function unknownFeature(feature: unknown, byAlias: string): TypeError {
+  return new TypeError(
+    `Unknown feature "${String(feature)}" (features: ${
+      Object.values(BackendFeature).join(", ")
+    }): use ${byAlias}(alias) for an alias`,
+  );
+}
+
 /** Options of {@link createAI}. */
 export interface CreateAIOptions {
   /** The `llm` user directory (default: `LLM_USER_PATH`, then the `llm` tool's default). */
   llmUserPath?: string;
-  /** Receives deprecation warnings (default: `console.warn`, once per message). */
+  /**
+   * Receives deprecation warnings (default: `console.warn`, once per message).
+   * The `IMAGE_DESCRIPTION_BACKEND` warning comes once per process for each
+   * receiver, however many `AI`s are built.
+   */
   onWarning?: (warning: Error) => void;
 }
 
@@ -82,10 +115,23 @@ export class AI {
     this.options = options;
     guardSecrets(this, () => ({ settings: this.settings }));
     if (top.IMAGE_DESCRIPTION_BACKEND !== undefined && top.IMAGE_DESCRIPTION_BACKEND !== null) {
-      this.warn(
-        "IMAGE_DESCRIPTION_BACKEND is deprecated: set IMAGE_DESCRIPTION_PROVIDER to a PROVIDERS alias instead",
+      this.#warnOncePerProcess(
+        imageBackendWarning(
+          top.IMAGE_DESCRIPTION_BACKEND as string,
+          (top.IMAGE_DESCRIPTION_PROVIDER ?? undefined) as string | undefined,
+        ),
       );
     }
+  }
+
+  /** Reports a warning that each receiver gets once per process. */
+  #warnOncePerProcess(message: string): void {
+    const receiver: object = this.options.onWarning ?? console;
+    let given = givenOnce.get(receiver);
+    if (given === undefined) givenOnce.set(receiver, given = new Set());
+    if (given.has(message)) return;
+    given.add(message);
+    this.warn(message);
   }
 
   /** Reports a warning through `onWarning`, or `console.warn` once per message. */
@@ -225,7 +271,7 @@ export class AI {
     if (feature === BackendFeature.IMAGE_DESCRIPTION) {
       return this.getProvider(this.settings.IMAGE_DESCRIPTION_PROVIDER ?? "default");
     }
-    throw new TypeError(`Unknown feature "${String(feature)}"`);
+    throw unknownFeature(feature, "getProvider");
   }
 
   /**
@@ -292,8 +338,12 @@ export class AI {
         attempt(() => this.getAIBackend(alias));
       }
     }
+    // As getBackend(): an IMAGE_DESCRIPTION_PROVIDER may name a backend instead of a provider.
     const imageProvider = this.settings.IMAGE_DESCRIPTION_PROVIDER ?? undefined;
-    if (imageProvider !== undefined && !Object.hasOwn(providers, imageProvider)) {
+    if (
+      imageProvider !== undefined && !Object.hasOwn(providers, imageProvider) &&
+      !Object.hasOwn(this.#backends, imageProvider)
+    ) {
       attempt(() => this.getProviderFor(BackendFeature.IMAGE_DESCRIPTION));
     }
     for (const problem of this.#loadProblems) {
@@ -418,7 +468,7 @@ export class AI {
         alias = provider;
       }
     } else {
-      throw new TypeError(`Unknown feature "${String(feature)}"`);
+      throw unknownFeature(feature, "getAIBackend");
     }
     if (alias === undefined) {
       const provider = this.settings.IMAGE_DESCRIPTION_PROVIDER ?? undefined;
@@ -434,7 +484,7 @@ export class AI {
       alias === "default" && this.settings.BACKENDS === undefined && !this.#warnedDefault &&
       Object.hasOwn(this.settings.PROVIDERS ?? {}, "default")
     ) {
-      // The seed's default backend, while the settings name a default provider: say so, once.
+      // Wagtail AI's default backend, while the settings name a default provider: say so, once.
       this.#warnedDefault = true;
       this.warn(
         'BACKENDS is not set, so getBackend() uses the default LLM backend (gpt-3.5-turbo), not PROVIDERS["default"]: ' +

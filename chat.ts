@@ -142,7 +142,8 @@ export interface TokenUsage {
 }
 
 /**
- * Token counts in the OpenAI wire format (`usage` of a chat completion).
+ * Token counts in the OpenAI wire format, as the service sends them (the
+ * `raw` of {@link ChatCompletionUsage}).
  *
  * @example
  * ```ts
@@ -159,6 +160,31 @@ export interface CompletionUsage {
   completion_tokens: number;
   /** Their sum. */
   total_tokens: number;
+  /** Any other field the service sent (`prompt_tokens_details`...). */
+  [field: string]: unknown;
+}
+
+/**
+ * The `usage` of a chat completion: the token counts in this module's shape
+ * (as `stream()`'s usage event and `AIResponse.usage()` give them), and the
+ * service's own usage object under `raw`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { ChatCompletionUsage } from "./chat.ts";
+ * const usage: ChatCompletionUsage = {
+ *   inputTokens: 1,
+ *   outputTokens: 2,
+ *   totalTokens: 3,
+ *   raw: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 },
+ * };
+ * assert.equal(usage.totalTokens, usage.raw?.total_tokens);
+ * ```
+ */
+export interface ChatCompletionUsage extends TokenUsage {
+  /** The usage as the service sent it, in the OpenAI wire format. */
+  raw?: CompletionUsage;
 }
 
 /**
@@ -191,7 +217,8 @@ export interface ChatCompletionChoice {
 }
 
 /**
- * A chat completion in the OpenAI wire format.
+ * A chat completion in the OpenAI shape (`choices[0].message.content`), with
+ * `usage` in this module's shape ({@link ChatCompletionUsage}).
  *
  * @example
  * ```ts
@@ -218,8 +245,11 @@ export interface ChatCompletion {
   model: string;
   /** The answers (usually one). */
   choices: ChatCompletionChoice[];
-  /** Token counts, when the service gave them. */
-  usage?: CompletionUsage;
+  /**
+   * Token counts, when the service gave them: `inputTokens`, `outputTokens`,
+   * `totalTokens`, and the service's usage object as `raw`.
+   */
+  usage?: ChatCompletionUsage;
 }
 
 /**
@@ -303,8 +333,8 @@ export function imagePart(
  */
 export interface ImagePartFromBytesOptions {
   /**
-   * The file name, when the image is not a `File`: it gives the type when the
-   * bytes do not, and names the image in errors.
+   * The file name, when the image is not a `File`: it names the image in
+   * errors (the type comes from the bytes, never from the name).
    */
   fileName?: string;
   /** The largest image accepted, in bytes (default 20 MB, as the backends' `MAX_IMAGE_BYTES`). */
@@ -320,15 +350,16 @@ const DETAILS: readonly string[] = ["auto", "low", "high"];
  * the image is checked and encoded as a `data:` URL, as `describeImage()`
  * does, ready for a provider's `completion()` or `stream()`.
  *
- * The type comes from the bytes (PNG, JPEG, GIF, WebP), then from the file
- * name, else `image/jpeg`. Large images are fine: the encoding is one linear
- * pass.
+ * The type comes from the bytes: PNG, JPEG, GIF or WebP. Bytes of anything
+ * else (text, a PDF, a TIFF...) are refused whatever the file name or the
+ * Blob's `type` says. Large images are fine: the encoding is one linear pass.
  *
  * @param image The image: a `Blob`, a `File` (which carries its name) or a `Uint8Array`.
  * @param options The file name, the size limit and the level of detail.
  * @returns A promise of the image part. It rejects with `InvalidImageError` (a
  * `TypeError`) for an image that is not a Blob, File or Uint8Array, empty,
- * over `maxBytes`, or of an unsupported type; and with a `TypeError` for
+ * over `maxBytes`, or not a PNG, JPEG, GIF or WebP image by its bytes (the
+ * message names the file and what its bytes are); and with a `TypeError` for
  * bad options.
  *
  * @example Ask a provider about an uploaded image
@@ -345,11 +376,14 @@ const DETAILS: readonly string[] = ["auto", "low", "high"];
  * const content = [textPart("Describe this image for alt text."), part];
  * assert.equal(content.length, 2); // send as the content of a user message
  *
- * // Bytes of an unknown type take it from the file name:
- * const webp = await imagePartFromBytes(new Uint8Array([1, 2, 3]), { fileName: "a.webp" });
- * assert.equal(webp.image_url.url, "data:image/webp;base64,AQID");
+ * // The bytes decide the type: text named like an image is refused.
+ * const notes = new File(["hello world"], "notes.webp", { type: "image/webp" });
+ * await assert.rejects(imagePartFromBytes(notes), {
+ *   name: "InvalidImageError",
+ *   message: /"notes\.webp" is not a PNG, JPEG, GIF or WebP image: its bytes are text/,
+ * });
  *
- * // A bad image is an InvalidImageError:
+ * // So is an empty image:
  * await assert.rejects(imagePartFromBytes(new Uint8Array()), { name: "InvalidImageError" });
  * ```
  */

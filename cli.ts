@@ -28,6 +28,7 @@ import type { CliContext, CliIO, Command } from "./_cli/context.ts";
 import { coreCommands } from "./_cli/core.ts";
 import { llmCommands } from "./_cli/llm.ts";
 import { providerCommands } from "./_cli/providers.ts";
+import { VERSION } from "./_cli/version.ts";
 
 export type { CliIO };
 
@@ -37,6 +38,7 @@ function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   return [
     "Usage: cli [--user-dir DIR] COMMAND [ARGS...]",
+    "       cli --version",
     "",
     "Commands:",
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
@@ -51,6 +53,7 @@ function defaultIO(): CliIO {
     stdout: async (text) => void await Deno.stdout.write(encoder.encode(text)),
     stderr: async (text) => void await Deno.stderr.write(encoder.encode(text)),
     readStdin: async () => await new Response(Deno.stdin.readable).text(),
+    stdinIsTerminal: () => Deno.stdin.isTerminal(),
     readFile: (path) => Deno.readFile(path),
   };
 }
@@ -71,6 +74,10 @@ function defaultIO(): CliIO {
  */
 export async function main(args: string[], io: Partial<CliIO> = {}): Promise<number> {
   const fullIO: CliIO = { ...defaultIO(), ...io };
+  // A given stdin reader is a pipe unless said otherwise.
+  if (io.readStdin !== undefined && io.stdinIsTerminal === undefined) {
+    fullIO.stdinIsTerminal = () => false;
+  }
   const context: CliContext = { io: fullIO };
   const rest = [...args];
   while (rest[0] === "--user-dir" || rest[0]?.startsWith("--user-dir=")) {
@@ -83,6 +90,10 @@ export async function main(args: string[], io: Partial<CliIO> = {}): Promise<num
     context.llmUserPath = dir;
   }
   const name = rest.shift();
+  if (name === "--version" || name === "-V") {
+    await fullIO.stdout(`cli ${VERSION}\n`);
+    return 0;
+  }
   const helpFor = name === "help" ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
   if (helpFor) {
     await fullIO.stdout(`${helpFor.usage}\n`);

@@ -8,6 +8,12 @@ export interface CliIO {
   stderr(text: string): void | Promise<void>;
   /** Reads all of standard input. */
   readStdin(): Promise<string>;
+  /**
+   * Whether standard input is a terminal (then `prompt` does not read it
+   * unless asked with `-`). Default: `Deno.stdin.isTerminal()`, or `false`
+   * when `readStdin` is given without it.
+   */
+  stdinIsTerminal?(): boolean;
   /** Reads a file as bytes. */
   readFile(path: string): Promise<Uint8Array>;
 }

@@ -2,7 +2,10 @@
 import { type AI, createAI } from "../ai.ts";
 import { loadSettings } from "../load_settings.ts";
 import { BackendFeature } from "../backends/types.ts";
-import { countTokens, getDefaultTokenLimit } from "../tokens.ts";
+import { countTokens, getDefaultTokenLimit, getEncodingName } from "../tokens.ts";
+import { OpenAIChatModel } from "../backends/llm/openai_models.ts";
+import { getModel } from "../backends/llm/registry.ts";
+import { UnknownModelError } from "../errors.ts";
 import { NaiveTextSplitterCalculator } from "../text_splitters/naive.ts";
 import { RecursiveCharacterTextSplitter } from "../text_splitters/recursive.ts";
 import { TiktokenLengthCalculator } from "../text_splitters/tiktoken.ts";
@@ -17,6 +20,40 @@ async function loadAI(path: string | undefined, context: CliContext): Promise<AI
   };
   if (context.llmUserPath !== undefined) options.llmUserPath = context.llmUserPath;
   return createAI(settings, options);
+}
+
+/** A model as `tokens` and `split` count for it. */
+interface CountedModel {
+  /** The model whose encoding counts (what an alias or a YAML model stands for). */
+  id: string;
+  /** Its context window, when the registry knows it. */
+  contextWindow?: number;
+}
+
+/**
+ * The model `-m NAME` stands for: an LLM alias (`4o`, aliases.json) or an
+ * extra-openai-models.yaml model (its `model_name`), else NAME as it is.
+ */
+async function countedModel(name: string, context: CliContext): Promise<CountedModel> {
+  try {
+    const model = getModel(
+      name,
+      context.llmUserPath === undefined ? {} : { userPath: context.llmUserPath },
+    );
+    const id = model instanceof OpenAIChatModel ? model.modelName : model.modelId;
+    const contextWindow = model.contextWindow;
+    return contextWindow === undefined ? { id } : { id, contextWindow };
+  } catch (error) {
+    if (!(error instanceof UnknownModelError)) {
+      // An unreadable user directory must not stop a count: say so, and count NAME.
+      await context.io.stderr(
+        `Warning: model "${name}" could not be looked up in the llm registry (${
+          (error as Error).message.split("\n")[0]
+        }): counting for "${name}"\n`,
+      );
+    }
+    return { id: name };
+  }
 }
 
 function onePositional(positionals: string[], what: string): string {
@@ -103,14 +140,32 @@ export const describeImage: Command = {
 export const tokens: Command = {
   name: "tokens",
   summary: "Count the tokens of a text for a model",
-  usage: `Usage: tokens [-m MODEL] FILE|-
+  usage: `Usage: tokens [-m MODEL] [--json] FILE|-
 
-  -m, --model MODEL   the model whose encoding counts (default gpt-4o)`,
+  -m, --model MODEL   the model whose encoding counts (default gpt-4o): an id, an llm
+                      alias (4o) or an extra-openai-models.yaml model (its model_name counts)
+  --json              print {model, tokens, exact, encoding} instead of the count
+Counts are exact for models with a known encoding (OpenAI's); for others the count is the
+naive estimate, and a note on standard error says so.`,
   async run(args, context) {
-    const parsed = parseArgs(args, { values: { "-m": "model", "--model": "model" } });
+    const parsed = parseArgs(args, {
+      values: { "-m": "model", "--model": "model" },
+      booleans: { "--json": "json" },
+    });
     const text = await readTextArgument(onePositional(parsed.positionals, "FILE or -"), context.io);
-    const model = parsed.values.model ?? "gpt-4o";
-    await context.io.stdout(`${await countTokens(text, model)}\n`);
+    const model = (await countedModel(parsed.values.model ?? "gpt-4o", context)).id;
+    const count = await countTokens(text, model);
+    const encoding = getEncodingName(model) ?? null;
+    if (encoding === null) {
+      await context.io.stderr(
+        `Note: no known encoding for model "${model}": the count is an estimate\n`,
+      );
+    }
+    await context.io.stdout(
+      parsed.flags.json
+        ? `${JSON.stringify({ model, tokens: count, exact: encoding !== null, encoding })}\n`
+        : `${count}\n`,
+    );
     return 0;
   },
 };
@@ -121,11 +176,13 @@ export const split: Command = {
   usage:
     `Usage: split [-m MODEL] [--size N] [--overlap N] [--calculator naive|tiktoken] [--json] FILE|-
 
-  -m, --model MODEL   the model (default gpt-4o); its context window is the default size
+  -m, --model MODEL   the model (default gpt-4o, or an llm alias or extra-openai-models.yaml
+                      model); its context window is the default size
   --size N            the chunk size in tokens
   --overlap N         tokens shared by neighbouring chunks (default 200, at most half the size)
   --calculator NAME   naive (estimate, default) or tiktoken (exact)
-  --json              print a JSON array instead of chunks separated by lines of dashes`,
+  --json              print a JSON array instead of chunks separated by lines of dashes
+Standard error says how many chunks, and whether their sizes are estimates.`,
   async run(args, context) {
     const parsed = parseArgs(args, {
       values: {
@@ -138,11 +195,18 @@ export const split: Command = {
       booleans: { "--json": "json" },
     });
     const text = await readTextArgument(onePositional(parsed.positionals, "FILE or -"), context.io);
-    const model = parsed.values.model ?? "gpt-4o";
-    const size = positiveInteger(parsed.values.size, "--size") ?? getDefaultTokenLimit(model);
+    const counted = await countedModel(parsed.values.model ?? "gpt-4o", context);
+    const model = counted.id;
+    const size = positiveInteger(parsed.values.size, "--size") ?? counted.contextWindow ??
+      getDefaultTokenLimit(model);
     const overlapText = parsed.values.overlap;
     if (overlapText !== undefined && !/^\d+$/.test(overlapText)) {
       throw new UsageError(`--overlap must be a whole number, got "${overlapText}"`);
+    }
+    if (overlapText !== undefined && Number(overlapText) > Math.floor(size / 2)) {
+      throw new UsageError(
+        `--overlap must be at most half of --size (${Math.floor(size / 2)}), got ${overlapText}`,
+      );
     }
     let calculator: LengthCalculator;
     const name = parsed.values.calculator ?? "naive";
@@ -170,7 +234,12 @@ export const split: Command = {
     const chunks = splitter.splitText(text);
     if (parsed.flags.json) await context.io.stdout(JSON.stringify(chunks, null, 2) + "\n");
     else await context.io.stdout(chunks.join("\n-----\n") + "\n");
-    await context.io.stderr(`${chunks.length} chunk(s) of at most ${size} tokens\n`);
+    const estimated = name === "naive"
+      ? " (estimated by the naive calculator; --calculator tiktoken counts exactly)"
+      : getEncodingName(model) === undefined
+      ? ` (estimated: no known encoding for model "${model}")`
+      : "";
+    await context.io.stderr(`${chunks.length} chunk(s) of at most ${size} tokens${estimated}\n`);
     return 0;
   },
 };

@@ -1,6 +1,7 @@
 // CLI commands on the LLM registry and the `llm` user directory, shaped like
 // the `llm` tool's own: models, aliases, keys, logs path, user-dir, prompt.
 import { ImproperlyConfigured } from "../errors.ts";
+import { KEYS_NOTE_NAME, readKeys } from "../backends/llm/_user_dir.ts";
 import { LLMModel } from "../backends/llm/llm_model.ts";
 import {
   type Model,
@@ -12,6 +13,7 @@ import { OpenAIChatModel } from "../backends/llm/openai_models.ts";
 import {
   getDefaultModelId,
   getModel,
+  getUserDir,
   listModels,
   type ModelEntry,
   type RegistryOptions,
@@ -253,19 +255,20 @@ export const aliases: Command = {
 export const keys: Command = {
   name: "keys",
   summary: "Store API keys (keys.json) or show where they are",
-  usage: `Usage: keys path
-       keys list
+  usage: `Usage: keys [list]
+       keys get NAME
+       keys path
        keys set NAME [--value VALUE]
 
+  list     print the names of the stored keys (never their values); the default
+  get      print the key stored under NAME
   path     print the path of keys.json
-  list     print the names of the stored keys (never their values)
   set      store a key under NAME (for OpenAI models: "openai"); the value comes from
            --value or standard input. keys.json is written with mode 0600.`,
   async run(args, context) {
     const parsed = parseArgs(args, { values: { "--value": "value" } });
-    const [sub, rest] = subcommand(parsed.positionals, ["path", "list", "set"], "");
+    const [sub, rest] = subcommand(parsed.positionals, ["list", "get", "path", "set"], "list");
     const options = registryOptions(context);
-    if (sub === "") throw new UsageError("Missing subcommand (path, list or set)");
     if (sub !== "set" && parsed.values.value !== undefined) {
       throw new UsageError("--value only applies to keys set");
     }
@@ -277,6 +280,15 @@ export const keys: Command = {
     if (sub === "list") {
       expectArgs(rest, []);
       await context.io.stdout(listKeyNames(options).map((name) => `${name}\n`).join(""));
+      return 0;
+    }
+    if (sub === "get") {
+      expectArgs(rest, ["NAME"]);
+      const stored = readKeys(getUserDir(options));
+      if (rest[0] === KEYS_NOTE_NAME || !Object.hasOwn(stored, rest[0])) {
+        throw new ImproperlyConfigured(`No key found with name "${rest[0]}" in keys.json`);
+      }
+      await context.io.stdout(`${stored[rest[0]]}\n`);
       return 0;
     }
     expectArgs(rest, ["NAME"]);
@@ -328,6 +340,23 @@ extra-openai-models.yaml: --user-dir, else LLM_USER_PATH, else the llm tool's de
   },
 };
 
+/**
+ * The prompt of `prompt`, as the llm tool reads it: piped standard input and
+ * the TEXT argument combined (input first, then a newline, then TEXT), input
+ * alone, or TEXT alone. A terminal's input is read only for "-".
+ */
+async function promptText(positionals: string[], context: CliContext): Promise<string> {
+  expectArgs(positionals, ["TEXT or -"], 1);
+  const source = positionals[0];
+  if (source === "-") return await context.io.readStdin();
+  const piped = context.io.stdinIsTerminal?.() === false ? await context.io.readStdin() : "";
+  if (source === undefined) {
+    if (piped === "") throw new UsageError("Missing TEXT or -");
+    return piped;
+  }
+  return piped === "" ? source : `${piped.replace(/\r?\n$/, "")}\n${source}`;
+}
+
 export const prompt: Command = {
   name: "prompt",
   summary: "Prompt a model of the LLM backend, streaming the answer",
@@ -340,7 +369,8 @@ export const prompt: Command = {
   -a, --attachment F    an image file for a vision model (repeatable)
   --key KEY             an API key, or the name of a key in keys.json
   --no-stream           wait for the whole answer
-  TEXT|-                the prompt, or - to read it from standard input`,
+  TEXT|-                the prompt, or - to read it from standard input; piped input
+                        and TEXT are combined as the llm tool does (input, a newline, TEXT)`,
   async run(args, context) {
     const parsed = parseArgs(args, {
       values: {
@@ -356,13 +386,22 @@ export const prompt: Command = {
       booleans: { "--no-stream": "noStream" },
       repeatable: ["attachment"],
     });
-    expectArgs(parsed.positionals, ["TEXT or -"]);
-    const source = parsed.positionals[0];
-    const text = source === "-" ? await context.io.readStdin() : source;
+    const text = await promptText(parsed.positionals, context);
     const options = registryOptions(context);
     const model = getModel(parsed.values.model ?? getDefaultModelId(options), options);
     const modelOptions: Record<string, unknown> = {};
     for (const [key, value] of parsed.pairs.option ?? []) modelOptions[key] = value;
+    let checkedOptions: Record<string, unknown>;
+    try {
+      checkedOptions = validateModelOptions(model, modelOptions, {
+        coerce: true,
+        where: "-o options",
+      });
+    } catch (error) {
+      // A bad -o is a wrong argument: the usage follows.
+      if (error instanceof ImproperlyConfigured) throw new UsageError(error.message);
+      throw error;
+    }
     const llmModel = new LLMModel(model, {
       ...options,
       ...(parsed.values.key === undefined ? {} : { key: parsed.values.key }),
@@ -375,7 +414,7 @@ export const prompt: Command = {
       );
     }
     const response = llmModel.prompt(text, {
-      options: validateModelOptions(model, modelOptions, { coerce: true, where: "-o options" }),
+      options: checkedOptions,
       ...(parsed.values.system === undefined ? {} : { system: parsed.values.system }),
       ...(attachments.length ? { attachments } : {}),
       stream: !parsed.flags.noStream,

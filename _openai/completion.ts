@@ -1,6 +1,6 @@
 // One non-streaming chat request: sent through a cached client, its 200 answer
 // checked and turned into the OpenAI completion shape.
-import type { ChatCompletion } from "../chat.ts";
+import { type ChatCompletion, toTokenUsage } from "../chat.ts";
 import { APIError } from "../errors.ts";
 import { checkNetPermission, getClient } from "./client.ts";
 import {
@@ -54,7 +54,12 @@ function validateCompletion(
       finish_reason: typeof choice.finish_reason === "string" ? choice.finish_reason : null,
     };
   });
-  const usage = toUsage(body.usage);
+  const wire = toUsage(body.usage);
+  // Our shape, with the service's own object (its details included) under raw.
+  const usage = wire && {
+    ...toTokenUsage(wire),
+    raw: { ...(body.usage as Record<string, unknown>), ...wire },
+  };
   return {
     id: typeof body.id === "string" ? body.id : "",
     object: "chat.completion",

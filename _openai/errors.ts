@@ -45,12 +45,22 @@ export function scrubText(text: string, settings: ClientSettings): string {
 }
 
 export function serviceLabel(settings: ClientSettings): string {
+  if (settings.service) return settings.service;
   if (settings.provider) return settings.provider;
   if (settings.backend) return settings.backend;
   try {
     return new URL(settings.baseURL).host;
   } catch {
     return "the AI service";
+  }
+}
+
+/** The host (and port) of a URL, for messages; the URL as it is when it cannot be read. */
+export function hostOf(url: string): string {
+  try {
+    return new URL(url).host || url;
+  } catch {
+    return url;
   }
 }
 

@@ -25,6 +25,11 @@ export interface ClientSettings {
   defaultQuery?: Record<string, string>;
   /** Provider label for errors, for example "openai". */
   provider?: string;
+  /**
+   * The service's name in messages (default: `provider`, else `backend`, else
+   * the host): callers give the host when the base URL is not the provider's own.
+   */
+  service?: string;
   /** Backend alias or class label for errors. */
   backend?: string;
 }

@@ -13,7 +13,7 @@ const TOKENS_FOR_REPLY = 3;
 // which are not known here, so the least is counted: a request is only refused
 // when it is over the window whatever the image costs (a larger image may still
 // be refused by the service, as a ContextLengthError). Counting a high-detail
-// 1024x1024 image (765) refused every image under the seed's vision settings
+// 1024x1024 image (765) refused every image under Wagtail AI's documented vision settings
 // (TOKEN_LIMIT 300).
 export const TOKENS_PER_IMAGE = 85;
 

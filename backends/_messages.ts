@@ -1,6 +1,13 @@
 // Chat messages shared by the OpenAI and provider backends (the OpenAI backend's shapes), and
 // the checks of the chat options sent with them (CONFIG.OPTIONS and per-call `options`).
-import type { ChatMessage, ChatOptions, ContentPart } from "../chat.ts";
+import type {
+  ChatCompletionUsage,
+  ChatMessage,
+  ChatOptions,
+  CompletionUsage,
+  ContentPart,
+  TokenUsage,
+} from "../chat.ts";
 import { describeType, isPlainObject } from "../_validate.ts";
 import { readImage, toDataUrl } from "../_image.ts";
 import type { DescribeImageOptions, PromptWithContextOptions } from "./types.ts";
@@ -15,6 +22,28 @@ export function promptMessages(options: PromptWithContextOptions): ChatMessage[]
     messages.push({ role: "system", content: [{ type: "text", text: options.postPrompt }] });
   }
   return messages;
+}
+
+/**
+ * The token counts of a completion's usage, without `raw`. A provider of
+ * one's own written before `completion()` gave our shape may still return
+ * the wire shape (`prompt_tokens`...): it is read too.
+ */
+export function completionUsage(
+  usage: ChatCompletionUsage | CompletionUsage | undefined,
+): TokenUsage | undefined {
+  if (usage === undefined || usage === null) return undefined;
+  if (typeof usage.inputTokens === "number") {
+    const { inputTokens, outputTokens, totalTokens } = usage as ChatCompletionUsage;
+    return { inputTokens, outputTokens, totalTokens };
+  }
+  const wire = usage as CompletionUsage;
+  if (typeof wire.prompt_tokens !== "number") return undefined;
+  return {
+    inputTokens: wire.prompt_tokens,
+    outputTokens: wire.completion_tokens,
+    totalTokens: wire.total_tokens,
+  };
 }
 
 /** Reads and checks the image, then one user message: the prompt and the image as a data URL. */

@@ -166,7 +166,7 @@ export abstract class BaseBackend<C extends BaseBackendConfig = BaseBackendConfi
   /**
    * Checks the arguments of `promptWithContext`, per-call `options` included
    * (a plain object of JSON data without `messages`, `model`, `stream`,
-   * `stream_options`, `n` or `signal`).
+   * `stream_options`, `n` or `signal`). An empty or blank `context` is refused.
    *
    * @throws {TypeError} naming the argument (or the option).
    */
@@ -183,6 +183,8 @@ export abstract class BaseBackend<C extends BaseBackendConfig = BaseBackendConfi
     }
     checkSignal(options.signal);
     checkCallOptions(options.options, "promptWithContext");
+    // Nothing to complete: refused like an empty image prompt, before any request.
+    if (options.context.trim() === "") throw new TypeError("context must be a non-empty string");
   }
 
   /**

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { imageName } from "../_image.ts";
+import { checkImageSize, checkImageType, DEFAULT_MAX_IMAGE_BYTES, imageName } from "../_image.ts";
 import { BaseBackend, configWhere } from "./base.ts";
 import { AIResponse, type ResponseEvent } from "./response.ts";
 import type {
@@ -13,11 +13,17 @@ import type {
   DescribeImageOptions,
   PromptWithContextOptions,
 } from "./types.ts";
-import { optionalInteger } from "../_validate.ts";
+import { optionalNumber } from "../_validate.ts";
+
+/**
+ * The longest `MAX_WORD_SLEEP_SECONDS`: what a timer can hold (2^31 - 1
+ * milliseconds). Wagtail AI takes any non-negative number.
+ */
+const MAX_SLEEP_SECONDS = (2 ** 31 - 1) / 1000;
 
 /** The echo backend's config. */
 export interface EchoBackendConfig extends BaseBackendConfig {
-  /** `MAX_WORD_SLEEP_SECONDS`: the longest random pause between words (default 0). */
+  /** `MAX_WORD_SLEEP_SECONDS`: the longest random pause between words, in seconds (default 0). */
   readonly maxWordSleepSeconds: number;
 }
 
@@ -52,17 +58,20 @@ export class EchoBackend extends BaseBackend<EchoBackendConfig> {
     "MAX_WORD_SLEEP_SECONDS",
   ];
 
-  /** Parses `CONFIG`, including `MAX_WORD_SLEEP_SECONDS` (an integer, 0 to 60). */
+  /**
+   * Parses `CONFIG`, including `MAX_WORD_SLEEP_SECONDS`: any number of seconds
+   * from 0 to what a timer can hold (2147483.647), as Wagtail AI takes it.
+   */
   static override parseConfig(
     raw: Record<string, unknown>,
     context: ConfigContext,
   ): EchoBackendConfig {
     const base = super.parseConfig(raw, context);
-    const maxWordSleepSeconds = optionalInteger(
+    const maxWordSleepSeconds = optionalNumber(
       raw.MAX_WORD_SLEEP_SECONDS,
       "MAX_WORD_SLEEP_SECONDS",
       configWhere(context.alias),
-      { min: 0, max: 60 },
+      { min: 0, max: MAX_SLEEP_SECONDS },
     ) ?? 0;
     return { ...base, maxWordSleepSeconds };
   }
@@ -74,17 +83,31 @@ export class EchoBackend extends BaseBackend<EchoBackendConfig> {
     return this.#respond(words, options.signal);
   }
 
-  /** Echoes the image's file name. */
+  /**
+   * Echoes the image's file name. The image is checked as other backends
+   * check it: a PNG, JPEG, GIF or WebP image by its bytes, at most 20 MB.
+   */
   override describeImage(options: DescribeImageOptions): AIResponse {
     this.checkImageOptions(options);
-    return this.#respond([imageName(options.image, options.fileName)], options.signal);
+    const { image, fileName } = options;
+    checkImageSize(image, DEFAULT_MAX_IMAGE_BYTES, fileName);
+    return this.#respond(
+      [imageName(image, fileName)],
+      options.signal,
+      image instanceof Uint8Array ? undefined : () => checkImageType(image, fileName),
+    );
   }
 
-  #respond(words: string[], signal: AbortSignal | undefined): AIResponse {
+  #respond(
+    words: string[],
+    signal: AbortSignal | undefined,
+    before?: () => Promise<void>,
+  ): AIResponse {
     const all = ["This", "is", "an", "echo", "backend:", ...words];
     const maxSleep = this.config.maxWordSleepSeconds;
     return new AIResponse({
       async *stream(streamSignal?: AbortSignal): AsyncGenerator<ResponseEvent> {
+        await before?.();
         for (let i = 0; i < all.length; i++) {
           streamSignal?.throwIfAborted();
           if (i > 0 && maxSleep > 0) await sleep(Math.random() * maxSleep * 1000, streamSignal);

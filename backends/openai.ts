@@ -24,19 +24,20 @@
  *
  * @module
  */
-import type { ChatMessage, ChatOptions, TokenUsage } from "../chat.ts";
+import type { ChatMessage, ChatOptions } from "../chat.ts";
 import { MissingAPIKeyError } from "../errors.ts";
 import {
   chatCompletion,
   type ChatRequest,
   chatStream,
   type ClientSettings,
+  hostOf,
 } from "../_openai/mod.ts";
 import { getEnv } from "../_env.ts";
-import { optionalInteger, optionalString, optionalUrl } from "../_validate.ts";
+import { optionalInteger, optionalSecret, optionalUrl } from "../_validate.ts";
 import { answerLimitOption, lowerCap, splitAnswerCap } from "./_budget.ts";
 import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "../_image.ts";
-import { checkCallOptions, imageMessage, promptMessages } from "./_messages.ts";
+import { checkCallOptions, completionUsage, imageMessage, promptMessages } from "./_messages.ts";
 import { BaseBackend, configWhere } from "./base.ts";
 import { AIResponse, type CompleteAnswer, type ResponseEvent } from "./response.ts";
 import type {
@@ -75,7 +76,8 @@ export interface OpenAIBackendConfig extends BaseBackendConfig {
  * - `promptWithContext` sends system(prePrompt), user(context) and, when
  *   given, system(postPrompt), each as text content parts.
  * - `describeImage` sends one user message with the prompt and the image as a
- *   data URL; the type comes from the bytes, then the file name, else JPEG.
+ *   data URL; the type comes from the bytes (PNG, JPEG, GIF or WebP; anything
+ *   else is an `InvalidImageError`, whatever the file name says).
  * - The answer is capped to what the context window leaves after the prompt
  *   (and to the model's maximum output, to `MAX_OUTPUT_TOKENS`, and to a
  *   per-call `max_tokens` within it); a prompt over the window is a
@@ -124,7 +126,7 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
         min: 1,
         max: 3600,
       }) ?? DEFAULT_TIMEOUT_SECONDS,
-      openaiApiKey: optionalString(raw.OPENAI_API_KEY, "OPENAI_API_KEY", where),
+      openaiApiKey: optionalSecret(raw.OPENAI_API_KEY, "OPENAI_API_KEY", where),
       apiBase: optionalUrl(raw.API_BASE, "API_BASE", where) ?? DEFAULT_OPENAI_API_BASE,
       maxRetries: optionalInteger(raw.MAX_RETRIES, "MAX_RETRIES", where, { min: 0, max: 10 }) ??
         DEFAULT_MAX_RETRIES,
@@ -209,11 +211,7 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
       async complete(callSignal?: AbortSignal): Promise<CompleteAnswer> {
         const completion = await chatCompletion(settings, await request(callSignal));
         const answer: CompleteAnswer = { text: completion.choices[0]?.message.content ?? "" };
-        const usage: TokenUsage | undefined = completion.usage && {
-          inputTokens: completion.usage.prompt_tokens,
-          outputTokens: completion.usage.completion_tokens,
-          totalTokens: completion.usage.total_tokens,
-        };
+        const usage = completionUsage(completion.usage);
         if (usage) answer.usage = usage;
         return answer;
       },
@@ -228,6 +226,10 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
       maxRetries: this.config.maxRetries,
       provider: "openai",
       backend: this.alias,
+      // Errors name the service that answered: a proxy or a local server by its host.
+      service: this.config.apiBase === DEFAULT_OPENAI_API_BASE
+        ? "openai"
+        : hostOf(this.config.apiBase),
     };
   }
 }

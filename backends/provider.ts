@@ -19,13 +19,19 @@
  *
  * @module
  */
-import { type ChatMessage, type ChatOptions, toTokenUsage } from "../chat.ts";
+import type { ChatMessage, ChatOptions } from "../chat.ts";
 import { ImproperlyConfigured, InvalidProviderError } from "../errors.ts";
 import type { CompletionOptions, Provider } from "../providers/types.ts";
 import { describeType, optionalInteger, optionalString, rejectUnknownKeys } from "../_validate.ts";
 import { answerLimitOption, lowerCap, splitAnswerCap } from "./_budget.ts";
 import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "../_image.ts";
-import { checkCallOptions, checkChatOptions, imageMessage, promptMessages } from "./_messages.ts";
+import {
+  checkCallOptions,
+  checkChatOptions,
+  completionUsage,
+  imageMessage,
+  promptMessages,
+} from "./_messages.ts";
 import { BaseBackend, configWhere } from "./base.ts";
 import {
   AIResponse,
@@ -117,7 +123,8 @@ function parseOptions(value: unknown, where: string): ChatOptions | undefined {
  * over `OPTIONS`; a per-call `max_tokens` (or `max_completion_tokens`) caps
  * the answer within `MAX_OUTPUT_TOKENS`, the operator's ceiling.
  * `describeImage` sends one user message with the prompt text and the image
- * as a data URL (the type from the bytes, then the file name, else JPEG).
+ * as a data URL (the type from the bytes: PNG, JPEG, GIF or WebP, else an
+ * `InvalidImageError` whatever the file name says).
  * Text splitting is the base class's.
  *
  * @example
@@ -287,7 +294,8 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
       source.complete = async (callSignal?: AbortSignal): Promise<CompleteAnswer> => {
         const completion = await provider.completion(await request(callSignal));
         const answer: CompleteAnswer = { text: completion.choices[0]?.message.content ?? "" };
-        if (completion.usage) answer.usage = toTokenUsage(completion.usage);
+        const usage = completionUsage(completion.usage);
+        if (usage) answer.usage = usage;
         return answer;
       };
     }

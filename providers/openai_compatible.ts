@@ -36,7 +36,7 @@
  */
 import type { ChatCompletion, ChatMessage, ChatOptions } from "../chat.ts";
 import { ImproperlyConfigured, MissingAPIKeyError } from "../errors.ts";
-import { chatCompletion, chatStream, type ClientSettings } from "../_openai/mod.ts";
+import { chatCompletion, chatStream, type ClientSettings, hostOf } from "../_openai/mod.ts";
 import { guardSecrets } from "../_redact.ts";
 import {
   optionalInteger,
@@ -107,6 +107,11 @@ export interface OpenAICompatibleConfig {
   readonly apiVersion: string | undefined;
   /** Query parameters added to every request (`api-version`). */
   readonly query: Readonly<Record<string, string>> | undefined;
+  /**
+   * The service's name in error messages: the provider's name at its own URL,
+   * the host of `api_base` otherwise (default: the provider's name).
+   */
+  readonly service?: string;
 }
 
 /** What an OpenAI-compatible vendor defaults to. */
@@ -166,7 +171,8 @@ export function resolveOpenAICompatibleConfig(
   });
   const apiVersion = optionalString(settings.api_version, "api_version", where);
 
-  const baseURL = extra.baseURL ?? apiBase ?? defaults.baseURL?.replace(/\/+$/, "");
+  const defaultBaseURL = defaults.baseURL?.replace(/\/+$/, "");
+  const baseURL = extra.baseURL ?? apiBase ?? defaultBaseURL;
   if (baseURL === undefined) {
     throw new ImproperlyConfigured(
       `${where} (provider "${settings.provider}") needs api_base: the provider has no default URL`,
@@ -211,6 +217,10 @@ export function resolveOpenAICompatibleConfig(
     organization,
     apiVersion,
     query: apiVersion === undefined ? undefined : { "api-version": apiVersion },
+    // A proxy or a local server on api_base is named by its host, as the LLM backend does.
+    service: apiBase !== undefined && apiBase !== defaultBaseURL
+      ? hostOf(baseURL)
+      : settings.provider,
   };
 }
 
@@ -396,6 +406,7 @@ export class OpenAICompatibleProvider implements Provider {
       maxRetries: config.maxRetries,
       provider: config.provider,
     };
+    if (config.service !== undefined) settings.service = config.service;
     if (apiKey !== undefined) settings.apiKey = apiKey;
     if (Object.keys(headers).length > 0) settings.headers = headers;
     if (config.organization !== undefined) settings.organization = config.organization;

@@ -19,7 +19,12 @@
  */
 import { ImproperlyConfigured } from "../errors.ts";
 import { getEnv } from "../_env.ts";
-import { describeType, requireObject } from "../_validate.ts";
+import {
+  describeType,
+  isPlainObject,
+  rejectSecretPlaceholder,
+  requireObject,
+} from "../_validate.ts";
 import { createAzureProvider } from "./azure.ts";
 import { openAICompatibleFactory, providerWhere } from "./openai_compatible.ts";
 import type {
@@ -383,6 +388,15 @@ export function resolveProviderSettings(
     ({ provider, model } = parseProviderModel(provider));
   }
   if (model === undefined) throw new ImproperlyConfigured(`${where} is missing model`);
+  // Every provider's key and headers: a placeholder ("***" of printed settings, a TODO of
+  // the migrate output) would otherwise be sent as the key.
+  const { api_key: apiKey, headers } = entry as ProviderSettings;
+  rejectSecretPlaceholder(apiKey, "api_key", where);
+  if (isPlainObject(headers)) {
+    for (const [name, value] of Object.entries(headers)) {
+      rejectSecretPlaceholder(value, `headers.${name}`, where);
+    }
+  }
   if (!registry.has(provider)) {
     throw new ImproperlyConfigured(
       `Unknown provider "${provider}" in ${where} (known: ${knownNames()}; add one with registerProvider())`,

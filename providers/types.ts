@@ -102,7 +102,9 @@ export interface Provider {
   readonly model: string;
   /**
    * Sends the messages and returns the answer in the OpenAI chat-completion
-   * shape (`choices[0].message.content`, `usage` when the service gives it).
+   * shape (`choices[0].message.content`), with `usage`, when the service
+   * gives it, as `{inputTokens, outputTokens, totalTokens}` (the shape of
+   * `stream()`'s usage event) and the service's own usage object as `raw`.
    * Every failure, wrong arguments included, is a rejection of the promise.
    */
   completion(options: CompletionOptions): Promise<ChatCompletion>;

@@ -180,7 +180,7 @@ Deno.test("cli complete reports bad settings in one line and exits 1", async () 
 Deno.test("cli describe-image uses the image backend and the file name", async () => {
   await withSettings(async (path) => {
     const run = await runCli(["describe-image", "--settings", path, "photos/cat.png"], {
-      files: { "photos/cat.png": new Uint8Array([0x89, 0x50, 0x4e, 0x47]) },
+      files: { "photos/cat.png": new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) },
     });
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout, "This is an echo backend: cat.png\n");

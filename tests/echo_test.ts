@@ -32,14 +32,16 @@ Deno.test("EchoBackend.promptWithContext() answers the echo sentence and the con
   assert.equal(backend.config.maxWordSleepSeconds, 0);
 });
 
+const JPEG = new Uint8Array([0xff, 0xd8, 0xff, 0xe0]);
+
 Deno.test("EchoBackend.describeImage() answers with the file's name", async () => {
   const backend = echoBackend();
-  const file = new File([new Uint8Array([0x89, 0x50])], "cat.png");
+  const file = new File([JPEG], "cat.png");
   assert.equal(
     await backend.describeImage({ image: file, prompt: "Describe" }).text(),
     "This is an echo backend: cat.png",
   );
-  const bytes = new Uint8Array([1, 2, 3]);
+  const bytes = JPEG;
   assert.equal(
     await backend.describeImage({ image: bytes, prompt: "Describe", fileName: "dog.jpg" }).text(),
     "This is an echo backend: dog.jpg",
@@ -125,7 +127,7 @@ Deno.test("EchoBackend checks per-call options and otherwise ignores them", asyn
     options: { temperature: 0.2, max_tokens: 1 },
   }).text();
   assert.equal(answer, "This is an echo backend: hi");
-  const image = new Uint8Array([1]);
+  const image = JPEG;
   assert.equal(
     await backend.describeImage({ image, prompt: "p", fileName: "a.png", options: { seed: 1 } })
       .text(),
@@ -144,4 +146,20 @@ Deno.test("EchoBackend checks per-call options and otherwise ignores them", asyn
     (error: Error) =>
       error instanceof TypeError && /options\.f of describeImage\(\)/.test(error.message),
   );
+});
+
+Deno.test("EchoBackend takes any MAX_WORD_SLEEP_SECONDS Wagtail AI takes: a non-negative number a timer can hold", () => {
+  for (const seconds of [0, 0.25, 1.5, 60, 61, 3600, 2_147_483.647]) {
+    assert.equal(
+      echoBackend({ MAX_WORD_SLEEP_SECONDS: seconds }).config.maxWordSleepSeconds,
+      seconds,
+    );
+  }
+  for (const seconds of [-1, -0.001, 2_147_483.648, Number.NaN, Infinity, "1", true]) {
+    assert.throws(
+      () => echoBackend({ MAX_WORD_SLEEP_SECONDS: seconds }),
+      /MAX_WORD_SLEEP_SECONDS in CONFIG of backend "default" must be a number from 0 to 2147483\.647/,
+      String(seconds),
+    );
+  }
 });

@@ -444,10 +444,15 @@ Deno.test("describeImage() with a model without vision throws UnsupportedFeature
     () => vision.describeImage({ image: new Uint8Array(), prompt: "x" }),
     InvalidImageError,
   );
-  // A type vision APIs do not take is refused before anything is sent.
+  // A type vision APIs do not take is refused before anything is sent: bytes at the call,
+  // a Blob when it is read.
   const bmp = new Uint8Array([0x42, 0x4d, 1, 2, 3, 4]);
+  assert.throws(
+    () => vision.describeImage({ image: bmp, prompt: "x" }),
+    /bytes are a BMP image \(image\/bmp\)/,
+  );
   await assert.rejects(
-    () => vision.describeImage({ image: bmp, prompt: "x" }).text(),
+    () => vision.describeImage({ image: new Blob([bmp]), prompt: "x" }).text(),
     InvalidImageError,
   );
   assert.equal(env.peer.requests.length, 0);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { registerPlugin, unregisterPlugin } from "../mod.ts";
+import { main } from "../cli.ts";
 import { runCli } from "./_cli.ts";
 import { runScript, tempUserDir } from "./_llm.ts";
 import { startPeer } from "./_peer.ts";
@@ -168,7 +169,7 @@ Deno.test("cli keys path, set (stdin or --value, mode 0600) and list never print
   assert.equal(empty.code, 2);
   assert.match(empty.stderr, /No key given/);
   for (
-    const args of [[], ["set"], ["get", "openai"], ["path", "--value", "x"], ["set", "a", "b"]]
+    const args of [["set"], ["get"], ["get", "a", "b"], ["path", "--value", "x"], ["set", "a", "b"]]
   ) {
     const bad = await runCli([...base, ...args]);
     assert.equal(bad.code, 2, args.join(" "));
@@ -254,17 +255,17 @@ Deno.test("cli prompt errors: one line, no stack; bad arguments print usage and 
     "extra-openai-models.yaml": "- model_id: local\n  api_base: http://127.0.0.1:9/v1\n",
   });
   const base = ["--user-dir", dir.path, "prompt"];
+  // A bad -o is a usage error: exit 2, the message, then the usage.
   const badOption = await runCli([...base, "-m", "local", "-o", "temperature", "9", "hi"]);
-  assert.equal(badOption.code, 1);
-  assert.equal(
+  assert.equal(badOption.code, 2);
+  assert.match(
     badOption.stderr,
-    'Error: ImproperlyConfigured: Option "temperature" for model "local" in -o options must be a number from 0 to 2, got 9\n',
+    /^Error: Option "temperature" for model "local" in -o options must be a number from 0 to 2, got 9\n\nUsage: prompt/,
   );
   const unknownOption = await runCli([...base, "-m", "local", "-o", "temp", "1", "hi"]);
-  assert.match(
-    unknownOption.stderr,
-    /^Error: ImproperlyConfigured: Unknown option "temp" for model "local"/,
-  );
+  assert.equal(unknownOption.code, 2);
+  assert.match(unknownOption.stderr, /^Error: Unknown option "temp" for model "local"/);
+  assert.match(unknownOption.stderr, /Usage: prompt/);
   const unknownModel = await runCli([...base, "-m", "gpt-17", "hi"]);
   assert.match(unknownModel.stderr, /^Error: UnknownModelError: Unknown model "gpt-17"/);
   const noVision = await runCli([...base, "-m", "local", "-a", "x.png", "hi"], {
@@ -310,4 +311,81 @@ Deno.test("cli aliases list keeps the models' order, numeric aliases such as 4 i
   const keys = [...json.stdout.matchAll(/^ {4}"([^"]*)":/gm)].map((match) => match[1]);
   assert.deepEqual(keys, names);
   assert.equal(JSON.parse(json.stdout)["4"], "gpt-4");
+});
+
+Deno.test("cli prompt combines piped stdin and the prompt like llm: stdin, a newline, the prompt", async () => {
+  await using peer = await startPeer();
+  await using dir = await tempUserDir({
+    "extra-openai-models.yaml":
+      `- model_id: peer-mini\n  model_name: gpt-4o-mini\n  api_base: "${peer.url}"\n`,
+  });
+  const base = ["--user-dir", dir.path, "prompt", "-m", "peer-mini"];
+  const both = await runCli([...base, "Fix this:"], { stdin: "piped teh text\n" });
+  assert.equal(both.code, 0, both.stderr);
+  assert.deepEqual(peer.lastRequest().body.messages, [
+    { role: "user", content: "piped teh text\nFix this:" },
+  ]);
+  // Stdin alone is the prompt; so is "-".
+  for (const args of [[], ["-"]]) {
+    const alone = await runCli([...base, ...args], { stdin: "only stdin\n" });
+    assert.equal(alone.code, 0, alone.stderr);
+    assert.deepEqual(peer.lastRequest().body.messages, [{ role: "user", content: "only stdin\n" }]);
+  }
+  // Empty stdin leaves the prompt as it is.
+  const empty = await runCli([...base, "Just this"], { stdin: "" });
+  assert.equal(empty.code, 0, empty.stderr);
+  assert.deepEqual(peer.lastRequest().body.messages, [{ role: "user", content: "Just this" }]);
+  assert.equal(peer.requests.length, 4);
+});
+
+Deno.test("cli prompt does not read a terminal's stdin unless asked with -", async () => {
+  await using dir = await tempUserDir();
+  let reads = 0;
+  const io = {
+    stdout: () => {},
+    stderr: () => {},
+    stdinIsTerminal: () => true,
+    readStdin: () => {
+      reads++;
+      return Promise.resolve("typed");
+    },
+  };
+  // Without a prompt and with stdin a terminal: a usage error, stdin left alone.
+  assert.equal(await main(["--user-dir", dir.path, "prompt", "-m", "4o"], io), 2);
+  assert.equal(reads, 0);
+});
+
+Deno.test("cli keys without a subcommand lists the key names; keys get NAME prints one key", async () => {
+  await using dir = await tempUserDir({
+    "keys.json": JSON.stringify({
+      "// Note": "This file stores secret API credentials. Do not share!",
+      openai: "sk-stored-1",
+      mistral: "ms-stored-2",
+    }),
+  });
+  const base = ["--user-dir", dir.path, "keys"];
+  const bare = await runCli(base);
+  assert.deepEqual([bare.code, bare.stdout, bare.stderr], [0, "openai\nmistral\n", ""]);
+  assert.ok(!bare.stdout.includes("stored"));
+  const get = await runCli([...base, "get", "mistral"]);
+  assert.deepEqual([get.code, get.stdout, get.stderr], [0, "ms-stored-2\n", ""]);
+  for (const name of ["nope", "// Note", "constructor"]) {
+    const missing = await runCli([...base, "get", name]);
+    assert.equal(missing.code, 1, name);
+    assert.equal(missing.stdout, "");
+    assert.match(missing.stderr, /^Error: .*No key found with name "/);
+    assert.ok(!missing.stderr.includes("stored"));
+  }
+});
+
+Deno.test("cli --version prints the version of deno.json", async () => {
+  const { version } = JSON.parse(
+    await Deno.readTextFile(new URL("../deno.json", import.meta.url)),
+  );
+  for (const flag of ["--version", "-V"]) {
+    const run = await runCli([flag]);
+    assert.deepEqual([run.code, run.stdout, run.stderr], [0, `cli ${version}\n`, ""], flag);
+  }
+  const usage = await runCli(["--help"]);
+  assert.match(usage.stdout, /--version/);
 });

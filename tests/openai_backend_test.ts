@@ -210,17 +210,17 @@ Deno.test("OpenAIBackend.describeImage() sends the same data URL as imagePartFro
   );
 });
 
-Deno.test("OpenAIBackend.describeImage() finds the type from bytes, then the name, else jpeg", async () => {
+Deno.test("OpenAIBackend.describeImage() takes the type from the bytes, never from the name", async () => {
   await using peer = await startPeer();
   const backend = backendFor(peer);
   const cases: [Uint8Array | Blob, string | undefined, string][] = [
     [JPEG, "x.png", "image/jpeg"],
     [GIF, undefined, "image/gif"],
     [WEBP, undefined, "image/webp"],
-    [new Uint8Array([1, 2, 3]), "pic.webp", "image/webp"],
-    [new Uint8Array([1, 2, 3]), "pic.png", "image/png"],
-    [new Uint8Array([1, 2, 3]), undefined, "image/jpeg"],
-    [new Blob([new Uint8Array([1, 2, 3])]), "noext", "image/jpeg"],
+    [PNG, "pic.webp", "image/png"],
+    [WEBP, "pic.png", "image/webp"],
+    [JPEG, undefined, "image/jpeg"],
+    [new Blob([GIF]), "noext", "image/gif"],
   ];
   for (const [image, fileName, mime] of cases) {
     const options = fileName === undefined
@@ -254,7 +254,7 @@ Deno.test("OpenAIBackend.describeImage() refuses empty prompts, empty, oversize 
   );
   assert.throws(
     () => backend.describeImage({ image: new TextEncoder().encode("%PDF-1.4"), prompt: "d" }),
-    /application\/pdf, which is not supported/,
+    /bytes are a PDF document \(application\/pdf\)/,
   );
   assert.throws(
     () =>
@@ -268,7 +268,7 @@ Deno.test("OpenAIBackend.describeImage() refuses empty prompts, empty, oversize 
   const blob = new File([new Uint8Array([0x49, 0x49, 0x2a, 0x00])], "scan.tiff");
   await assert.rejects(
     backend.describeImage({ image: blob, prompt: "d" }).text(),
-    /image\/tiff, which is not supported/,
+    /"scan\.tiff" is not a PNG, JPEG, GIF or WebP image: its bytes are a TIFF image \(image\/tiff\)/,
   );
   assert.equal(peer.requests.length, 0);
 });
@@ -389,9 +389,13 @@ Deno.test("OpenAIBackend.describeImage() takes a name ending in a prototype key 
   await using peer = await startPeer();
   const backend = backendFor(peer);
   for (const fileName of ["photo.constructor", "photo.CONSTRUCTOR"]) {
-    await backend.describeImage({ image: new Uint8Array([1, 2, 3]), prompt: "d", fileName }).text();
+    await backend.describeImage({ image: JPEG, prompt: "d", fileName }).text();
     const url: string = peer.lastRequest().body.messages[0].content[1].image_url.url;
     assert.ok(url.startsWith("data:image/jpeg;base64,"), `${fileName}: ${url.slice(0, 30)}`);
+    assert.throws(
+      () => backend.describeImage({ image: new Uint8Array([1, 2, 3]), prompt: "d", fileName }),
+      new RegExp(`"${fileName.replace(".", "\\.")}" is not a PNG.*bytes are unknown bytes\\)?$`),
+    );
   }
 });
 

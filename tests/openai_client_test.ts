@@ -91,7 +91,12 @@ Deno.test("chatCompletion() returns the completion in the OpenAI shape", async (
   assert.equal(completion.choices[0].message.role, "assistant");
   assert.equal(completion.choices[0].message.content, "Echo: Hello there");
   assert.equal(completion.choices[0].finish_reason, "stop");
-  assert.deepEqual(completion.usage, { prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 });
+  assert.deepEqual(completion.usage, {
+    inputTokens: 2,
+    outputTokens: 3,
+    totalTokens: 5,
+    raw: { prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 },
+  });
   const request = peer.lastRequest();
   assert.equal(request.path, "/v1/chat/completions");
   assert.equal(request.body.model, "gpt-4o-mini");
@@ -450,8 +455,9 @@ Deno.test("chatCompletion() times out with TimeoutError and leaks nothing", asyn
 Deno.test("chatCompletion() retries a timeout as configured", async () => {
   await using peer = await startPeer();
   peer.enqueue({ delayMs: 10_000 }, { delayMs: 10_000 });
+  // The third attempt must be answered within the timeout: headroom for a loaded machine.
   const completion = await chatCompletion(
-    settingsFor(peer, { timeoutMs: 200, maxRetries: 2 }),
+    settingsFor(peer, { timeoutMs: 1_000, maxRetries: 2 }),
     ask("x"),
   );
   assert.equal(completion.choices[0].message.content, "Echo: x");
@@ -673,12 +679,22 @@ Deno.test("chatStream() rejects on abort while the response is delayed", async (
   );
 });
 
+// The timeout of the stall tests. It also bounds the wait for the response to start (which, on a
+// loaded machine, took over 100 ms and was retried): it leaves that wait generous headroom, while
+// the stall (10 s) stays far beyond it.
+const STALL_TIMEOUT_MS = 2_000;
+
 Deno.test("chatStream() times out when the stream stalls", async () => {
   await using peer = await startPeer();
   peer.enqueue({ stream: ["a", "b"], chunkDelayMs: 10_000 });
   await assert.rejects(
-    collect(chatStream(settingsFor(peer, { timeoutMs: 100, maxRetries: 2 }), ask("x"))),
-    expectError(TimeoutError, (error) => assert.match(error.message, /sent nothing for 100 ms/)),
+    collect(
+      chatStream(settingsFor(peer, { timeoutMs: STALL_TIMEOUT_MS, maxRetries: 2 }), ask("x")),
+    ),
+    expectError(
+      TimeoutError,
+      (error) => assert.match(error.message, new RegExp(`sent nothing for ${STALL_TIMEOUT_MS} ms`)),
+    ),
   );
   assert.equal(peer.requests.length, 1);
   await waitFor(() => peer.active === 0);
@@ -713,7 +729,7 @@ Deno.test("chatStream() times out when the stream stalls with a retryable Timeou
   await using peer = await startPeer();
   peer.enqueue({ stream: ["a", "b"], chunkDelayMs: 10_000 });
   await assert.rejects(
-    collect(chatStream(settingsFor(peer, { timeoutMs: 100 }), ask("x"))),
+    collect(chatStream(settingsFor(peer, { timeoutMs: STALL_TIMEOUT_MS }), ask("x"))),
     expectError(TimeoutError, (error) => {
       assert.equal(error.retryable, true);
       assert.equal(error.provider, "openai");

@@ -254,7 +254,7 @@ Deno.test("ProviderBackend.describeImage() refuses bad arguments before any requ
   const pdf = new TextEncoder().encode("%PDF-1");
   await assert.rejects(
     backend.describeImage({ image: new Blob([pdf]), prompt: "x" }).text(),
-    /application\/pdf, which is not supported/,
+    /"image" is not a PNG, JPEG, GIF or WebP image: its bytes are a PDF document/,
   );
   assert.equal(peer.requests.length, 0);
 });

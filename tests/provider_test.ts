@@ -434,7 +434,8 @@ Deno.test("completion() returns the OpenAI chat-completion shape with usage", as
   assert.equal(answer.choices[0].message.role, "assistant");
   assert.equal(answer.choices[0].message.content, "Echo: Hello there");
   assert.equal(answer.choices[0].finish_reason, "stop");
-  assert.ok(answer.usage && answer.usage.total_tokens > 0);
+  assert.ok(answer.usage && answer.usage.totalTokens > 0);
+  assert.equal(answer.usage.totalTokens, answer.usage.raw?.total_tokens);
   const body = peer.lastRequest().body;
   assert.equal(body.temperature, 0.2);
   assert.equal(body.max_tokens, 50);

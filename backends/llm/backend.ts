@@ -34,9 +34,11 @@
  */
 import { ImproperlyConfigured, UnknownModelError, UnsupportedFeatureError } from "../../errors.ts";
 import { getDefaultTokenLimit } from "../../tokens.ts";
+import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "../../_image.ts";
 import {
   describeType,
   optionalInteger,
+  rejectSecretPlaceholder,
   rejectUnknownKeys,
   requireObject,
   requireString,
@@ -183,8 +185,9 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
     rejectUnknownKeys(raw, this.configKeys, where);
     const modelId = requireString(raw.MODEL_ID, "MODEL_ID", where);
     const explicitLimit = optionalInteger(raw.TOKEN_LIMIT, "TOKEN_LIMIT", where, { min: 1 });
-    const model = findModel(modelId, context.llmUserPath, context.alias);
     const init = splitKwargs(raw.INIT_KWARGS, "INIT_KWARGS", where, { key: "string" });
+    rejectSecretPlaceholder(init.special.key, "INIT_KWARGS.key", where);
+    const model = findModel(modelId, context.llmUserPath, context.alias);
     validateModelOptions(model, init.options, { where: `INIT_KWARGS in ${where}` });
     const prompt = splitKwargs(raw.PROMPT_KWARGS, "PROMPT_KWARGS", where, {
       system: "string",
@@ -358,6 +361,8 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
           "(use a vision model such as gpt-4o-mini)",
       );
     }
+    // Bytes are refused at the call when they are no supported image (a Blob when it is read).
+    checkImageSize(options.image, DEFAULT_MAX_IMAGE_BYTES, options.fileName);
     const named = typeof File !== "undefined" && options.image instanceof File;
     const image = options.fileName !== undefined && !named
       ? new File([options.image as Blob | Uint8Array<ArrayBuffer>], options.fileName)

@@ -46,7 +46,7 @@ import { resolveModelKey } from "./registry.ts";
 /**
  * An attachment as given to {@link LLMModel.prompt}: a ready
  * {@link Attachment}, or an image as a `Blob`/`File` or bytes (its type is
- * read from the bytes, then the file name).
+ * read from the bytes: PNG, JPEG, GIF or WebP, else an `InvalidImageError`).
  *
  * @example
  * ```ts

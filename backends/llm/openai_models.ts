@@ -31,7 +31,8 @@
  *
  * @module
  */
-import { type ChatMessage, type ChatOptions, type ContentPart, toTokenUsage } from "../../chat.ts";
+import type { ChatMessage, ChatOptions, ContentPart } from "../../chat.ts";
+import { completionUsage } from "../_messages.ts";
 import { UnsupportedFeatureError } from "../../errors.ts";
 import { getDefaultTokenLimit } from "../../tokens.ts";
 import { chatCompletion, chatStream, type ClientSettings } from "../../_openai/mod.ts";
@@ -417,7 +418,8 @@ export class OpenAIChatModel implements Model {
     const completion = await chatCompletion(settings, request);
     const text = completion.choices[0]?.message.content ?? "";
     if (text !== "") yield { type: "text", text };
-    if (completion.usage) yield { type: "usage", usage: toTokenUsage(completion.usage) };
+    const usage = completionUsage(completion.usage);
+    if (usage) yield { type: "usage", usage };
   }
 }
 
