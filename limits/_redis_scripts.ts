@@ -3,9 +3,9 @@
 // A counter is a hash {e: the end of its window in ms, n: its value}; a cooldown is a hash
 // {f: failures in a row, u: skipped until (ms), s: seconds of a cooldown}.
 
-// Redis before 5 must be told to replicate the effects of a script that reads TIME.
-const PREAMBLE = `if redis.replicate_commands then redis.replicate_commands() end
-local t = redis.call('TIME')
+// A script may write after reading TIME because Redis 5 and later replicate a script's
+// effects, not the script: Redis 5 or later is needed.
+const PREAMBLE = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 

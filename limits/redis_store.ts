@@ -81,20 +81,24 @@ const DEFAULT_TIMEOUT_MS = 1000;
 
 /** A script with its SHA-1, run with EVALSHA (EVAL when the server does not know it). */
 class Script {
-  readonly #source: string;
-  #sha: Promise<string> | undefined;
+  readonly source: string;
+  /** The SHA-1 once computed (then no await is needed). */
+  sha: string | undefined;
+  #computing: Promise<string> | undefined;
 
   constructor(source: string) {
-    this.#source = source;
+    this.source = source;
   }
 
-  sha(): Promise<string> {
-    return this.#sha ??= sha1(this.#source);
+  computeSha(): Promise<string> {
+    return this.#computing ??= sha1(this.source).then((sha) => this.sha = sha);
   }
+}
 
-  get source(): string {
-    return this.#source;
-  }
+/** A command waiting for its answer, and when it stops waiting. */
+interface Waiting {
+  readonly deadline: number;
+  readonly reject: (error: Error) => void;
 }
 
 async function sha1(text: string): Promise<string> {
@@ -197,7 +201,7 @@ class RedisLimitStore implements LimitStore {
   async #run(script: Script, keys: string[], args: string[]): Promise<unknown> {
     const tail = [String(keys.length), ...keys, ...args];
     try {
-      return await this.#send(["EVALSHA", await script.sha(), ...tail]);
+      return await this.#send(["EVALSHA", script.sha ?? await script.computeSha(), ...tail]);
     } catch (error) {
       // A server that does not have the script yet (a new or restarted one) gets it whole.
       if (!isNoScript(error)) throw error;
@@ -219,22 +223,51 @@ class RedisLimitStore implements LimitStore {
     }
     if (this.#timeoutMs === 0) return sent.catch((error) => Promise.reject(failure(error)));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new LimitStoreError(`Redis did not answer within ${this.#timeoutMs} ms`)),
-        this.#timeoutMs,
-      );
+      const waiting: Waiting = { deadline: performance.now() + this.#timeoutMs, reject };
+      this.#waiting.add(waiting);
+      if (this.#watchdog === undefined) this.#arm(this.#timeoutMs);
       sent.then(
         (reply) => {
-          clearTimeout(timer);
+          this.#answered(waiting);
           resolve(reply);
         },
         (error) => {
-          clearTimeout(timer);
+          this.#answered(waiting);
           reject(failure(error));
         },
       );
     });
   }
+
+  // One timer for all the commands in flight (not one per command): armed for the
+  // earliest deadline, cleared when no command waits.
+  readonly #waiting = new Set<Waiting>();
+  #watchdog: ReturnType<typeof setTimeout> | undefined;
+
+  #arm(ms: number): void {
+    this.#watchdog = setTimeout(this.#expire, Math.max(1, Math.ceil(ms)));
+  }
+
+  #answered(waiting: Waiting): void {
+    this.#waiting.delete(waiting);
+    if (this.#waiting.size === 0 && this.#watchdog !== undefined) {
+      clearTimeout(this.#watchdog);
+      this.#watchdog = undefined;
+    }
+  }
+
+  readonly #expire = (): void => {
+    this.#watchdog = undefined;
+    const now = performance.now();
+    let next = Infinity;
+    for (const waiting of this.#waiting) {
+      if (waiting.deadline <= now) {
+        this.#waiting.delete(waiting);
+        waiting.reject(new LimitStoreError(`Redis did not answer within ${this.#timeoutMs} ms`));
+      } else next = Math.min(next, waiting.deadline);
+    }
+    if (next !== Infinity) this.#arm(next - now);
+  };
 }
 
 /** A client's failure as a store error (a NOSCRIPT reply keeps its message, for the fallback). */
