@@ -25,6 +25,7 @@
  */
 export {
   createRedisStore,
+  LimitStoreError,
   type RedisClientLike,
   type RedisStoreOptions,
 } from "./limits/redis_store.ts";
