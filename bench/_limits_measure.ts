@@ -49,7 +49,12 @@ async function measureRedis(rounds: number): Promise<unknown> {
       },
     };
     const store = createRedisStore(counted);
-    const one = [{ key: "tpm|*|user=1", amount: 1, limit: Number.MAX_SAFE_INTEGER, windowMs: 60_000 }];
+    const one = [{
+      key: "tpm|*|user=1",
+      amount: 1,
+      limit: Number.MAX_SAFE_INTEGER,
+      windowMs: 60_000,
+    }];
     const four = ["rpm", "tpm", "tpd", "cpd"].map((tag, index) => ({
       key: `${tag}|*|user=1`,
       amount: 1,

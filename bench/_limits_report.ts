@@ -59,9 +59,9 @@ export async function limitsSection(): Promise<string[]> {
     } | ${ok(worst <= 1.02)} |`,
     `| the Redis store's reserve and settle cost at most one round trip each | one command each (${
       calls.map((name) => `${name}: ${redis.commands[name]}`).join(", ")
-    }); ${
-      calls.map((name) => `${name} ${f2(redis.overPing[name])}x`).join(", ")
-    } a bare PING | ${ok(oneTrip)} |`,
+    }); ${calls.map((name) => `${name} ${f2(redis.overPing[name])}x`).join(", ")} a bare PING | ${
+      ok(oneTrip)
+    } |`,
     "",
     "In-memory store: the same request to an instant test peer on 127.0.0.1, plain and with",
     "`LIMITS` (a user rule with requests, tokens per minute and per day, and a site rule with a",
@@ -80,9 +80,7 @@ export async function limitsSection(): Promise<string[]> {
     "`PING`, reservations of 1 and 4 counters and a settlement of 4, in turn; medians of",
     `${redis.rounds} rounds. Commands are those the store sent on the client per call. Each call is`,
     "one Lua script (EVALSHA): one round trip, plus the script's run on the server, which a PING",
-    `does not have (the server's own time per call: PING ${redis.serverUs.PING} µs, the scripts ${
-      redis.serverUs.EVALSHA
-    } µs on average, from \`INFO commandstats\`).`,
+    `does not have (the server's own time per call: PING ${redis.serverUs.PING} µs, the scripts ${redis.serverUs.EVALSHA} µs on average, from \`INFO commandstats\`).`,
     "",
     "| call | commands | ms | / PING |",
     "| --- | ---: | ---: | ---: |",

@@ -85,7 +85,9 @@ function costUnits(price: LimitPrice, usage: TokenUsage): number {
 function amountIn(type: LimitType, units: number): string {
   if (type === "cost_per_day") return `$${dollars(units)}`;
   const count = units.toLocaleString("en-US");
-  return type === "requests_per_minute" ? `${count} request${units === 1 ? "" : "s"}` : `${count} tokens`;
+  return type === "requests_per_minute"
+    ? `${count} request${units === 1 ? "" : "s"}`
+    : `${count} tokens`;
 }
 
 function dollars(units: number): number {
@@ -243,15 +245,18 @@ export class Limiter {
         `prompt and ${request.outputTokens} of answer cap), more than its ${limit.type} of ` +
         `${amountIn(limit.type, limit.maximum)}: lower the answer cap (MAX_OUTPUT_TOKENS, or ` +
         `max_tokens for the call), shorten the prompt or raise the limit`;
-    return new LimitExceededError(`${rule.label} (key "${rule.key}"), for ${shown(value)}: ${why}`, {
-      rule: rule.label,
-      limit: limit.type,
-      key: rule.key,
-      value,
-      maximum: cents ? dollars(limit.maximum) : limit.maximum,
-      requested: cents ? dollars(amount) : amount,
-      retryable: false,
-    });
+    return new LimitExceededError(
+      `${rule.label} (key "${rule.key}"), for ${shown(value)}: ${why}`,
+      {
+        rule: rule.label,
+        limit: limit.type,
+        key: rule.key,
+        value,
+        maximum: cents ? dollars(limit.maximum) : limit.maximum,
+        requested: cents ? dollars(amount) : amount,
+        retryable: false,
+      },
+    );
   }
 
   /** Runs a settlement; what fails is a warning (the reservation stays counted). */

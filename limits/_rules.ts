@@ -177,7 +177,10 @@ function parseRule(raw: unknown, index: number, aliases: readonly string[]): Lim
       }`,
     );
   }
-  const features = namesIn(rule.features, "features", where, LIMIT_FEATURES, ["features", "feature"]);
+  const features = namesIn(rule.features, "features", where, LIMIT_FEATURES, [
+    "features",
+    "feature",
+  ]);
   const only = namesIn(rule.aliases, "aliases", where, aliases, ["aliases", "alias"]);
   const scope = [
     features === undefined ? "" : `f=${[...features].sort().map(part).join(",")}`,

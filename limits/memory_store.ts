@@ -133,7 +133,10 @@ export class MemoryLimitStore implements LimitStore {
     return counters.map(({ key, windowMs }) => {
       const end = windowEnd(now, windowMs);
       const counter = this.#counters.get(key);
-      return { used: counter !== undefined && counter.end === end ? counter.value : 0, resetMs: end - now };
+      return {
+        used: counter !== undefined && counter.end === end ? counter.value : 0,
+        resetMs: end - now,
+      };
     });
   }
 

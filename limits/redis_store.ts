@@ -67,7 +67,19 @@ export interface RedisStoreOptions {
   timeoutMs?: number;
 }
 
-/** The store could not be reached, or answered with an error. */
+/**
+ * The Redis store could not be reached (its client is not connected, or it
+ * did not answer within `timeoutMs`) or answered with an error. The limits
+ * handle it as `LIMITS.on_store_error` says; `ai.getUsage()` rejects with it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createRedisStore, LimitStoreError } from "./redis_store.ts";
+ * const store = createRedisStore({ isReady: false, sendCommand: () => Promise.resolve(null) });
+ * await assert.rejects(Promise.resolve(store.isCoolingDown("provider:a")), LimitStoreError);
+ * ```
+ */
 export class LimitStoreError extends Error {
   /** Builds the error. */
   constructor(message: string, options?: ErrorOptions) {

@@ -118,7 +118,9 @@ async function launch(port: number, dir: string): Promise<Deno.ChildProcess> {
   if (!ready) {
     const status = await child.status;
     throw new Error(
-      `redis-server exited (code ${status.code}) before it was ready:\n${log.slice(-10).join("\n")}`,
+      `redis-server exited (code ${status.code}) before it was ready:\n${
+        log.slice(-10).join("\n")
+      }`,
     );
   }
   return child;

@@ -75,7 +75,11 @@ Deno.test("requests_per_minute refuses the request over the limit before sending
   await using peer = await startPeer();
   const ai = createAI(settings(peer, [{ key: "user", requests_per_minute: 3 }]));
   const ask = () =>
-    ai.getBackend().promptWithContext({ prePrompt: "Fix:", context: "teh", metadata: { user: "42" } })
+    ai.getBackend().promptWithContext({
+      prePrompt: "Fix:",
+      context: "teh",
+      metadata: { user: "42" },
+    })
       .text();
   for (let i = 0; i < 3; i++) await ask();
   await assert.rejects(
@@ -90,7 +94,10 @@ Deno.test("requests_per_minute refuses the request over the limit before sending
       assert.equal(error.value, "42");
       assert.equal(error.used, 3);
       assert.equal(error.maximum, 3);
-      assert.match(error.message, /LIMITS\[0\] \(key "user"\): "42" has used 3 requests of its requests_per_minute of 3/);
+      assert.match(
+        error.message,
+        /LIMITS\[0\] \(key "user"\): "42" has used 3 requests of its requests_per_minute of 3/,
+      );
       assert.doesNotMatch(error.message, /sk-limits-secret/);
     }),
   );
@@ -130,7 +137,11 @@ Deno.test("tokens_per_day refuses a request whose reservation does not fit what 
   const limit = 2 * (prompt + 100) + 10;
   const ai = createAI(settings(peer, [{ key: "site", tokens_per_day: limit }]));
   const ask = () =>
-    ai.getProvider().completion({ messages: MESSAGES, max_tokens: 100, metadata: { site: "blog" } });
+    ai.getProvider().completion({
+      messages: MESSAGES,
+      max_tokens: 100,
+      metadata: { site: "blog" },
+    });
   const first = (await ask()).usage!.total_tokens;
   const second = (await ask()).usage!.total_tokens;
   // Settled: the reserved caps went back, so a third fits.
@@ -145,7 +156,9 @@ Deno.test("tokens_per_day refuses a request whose reservation does not fit what 
   const asks = [1, 2, 3].map(() =>
     ai2.getProvider().completion({ messages: MESSAGES, max_tokens: 100, metadata: { site: "x" } })
   );
-  const refused = await Promise.race(asks.map((ask) => ask.then(() => undefined, (error) => error)));
+  const refused = await Promise.race(
+    asks.map((ask) => ask.then(() => undefined, (error) => error)),
+  );
   isLimit((error) => assert.equal(error.limit, "tokens_per_day"))(refused);
   gate.release({ text: "Fine." });
   const results = await Promise.allSettled(asks);
@@ -169,10 +182,13 @@ Deno.test("cost_per_day reserves and settles the cost from PRICES", async () => 
   const gate = held();
   peer.setHandler(() => gate.reply);
   const second = ask();
-  await assert.rejects(ask(), isLimit((error) => {
-    assert.equal(error.limit, "cost_per_day");
-    assert.match(error.message, /\$0\.00\d+ of its cost_per_day of \$0\.00\d+/);
-  }));
+  await assert.rejects(
+    ask(),
+    isLimit((error) => {
+      assert.equal(error.limit, "cost_per_day");
+      assert.match(error.message, /\$0\.00\d+ of its cost_per_day of \$0\.00\d+/);
+    }),
+  );
   gate.release({ text: "Fine." });
   await second;
 });
@@ -184,7 +200,10 @@ Deno.test("cost_per_day on a model without a price is a configuration error, bef
     ai.getProvider().completion({ messages: MESSAGES, metadata: { user: "7" } }),
     (error: unknown) => {
       assert.ok(error instanceof ImproperlyConfigured);
-      assert.match(error.message, /cost_per_day of LIMITS\[0\] needs the price of model "gpt-4o-mini": add PRICES\["gpt-4o-mini"\]/);
+      assert.match(
+        error.message,
+        /cost_per_day of LIMITS\[0\] needs the price of model "gpt-4o-mini": add PRICES\["gpt-4o-mini"\]/,
+      );
       return true;
     },
   );
@@ -200,13 +219,18 @@ Deno.test("a request that can never fit its limit is refused for good, not retry
     isLimit((error) => {
       assert.equal(error.retryable, false);
       assert.equal(error.retryAfterSeconds, undefined);
-      assert.match(error.message, /more than its tokens_per_minute of 500 tokens: lower the answer cap \(MAX_OUTPUT_TOKENS/);
+      assert.match(
+        error.message,
+        /more than its tokens_per_minute of 500 tokens: lower the answer cap \(MAX_OUTPUT_TOKENS/,
+      );
     }),
   );
   const zero = createAI(settings(peer, [{ key: "global", requests_per_minute: 0 }]));
   await assert.rejects(
     zero.getProvider().completion({ messages: MESSAGES }),
-    isLimit((error) => assert.match(error.message, /requests_per_minute is 0: no request is allowed/)),
+    isLimit((error) =>
+      assert.match(error.message, /requests_per_minute is 0: no request is allowed/)
+    ),
   );
   assert.equal(chatRequests(peer), 0);
 });
@@ -221,7 +245,11 @@ Deno.test("LIMITS counts each value of the key apart, '(none)' without it, and '
     ],
   });
   const ask = (metadata?: Record<string, string | number | null>) =>
-    ai.getBackend().promptWithContext({ prePrompt: "", context: "hi", ...(metadata ? { metadata } : {}) })
+    ai.getBackend().promptWithContext({
+      prePrompt: "",
+      context: "hi",
+      ...(metadata ? { metadata } : {}),
+    })
       .text();
   await ask({ user: "ana" });
   await ask({ user: "ana" });
@@ -248,7 +276,10 @@ Deno.test("LIMITS counts each value of the key apart, '(none)' without it, and '
   assert.equal(global.value, "*");
   assert.equal(global.rules[0].counts.requests_per_minute!.used, 5);
   // A refused request counts nowhere: the team rule saw only the one call that named it.
-  assert.equal((await ai.getUsage({ key: "team", value: "x" })).rules[0].counts.requests_per_minute!.used, 1);
+  assert.equal(
+    (await ai.getUsage({ key: "team", value: "x" })).rules[0].counts.requests_per_minute!.used,
+    1,
+  );
   await assert.rejects(ai.getUsage({ key: "site", value: "blog" }), {
     name: "TypeError",
     message: 'No LIMITS rule has key "site" (keys: user, team, global)',
@@ -288,7 +319,9 @@ Deno.test("a rule with aliases counts only those aliases, and its refusal fails 
       primary: provider(primary, { fallbacks: ["backup"] }),
       backup: provider(backup),
     },
-    BACKENDS: { default: { CLASS: "provider", CONFIG: { PROVIDER: "primary", MAX_OUTPUT_TOKENS: 40 } } },
+    BACKENDS: {
+      default: { CLASS: "provider", CONFIG: { PROVIDER: "primary", MAX_OUTPUT_TOKENS: 40 } },
+    },
     LIMITS: [{ key: "user", requests_per_minute: 2, aliases: ["primary"] }],
   });
   const ask = () =>
@@ -306,7 +339,11 @@ Deno.test("a rule with aliases counts only those aliases, and its refusal fails 
   assert.equal(chatRequests(primary), 2);
   assert.equal(chatRequests(backup), 3);
   // A user's refusals put no alias in cooldown: another user still gets the primary.
-  await ai.getBackend().promptWithContext({ prePrompt: "", context: "hi", metadata: { user: "ben" } })
+  await ai.getBackend().promptWithContext({
+    prePrompt: "",
+    context: "hi",
+    metadata: { user: "ben" },
+  })
     .text();
   assert.equal(chatRequests(primary), 3);
 });
@@ -316,7 +353,9 @@ Deno.test("a refusal by a rule for every alias does not fail over", async () => 
   await using backup = await startPeer();
   const ai = createAI({
     PROVIDERS: { primary: provider(primary, { fallbacks: ["backup"] }), backup: provider(backup) },
-    BACKENDS: { default: { CLASS: "provider", CONFIG: { PROVIDER: "primary", MAX_OUTPUT_TOKENS: 40 } } },
+    BACKENDS: {
+      default: { CLASS: "provider", CONFIG: { PROVIDER: "primary", MAX_OUTPUT_TOKENS: 40 } },
+    },
     LIMITS: [{ key: "user", requests_per_minute: 1 }],
   });
   const ask = () =>
@@ -329,7 +368,9 @@ Deno.test("a refusal by a rule for every alias does not fail over", async () => 
 
 Deno.test("a failed request counts one request and no tokens", async () => {
   await using peer = await startPeer();
-  const ai = createAI(settings(peer, [{ key: "user", requests_per_minute: 10, tokens_per_minute: 10_000 }]));
+  const ai = createAI(
+    settings(peer, [{ key: "user", requests_per_minute: 10, tokens_per_minute: 10_000 }]),
+  );
   peer.enqueue({ status: 500, error: "the model fell over" });
   await assert.rejects(
     ai.getBackend().promptWithContext({ prePrompt: "", context: "hi", metadata: { user: "u" } })
@@ -345,7 +386,11 @@ Deno.test("a stream cut after its first chunks settles with the prompt and the t
   await using peer = await startPeer();
   const ai = createAI(settings(peer, [{ key: "user", tokens_per_minute: 10_000 }], 200));
   peer.enqueue({ stream: ["one", " two", " three", " four"], cutAfter: 2, cutWithError: true });
-  const response = ai.getBackend().promptWithContext({ prePrompt: "", context: "hi", metadata: { user: "u" } });
+  const response = ai.getBackend().promptWithContext({
+    prePrompt: "",
+    context: "hi",
+    metadata: { user: "u" },
+  });
   const chunks: string[] = [];
   await assert.rejects(
     (async () => {
@@ -353,9 +398,13 @@ Deno.test("a stream cut after its first chunks settles with the prompt and the t
     })(),
     StreamInterruptedError,
   );
-  const messages = [{ role: "system" as const, content: "" }, { role: "user" as const, content: "hi" }];
+  const messages = [{ role: "system" as const, content: "" }, {
+    role: "user" as const,
+    content: "hi",
+  }];
   const prompt = await countMessageTokens(messages, MODEL);
-  const counted = (await ai.getUsage({ key: "user", value: "u" })).rules[0].counts.tokens_per_minute!;
+  const counted = (await ai.getUsage({ key: "user", value: "u" })).rules[0].counts
+    .tokens_per_minute!;
   // The prompt and the two words received (one token each), not the answer cap.
   assert.deepEqual(chunks, ["one", " two"]);
   assert.equal(counted.used, prompt + 2);
@@ -363,8 +412,13 @@ Deno.test("a stream cut after its first chunks settles with the prompt and the t
 
 Deno.test("an aborted request settles with what it used: its prompt and the text so far", async () => {
   await using peer = await startPeer();
-  const ai = createAI(settings(peer, [{ key: "user", requests_per_minute: 10, tokens_per_minute: 10_000 }], 200));
-  peer.setHandler(() => ({ stream: ["one", " two", " three", " four", " five"], chunkDelayMs: 50 }));
+  const ai = createAI(
+    settings(peer, [{ key: "user", requests_per_minute: 10, tokens_per_minute: 10_000 }], 200),
+  );
+  peer.setHandler(() => ({
+    stream: ["one", " two", " three", " four", " five"],
+    chunkDelayMs: 50,
+  }));
   const controller = new AbortController();
   const response = ai.getBackend().promptWithContext({
     prePrompt: "",
@@ -382,13 +436,20 @@ Deno.test("an aborted request settles with what it used: its prompt and the text
     })(),
     { name: "AbortError" },
   );
-  const messages = [{ role: "system" as const, content: "" }, { role: "user" as const, content: "hi" }];
+  const messages = [{ role: "system" as const, content: "" }, {
+    role: "user" as const,
+    content: "hi",
+  }];
   const prompt = await countMessageTokens(messages, MODEL);
   const counts = (await ai.getUsage({ key: "user", value: "u" })).rules[0].counts;
   assert.equal(counts.requests_per_minute!.used, 1);
   assert.equal(counts.tokens_per_minute!.used, prompt + 2);
   // A reader that stops early settles the same way.
-  const early = ai.getBackend().promptWithContext({ prePrompt: "", context: "hi", metadata: { user: "v" } });
+  const early = ai.getBackend().promptWithContext({
+    prePrompt: "",
+    context: "hi",
+    metadata: { user: "v" },
+  });
   for await (const _ of early) break;
   const stopped = (await ai.getUsage({ key: "user", value: "v" })).rules[0].counts;
   assert.equal(stopped.requests_per_minute!.used, 1);
@@ -425,7 +486,8 @@ Deno.test("500 concurrent requests against a 100,000-token budget never get more
       refused++;
     }
   }));
-  const counted = (await ai.getUsage({ key: "site", value: "blog" })).rules[0].counts.tokens_per_day!;
+  const counted = (await ai.getUsage({ key: "site", value: "blog" })).rules[0].counts
+    .tokens_per_day!;
   assert.equal(counted.used, used);
   assert.ok(used <= budget, `granted ${used} tokens of ${budget}`);
   assert.ok(used > budget * 0.9, `only ${used} tokens of ${budget} granted`);
@@ -441,7 +503,9 @@ Deno.test("provider calls are limited too, and the limits hold for a stream", as
   }
   await assert.rejects(
     (async () => {
-      for await (const _ of ai.getProvider().stream({ messages: MESSAGES, metadata: { user: "s" } })) {
+      for await (
+        const _ of ai.getProvider().stream({ messages: MESSAGES, metadata: { user: "s" } })
+      ) {
         // nothing comes
       }
     })(),
@@ -455,7 +519,9 @@ Deno.test("on_store_error: 'deny' refuses and 'allow' warns when the store fails
   const failing: LimitStore = Object.assign(new MemoryLimitStore(), {
     reserve: () => Promise.reject(new Error("connection refused")),
   });
-  const deny = createAI(settings(peer, [{ key: "user", requests_per_minute: 5 }]), { limitStore: failing });
+  const deny = createAI(settings(peer, [{ key: "user", requests_per_minute: 5 }]), {
+    limitStore: failing,
+  });
   await assert.rejects(
     deny.getProvider().completion({ messages: MESSAGES, metadata: { user: "u" } }),
     isLimit((error) => {

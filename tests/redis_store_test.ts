@@ -73,41 +73,47 @@ redisTest("a Redis reservation adds every charge or none", async ({ client }) =>
   assert.deepEqual((await store.read([roomy, tight])).map((state) => state.used), [500, 500]);
 });
 
-redisTest("a settlement never takes a counter below 0, nor touches a later window", async ({ client }) => {
-  const store = createRedisStore(client);
-  const charge = { key: "tpm|*|global=*", amount: 50, limit: 1000, windowMs: MINUTE };
-  const granted = await store.reserve([charge]);
-  assert.ok(granted.granted);
-  await store.settle([{ key: charge.key, delta: -500, windowMs: MINUTE }], granted.at);
-  assert.equal((await store.read([charge]))[0].used, 0);
-  // A reservation of a window that has ended: nothing changes now.
-  await store.reserve([charge]);
-  await store.settle([{ key: charge.key, delta: 400, windowMs: MINUTE }], granted.at - MINUTE);
-  assert.equal((await store.read([charge]))[0].used, 50);
-});
+redisTest(
+  "a settlement never takes a counter below 0, nor touches a later window",
+  async ({ client }) => {
+    const store = createRedisStore(client);
+    const charge = { key: "tpm|*|global=*", amount: 50, limit: 1000, windowMs: MINUTE };
+    const granted = await store.reserve([charge]);
+    assert.ok(granted.granted);
+    await store.settle([{ key: charge.key, delta: -500, windowMs: MINUTE }], granted.at);
+    assert.equal((await store.read([charge]))[0].used, 0);
+    // A reservation of a window that has ended: nothing changes now.
+    await store.reserve([charge]);
+    await store.settle([{ key: charge.key, delta: 400, windowMs: MINUTE }], granted.at - MINUTE);
+    assert.equal((await store.read([charge]))[0].used, 50);
+  },
+);
 
-redisTest("the Redis store falls back to EVAL when the server has no cached script", async ({ client }) => {
-  const sent: string[] = [];
-  const spy: RedisClientLike = {
-    get isReady() {
-      return client.isReady;
-    },
-    sendCommand(args) {
-      sent.push(args[0]);
-      return client.sendCommand(args);
-    },
-  };
-  const store = createRedisStore(spy);
-  const charge = { key: "rpm|*|user=1", amount: 1, limit: 5, windowMs: MINUTE };
-  await store.reserve([charge]);
-  assert.deepEqual(sent, ["EVALSHA", "EVAL"]); // a new server has no script yet
-  await store.reserve([charge]);
-  assert.deepEqual(sent.slice(2), ["EVALSHA"]); // EVAL cached it
-  await client.sendCommand(["SCRIPT", "FLUSH"]);
-  await store.reserve([charge]);
-  assert.deepEqual(sent.slice(3), ["EVALSHA", "EVAL"]);
-  assert.equal((await store.read([charge]))[0].used, 3);
-});
+redisTest(
+  "the Redis store falls back to EVAL when the server has no cached script",
+  async ({ client }) => {
+    const sent: string[] = [];
+    const spy: RedisClientLike = {
+      get isReady() {
+        return client.isReady;
+      },
+      sendCommand(args) {
+        sent.push(args[0]);
+        return client.sendCommand(args);
+      },
+    };
+    const store = createRedisStore(spy);
+    const charge = { key: "rpm|*|user=1", amount: 1, limit: 5, windowMs: MINUTE };
+    await store.reserve([charge]);
+    assert.deepEqual(sent, ["EVALSHA", "EVAL"]); // a new server has no script yet
+    await store.reserve([charge]);
+    assert.deepEqual(sent.slice(2), ["EVALSHA"]); // EVAL cached it
+    await client.sendCommand(["SCRIPT", "FLUSH"]);
+    await store.reserve([charge]);
+    assert.deepEqual(sent.slice(3), ["EVALSHA", "EVAL"]);
+    assert.equal((await store.read([charge]))[0].used, 3);
+  },
+);
 
 redisTest("clients sharing a Redis budget never take more than it", async ({ server, client }) => {
   const others = await Promise.all([connectRedis(server), connectRedis(server)]);
@@ -136,39 +142,54 @@ redisTest("clients sharing a Redis budget never take more than it", async ({ ser
   }
 });
 
-redisTest("Redis cooldowns: skipped after the failures in a row, then one try", async ({ client }) => {
-  const store = createRedisStore(client);
-  assert.equal(await store.isCoolingDown("provider:primary"), false);
-  await store.recordFailure("provider:primary", 2, 0.2);
-  assert.equal(await store.isCoolingDown("provider:primary"), false);
-  await store.recordFailure("provider:primary", 2, 0.2);
-  assert.equal(await store.isCoolingDown("provider:primary"), true);
-  // Once the cooldown has ended: one caller tries the alias, the others still skip it.
-  const until = Number(await client.sendCommand(["HGET", "{cms-ai}:cooldown:provider:primary", "u"]));
-  await client.sendCommand(["HSET", "{cms-ai}:cooldown:provider:primary", "u", String(until - 1000)]);
-  const tries = await Promise.all([1, 2, 3].map(() => store.isCoolingDown("provider:primary")));
-  assert.deepEqual(tries.filter((cooling) => !cooling).length, 1);
-  await store.recordSuccess("provider:primary");
-  assert.equal(await store.isCoolingDown("provider:primary"), false);
-  // A threshold of 0 never cools down.
-  for (let i = 0; i < 5; i++) await store.recordFailure("backend:b", 0, 30);
-  assert.equal(await store.isCoolingDown("backend:b"), false);
-});
+redisTest(
+  "Redis cooldowns: skipped after the failures in a row, then one try",
+  async ({ client }) => {
+    const store = createRedisStore(client);
+    assert.equal(await store.isCoolingDown("provider:primary"), false);
+    await store.recordFailure("provider:primary", 2, 0.2);
+    assert.equal(await store.isCoolingDown("provider:primary"), false);
+    await store.recordFailure("provider:primary", 2, 0.2);
+    assert.equal(await store.isCoolingDown("provider:primary"), true);
+    // Once the cooldown has ended: one caller tries the alias, the others still skip it.
+    const until = Number(
+      await client.sendCommand(["HGET", "{cms-ai}:cooldown:provider:primary", "u"]),
+    );
+    await client.sendCommand([
+      "HSET",
+      "{cms-ai}:cooldown:provider:primary",
+      "u",
+      String(until - 1000),
+    ]);
+    const tries = await Promise.all([1, 2, 3].map(() => store.isCoolingDown("provider:primary")));
+    assert.deepEqual(tries.filter((cooling) => !cooling).length, 1);
+    await store.recordSuccess("provider:primary");
+    assert.equal(await store.isCoolingDown("provider:primary"), false);
+    // A threshold of 0 never cools down.
+    for (let i = 0; i < 5; i++) await store.recordFailure("backend:b", 0, 30);
+    assert.equal(await store.isCoolingDown("backend:b"), false);
+  },
+);
 
-redisTest("the Redis store fails at once while its client is not connected", async ({ server, client }) => {
-  const store = createRedisStore(client);
-  const down = whenDown(client);
-  await server.stop();
-  await down;
-  assert.equal(client.isReady, false);
-  const started = performance.now();
-  await assert.rejects(
-    Promise.resolve(store.reserve([{ key: "rpm|*|user=1", amount: 1, limit: 5, windowMs: MINUTE }])),
-    { name: "LimitStoreError", message: /not connected/ },
-  );
-  // Refused without waiting for a reconnection or the timeout (generous: a loaded machine).
-  assert.ok(performance.now() - started < 900);
-});
+redisTest(
+  "the Redis store fails at once while its client is not connected",
+  async ({ server, client }) => {
+    const store = createRedisStore(client);
+    const down = whenDown(client);
+    await server.stop();
+    await down;
+    assert.equal(client.isReady, false);
+    const started = performance.now();
+    await assert.rejects(
+      Promise.resolve(
+        store.reserve([{ key: "rpm|*|user=1", amount: 1, limit: 5, windowMs: MINUTE }]),
+      ),
+      { name: "LimitStoreError", message: /not connected/ },
+    );
+    // Refused without waiting for a reconnection or the timeout (generous: a loaded machine).
+    assert.ok(performance.now() - started < 900);
+  },
+);
 
 Deno.test("the Redis store gives up on a server that does not answer within timeoutMs", async () => {
   let pending = 0;
