@@ -206,3 +206,24 @@ export function isConstructor(value: unknown): boolean {
     return false;
   }
 }
+
+/**
+ * A setting that must be one of `choices` when given.
+ *
+ * @throws {ImproperlyConfigured} naming the key and the choices.
+ */
+export function optionalChoice<C extends string>(
+  value: unknown,
+  key: string,
+  where: string,
+  choices: readonly C[],
+): C | undefined {
+  const text = optionalString(value, key, where);
+  if (text === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(text)) {
+    throw new ImproperlyConfigured(
+      `${key} in ${where} must be one of ${choices.map((c) => `"${c}"`).join(", ")}, got "${text}"`,
+    );
+  }
+  return text as C;
+}

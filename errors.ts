@@ -484,6 +484,71 @@ export class ConnectionError extends APIError {}
 export class StreamInterruptedError extends APIError {}
 
 /**
+ * One way an answer missed its JSON Schema: where (a JSON Pointer into the
+ * answer, `""` for the whole) and what.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { ValidationIssue } from "./errors.ts";
+ * const issue: ValidationIssue = { path: "/title", message: "String is too long (72 > 60)." };
+ * assert.equal(issue.path, "/title");
+ * ```
+ */
+export interface ValidationIssue {
+  /** A JSON Pointer to the value at fault (`""`: the whole answer). */
+  path: string;
+  /** What is wrong with it. */
+  message: string;
+}
+
+/** Details that come with a {@link StructuredOutputError}. */
+export interface StructuredOutputErrorOptions extends APIErrorOptions {
+  /** Why the last answer was refused. */
+  validationErrors: readonly ValidationIssue[];
+  /** The last answer's text as the model sent it (secrets masked). */
+  rawText: string;
+  /** The structured-output strategy that was used (`"json_schema"`, `"tool"`...). */
+  strategy?: string;
+}
+
+/**
+ * The model's answer did not match the JSON Schema asked for, even after the
+ * one repair request that showed it its mistakes (or it was not JSON at all).
+ * `validationErrors` says what was wrong and `rawText` holds the last answer.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { APIError, StructuredOutputError } from "./errors.ts";
+ * const error = new StructuredOutputError("no match", {
+ *   validationErrors: [{ path: "/title", message: "String is too long (72 > 60)." }],
+ *   rawText: '{"title": "..."}',
+ *   strategy: "json_schema",
+ * });
+ * assert.ok(error instanceof APIError);
+ * assert.equal(error.validationErrors[0].path, "/title");
+ * assert.equal(error.retryable, false);
+ * ```
+ */
+export class StructuredOutputError extends APIError {
+  /** Why the last answer was refused. */
+  readonly validationErrors: readonly ValidationIssue[];
+  /** The last answer's text (secrets masked). */
+  readonly rawText: string;
+  /** The strategy that was used, when known. */
+  readonly strategy: string | undefined;
+
+  /** Builds the error. */
+  constructor(message: string, options: StructuredOutputErrorOptions) {
+    super(message, { ...options, retryable: options.retryable ?? false });
+    this.validationErrors = Object.freeze(options.validationErrors.map((issue) => ({ ...issue })));
+    this.rawText = options.rawText;
+    this.strategy = options.strategy;
+  }
+}
+
+/**
  * A backend or model cannot do what was asked (for example describe an image
  * with a model that has no vision). Thrown at the call, before any request.
  *

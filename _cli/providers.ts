@@ -15,9 +15,11 @@ export const providers: Command = {
   summary: "List the known providers with their base URLs and key variables",
   usage: `Usage: providers [--json]
 
-Lists the providers usable as "provider" in PROVIDERS, with the default base URL
-and the environment variable(s) the API key is read from.
-  --json   print a JSON array ({name, description, baseURL, keyEnv, requiresKey, builtin})`,
+Lists the providers usable as "provider" in PROVIDERS, with the API each speaks
+("openai": chat completions, "anthropic": the native Messages API), the default
+base URL and the environment variable(s) the API key is read from.
+  --json   print a JSON array ({name, description, baseURL, keyEnv, requiresKey,
+           builtin, protocol, structuredOutput})`,
   async run(args, context) {
     const parsed = parseArgs(args, { booleans: { "--json": "json" } });
     if (parsed.positionals.length > 0) {
@@ -30,12 +32,13 @@ and the environment variable(s) the API key is read from.
     }
     const rows = infos.map((info) => [
       info.name,
+      info.protocol ?? "custom",
       info.baseURL ?? "(set api_base)",
       info.keyEnv.length === 0
         ? "(no key)"
         : info.keyEnv.join(" or ") + (info.requiresKey ? "" : " (optional)"),
     ]);
-    const header = ["PROVIDER", "BASE URL", "KEY VARIABLE"];
+    const header = ["PROVIDER", "API", "BASE URL", "KEY VARIABLE"];
     const widths = header.map((title, column) =>
       Math.max(title.length, ...rows.map((row) => row[column].length))
     );

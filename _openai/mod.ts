@@ -30,6 +30,7 @@ export type { ChatRequest, ClientSettings, StreamEvent } from "./types.ts";
 export { chatCompletion } from "./completion.ts";
 export { hostOf } from "./errors.ts";
 export { chatStream } from "./stream.ts";
+export { scrubText, serviceLabel } from "./errors.ts";
 export {
   clearClientCache,
   clientCacheSize,

@@ -197,7 +197,7 @@ function jsonCopy(
  */
 export function checkCallOptions(
   value: unknown,
-  method: "promptWithContext" | "describeImage",
+  method: "promptWithContext" | "describeImage" | "promptForObject",
 ): ChatOptions | undefined {
   if (value === undefined) return undefined;
   return checkChatOptions(value, {

@@ -20,10 +20,24 @@ import type {
   BaseBackendConfig,
   ConfigContext,
   DescribeImageOptions,
+  PromptForObjectOptions,
   PromptWithContextOptions,
   TextSplitterChoice,
 } from "./types.ts";
+
+/** The checked arguments of `promptForObject()`. */
+export interface CheckedObjectPrompt {
+  /** The JSON Schema (a checked copy; from a Standard Schema, the one it gives). */
+  jsonSchema: JSONSchema;
+  /** The schema's name. */
+  name: string;
+  /** The per-call options (a checked copy), when given. */
+  options: ChatOptions | undefined;
+}
 import { checkImageArgument } from "../_image.ts";
+import { checkSchemaName, resolveSchema } from "../_structured/mod.ts";
+import type { ChatOptions } from "../chat.ts";
+import type { JSONSchema, ObjectCompletion } from "../structured.ts";
 import { checkCallOptions } from "./_messages.ts";
 
 /** Where a backend's CONFIG is, for messages: `CONFIG of backend "default"`. */
@@ -131,6 +145,19 @@ export abstract class BaseBackend<C extends BaseBackendConfig = BaseBackendConfi
     );
   }
 
+  /**
+   * Asks for an answer that follows a JSON Schema. The base class cannot.
+   *
+   * @throws {UnsupportedFeatureError} at the call (after the argument checks).
+   */
+  promptForObject<T = unknown>(options: PromptForObjectOptions<T>): Promise<ObjectCompletion<T>> {
+    this.checkObjectOptions(options);
+    throw new UnsupportedFeatureError(
+      `Backend "${this.alias}" (${this.constructor.name}) cannot answer with JSON that follows a ` +
+        'schema: use an OpenAI backend or a provider backend (CLASS "provider")',
+    );
+  }
+
   /** The length calculator named by `TEXT_SPLITTING`, built for this model and loaded. */
   async getSplitterLengthCalculator(): Promise<LengthCalculator> {
     const calculator = new this.config.textSplitterLengthCalculatorClass({
@@ -204,6 +231,43 @@ export abstract class BaseBackend<C extends BaseBackendConfig = BaseBackendConfi
     checkSignal(options.signal);
     checkCallOptions(options.options, "describeImage");
   }
+
+  /**
+   * Checks the arguments of `promptForObject` (the schema included: a JSON
+   * Schema object or a Standard Schema that gives one) and returns them
+   * checked.
+   *
+   * @throws {TypeError} naming the argument (or the option).
+   */
+  protected checkObjectOptions(options: PromptForObjectOptions<unknown>): CheckedObjectPrompt {
+    return checkObjectArguments(options);
+  }
+}
+
+// Options a structured call sets itself.
+const OBJECT_RESERVED = ["response_format", "tool_choice"];
+
+/** Checks the arguments of `promptForObject` and returns the schema, its name and the options. */
+function checkObjectArguments(options: PromptForObjectOptions<unknown>): CheckedObjectPrompt {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("promptForObject() takes an options object");
+  }
+  if (typeof options.prePrompt !== "string") throw new TypeError("prePrompt must be a string");
+  if (typeof options.context !== "string") throw new TypeError("context must be a string");
+  // Nothing to answer about: refused as promptWithContext() refuses it, before any request.
+  if (options.context.trim() === "") throw new TypeError("context must be a non-empty string");
+  const schema = resolveSchema(options.schema);
+  const name = checkSchemaName(options.name);
+  checkSignal(options.signal);
+  const callOptions = checkCallOptions(options.options, "promptForObject");
+  for (const key of OBJECT_RESERVED) {
+    if (callOptions !== undefined && Object.hasOwn(callOptions, key)) {
+      throw new TypeError(
+        `options of promptForObject() must not set "${key}" (it is set from the schema)`,
+      );
+    }
+  }
+  return { jsonSchema: schema.json, name, options: callOptions };
 }
 
 function checkSignal(signal: unknown): void {

@@ -34,7 +34,10 @@ import {
   hostOf,
 } from "../_openai/mod.ts";
 import { getEnv } from "../_env.ts";
-import { optionalInteger, optionalSecret, optionalUrl } from "../_validate.ts";
+import { optionalChoice, optionalInteger, optionalSecret, optionalUrl } from "../_validate.ts";
+import { countSchemaTokens } from "../_budget.ts";
+import { loadEngine, resolveSchema } from "../_structured/mod.ts";
+import type { ChatStructuredOutputStrategy, ObjectCompletion } from "../structured.ts";
 import { answerLimitOption, lowerCap, splitAnswerCap } from "./_budget.ts";
 import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "../_image.ts";
 import { checkCallOptions, completionUsage, imageMessage, promptMessages } from "./_messages.ts";
@@ -44,6 +47,7 @@ import type {
   BaseBackendConfig,
   ConfigContext,
   DescribeImageOptions,
+  PromptForObjectOptions,
   PromptWithContextOptions,
 } from "./types.ts";
 
@@ -53,6 +57,11 @@ export const DEFAULT_OPENAI_API_BASE = "https://api.openai.com/v1";
 export const DEFAULT_TIMEOUT_SECONDS = 15;
 /** The default `MAX_RETRIES`. */
 export const DEFAULT_MAX_RETRIES = 2;
+const STRATEGIES: readonly ChatStructuredOutputStrategy[] = [
+  "json_schema",
+  "json_object",
+  "prompt",
+];
 
 /** The OpenAI backend's config. */
 export interface OpenAIBackendConfig extends BaseBackendConfig {
@@ -68,6 +77,12 @@ export interface OpenAIBackendConfig extends BaseBackendConfig {
   readonly maxOutputTokens: number | undefined;
   /** `MAX_IMAGE_BYTES`: the largest image to send (default 20 MB). */
   readonly maxImageBytes: number;
+  /**
+   * `STRUCTURED_OUTPUT`: how `promptForObject()` makes the answer follow the
+   * schema: `"json_schema"` (default), `"json_object"` or `"prompt"` (for a
+   * server at `API_BASE` without `response_format`).
+   */
+  readonly structuredOutput: ChatStructuredOutputStrategy;
 }
 
 /**
@@ -111,6 +126,7 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
     "MAX_RETRIES",
     "MAX_OUTPUT_TOKENS",
     "MAX_IMAGE_BYTES",
+    "STRUCTURED_OUTPUT",
   ];
 
   /** Parses `CONFIG`. */
@@ -135,6 +151,9 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
       }),
       maxImageBytes: optionalInteger(raw.MAX_IMAGE_BYTES, "MAX_IMAGE_BYTES", where, { min: 1 }) ??
         DEFAULT_MAX_IMAGE_BYTES,
+      structuredOutput:
+        optionalChoice(raw.STRUCTURED_OUTPUT, "STRUCTURED_OUTPUT", where, STRATEGIES) ??
+          "json_schema",
     };
   }
 
@@ -172,6 +191,65 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
       checkCallOptions(options.options, "describeImage"),
       options.signal,
     );
+  }
+
+  /**
+   * Asks for an answer that follows `schema`: system(prePrompt) and
+   * user(context), with `response_format: {type: "json_schema"}` (strict
+   * when the schema fits OpenAI's strict subset; `STRUCTURED_OUTPUT` picks
+   * JSON mode or the schema in the prompt instead), the answer checked and
+   * repaired once. The schema's tokens count in the window check; the answer
+   * is capped as for `promptWithContext`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI } from "../mod.ts";
+   * const backend = createAI({
+   *   BACKENDS: { default: { CLASS: "openai", CONFIG: { MODEL_ID: "gpt-4o-mini", OPENAI_API_KEY: "sk-x" } } },
+   * }).getBackend();
+   * // Wrong arguments throw at the call, before any request:
+   * assert.throws(
+   *   () => backend.promptForObject({ prePrompt: "Title:", context: "A page", schema: "object" as never }),
+   *   TypeError,
+   * );
+   * ```
+   *
+   * @throws {TypeError} for wrong arguments (a schema that is not an object included).
+   * @throws {MissingAPIKeyError} when no key is found.
+   */
+  override promptForObject<T = unknown>(
+    options: PromptForObjectOptions<T>,
+  ): Promise<ObjectCompletion<T>> {
+    const checked = this.checkObjectOptions(options);
+    const schema = resolveSchema(options.schema);
+    const settings = this.#clientSettings();
+    const config = this.config;
+    const messages = promptMessages({ prePrompt: options.prePrompt, context: options.context });
+    const { cap, rest } = splitAnswerCap(checked.options);
+    const signal = options.signal;
+    const alias = this.alias;
+    return (async () => {
+      signal?.throwIfAborted();
+      const limit = await answerLimitOption(messages, {
+        modelId: config.modelId,
+        tokenLimit: config.tokenLimit,
+        maxOutputTokens: lowerCap(cap, config.maxOutputTokens),
+        extraTokens: await countSchemaTokens(checked.jsonSchema, config.modelId),
+        backend: alias,
+        provider: "openai",
+      });
+      const { openAIObject } = await loadEngine();
+      return await openAIObject<T>(settings, {
+        model: config.modelId,
+        messages,
+        schema,
+        name: checked.name,
+        strategy: config.structuredOutput,
+        options: { ...rest, ...limit },
+        signal,
+      });
+    })();
   }
 
   #respond(

@@ -23,6 +23,8 @@ import type { ChatMessage, ChatOptions } from "../chat.ts";
 import { ImproperlyConfigured, InvalidProviderError } from "../errors.ts";
 import type { CompletionOptions, Provider } from "../providers/types.ts";
 import { describeType, optionalInteger, optionalString, rejectUnknownKeys } from "../_validate.ts";
+import { countSchemaTokens } from "../_budget.ts";
+import type { ObjectCompletion } from "../structured.ts";
 import { answerLimitOption, lowerCap, splitAnswerCap } from "./_budget.ts";
 import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "../_image.ts";
 import {
@@ -44,6 +46,7 @@ import type {
   BaseBackendConfig,
   ConfigContext,
   DescribeImageOptions,
+  PromptForObjectOptions,
   PromptWithContextOptions,
 } from "./types.ts";
 
@@ -243,6 +246,55 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
       checkCallOptions(options.options, "describeImage"),
       options.signal,
     );
+  }
+
+  /**
+   * Asks the provider for an answer that follows `schema`
+   * (`provider.completeObject()`: the strongest strategy the provider has),
+   * with the messages of `PROMPT_STYLE` and `SYSTEM_PROMPT`, `OPTIONS` and the
+   * per-call options. The schema's tokens count in the window check, and the
+   * answer is capped as for `promptWithContext`.
+   *
+   * @throws {TypeError} for wrong arguments (a schema that is not an object included).
+   */
+  override promptForObject<T = unknown>(
+    options: PromptForObjectOptions<T>,
+  ): Promise<ObjectCompletion<T>> {
+    const checked = this.checkObjectOptions(options);
+    const messages = this.#leading();
+    if (this.config.promptStyle === "llm") {
+      messages.push({ role: "user", content: [options.prePrompt, options.context].join("\n") });
+    } else {
+      messages.push(...promptMessages({ prePrompt: options.prePrompt, context: options.context }));
+    }
+    const provider = this.#provider;
+    const config = this.config;
+    const alias = this.alias;
+    const { cap, rest } = splitAnswerCap(checked.options);
+    const maxOutputTokens = lowerCap(cap, config.maxOutputTokens);
+    // The schema decides the answer's format: OPTIONS' own response_format is left out.
+    const { response_format: _format, tool_choice: _tool, ...configured } = config.options ?? {};
+    const signal = options.signal;
+    return (async () => {
+      signal?.throwIfAborted();
+      const limit = await answerLimitOption(messages, {
+        modelId: config.modelId,
+        tokenLimit: config.tokenLimit,
+        maxOutputTokens,
+        extraTokens: await countSchemaTokens(checked.jsonSchema, config.modelId),
+        backend: alias,
+        provider: provider.provider,
+      });
+      const capped = config.promptStyle !== "llm" || maxOutputTokens !== undefined;
+      return await provider.completeObject<T>({
+        messages,
+        schema: options.schema,
+        name: checked.name,
+        ...(signal ? { signal } : {}),
+        ...(config.modelId !== provider.model ? { model: config.modelId } : {}),
+        options: { ...configured, ...rest, ...(capped ? limit : {}) },
+      });
+    })();
   }
 
   #leading(): ChatMessage[] {

@@ -11,6 +11,7 @@ import type {
 } from "../text_splitters/types.ts";
 import type { AIResponse } from "./response.ts";
 import type { ChatOptions, ImageInput } from "../chat.ts";
+import type { ObjectCompletion, ObjectSchema } from "../structured.ts";
 import type { Provider } from "../providers/types.ts";
 
 /**
@@ -110,6 +111,37 @@ export interface DescribeImageOptions {
 }
 
 /**
+ * Arguments of {@link Backend.promptForObject}: the instruction, the content
+ * and the JSON Schema the answer must follow.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { PromptForObjectOptions } from "../mod.ts";
+ * const args: PromptForObjectOptions<{ title: string }> = {
+ *   prePrompt: "Suggest a title for this page.",
+ *   context: "Our park in spring: what flowers first, and where.",
+ *   schema: { type: "object", properties: { title: { type: "string", maxLength: 60 } }, required: ["title"] },
+ * };
+ * assert.equal(typeof args.schema, "object");
+ * ```
+ */
+export interface PromptForObjectOptions<T = unknown> {
+  /** The instruction that comes before the content ("Suggest a title:"). */
+  prePrompt: string;
+  /** The content to work on. */
+  context: string;
+  /** The JSON Schema the answer must follow (or a Standard Schema that gives one). */
+  schema: ObjectSchema<T>;
+  /** The schema's name (letters, digits, `_`, `-`; default `"response"`). */
+  name?: string;
+  /** Aborts the request (and the repair request). */
+  signal?: AbortSignal;
+  /** Model options for this call only: as {@link PromptWithContextOptions.options}. */
+  options?: Readonly<ChatOptions>;
+}
+
+/**
  * A configured AI backend.
  *
  * Wrong arguments and missing capabilities throw at the call; network and
@@ -135,6 +167,15 @@ export interface Backend {
   promptWithContext(options: PromptWithContextOptions): AIResponse;
   /** Describes an image. */
   describeImage(options: DescribeImageOptions): AIResponse;
+  /**
+   * Asks for an answer that follows a JSON Schema: the instruction and the
+   * content in one prompt, the answer parsed, checked against the schema and
+   * repaired once (see `Provider.completeObject()`). Resolves to
+   * `{object, usage, strategy}`. Wrong arguments (a schema that is not an
+   * object included) and a backend that cannot (`UnsupportedFeatureError`)
+   * throw at the call; service errors and `StructuredOutputError` reject.
+   */
+  promptForObject<T = unknown>(options: PromptForObjectOptions<T>): Promise<ObjectCompletion<T>>;
   /** A splitter whose chunks fit this backend's `tokenLimit` (or `options.chunkSize`). */
   getTextSplitter(options?: TextSplitterChoice): Promise<TextSplitter>;
   /** The length calculator of this backend's splitter, loaded. */

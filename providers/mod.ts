@@ -1,6 +1,7 @@
 /**
  * Providers: one `PROVIDERS` entry per alias naming a vendor and a model,
- * the built-in OpenAI-compatible vendors, and the migration from backends.
+ * the built-in OpenAI-compatible vendors, native Anthropic, structured
+ * output (`completeObject()`), and the migration from backends.
  *
  * @example
  * ```ts
@@ -23,6 +24,8 @@
 export * from "./types.ts";
 // The chat message and completion types the provider API takes and returns.
 export * from "../chat.ts";
+// The structured-output types completeObject() takes and returns.
+export type * from "../structured.ts";
 export {
   createProvider,
   type CreateProviderOptions,
@@ -40,5 +43,17 @@ export {
   type OpenAICompatibleDefaults,
   openAICompatibleFactory,
   OpenAICompatibleProvider,
+  type OpenAICompatibleStrategy,
 } from "./openai_compatible.ts";
+export {
+  ANTHROPIC_KEYS,
+  type AnthropicConfig,
+  AnthropicProvider,
+  type AnthropicStrategy,
+  createAnthropicProvider,
+  DEFAULT_ANTHROPIC_API_BASE,
+  DEFAULT_ANTHROPIC_MAX_TOKENS,
+  DEFAULT_ANTHROPIC_VERSION,
+  hasNativeStructuredOutput,
+} from "./anthropic.ts";
 export { AZURE_ENV, DEFAULT_AZURE_API_VERSION } from "./azure.ts";

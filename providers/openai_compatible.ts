@@ -17,6 +17,7 @@
  * | `timeout` | seconds per attempt (default 120; for a stream, per chunk) |
  * | `max_retries` | retries of a failed request (default 2) |
  * | `api_version` | sent as the `api-version` query parameter |
+ * | `structured_output` | `completeObject()`'s strategy: `json_schema`, `json_object` or `prompt` (default: the vendor's) |
  *
  * Any other key is an error that names it.
  *
@@ -39,6 +40,7 @@ import { ImproperlyConfigured, MissingAPIKeyError } from "../errors.ts";
 import { chatCompletion, chatStream, type ClientSettings, hostOf } from "../_openai/mod.ts";
 import { guardSecrets } from "../_redact.ts";
 import {
+  optionalChoice,
   optionalInteger,
   optionalNumber,
   optionalString,
@@ -46,6 +48,12 @@ import {
   optionalUrl,
   rejectUnknownKeys,
 } from "../_validate.ts";
+import { checkObjectArguments, loadEngine } from "../_structured/mod.ts";
+import type {
+  ChatStructuredOutputStrategy,
+  CompleteObjectOptions,
+  ObjectCompletion,
+} from "../structured.ts";
 import type {
   CompletionOptions,
   Provider,
@@ -72,7 +80,12 @@ export const OPENAI_COMPATIBLE_KEYS: readonly string[] = [
   "timeout",
   "max_retries",
   "api_version",
+  "structured_output",
 ];
+
+/** The structured-output strategies an OpenAI-compatible service can have. */
+export type OpenAICompatibleStrategy = ChatStructuredOutputStrategy;
+const STRATEGIES: readonly OpenAICompatibleStrategy[] = ["json_schema", "json_object", "prompt"];
 
 /**
  * The resolved configuration of an {@link OpenAICompatibleProvider}. The key
@@ -107,6 +120,8 @@ export interface OpenAICompatibleConfig {
   readonly apiVersion: string | undefined;
   /** Query parameters added to every request (`api-version`). */
   readonly query: Readonly<Record<string, string>> | undefined;
+  /** How `completeObject()` makes the answer follow the schema (`structured_output`). */
+  readonly structuredOutput: OpenAICompatibleStrategy;
   /**
    * The service's name in error messages: the provider's name at its own URL,
    * the host of `api_base` otherwise (default: the provider's name).
@@ -122,6 +137,12 @@ export interface OpenAICompatibleDefaults {
   keyEnv?: readonly string[];
   /** Whether a missing key is an error (default: when `keyEnv` is not empty). */
   requiresKey?: boolean;
+  /**
+   * What the service supports for structured output (default `"prompt"`,
+   * which every server can do): `"json_schema"` for `response_format:
+   * {type: "json_schema"}`, `"json_object"` for JSON mode.
+   */
+  structuredOutput?: OpenAICompatibleStrategy;
 }
 
 /** `PROVIDERS["alias"]`, for messages. */
@@ -170,6 +191,12 @@ export function resolveOpenAICompatibleConfig(
     max: 10,
   });
   const apiVersion = optionalString(settings.api_version, "api_version", where);
+  const structuredOutput = optionalChoice(
+    settings.structured_output,
+    "structured_output",
+    where,
+    STRATEGIES,
+  ) ?? defaults.structuredOutput ?? "prompt";
 
   const defaultBaseURL = defaults.baseURL?.replace(/\/+$/, "");
   const baseURL = extra.baseURL ?? apiBase ?? defaultBaseURL;
@@ -217,6 +244,7 @@ export function resolveOpenAICompatibleConfig(
     organization,
     apiVersion,
     query: apiVersion === undefined ? undefined : { "api-version": apiVersion },
+    structuredOutput,
     // A proxy or a local server on api_base is named by its host, as the LLM backend does.
     service: apiBase !== undefined && apiBase !== defaultBaseURL
       ? hostOf(baseURL)
@@ -360,6 +388,31 @@ export class OpenAICompatibleProvider implements Provider {
   stream(options: CompletionOptions): AsyncIterable<ProviderStreamEvent> {
     const request = this.#request(options, "stream");
     return chatStream(this.#clientSettings(), request);
+  }
+
+  /**
+   * Asks for an answer that follows `schema`, with the strategy of
+   * `config.structuredOutput` (`structured_output`; by default the
+   * strongest the vendor has): `response_format: {type: "json_schema"}`
+   * (strict when the schema fits OpenAI's strict subset), JSON mode with the
+   * schema in the prompt, or the schema in the prompt. The answer is checked
+   * against the schema and repaired once; see {@link Provider.completeObject}.
+   */
+  async completeObject<T = unknown>(
+    options: CompleteObjectOptions<T>,
+  ): Promise<ObjectCompletion<T>> {
+    const args = checkObjectArguments(options, "completeObject");
+    checkMessages(args.messages);
+    const { openAIObject } = await loadEngine();
+    return await openAIObject<T>(this.#clientSettings(), {
+      model: args.model ?? this.config.model,
+      messages: args.messages,
+      schema: args.schema,
+      name: args.name,
+      strategy: this.config.structuredOutput,
+      options: args.options,
+      signal: args.signal,
+    });
   }
 
   #request(

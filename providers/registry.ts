@@ -26,7 +26,13 @@ import {
   requireObject,
 } from "../_validate.ts";
 import { createAzureProvider } from "./azure.ts";
-import { openAICompatibleFactory, providerWhere } from "./openai_compatible.ts";
+import { createAnthropicProvider } from "./anthropic.ts";
+import { withCompleteObject } from "./_object.ts";
+import {
+  openAICompatibleFactory,
+  type OpenAICompatibleStrategy,
+  providerWhere,
+} from "./openai_compatible.ts";
 import type {
   Provider,
   ProviderFactory,
@@ -40,112 +46,145 @@ interface Builtin {
   baseURL: string | undefined;
   keyEnv: readonly string[];
   requiresKey: boolean;
+  /** What the vendor has for structured output (default: the schema in the prompt). */
+  structuredOutput?: OpenAICompatibleStrategy;
+  /** The API it speaks (default: OpenAI chat completions). */
+  protocol?: "anthropic";
 }
 
 // Sources: each vendor's OpenAI-compatibility page, and any-llm's provider table
-// (docs/providers.md of mozilla-ai/any-llm) for the names and key variables.
+// (docs/providers.md of mozilla-ai/any-llm) for the names and key variables. The
+// structured-output strategy is the strongest each vendor documents for its
+// OpenAI-compatible endpoint across its models: "json_schema" where
+// `response_format: {type: "json_schema"}` is taken, "json_object" where only JSON
+// mode is (or not by every model), else the schema in the prompt.
 const BUILTINS: Readonly<Record<string, Builtin>> = {
   openai: {
     description: "OpenAI",
     baseURL: "https://api.openai.com/v1",
     keyEnv: ["OPENAI_API_KEY"],
     requiresKey: true,
+    structuredOutput: "json_schema",
   },
   azure: {
     description: "Azure OpenAI (endpoint, deployment, api_version)",
     baseURL: undefined,
     keyEnv: ["AZURE_OPENAI_API_KEY"],
     requiresKey: true,
+    structuredOutput: "json_schema",
   },
   anthropic: {
-    description: "Anthropic Claude (OpenAI-compatible endpoint)",
+    description: "Anthropic Claude (native Messages API)",
+    baseURL: "https://api.anthropic.com",
+    keyEnv: ["ANTHROPIC_API_KEY"],
+    requiresKey: true,
+    protocol: "anthropic",
+  },
+  anthropic_openai: {
+    description: "Anthropic Claude (OpenAI-compatible endpoint, for testing)",
     baseURL: "https://api.anthropic.com/v1",
     keyEnv: ["ANTHROPIC_API_KEY"],
     requiresKey: true,
+    // The compatibility layer ignores response_format.
+    structuredOutput: "prompt",
   },
   gemini: {
     description: "Google Gemini API (OpenAI-compatible endpoint)",
     baseURL: "https://generativelanguage.googleapis.com/v1beta/openai",
     keyEnv: ["GEMINI_API_KEY", "GOOGLE_API_KEY"],
     requiresKey: true,
+    structuredOutput: "json_schema",
   },
   mistral: {
     description: "Mistral AI",
     baseURL: "https://api.mistral.ai/v1",
     keyEnv: ["MISTRAL_API_KEY"],
     requiresKey: true,
+    structuredOutput: "json_schema",
   },
   groq: {
     description: "Groq",
     baseURL: "https://api.groq.com/openai/v1",
     keyEnv: ["GROQ_API_KEY"],
     requiresKey: true,
+    structuredOutput: "json_object",
   },
   deepseek: {
     description: "DeepSeek",
     baseURL: "https://api.deepseek.com",
     keyEnv: ["DEEPSEEK_API_KEY"],
     requiresKey: true,
+    structuredOutput: "json_object",
   },
   openrouter: {
     description: "OpenRouter",
     baseURL: "https://openrouter.ai/api/v1",
     keyEnv: ["OPENROUTER_API_KEY"],
     requiresKey: true,
+    structuredOutput: "json_schema",
   },
   together: {
     description: "Together AI",
     baseURL: "https://api.together.xyz/v1",
     keyEnv: ["TOGETHER_API_KEY"],
     requiresKey: true,
+    structuredOutput: "json_object",
   },
   fireworks: {
     description: "Fireworks AI",
     baseURL: "https://api.fireworks.ai/inference/v1",
     keyEnv: ["FIREWORKS_API_KEY"],
     requiresKey: true,
+    structuredOutput: "json_schema",
   },
   xai: {
     description: "xAI Grok",
     baseURL: "https://api.x.ai/v1",
     keyEnv: ["XAI_API_KEY"],
     requiresKey: true,
+    structuredOutput: "json_schema",
   },
   perplexity: {
     description: "Perplexity Sonar",
     baseURL: "https://api.perplexity.ai",
     keyEnv: ["PERPLEXITY_API_KEY"],
     requiresKey: true,
+    structuredOutput: "json_schema",
   },
   cerebras: {
     description: "Cerebras Inference",
     baseURL: "https://api.cerebras.ai/v1",
     keyEnv: ["CEREBRAS_API_KEY"],
     requiresKey: true,
+    structuredOutput: "json_schema",
   },
   ollama: {
     description: "Ollama (local server)",
     baseURL: "http://localhost:11434/v1",
     keyEnv: [],
     requiresKey: false,
+    structuredOutput: "json_object",
   },
   lmstudio: {
     description: "LM Studio (local server)",
     baseURL: "http://localhost:1234/v1",
     keyEnv: ["LM_STUDIO_API_KEY"],
     requiresKey: false,
+    structuredOutput: "json_schema",
   },
   llamacpp: {
     description: "llama.cpp server (local)",
     baseURL: "http://localhost:8080/v1",
     keyEnv: [],
     requiresKey: false,
+    structuredOutput: "json_object",
   },
   vllm: {
     description: "vLLM server (local)",
     baseURL: "http://localhost:8000/v1",
     keyEnv: ["VLLM_API_KEY"],
     requiresKey: false,
+    structuredOutput: "json_schema",
   },
   openai_compatible: {
     description: "Any OpenAI-compatible server at api_base (key only from api_key or api_key_env)",
@@ -162,14 +201,27 @@ interface Entry {
 
 const registry = new Map<string, Entry>();
 
+function builtinFactory(name: string, builtin: Builtin): ProviderFactory {
+  if (name === "azure") return createAzureProvider;
+  if (builtin.protocol === "anthropic") return createAnthropicProvider;
+  return openAICompatibleFactory(builtin);
+}
+
 for (const [name, builtin] of Object.entries(BUILTINS)) {
   registry.set(name, {
-    factory: name === "azure" ? createAzureProvider : openAICompatibleFactory(builtin),
+    factory: builtinFactory(name, builtin),
     info: Object.freeze({
       name,
-      builtin: true,
-      ...builtin,
+      description: builtin.description,
+      baseURL: builtin.baseURL,
       keyEnv: Object.freeze([...builtin.keyEnv]),
+      requiresKey: builtin.requiresKey,
+      builtin: true,
+      protocol: builtin.protocol ?? "openai",
+      // The native provider picks by model: structured outputs, else a forced tool.
+      structuredOutput: builtin.protocol === "anthropic"
+        ? "auto"
+        : builtin.structuredOutput ?? "prompt",
     }),
   });
 }
@@ -264,6 +316,8 @@ export function registerProvider(
       keyEnv,
       requiresKey: info.requiresKey ?? keyEnv.length > 0,
       builtin: false,
+      protocol: undefined,
+      structuredOutput: undefined,
     }),
   });
 }
@@ -415,7 +469,9 @@ export interface CreateProviderOptions {
 
 /**
  * Builds a provider from one settings entry or a `provider:model` string,
- * outside of `createAI()`.
+ * outside of `createAI()`. A registered factory's provider without a
+ * `completeObject()` of its own gets one built on its `completion()` (the
+ * schema in the prompt).
  *
  * @throws {ImproperlyConfigured} for bad settings or an unknown provider.
  * @throws {MissingAPIKeyError} naming the environment variable.
@@ -439,5 +495,5 @@ export function createProvider(
   const alias = options.alias ?? "default";
   const resolved = resolveProviderSettings(settings, alias);
   const entry = registry.get(resolved.provider)!;
-  return entry.factory(resolved, { alias, env: options.env ?? getEnv });
+  return withCompleteObject(entry.factory(resolved, { alias, env: options.env ?? getEnv }));
 }

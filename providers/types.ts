@@ -1,14 +1,20 @@
 /**
  * The provider contract: one configured vendor and model that answers chat
- * requests in the OpenAI chat-completion shape.
+ * requests in the OpenAI chat-completion shape, and structured requests (a
+ * JSON Schema in, a checked object out) with `completeObject()`.
+ *
+ * A provider of your own implements {@link BasicProvider} (`completion()`
+ * and `stream()`); `createProvider()` and `createAI()` give it a
+ * `completeObject()` built on its `completion()` with the schema in the
+ * prompt (strategy `"prompt"`) unless it has its own.
  *
  * @example A provider of your own
  * ```ts
  * import assert from "node:assert/strict";
  * import type { ChatCompletion } from "../chat.ts";
- * import type { CompletionOptions, Provider, ProviderStreamEvent } from "./types.ts";
+ * import type { BasicProvider, CompletionOptions, ProviderStreamEvent } from "./types.ts";
  *
- * class FixedProvider implements Provider {
+ * class FixedProvider implements BasicProvider {
  *   readonly provider = "fixed";
  *   readonly model = "fixed-1";
  *   completion(_options: CompletionOptions): Promise<ChatCompletion> {
@@ -31,6 +37,11 @@
  * @module
  */
 import type { ChatCompletion, ChatMessage, ChatOptions, TokenUsage } from "../chat.ts";
+import type {
+  CompleteObjectOptions,
+  ObjectCompletion,
+  StructuredOutputStrategy,
+} from "../structured.ts";
 
 /**
  * Arguments of {@link Provider.completion} and {@link Provider.stream}: the
@@ -79,7 +90,9 @@ export type ProviderStreamEvent =
   | { type: "usage"; usage: TokenUsage };
 
 /**
- * A configured vendor and model (one entry of `PROVIDERS`).
+ * What a provider must do: answer chat requests, whole and streamed. This is
+ * what a {@link ProviderFactory} returns; `createProvider()` turns it into a
+ * {@link Provider} (adding `completeObject()` when it has none).
  *
  * Wrong arguments reject the promise of `completion()` and throw at the call
  * of `stream()` (a `TypeError`, before any request); network and API errors
@@ -88,14 +101,17 @@ export type ProviderStreamEvent =
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { createAI } from "../mod.ts";
- * const ai = createAI({ PROVIDERS: { default: { provider: "ollama", model: "llama3:8b" } } });
- * const provider = ai.getProvider();
- * assert.equal(provider.provider, "ollama");
- * assert.equal(provider.model, "llama3:8b");
+ * import type { BasicProvider } from "./types.ts";
+ * const offline: BasicProvider = {
+ *   provider: "offline",
+ *   model: "none",
+ *   completion: () => Promise.reject(new Error("offline")),
+ *   async *stream() {},
+ * };
+ * assert.equal(offline.completeObject, undefined);
  * ```
  */
-export interface Provider {
+export interface BasicProvider {
   /** The vendor's name, for example `"openai"` or `"ollama"`. */
   readonly provider: string;
   /** The model asked by default. */
@@ -113,6 +129,42 @@ export interface Provider {
    * Each iteration sends a new request; breaking out of the loop cancels it.
    */
   stream(options: CompletionOptions): AsyncIterable<ProviderStreamEvent>;
+  /** Structured output, when the provider has its own (see {@link Provider.completeObject}). */
+  completeObject?<T = unknown>(options: CompleteObjectOptions<T>): Promise<ObjectCompletion<T>>;
+}
+
+/**
+ * A configured vendor and model (one entry of `PROVIDERS`).
+ *
+ * Wrong arguments reject the promise of `completion()` and
+ * `completeObject()` and throw at the call of `stream()` (a `TypeError`,
+ * before any request); network and API errors reject the promise (or are
+ * thrown by the stream) as `APIError` subclasses.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI } from "../mod.ts";
+ * const ai = createAI({ PROVIDERS: { default: { provider: "ollama", model: "llama3:8b" } } });
+ * const provider = ai.getProvider();
+ * assert.equal(provider.provider, "ollama");
+ * assert.equal(provider.model, "llama3:8b");
+ * assert.equal(typeof provider.completeObject, "function");
+ * ```
+ */
+export interface Provider extends BasicProvider {
+  /**
+   * Asks for an answer that follows a JSON Schema (or a Standard Schema that
+   * gives one) and resolves to `{object, usage, strategy}`: the answer
+   * parsed and checked against the schema, the usage of every request made,
+   * and the strategy used (the strongest the service has: see
+   * `StructuredOutputStrategy`). An answer that misses the schema gets one
+   * repair request showing the model what was wrong; still wrong (or not
+   * JSON) is a `StructuredOutputError` with `validationErrors` and
+   * `rawText`. A schema that is not an object is a `TypeError`, before any
+   * request.
+   */
+  completeObject<T = unknown>(options: CompleteObjectOptions<T>): Promise<ObjectCompletion<T>>;
 }
 
 /** One entry of `PROVIDERS`. */
@@ -141,6 +193,13 @@ export interface ProviderSettings {
   endpoint?: string;
   /** Azure: the deployment name (default: `model`). */
   deployment?: string;
+  /**
+   * How `completeObject()` makes the answer follow the schema (default: the
+   * strongest the vendor has): `"json_schema"`, `"json_object"` or
+   * `"prompt"` for OpenAI-compatible vendors, `"json_schema"`, `"tool"` or
+   * `"prompt"` for `anthropic`.
+   */
+  structured_output?: string;
   /** Keys of providers added with `registerProvider()`. */
   [key: string]: unknown;
 }
@@ -203,7 +262,7 @@ export interface ProviderContext {
 export type ProviderFactory = (
   settings: ResolvedProviderSettings,
   context: ProviderContext,
-) => Provider;
+) => BasicProvider;
 
 /**
  * What is known about a provider name: listed by `listProviders()` and the
@@ -231,4 +290,11 @@ export interface ProviderInfo {
   readonly requiresKey: boolean;
   /** Whether it is built in (false for `registerProvider()` additions). */
   readonly builtin: boolean;
+  /**
+   * The API it speaks: `"openai"` (chat completions), `"anthropic"` (the
+   * native Messages API), or `undefined` for a `registerProvider()` addition.
+   */
+  readonly protocol: "openai" | "anthropic" | undefined;
+  /** The structured-output strategy `completeObject()` uses by default (`undefined`: not known). */
+  readonly structuredOutput: StructuredOutputStrategy | "auto" | undefined;
 }

@@ -604,20 +604,40 @@ Deno.test("cli migrate: bad arguments exit 2 with usage, a bad file exits 1 with
   assert.match(help.stdout, /--show-secrets/);
 });
 
-Deno.test("cli providers lists each provider with its base URL and key variable", async () => {
+Deno.test("cli providers lists each provider with its API, base URL and key variable", async () => {
   const run = await runCli(["providers"]);
   assert.equal(run.code, 0);
   const lines = run.stdout.trim().split("\n");
-  assert.match(lines[0], /^PROVIDER\s+BASE URL\s+KEY VARIABLE$/);
+  assert.match(lines[0], /^PROVIDER\s+API\s+BASE URL\s+KEY VARIABLE$/);
   assert.ok(
-    lines.some((line) => /^openai\s+https:\/\/api\.openai\.com\/v1\s+OPENAI_API_KEY$/.test(line)),
+    lines.some((line) =>
+      /^openai\s+openai\s+https:\/\/api\.openai\.com\/v1\s+OPENAI_API_KEY$/.test(line)
+    ),
   );
-  assert.ok(lines.some((line) => /^gemini\s+\S+\s+GEMINI_API_KEY or GOOGLE_API_KEY$/.test(line)));
+  // anthropic speaks the native Messages API; the OpenAI-compatible endpoint stays reachable.
   assert.ok(
-    lines.some((line) => /^ollama\s+http:\/\/localhost:11434\/v1\s+\(no key\)$/.test(line)),
+    lines.some((line) =>
+      /^anthropic\s+anthropic\s+https:\/\/api\.anthropic\.com\s+ANTHROPIC_API_KEY$/.test(line)
+    ),
   );
-  assert.ok(lines.some((line) => /^azure\s+\(set api_base\)\s+AZURE_OPENAI_API_KEY$/.test(line)));
-  assert.ok(lines.some((line) => /^vllm\s+\S+\s+VLLM_API_KEY \(optional\)$/.test(line)));
+  assert.ok(
+    lines.some((line) =>
+      /^anthropic_openai\s+openai\s+https:\/\/api\.anthropic\.com\/v1\s+ANTHROPIC_API_KEY$/
+        .test(line)
+    ),
+  );
+  assert.ok(
+    lines.some((line) => /^gemini\s+openai\s+\S+\s+GEMINI_API_KEY or GOOGLE_API_KEY$/.test(line)),
+  );
+  assert.ok(
+    lines.some((line) =>
+      /^ollama\s+openai\s+http:\/\/localhost:11434\/v1\s+\(no key\)$/.test(line)
+    ),
+  );
+  assert.ok(
+    lines.some((line) => /^azure\s+openai\s+\(set api_base\)\s+AZURE_OPENAI_API_KEY$/.test(line)),
+  );
+  assert.ok(lines.some((line) => /^vllm\s+openai\s+\S+\s+VLLM_API_KEY \(optional\)$/.test(line)));
   const json = await runCli(["providers", "--json"]);
   assert.equal(json.code, 0);
   const infos = JSON.parse(json.stdout);
@@ -629,7 +649,12 @@ Deno.test("cli providers lists each provider with its base URL and key variable"
     baseURL: "https://api.groq.com/openai/v1",
     keyEnv: ["GROQ_API_KEY"],
     requiresKey: true,
+    protocol: "openai",
+    structuredOutput: "json_object",
   });
+  const anthropic = infos.find((info: { name: string }) => info.name === "anthropic");
+  assert.equal(anthropic.protocol, "anthropic");
+  assert.equal(anthropic.structuredOutput, "auto");
   const bad = await runCli(["providers", "extra"]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /Unexpected argument "extra"/);

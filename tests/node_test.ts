@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { countTokens, createAI } from "../mod.ts";
 import { startPeer } from "./_peer.ts";
+import { startAnthropicPeer } from "./_anthropic_peer.ts";
 import { bundleMod, findNode } from "./_bundle.ts";
 
 const NODE = findNode();
@@ -142,6 +143,85 @@ Deno.test({
       const openaiRequests = peer.requests.filter((request) => request.body?.model === "gpt-4o");
       assert.equal(openaiRequests.length, 2); // the aborted one was never sent
       assert.ok(openaiRequests.every((r) => r.headers.authorization === "Bearer sk-node-key"));
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+// Runs on Node: the native Anthropic provider (fetch, its SSE reader) and
+// structured output (the validator loaded on first use, a repair). Prints one JSON line.
+const STRUCTURED = `
+const [bundle, peerUrl, anthropicUrl] = process.argv.slice(2);
+const m = await import(bundle);
+const out = {};
+const claude = m.createProvider({
+  provider: "anthropic", model: "claude-3-5-haiku-latest", api_key: "sk-ant-node", api_base: anthropicUrl,
+});
+out.completion = (await claude.completion({ messages: [{ role: "user", content: "hi node" }] }))
+  .choices[0].message.content;
+out.streamed = "";
+for await (const event of claude.stream({ messages: [{ role: "user", content: "streamed on node" }] })) {
+  if (event.type === "text") out.streamed += event.text;
+}
+const schema = {
+  type: "object",
+  properties: { title: { type: "string", maxLength: 10 } },
+  required: ["title"],
+};
+const openai = m.createProvider({ provider: "openai", model: "gpt-4o-mini", api_key: "sk-node", api_base: peerUrl });
+const answer = await openai.completeObject({ messages: [{ role: "user", content: "title" }], schema });
+out.object = answer.object;
+out.strategy = answer.strategy;
+const tool = await claude.completeObject({ messages: [{ role: "user", content: "title" }], schema });
+out.tool = tool.object;
+try {
+  await openai.completeObject({ messages: [{ role: "user", content: "title" }], schema });
+  out.invalid = "no error";
+} catch (error) {
+  out.invalid = error.name + " " + error.validationErrors.map((issue) => issue.path).join(",");
+}
+console.log(JSON.stringify(out));
+`;
+
+Deno.test({
+  name: "native Anthropic and structured output run on Node: fetch, SSE, the validator, a repair",
+  ignore: NODE === undefined,
+  async fn() {
+    await using peer = await startPeer();
+    await using anthropic = await startAnthropicPeer({ key: "sk-ant-node" });
+    const dir = await Deno.makeTempDir({ prefix: "node_structured_test_" });
+    try {
+      const bundle = await bundleMod(`${dir}/mod.mjs`);
+      const script = `${dir}/structured.mjs`;
+      await Deno.writeTextFile(script, STRUCTURED);
+      peer.enqueue(
+        { text: JSON.stringify({ title: "Far too long a title" }) },
+        { text: JSON.stringify({ title: "Short" }) },
+        { text: JSON.stringify({ title: 1 }) },
+        { text: JSON.stringify({ title: 2 }) },
+      );
+      anthropic.enqueue({}, {}, { object: { title: "Tool" } });
+      const run = await new Deno.Command(NODE!, {
+        args: [script, bundle, peer.url, anthropic.url],
+        env: { NO_COLOR: "1" },
+        clearEnv: true,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(run.stderr);
+      assert.equal(run.code, 0, stderr);
+      const out = JSON.parse(new TextDecoder().decode(run.stdout).trim().split("\n").at(-1)!);
+      assert.deepEqual(out, {
+        completion: "Echo: hi node",
+        streamed: "Echo: streamed on node",
+        object: { title: "Short" },
+        strategy: "json_schema",
+        tool: { title: "Tool" },
+        invalid: "StructuredOutputError /title",
+      });
+      assert.equal(anthropic.requests[1].body.stream, true);
+      assert.equal(anthropic.requests[2].body.tool_choice.name, "response");
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -3,6 +3,7 @@
 // reports a missing key clearly instead of crashing or prompting.
 import assert from "node:assert/strict";
 import { startPeer } from "./_peer.ts";
+import { startAnthropicPeer } from "./_anthropic_peer.ts";
 
 const MOD = new URL("../mod.ts", import.meta.url).href;
 
@@ -455,4 +456,43 @@ Deno.test("permissions: without net permission for the service, a request fails 
     assert.doesNotMatch(result.message, /sk-net-key/);
   }
   assert.equal(peer.requests.length, 0);
+});
+
+Deno.test("permissions: native Anthropic and structured output need only --allow-net=<host> and --allow-env=ANTHROPIC_API_KEY; without net, a final ConnectionError", async () => {
+  await using peer = await startAnthropicPeer({ key: "sk-ant-env" });
+  const host = new URL(peer.url).host;
+  peer.enqueue({}, { object: { title: "Narrow" } });
+  const script = `
+    import { createProvider } from "${MOD}";
+    const claude = createProvider({ provider: "anthropic", model: "claude-3-5-haiku-latest", api_base: "${peer.url}" });
+    const out = {};
+    out.text = (await claude.completion({ messages: [{ role: "user", content: "narrow" }] })).choices[0].message.content;
+    const schema = { type: "object", properties: { title: { type: "string" } }, required: ["title"] };
+    out.object = (await claude.completeObject({ messages: [{ role: "user", content: "t" }], schema })).object;
+    console.log(JSON.stringify(out));
+  `;
+  const run = await runDeno([`--allow-net=${host}`, "--allow-env=ANTHROPIC_API_KEY"], script, {
+    ANTHROPIC_API_KEY: "sk-ant-env",
+  });
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(JSON.parse(run.stdout), { text: "Echo: narrow", object: { title: "Narrow" } });
+
+  const denied = `
+    import { createProvider } from "${MOD}";
+    const claude = createProvider({ provider: "anthropic", model: "m", api_key: "sk-ant-net", api_base: "${peer.url}" });
+    try { await claude.completion({ messages: [{ role: "user", content: "c" }] }); console.log("no error"); }
+    catch (error) { console.log(JSON.stringify({ name: error.name, retryable: error.retryable, message: error.message })); }
+  `;
+  const before = peer.requests.length;
+  const refused = await runDeno(["--allow-net=127.0.0.2"], denied);
+  assert.equal(refused.code, 0, refused.stderr);
+  const error = JSON.parse(refused.stdout);
+  assert.equal(error.name, "ConnectionError");
+  assert.equal(error.retryable, false);
+  assert.match(
+    error.message,
+    /net permission for 127\.0\.0\.1:\d+ is not granted \(run with --allow-net=127\.0\.0\.1\)$/,
+  );
+  assert.doesNotMatch(error.message, /sk-ant-net/);
+  assert.equal(peer.requests.length, before);
 });

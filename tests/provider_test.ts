@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import {
   APIError,
+  type BasicProvider,
   type ChatCompletion,
   createProvider,
   getProviderInfo,
@@ -10,7 +11,6 @@ import {
   MissingAPIKeyError,
   type OpenAICompatibleProvider,
   parseProviderModel,
-  type Provider,
   type ProviderStreamEvent,
   RateLimitError,
   registerProvider,
@@ -30,7 +30,8 @@ function envOf(values: Record<string, string>): (name: string) => string | undef
 const EXPECTED: [string, string | undefined, string[], boolean][] = [
   ["openai", "https://api.openai.com/v1", ["OPENAI_API_KEY"], true],
   ["azure", undefined, ["AZURE_OPENAI_API_KEY"], true],
-  ["anthropic", "https://api.anthropic.com/v1", ["ANTHROPIC_API_KEY"], true],
+  ["anthropic", "https://api.anthropic.com", ["ANTHROPIC_API_KEY"], true],
+  ["anthropic_openai", "https://api.anthropic.com/v1", ["ANTHROPIC_API_KEY"], true],
   [
     "gemini",
     "https://generativelanguage.googleapis.com/v1beta/openai",
@@ -79,6 +80,7 @@ Deno.test("listProviders() has every built-in provider with its base URL and key
 Deno.test("createProvider() resolves each built-in provider's default base URL and key variable", () => {
   for (const [name, baseURL, keyEnv] of EXPECTED) {
     if (baseURL === undefined) continue; // azure and openai_compatible need an endpoint
+    // anthropic is the native provider (its config has the same fields): tests/anthropic_test.ts.
     const env = keyEnv.length ? { [keyEnv[0]]: `key-${name}` } : {};
     const provider = createProvider(
       { provider: name, model: "some-model" },
@@ -103,6 +105,7 @@ Deno.test("every built-in provider sends its key variable as a Bearer token to a
   await using peer = await startPeer();
   for (const [name, , keyEnv] of EXPECTED) {
     if (name === "azure") continue; // tested below (api-key header)
+    if (name === "anthropic") continue; // native Messages API: tests/anthropic_test.ts
     const env = keyEnv.length ? { [keyEnv[0]]: `key-${name}-123` } : {};
     const provider = createProvider(
       { provider: name, model: `model-of-${name}`, api_base: peer.url, max_retries: 0 },
@@ -600,7 +603,8 @@ Deno.test("keys and header values never appear in JSON, inspect or String of a p
 
 Deno.test("registerProvider() adds a provider usable by name, listed as not built in", async () => {
   const calls: string[] = [];
-  const factory = (settings: { model: string }): Provider => ({
+  // A factory returns a BasicProvider (completion and stream); createProvider() adds completeObject.
+  const factory = (settings: { model: string }): BasicProvider => ({
     provider: "test-reverse",
     model: settings.model,
     completion(options) {
@@ -626,6 +630,7 @@ Deno.test("registerProvider() adds a provider usable by name, listed as not buil
   const provider = createProvider("test-reverse:r1");
   const answer = await provider.completion({ messages: [{ role: "user", content: "abc" }] });
   assert.equal(answer.choices[0].message.content, "cba");
+  assert.equal(typeof provider.completeObject, "function");
   const info = getProviderInfo("test-reverse");
   assert.equal(info?.builtin, false);
   assert.equal(info?.description, "Reverses");

@@ -7,10 +7,11 @@ const ROOT = new URL("../", import.meta.url);
 /** The layers, lowest first; a module may import its own layer or lower ones. */
 const LAYERS: readonly (readonly [string, RegExp])[] = [
   ["foundation", /^(errors|_env|_redact|_validate|_yaml)\.ts$/],
-  ["messages", /^(chat|_image)\.ts$/],
-  ["tokens and splitting", /^(tokens\.ts|_tokenizer\/.+|text_splitters\/.+)$/],
+  ["messages", /^(chat|structured|_image)\.ts$/],
+  ["tokens and splitting", /^(tokens\.ts|_budget\.ts|_tokenizer\/.+|text_splitters\/.+)$/],
   ["http", /^_http\/.+$/],
-  ["openai client", /^_openai\/.+$/],
+  ["service clients", /^(_openai|_anthropic)\/.+$/],
+  ["structured output", /^_structured\/.+$/],
   ["providers", /^providers\/.+$/],
   ["backends", /^backends\/.+$/],
   ["limits", /^limits\/.+$/],

@@ -51,10 +51,13 @@ import type {
   BaseBackendConfig,
   ConfigContext,
   DescribeImageOptions,
+  PromptForObjectOptions,
   PromptWithContextOptions,
 } from "../types.ts";
+import type { ObjectCompletion } from "../../structured.ts";
+import { OpenAIChatModel } from "./openai_models.ts";
 import { LLMModel, type LLMPromptOptions } from "./llm_model.ts";
-import { type Model, supportsImages, validateModelOptions } from "./model.ts";
+import { type Model, type ModelPrompt, supportsImages, validateModelOptions } from "./model.ts";
 import { getModel } from "./registry.ts";
 import { userDirEnvHint } from "./_user_dir.ts";
 
@@ -308,7 +311,7 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
   // PROMPT_KWARGS with per-call model options merged over its own, checked against the model.
   #promptFor(
     given: Readonly<Record<string, unknown>> | undefined,
-    method: "promptWithContext" | "describeImage",
+    method: "promptWithContext" | "describeImage" | "promptForObject",
   ): Omit<LLMPromptOptions, "signal" | "attachments"> {
     const callOptions = checkCallOptions(given, method);
     if (callOptions === undefined) return this.#promptOptions;
@@ -342,6 +345,46 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
       }
     }
     return { ...this.#promptOptions, options };
+  }
+
+  /**
+   * Asks an OpenAI-style model (a built-in one, an `extra-openai-models.yaml`
+   * entry, an `OpenAIChatModel` of a plugin) for an answer that follows
+   * `schema`: `[prePrompt, context]` joined by a newline as the user message,
+   * `PROMPT_KWARGS.system` as the system message, with
+   * `response_format: {type: "json_schema"}` when the model takes it
+   * (OpenAI's own models, entries with `supports_schema: true`), else the
+   * schema in the prompt; checked and repaired once.
+   *
+   * @throws {UnsupportedFeatureError} for a model that is not OpenAI-style.
+   * @throws {TypeError} for wrong arguments (a schema that is not an object included).
+   * @throws {MissingAPIKeyError} when the model needs a key and none is found.
+   */
+  override promptForObject<T = unknown>(
+    options: PromptForObjectOptions<T>,
+  ): Promise<ObjectCompletion<T>> {
+    const checked = this.checkObjectOptions(options);
+    const model = this.#llmModel.model;
+    if (!(model instanceof OpenAIChatModel)) {
+      throw new UnsupportedFeatureError(
+        `Backend "${this.alias}" cannot answer with JSON that follows a schema: model ` +
+          `"${model.modelId}" is not an OpenAI-style model (use an OpenAI model, or a provider ` +
+          'backend with CLASS "provider")',
+      );
+    }
+    const { system, options: promptOptions } = this.#promptFor(options.options, "promptForObject");
+    const prompt: ModelPrompt = {
+      prompt: [options.prePrompt, options.context].join("\n"),
+      ...(system ? { system } : {}),
+      attachments: [],
+      options: { ...this.#llmModel.options, ...promptOptions },
+    };
+    const key = this.#llmModel.resolveKey();
+    return model.completeObject<T>(
+      prompt,
+      { key, stream: false, ...(options.signal ? { signal: options.signal } : {}) },
+      { schema: options.schema, name: checked.name },
+    );
   }
 
   /**

@@ -57,6 +57,7 @@ export {
   OPENAI_REASONING_OPTIONS,
   OpenAIChatModel,
   type OpenAIChatModelOptions,
+  type OpenAIModelObjectOptions,
 } from "./openai_models.ts";
 export {
   listPlugins,

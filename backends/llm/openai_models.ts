@@ -38,6 +38,12 @@ import { getDefaultTokenLimit } from "../../tokens.ts";
 import { chatCompletion, chatStream, type ClientSettings } from "../../_openai/mod.ts";
 import { guardSecrets } from "../../_redact.ts";
 import { toDataUrl } from "../../_image.ts";
+import { checkSchemaName, loadEngine, resolveSchema } from "../../_structured/mod.ts";
+import type {
+  ChatStructuredOutputStrategy,
+  ObjectCompletion,
+  ObjectSchema,
+} from "../../structured.ts";
 import type { ResponseEvent } from "../response.ts";
 import type { ExecuteContext, Model, ModelPrompt, OptionSchema } from "./model.ts";
 import type { ExtraModelEntry } from "./_user_dir.ts";
@@ -188,6 +194,12 @@ export interface OpenAIChatModelOptions {
   timeoutSeconds?: number;
   /** Retries of a failed request (default 2). */
   maxRetries?: number;
+  /**
+   * Takes `response_format: {type: "json_schema"}` (the `llm` tool's
+   * `supports_schema`). Default: `true` at OpenAI's own API base, else `false`
+   * (structured output then puts the schema in the prompt).
+   */
+  supportsSchema?: boolean;
 }
 
 function tokenTableWindow(modelId: string): number | undefined {
@@ -258,6 +270,8 @@ export class OpenAIChatModel implements Model {
   readonly timeoutSeconds: number;
   /** Retries of a failed request. */
   readonly maxRetries: number;
+  /** Whether it takes `response_format: {type: "json_schema"}`. */
+  readonly supportsSchema: boolean;
   readonly #contextWindow: number | null | undefined;
 
   /** Builds the model. */
@@ -289,6 +303,7 @@ export class OpenAIChatModel implements Model {
     this.apiVersion = options.apiVersion;
     this.timeoutSeconds = options.timeoutSeconds ?? 120;
     this.maxRetries = options.maxRetries ?? 2;
+    this.supportsSchema = options.supportsSchema ?? !this.customApiBase;
     this.#contextWindow = options.contextWindow;
     guardSecrets(this, () => ({
       modelId: this.modelId,
@@ -421,6 +436,53 @@ export class OpenAIChatModel implements Model {
     const usage = completionUsage(completion.usage);
     if (usage) yield { type: "usage", usage };
   }
+
+  /** The structured-output strategy: `"json_schema"` when it {@link supportsSchema}, else `"prompt"`. */
+  get structuredOutput(): ChatStructuredOutputStrategy {
+    return this.supportsSchema ? "json_schema" : "prompt";
+  }
+
+  /**
+   * Asks for an answer that follows `options.schema` (see
+   * `Provider.completeObject()`), with the strategy of
+   * {@link OpenAIChatModel.structuredOutput}. A `json_object` option is left
+   * out (the schema decides the format).
+   *
+   * @throws {TypeError} for a schema that is not an object, or a bad name.
+   * @throws {UnsupportedFeatureError} for what {@link OpenAIChatModel.checkPrompt} refuses.
+   */
+  completeObject<T = unknown>(
+    prompt: ModelPrompt,
+    context: ExecuteContext,
+    options: OpenAIModelObjectOptions<T>,
+  ): Promise<ObjectCompletion<T>> {
+    const schema = resolveSchema(options.schema);
+    const name = checkSchemaName(options.name);
+    this.checkPrompt(prompt);
+    const { response_format: _format, ...chatOptions } = this.buildOptions(prompt.options);
+    const settings = this.#clientSettings(context.key);
+    const messages = this.buildMessages(prompt);
+    return (async () => {
+      const { openAIObject } = await loadEngine();
+      return await openAIObject<T>(settings, {
+        model: this.modelName,
+        messages,
+        schema,
+        name,
+        strategy: this.structuredOutput,
+        options: chatOptions,
+        signal: context.signal,
+      });
+    })();
+  }
+}
+
+/** Options of {@link OpenAIChatModel.completeObject}. */
+export interface OpenAIModelObjectOptions<T = unknown> {
+  /** The JSON Schema the answer must follow (or a Standard Schema that gives one). */
+  schema: ObjectSchema<T>;
+  /** The schema's name (default `"response"`). */
+  name?: string;
 }
 
 interface BuiltIn {
@@ -522,6 +584,7 @@ export function extraOpenAIModel(entry: ExtraModelEntry): OpenAIChatModel {
     canStream: entry.canStream,
     reasoning: entry.reasoning,
     completion: entry.completion,
+    supportsSchema: entry.supportsSchema,
     contextWindow: tokenTableWindow(entry.modelId) ?? null,
   };
   if (entry.apiBase !== undefined) options.apiBase = entry.apiBase;
