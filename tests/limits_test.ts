@@ -14,7 +14,7 @@ import {
   MemoryLimitStore,
   StreamInterruptedError,
 } from "../mod.ts";
-import { countMessageTokens } from "../backends/_budget.ts";
+import { countMessageTokens } from "../_budget.ts";
 import { type Peer, type PeerReply, startPeer } from "./_peer.ts";
 import { chatRequests } from "./_operations.ts";
 
