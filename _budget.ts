@@ -1,7 +1,7 @@
 // The token budget of a chat request, shared by backends and providers: count
 // the prompt (and a structured-output schema sent beside it), refuse what
 // does not fit the context window, and cap the answer to what is left.
-import type { ChatMessage } from "./chat.ts";
+import type { ChatMessage, TokenUsage } from "./chat.ts";
 import { ContextLengthError, type ContextLengthErrorOptions } from "./errors.ts";
 import { getMaxOutputTokens, getTokenCounter } from "./tokens.ts";
 
@@ -75,6 +75,19 @@ export async function answerBudget(
   messages: ChatMessage[],
   options: BudgetOptions,
 ): Promise<number> {
+  return (await promptBudget(messages, options)).budget;
+}
+
+/**
+ * The prompt's tokens (the schema included) and the most tokens the answer
+ * may have (see {@link answerBudget}).
+ *
+ * @throws {ContextLengthError} when the prompt alone fills the window, saying by how much.
+ */
+export async function promptBudget(
+  messages: ChatMessage[],
+  options: BudgetOptions,
+): Promise<{ promptTokens: number; budget: number }> {
   const promptTokens = await countMessageTokens(messages, options.modelId) +
     (options.extraTokens ?? 0);
   const left = options.tokenLimit - promptTokens;
@@ -102,5 +115,22 @@ export async function answerBudget(
   const modelMax = getMaxOutputTokens(options.modelId);
   if (modelMax !== undefined) budget = Math.min(budget, modelMax);
   if (options.maxOutputTokens !== undefined) budget = Math.min(budget, options.maxOutputTokens);
-  return budget;
+  return { promptTokens, budget };
+}
+
+/**
+ * Estimated usage of an answer when the service reported none: the prompt's
+ * tokens (counted before sending when known, else now) and the answer's text
+ * counted for the model.
+ */
+export async function estimateAnswerUsage(
+  modelId: string,
+  promptTokens: number | undefined,
+  messages: () => Promise<ChatMessage[]>,
+  text: string,
+): Promise<TokenUsage> {
+  const count = await getTokenCounter(modelId);
+  const inputTokens = promptTokens ?? await countMessageTokens(await messages(), modelId);
+  const outputTokens = count(text);
+  return { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens };
 }

@@ -24,16 +24,44 @@ import {
   ImproperlyConfigured,
   InvalidAIBackendError,
   InvalidProviderError,
+  NoTokenLimitFound,
 } from "./errors.ts";
 import { EchoBackend } from "./backends/echo.ts";
-import { type Backend, type BackendContext, BackendFeature } from "./backends/types.ts";
+import { configWhere } from "./backends/base.ts";
+import { ProviderBackend } from "./backends/provider.ts";
+import {
+  type Backend,
+  type BackendClass,
+  type BackendContext,
+  BackendFeature,
+} from "./backends/types.ts";
 import { createProvider, resolveProviderSettings } from "./providers/registry.ts";
+import { providerWhere } from "./providers/openai_compatible.ts";
 import type { Provider, ResolvedProviderSettings } from "./providers/types.ts";
-import { type AISettings, backendsOf, checkSettings, parseBackendEntry } from "./settings.ts";
-import { getTokenCounter } from "./tokens.ts";
+import {
+  type AISettings,
+  backendsOf,
+  checkSettings,
+  parseBackendEntry,
+  type ParsedBackendEntry,
+} from "./settings.ts";
+import { getDefaultTokenLimit, getTokenCounter } from "./tokens.ts";
+import { type CooldownStore, MemoryCooldownStore } from "./operations/cooldown.ts";
+import type { AIEvent, EventsOptions, TelemetryTracer } from "./operations/types.ts";
+import { Operations, secretsIn } from "./operations/_events.ts";
+import { type BackendEntry, chainBackend } from "./operations/_backend.ts";
+import { chainProvider, type ProviderEntry } from "./operations/_provider.ts";
+import { type ChainGraph, resolveChain } from "./operations/_chain.ts";
+import {
+  type AliasOperations,
+  type FallbackOn,
+  parsePrices,
+  splitBackendOperations,
+  splitProviderOperations,
+} from "./operations/_settings.ts";
 import { preloadClient } from "./_openai/mod.ts";
 import { guardSecrets } from "./_redact.ts";
-import { nameList } from "./_validate.ts";
+import { nameList, optionalString } from "./_validate.ts";
 
 /**
  * Warnings given once per process: for each receiver (an `onWarning`
@@ -69,11 +97,47 @@ export interface CreateAIOptions {
   /** The `llm` user directory (default: `LLM_USER_PATH`, then the `llm` tool's default). */
   llmUserPath?: string;
   /**
-   * Receives deprecation warnings (default: `console.warn`, once per message).
-   * The `IMAGE_DESCRIPTION_BACKEND` warning comes once per process for each
-   * receiver, however many `AI`s are built.
+   * Receives deprecation warnings, and what `onEvent` or `tracer` threw
+   * (default: `console.warn`, once per message). The `IMAGE_DESCRIPTION_BACKEND`
+   * warning comes once per process for each receiver, however many `AI`s are
+   * built.
    */
   onWarning?: (warning: Error) => void;
+  /**
+   * Receives one usage event per request attempt and per answer (see
+   * {@link AIEvent}). What it throws (or a promise it returns rejects with)
+   * goes to `onWarning`: it never breaks a request.
+   */
+  onEvent?: (event: AIEvent) => unknown;
+  /** What events carry: `includePrompts` adds the prompt and the answer's text. */
+  events?: EventsOptions;
+  /**
+   * An OpenTelemetry tracer (`trace.getTracer("my-app")` of
+   * `@opentelemetry/api`): each attempt is a client span with the GenAI
+   * semantic-convention attributes.
+   */
+  tracer?: TelemetryTracer;
+  /**
+   * Where fallback cooldowns are kept (default: a {@link MemoryCooldownStore}
+   * of this AI): a shared store lets several processes skip the same alias.
+   */
+  cooldownStore?: CooldownStore;
+}
+
+/** A `BACKENDS` entry checked, with its fallback keys split off its `CONFIG`. */
+interface BackendPlan extends ParsedBackendEntry {
+  operations: AliasOperations;
+}
+
+/** Whether a backend class runs on a provider (its provider fallbacks join its chain). */
+function isProviderBackend(cls: BackendClass): boolean {
+  return cls === ProviderBackend || cls.prototype instanceof ProviderBackend;
+}
+
+/** Computes `make()` once, on first use. */
+function once<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
 }
 
 /**
@@ -93,6 +157,11 @@ export class AI {
   readonly #warned = new Set<string>();
   #warnedDefault = false;
   readonly #providers = new Map<string, Provider>();
+  readonly #rawProviders = new Map<string, Provider>();
+  readonly #providerOperations = new Map<string, AliasOperations>();
+  readonly #providerChains = new Map<string, readonly string[]>();
+  readonly #backendChains = new Map<string, readonly string[]>();
+  readonly #operations: Operations;
   #legacyProvider: ResolvedProviderSettings | undefined;
   /** What the last preload() could not load (check() reports it). */
   #loadProblems: Error[] = [];
@@ -103,12 +172,39 @@ export class AI {
     if (options === null || typeof options !== "object") {
       throw new TypeError("createAI() options must be an object");
     }
-    if (options.onWarning !== undefined && typeof options.onWarning !== "function") {
-      throw new TypeError("onWarning must be a function");
+    for (const name of ["onWarning", "onEvent"] as const) {
+      if (options[name] !== undefined && typeof options[name] !== "function") {
+        throw new TypeError(`${name} must be a function`);
+      }
     }
     if (options.llmUserPath !== undefined && typeof options.llmUserPath !== "string") {
       throw new TypeError("llmUserPath must be a string");
     }
+    const { tracer, cooldownStore, events } = options;
+    if (tracer !== undefined && typeof tracer?.startSpan !== "function") {
+      throw new TypeError("tracer must be an OpenTelemetry tracer (with startSpan())");
+    }
+    if (
+      cooldownStore !== undefined &&
+      !["isCoolingDown", "recordFailure", "recordSuccess"].every((name) =>
+        typeof (cooldownStore as unknown as Record<string, unknown>)?.[name] === "function"
+      )
+    ) {
+      throw new TypeError(
+        "cooldownStore must have isCoolingDown(), recordFailure() and recordSuccess()",
+      );
+    }
+    if (events !== undefined && (events === null || typeof events !== "object")) {
+      throw new TypeError("events must be an object, for example {includePrompts: true}");
+    }
+    this.#operations = new Operations({
+      onEvent: options.onEvent,
+      tracer,
+      includePrompts: events?.includePrompts,
+      prices: parsePrices(top.PRICES),
+      store: cooldownStore ?? new MemoryCooldownStore(),
+      warn: (warning) => this.#report(warning),
+    });
     this.#backends = backendsOf(top);
     // A shallow copy that masks secrets when printed (the given object is left as it is).
     this.settings = guardSecrets({ ...top } as AISettings);
@@ -136,22 +232,28 @@ export class AI {
 
   /** Reports a warning through `onWarning`, or `console.warn` once per message. */
   warn(message: string): void {
-    const warning = new DeprecationWarning(message);
+    this.#report(new DeprecationWarning(message));
+  }
+
+  #report(warning: Error): void {
     if (this.options.onWarning) {
       this.options.onWarning(warning);
       return;
     }
-    if (this.#warned.has(message)) return;
-    this.#warned.add(message);
-    console.warn(`Warning: ${message}`);
+    if (this.#warned.has(warning.message)) return;
+    this.#warned.add(warning.message);
+    console.warn(`Warning: ${warning.message}`);
   }
 
-  /** The context every backend of this AI gets. */
+  /**
+   * The context every backend of this AI gets. Its providers are the plain
+   * ones: a backend's fallbacks and events run around the backend itself.
+   */
   protected backendContext(alias: string): BackendContext {
     const context: BackendContext = { alias };
     if (this.options.llmUserPath !== undefined) context.llmUserPath = this.options.llmUserPath;
     if (this.options.onWarning !== undefined) context.onWarning = this.options.onWarning;
-    context.getProvider = (providerAlias: string) => this.getProvider(providerAlias);
+    context.getProvider = (providerAlias: string) => this.#rawProvider(providerAlias);
     return context;
   }
 
@@ -242,9 +344,81 @@ export class AI {
   getProvider(alias: string = "default"): Provider {
     const cached = this.#providers.get(alias);
     if (cached) return cached;
-    const provider = createProvider(this.getProviderSettings(alias), { alias });
+    const primary = this.#rawProvider(alias);
+    const chain = this.#providerChain(alias);
+    const provider = chain.length === 1 && !this.#operations.observed ? primary : chainProvider(
+      primary,
+      chain.map((name) => this.#providerEntry(name)),
+      this.#providerOperationsOf(alias).fallbackOn ?? "retryable",
+      this.#operations,
+    );
     this.#providers.set(alias, provider);
     return provider;
+  }
+
+  /** The provider of `alias` itself, without fallbacks or events (one per alias). */
+  #rawProvider(alias: string): Provider {
+    const cached = this.#rawProviders.get(alias);
+    if (cached) return cached;
+    const { settings } = splitProviderOperations(
+      this.getProviderSettings(alias),
+      providerWhere(alias),
+    );
+    const provider = createProvider(settings, { alias });
+    this.#rawProviders.set(alias, provider);
+    return provider;
+  }
+
+  /** The fallback settings of a `PROVIDERS` alias (checked once). */
+  #providerOperationsOf(alias: string): AliasOperations {
+    let operations = this.#providerOperations.get(alias);
+    if (operations === undefined) {
+      operations = splitProviderOperations(this.getProviderSettings(alias), providerWhere(alias))
+        .operations;
+      this.#providerOperations.set(alias, operations);
+    }
+    return operations;
+  }
+
+  /** The chain of a `PROVIDERS` alias: itself, then its fallbacks (checked, cached). */
+  #providerChain(alias: string): readonly string[] {
+    let chain = this.#providerChains.get(alias);
+    if (chain === undefined) {
+      const providers = (this.settings.PROVIDERS ?? {}) as Record<string, unknown>;
+      const graph: ChainGraph = {
+        fallbacksOf: (name) => this.#providerOperationsOf(name).fallbacks,
+        has: (name) => Object.hasOwn(providers, name),
+        unknown: (name, from) =>
+          new InvalidProviderError(
+            `fallbacks in ${providerWhere(from)} names "${name}", which is not in PROVIDERS ` +
+              `(known: ${nameList(Object.keys(providers))})`,
+          ),
+        where: (name) => `fallbacks in ${providerWhere(name)}`,
+      };
+      chain = resolveChain(alias, graph);
+      this.#providerChains.set(alias, chain);
+    }
+    return chain;
+  }
+
+  #providerEntry(alias: string): ProviderEntry {
+    const operations = this.#providerOperationsOf(alias);
+    const provider = once(() => this.#rawProvider(alias));
+    return {
+      alias,
+      key: `provider:${alias}`,
+      cooldownFailures: operations.cooldownFailures,
+      cooldownSeconds: operations.cooldownSeconds,
+      contextWindow: operations.contextWindow,
+      provider,
+      secrets: once(() => this.#providerSecrets(alias)),
+    };
+  }
+
+  #providerSecrets(alias: string): string[] {
+    const secrets = secretsIn(this.getProviderSettings(alias));
+    const provider = this.#rawProviders.get(alias) as { config?: unknown } | undefined;
+    return secretsIn(provider?.config, 0, secrets);
   }
 
   /**
@@ -277,9 +451,10 @@ export class AI {
   /**
    * Checks all the settings at once, as an application's start-up should:
    * builds every `BACKENDS` and `PROVIDERS` entry, looks up the API keys that
-   * the OpenAI and LLM backends otherwise look up at the first request, and
-   * checks the aliases the features name. Returns the problems found, in that
-   * order (an empty list when all is well). Nothing is sent to any service.
+   * the OpenAI and LLM backends otherwise look up at the first request,
+   * checks the fallbacks (an unknown alias, a cycle) and the aliases the
+   * features name. Returns the problems found, in that order (an empty list
+   * when all is well). Nothing is sent to any service.
    *
    * `check()` is synchronous, so it loads no package itself: a package that
    * the last {@link AI.preload} could not load (`openai`, `js-tiktoken`) is
@@ -327,6 +502,12 @@ export class AI {
         };
         if (typeof backend.getOpenAIApiKey === "function") backend.getOpenAIApiKey();
         if (typeof backend.getLLMModel === "function") backend.getLLMModel().resolveKey();
+      });
+      // Its fallbacks: known aliases, no cycle, and each provider fallback buildable.
+      attempt(() => {
+        const plan = this.#backendPlan(alias);
+        const primary = this.#buildBackend(alias, plan, plan.config);
+        for (const entry of this.#backendEntries(alias, plan, primary).entries) entry.backend();
       });
     }
     const providers = this.settings.PROVIDERS ?? {};
@@ -426,6 +607,19 @@ export class AI {
    * @throws {ImproperlyConfigured} for a bad `CONFIG` or `TEXT_SPLITTING`, naming the key.
    */
   getAIBackend(alias: string): Backend {
+    const plan = this.#backendPlan(alias);
+    const primary = this.#buildBackend(alias, plan, plan.config);
+    const chain = this.#backendChain(alias);
+    if (chain.length === 1 && !this.#operations.observed && !isProviderBackend(plan.cls)) {
+      return primary;
+    }
+    const { entries, fallbackOn } = this.#backendEntries(alias, plan, primary);
+    if (entries.length === 1 && !this.#operations.observed) return primary;
+    return chainBackend(primary, entries, fallbackOn, this.#operations);
+  }
+
+  /** The `BACKENDS` entry of `alias`, checked, its fallback keys apart. */
+  #backendPlan(alias: string): BackendPlan {
     if (typeof alias !== "string" || !Object.hasOwn(this.#backends, alias)) {
       const known = Object.keys(this.#backends);
       throw new InvalidAIBackendError(
@@ -434,13 +628,157 @@ export class AI {
         })`,
       );
     }
-    const { cls, config: raw, textSplitting } = parseBackendEntry(this.#backends[alias], alias);
+    const parsed = parseBackendEntry(this.#backends[alias], alias);
+    const { operations, config } = splitBackendOperations(parsed.config, configWhere(alias));
+    return { ...parsed, config, operations };
+  }
+
+  /**
+   * Builds backend `alias` from its plan, with `raw` as its `CONFIG`. A
+   * provider backend without `TOKEN_LIMIT` takes its provider's
+   * `context_window` when set.
+   */
+  #buildBackend(alias: string, plan: BackendPlan, raw: Record<string, unknown>): Backend {
+    const { cls, textSplitting } = plan;
+    if (isProviderBackend(cls) && (raw.TOKEN_LIMIT === undefined || raw.TOKEN_LIMIT === null)) {
+      const window = this.#contextWindowOf(raw.PROVIDER ?? "default");
+      if (window !== undefined) raw = { ...raw, TOKEN_LIMIT: window };
+    }
     const context = this.backendContext(alias);
     let config = cls.parseConfig(raw, { ...context, ...textSplitting });
     // A frozen config (a custom class's) cannot take the masking: mask a frozen copy.
     if (Object.isFrozen(config)) config = Object.freeze(guardSecrets({ ...config }));
     else guardSecrets(config);
     return new cls(config as never, context);
+  }
+
+  /**
+   * `context_window` of a `PROVIDERS` alias, or undefined: also when the alias
+   * or its settings are wrong, which the provider backend then reports itself
+   * (naming its `PROVIDER`).
+   */
+  #contextWindowOf(provider: unknown): number | undefined {
+    if (typeof provider !== "string" || !Object.hasOwn(this.settings.PROVIDERS ?? {}, provider)) {
+      return undefined;
+    }
+    try {
+      return this.#providerOperationsOf(provider).contextWindow;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The chain of a `BACKENDS` alias: itself, then its `FALLBACKS` (checked, cached). */
+  #backendChain(alias: string): readonly string[] {
+    let chain = this.#backendChains.get(alias);
+    if (chain === undefined) {
+      const graph: ChainGraph = {
+        fallbacksOf: (name) => this.#backendPlan(name).operations.fallbacks,
+        has: (name) => Object.hasOwn(this.#backends, name),
+        unknown: (name, from) => {
+          const provider = Object.hasOwn(this.settings.PROVIDERS ?? {}, name)
+            ? ` (it is a PROVIDERS alias: put it in PROVIDERS["<alias>"].fallbacks, or add a provider backend for it)`
+            : "";
+          return new InvalidAIBackendError(
+            `FALLBACKS in ${
+              configWhere(from)
+            } names "${name}", which is not in BACKENDS${provider} ` +
+              `(known: ${nameList(Object.keys(this.#backends))})`,
+          );
+        },
+        where: (name) => `FALLBACKS in ${configWhere(name)}`,
+      };
+      chain = resolveChain(alias, graph);
+      this.#backendChains.set(alias, chain);
+    }
+    return chain;
+  }
+
+  /**
+   * The entries a backend's answers run through: for each backend of its
+   * chain, the backend itself or, for a provider backend, one entry per alias
+   * of its provider's chain (the same backend on each provider, each with its
+   * own model and window). Each alias once.
+   */
+  #backendEntries(
+    alias: string,
+    plan: BackendPlan,
+    primary: Backend,
+  ): { entries: BackendEntry[]; fallbackOn: FallbackOn } {
+    const entries: BackendEntry[] = [];
+    const keys = new Set<string>();
+    const add = (entry: BackendEntry): void => {
+      if (keys.has(entry.key)) return;
+      keys.add(entry.key);
+      entries.push(entry);
+    };
+    let fallbackOn = plan.operations.fallbackOn;
+    for (const name of this.#backendChain(alias)) {
+      const own = name === alias ? plan : this.#backendPlan(name);
+      const ownBackend = name === alias
+        ? () => primary
+        : once(() => this.#buildBackend(name, own, own.config));
+      if (!isProviderBackend(own.cls)) {
+        add({
+          alias: name,
+          key: `backend:${name}`,
+          cooldownFailures: own.operations.cooldownFailures,
+          cooldownSeconds: own.operations.cooldownSeconds,
+          backend: ownBackend,
+          secrets: once(() => secretsIn(ownBackend().config)),
+        });
+        continue;
+      }
+      const providerAlias = optionalString(own.config.PROVIDER, "PROVIDER", configWhere(name)) ??
+        "default";
+      if (name === alias) fallbackOn ??= this.#providerOperationsOf(providerAlias).fallbackOn;
+      for (const provider of this.#providerChain(providerAlias)) {
+        const operations = this.#providerOperationsOf(provider);
+        const backend = provider === providerAlias
+          ? ownBackend
+          : once(() => this.#buildBackend(name, own, this.#fallbackConfig(name, own, provider)));
+        add({
+          alias: provider,
+          key: `provider:${provider}`,
+          cooldownFailures: operations.cooldownFailures,
+          cooldownSeconds: operations.cooldownSeconds,
+          backend,
+          secrets: once(() => [
+            ...this.#providerSecrets(provider),
+            ...secretsIn(backend().config),
+          ]),
+        });
+      }
+    }
+    return { entries, fallbackOn: fallbackOn ?? "retryable" };
+  }
+
+  /**
+   * The `CONFIG` of provider backend `alias` on a fallback `provider`: the
+   * same prompts and options, the provider's own model and window.
+   */
+  #fallbackConfig(
+    alias: string,
+    plan: BackendPlan,
+    provider: string,
+  ): Record<string, unknown> {
+    const { MODEL_ID: _model, TOKEN_LIMIT: _limit, ...rest } = plan.config;
+    const config: Record<string, unknown> = { ...rest, PROVIDER: provider };
+    const window = this.#providerOperationsOf(provider).contextWindow;
+    if (window !== undefined) config.TOKEN_LIMIT = window;
+    else {
+      const model = this.getProviderSettings(provider).model;
+      try {
+        config.TOKEN_LIMIT = getDefaultTokenLimit(model);
+      } catch (error) {
+        if (!(error instanceof NoTokenLimitFound)) throw error;
+        throw new ImproperlyConfigured(
+          `No context window is known for model "${model}" of ${providerWhere(provider)}, a ` +
+            `fallback of backend "${alias}": set context_window in ${providerWhere(provider)}`,
+        );
+      }
+    }
+    return config;
   }
 
   /**

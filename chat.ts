@@ -122,6 +122,39 @@ export interface ChatMessage {
 }
 
 /**
+ * JSON data: what a per-call `metadata` option may hold.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { JsonValue } from "./chat.ts";
+ * const value: JsonValue = { user: "42", tags: ["blog", 1, true, null] };
+ * assert.equal(JSON.parse(JSON.stringify(value)).user, "42");
+ * ```
+ */
+export type JsonValue = string | number | boolean | null | JsonValue[] | {
+  [key: string]: JsonValue;
+};
+
+/**
+ * The per-call `metadata` option: who and what a request is for
+ * (`{user: "42", site: "blog"}`), a plain object of JSON data. It is never
+ * sent to the AI service: it is carried, as given, by every usage event of
+ * the call (`createAI(settings, {onEvent})`), so an application can attribute
+ * every token. Checked at the call (a `TypeError` for anything that is not
+ * JSON data, or for more than 1,000 values).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { CallMetadata } from "./chat.ts";
+ * const metadata: CallMetadata = { user: "42", site: "blog" };
+ * assert.equal(metadata.site, "blog");
+ * ```
+ */
+export type CallMetadata = Readonly<Record<string, JsonValue>>;
+
+/**
  * Token counts of one request, in this module's camelCase form.
  *
  * @example
@@ -139,6 +172,11 @@ export interface TokenUsage {
   outputTokens: number;
   /** Their sum, as the service reports it. */
   totalTokens: number;
+  /**
+   * Of `inputTokens`, those the service read from its prompt cache (billed at
+   * the `cached_input` price of `PRICES`), when it reports them.
+   */
+  cachedInputTokens?: number;
 }
 
 /**
@@ -160,6 +198,11 @@ export interface CompletionUsage {
   completion_tokens: number;
   /** Their sum. */
   total_tokens: number;
+  /** Details of the prompt's tokens: `cached_tokens` read from the service's prompt cache. */
+  prompt_tokens_details?: {
+    /** Prompt tokens read from the cache. */
+    cached_tokens?: number;
+  };
   /** Any other field the service sent (`prompt_tokens_details`...). */
   [field: string]: unknown;
 }
@@ -466,9 +509,12 @@ export function completionText(completion: ChatCompletion): string {
  * ```
  */
 export function toTokenUsage(usage: CompletionUsage): TokenUsage {
-  return {
+  const tokens: TokenUsage = {
     inputTokens: usage.prompt_tokens,
     outputTokens: usage.completion_tokens,
     totalTokens: usage.total_tokens,
   };
+  const cached = usage.prompt_tokens_details?.cached_tokens;
+  if (typeof cached === "number" && cached > 0) tokens.cachedInputTokens = cached;
+  return tokens;
 }

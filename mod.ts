@@ -61,6 +61,7 @@ export {
   type ProviderBackendConfig,
 } from "./backends/provider.ts";
 export * from "./providers/mod.ts";
+export * from "./operations/mod.ts";
 export * from "./text_splitters/mod.ts";
 export {
   countTokens,

@@ -23,6 +23,8 @@ import { ImproperlyConfigured, InvalidAIBackendError } from "./errors.ts";
 import { backendClasses, isBackendClass } from "./backends/registry.ts";
 import type { BackendClass } from "./backends/types.ts";
 import type { ProviderSettings } from "./providers/types.ts";
+import type { ModelPrice } from "./operations/types.ts";
+import { parsePrices } from "./operations/_settings.ts";
 import type { LimitsSettings } from "./limits/types.ts";
 import { type ParsedLimits, parseLimits } from "./limits/_rules.ts";
 import { calculatorClasses, splitterClasses } from "./text_splitters/registry.ts";
@@ -73,6 +75,18 @@ export interface BackendConfigSettings {
   SYSTEM_PROMPT?: string;
   /** Provider backend: chat options sent with every request (`temperature`...). */
   OPTIONS?: Record<string, unknown>;
+  /**
+   * Any backend: `BACKENDS` aliases to fail over to, in order, on a retryable
+   * error before any text reached the caller, or when the prompt does not fit
+   * `TOKEN_LIMIT` (docs/operations.md).
+   */
+  FALLBACKS?: string[];
+  /** Any backend: `"retryable"` (default) or `"any"` (also authentication, not-found, bad-request errors). */
+  FALLBACK_ON?: "retryable" | "any";
+  /** Any backend: fail-overs in a row before it is skipped for `COOLDOWN_SECONDS` (default 3; 0: never). */
+  COOLDOWN_FAILURES?: number;
+  /** Any backend: seconds it is skipped after `COOLDOWN_FAILURES` fail-overs in a row (default 30). */
+  COOLDOWN_SECONDS?: number;
   /** Keys of custom backend classes. */
   [key: string]: unknown;
 }
@@ -108,6 +122,11 @@ export interface AISettings {
   /** The provider alias for image description (default "default"). */
   IMAGE_DESCRIPTION_PROVIDER?: string;
   /**
+   * Prices by model id, in US dollars per million tokens, for the `cost` of
+   * usage events (the module ships no price list: it would go stale).
+   */
+  PRICES?: Record<string, ModelPrice>;
+  /**
    * Rate limits and token and cost budgets per user, site (any `metadata`
    * field) or for all calls: a list of rules, or `{rules, on_store_error}`
    * (docs/operations.md).
@@ -115,14 +134,13 @@ export interface AISettings {
   LIMITS?: LimitsSettings;
 }
 
-const TOP_LEVEL_KEYS = [
-  "BACKENDS",
-  "PROVIDERS",
+const ALIAS_KEYS = [
   "TEXT_COMPLETION_BACKEND",
   "IMAGE_DESCRIPTION_BACKEND",
   "IMAGE_DESCRIPTION_PROVIDER",
-  "LIMITS",
 ] as const;
+
+const TOP_LEVEL_KEYS = ["BACKENDS", "PROVIDERS", ...ALIAS_KEYS, "PRICES", "LIMITS"] as const;
 
 /** The backends used when settings have no `BACKENDS`, as in Wagtail AI. */
 export const DEFAULT_BACKENDS: Readonly<Record<string, BackendSettings>> = Object.freeze({
@@ -200,7 +218,8 @@ export function resolveTextSplitting(
 
 /**
  * Checks the top level of the settings: an object of known keys, string
- * aliases, `PROVIDERS` an object. Each entry is checked when it is built.
+ * aliases, `PROVIDERS` an object, `PRICES`. Each entry is checked when it is
+ * built.
  *
  * @throws {ImproperlyConfigured} naming the key at fault.
  */
@@ -208,8 +227,9 @@ export function checkSettings(settings: unknown): Record<string, unknown> {
   const where = "AI settings";
   const top = requireObject(settings, where);
   rejectUnknownKeys(top, TOP_LEVEL_KEYS, where);
-  for (const key of TOP_LEVEL_KEYS.slice(2, 5)) optionalString(top[key], key, where);
+  for (const key of ALIAS_KEYS) optionalString(top[key], key, where);
   if (top.PROVIDERS !== undefined) requireObject(top.PROVIDERS, "PROVIDERS");
+  parsePrices(top.PRICES);
   limitsOf(top);
   return top;
 }

@@ -22,7 +22,7 @@
  *
  * @module
  */
-import type { ChatMessage, ChatOptions, TokenUsage } from "./chat.ts";
+import type { CallMetadata, ChatMessage, ChatOptions, TokenUsage } from "./chat.ts";
 
 /**
  * A JSON Schema as a plain object (draft 2020-12 unless its `$schema` says
@@ -203,6 +203,8 @@ export interface CompleteObjectOptions<T = unknown> {
   model?: string;
   /** Chat options sent with each request (`temperature`, `max_tokens`...). */
   options?: ChatOptions;
+  /** Who and what the call is for, carried by its usage events (never sent): see {@link CallMetadata}. */
+  metadata?: CallMetadata;
 }
 
 /**

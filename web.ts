@@ -55,8 +55,8 @@ export type ResponseFormat = "text" | "sse";
 
 /**
  * An answer {@link toResponse} can send: an `AIResponse` (any async iterable
- * of text chunks; its `usage()`, when it has one, goes into the SSE `done`
- * event).
+ * of text chunks; the token counts of its `usage()`, when it has one, go
+ * into the SSE `done` event).
  *
  * @example
  * ```ts
@@ -371,6 +371,20 @@ function checkOptions(options: ToResponseOptions): ResponseFormat {
 }
 
 /**
+ * The token counts of a usage, for visitors: not who answered or the aliases
+ * tried before (`usage()` has those too), which name settings and hosts.
+ */
+function countsOf(usage: TokenUsage & { estimated?: true }): TokenUsage & { estimated?: true } {
+  const counts: TokenUsage & { estimated?: true } = {
+    inputTokens: usage.inputTokens,
+    outputTokens: usage.outputTokens,
+    totalTokens: usage.totalTokens,
+  };
+  if (usage.estimated === true) counts.estimated = true;
+  return counts;
+}
+
+/**
  * Turns an answer into an HTTP `Response`, once its first chunk has arrived:
  *
  * - An error before the first chunk becomes the error response of
@@ -399,7 +413,8 @@ function checkOptions(options: ToResponseOptions): ResponseFormat {
  * assert.equal(response.headers.get("content-type"), "text/event-stream; charset=utf-8");
  * const events = await response.text();
  * assert.ok(events.startsWith("data: This\n\ndata:  is\n\n"));
- * assert.ok(events.endsWith("event: done\ndata: {}\n\n")); // the echo backend reports no usage
+ * // The echo backend reports no usage: its counts are estimated.
+ * assert.match(events, /event: done\ndata: \{"usage":\{"inputTokens":\d+,.*"estimated":true\}\}\n\n$/);
  * ```
  *
  * @example An error before the first chunk
@@ -444,7 +459,9 @@ export async function toResponse(
   const finish = async (controller: ReadableStreamDefaultController<Uint8Array>) => {
     if (sse) {
       const usage = typeof response.usage === "function" ? await response.usage() : undefined;
-      controller.enqueue(sseEvent(JSON.stringify(usage === undefined ? {} : { usage }), "done"));
+      controller.enqueue(
+        sseEvent(JSON.stringify(usage === undefined ? {} : { usage: countsOf(usage) }), "done"),
+      );
     }
     controller.close();
   };

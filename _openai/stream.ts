@@ -1,6 +1,7 @@
 // One streamed chat request: the response's chunks read with a per-chunk
 // timeout and the caller's abort, turned into text and usage events. Once the
 // response has started nothing is retried.
+import { toTokenUsage } from "../chat.ts";
 import { StreamInterruptedError, TimeoutError } from "../errors.ts";
 import { checkNetPermission, getClient } from "./client.ts";
 import { abortReason, type ErrorContext, mapError, serviceLabel } from "./errors.ts";
@@ -143,16 +144,7 @@ async function* streamBody(
         if (choice?.finish_reason) finished = true;
       }
       const usage = toUsage(chunk?.usage);
-      if (usage) {
-        yield {
-          type: "usage",
-          usage: {
-            inputTokens: usage.prompt_tokens,
-            outputTokens: usage.completion_tokens,
-            totalTokens: usage.total_tokens,
-          },
-        };
-      }
+      if (usage) yield { type: "usage", usage: toTokenUsage(usage) };
     }
   } finally {
     if (!ended) {

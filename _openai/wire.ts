@@ -22,11 +22,16 @@ export function toUsage(value: unknown): CompletionUsage | undefined {
   const output = Number(usage.completion_tokens ?? 0);
   if (!Number.isFinite(input) || !Number.isFinite(output)) return undefined;
   const total = Number(usage.total_tokens ?? input + output);
-  return {
+  const out: CompletionUsage = {
     prompt_tokens: input,
     completion_tokens: output,
     total_tokens: Number.isFinite(total) ? total : input + output,
   };
+  // Prompt-cache hits (OpenAI's prompt_tokens_details.cached_tokens), priced apart.
+  const details = usage.prompt_tokens_details as Record<string, unknown> | null | undefined;
+  const cached = Number(details?.cached_tokens);
+  if (Number.isFinite(cached) && cached > 0) out.prompt_tokens_details = { cached_tokens: cached };
+  return out;
 }
 
 /** The text of a message content value (string or parts), or undefined when it is not text. */

@@ -3,6 +3,7 @@
 // override and the chat options. The messages are the provider's to check.
 import type { ChatOptions } from "../chat.ts";
 import { describeType, isPlainObject } from "../_validate.ts";
+import { checkCallMetadata } from "../_json.ts";
 import { checkSchemaName, type ResolvedSchema, resolveSchema } from "./schema.ts";
 
 /** Checked arguments of a structured call. */
@@ -42,7 +43,9 @@ export function checkObjectArguments(value: unknown, method: string): ObjectArgu
   if (!isPlainObject(value)) {
     throw new TypeError(`${method}() takes an options object with messages and schema`);
   }
-  const { messages, schema, name, signal, model, options, ...unknown } = value;
+  const { messages, schema, name, signal, model, options, metadata, ...unknown } = value;
+  // metadata is for usage events: checked here, never sent.
+  checkCallMetadata(metadata, method);
   const extra = Object.keys(unknown);
   if (extra.length > 0) {
     throw new TypeError(

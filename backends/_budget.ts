@@ -1,7 +1,7 @@
 // The answer cap of a backend's chat request: the budget (../_budget.ts) under
 // the key the model takes, and the per-call caps within the configured ones.
 import type { ChatMessage, ChatOptions } from "../chat.ts";
-import { answerBudget, type BudgetOptions } from "../_budget.ts";
+import { answerBudget, type BudgetOptions, promptBudget } from "../_budget.ts";
 
 /** Whether a model takes `max_completion_tokens` instead of `max_tokens` (o-series, gpt-5). */
 export function usesMaxCompletionTokens(modelId: string): boolean {
@@ -20,6 +20,16 @@ export async function answerLimitOption(
   const budget = await answerBudget(messages, options);
   const key = usesMaxCompletionTokens(options.modelId) ? "max_completion_tokens" : "max_tokens";
   return { [key]: budget };
+}
+
+/** {@link answerLimitOption} and the prompt's token count (kept for an estimate of usage). */
+export async function answerLimit(
+  messages: ChatMessage[],
+  options: BudgetOptions,
+): Promise<{ option: Record<string, number>; promptTokens: number }> {
+  const { promptTokens, budget } = await promptBudget(messages, options);
+  const key = usesMaxCompletionTokens(options.modelId) ? "max_completion_tokens" : "max_tokens";
+  return { option: { [key]: budget }, promptTokens };
 }
 
 /**

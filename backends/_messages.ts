@@ -1,14 +1,16 @@
 // Chat messages shared by the OpenAI and provider backends (the OpenAI backend's shapes), and
 // the checks of the chat options sent with them (CONFIG.OPTIONS and per-call `options`).
-import type {
-  ChatCompletionUsage,
-  ChatMessage,
-  ChatOptions,
-  CompletionUsage,
-  ContentPart,
-  TokenUsage,
+import {
+  type ChatCompletionUsage,
+  type ChatMessage,
+  type ChatOptions,
+  type CompletionUsage,
+  type ContentPart,
+  type TokenUsage,
+  toTokenUsage,
 } from "../chat.ts";
 import { describeType, isPlainObject } from "../_validate.ts";
+import { copyJsonData, FORBIDDEN_JSON_KEYS, jsonBudget, keyWhere, kindOf } from "../_json.ts";
 import { readImage, toDataUrl } from "../_image.ts";
 import type { DescribeImageOptions, PromptWithContextOptions } from "./types.ts";
 
@@ -34,16 +36,16 @@ export function completionUsage(
 ): TokenUsage | undefined {
   if (usage === undefined || usage === null) return undefined;
   if (typeof usage.inputTokens === "number") {
-    const { inputTokens, outputTokens, totalTokens } = usage as ChatCompletionUsage;
-    return { inputTokens, outputTokens, totalTokens };
+    const { inputTokens, outputTokens, totalTokens, cachedInputTokens } =
+      usage as ChatCompletionUsage;
+    const tokens: TokenUsage = { inputTokens, outputTokens, totalTokens };
+    // Prompt-cache hits, priced apart by PRICES' cached_input.
+    if (typeof cachedInputTokens === "number") tokens.cachedInputTokens = cachedInputTokens;
+    return tokens;
   }
   const wire = usage as CompletionUsage;
   if (typeof wire.prompt_tokens !== "number") return undefined;
-  return {
-    inputTokens: wire.prompt_tokens,
-    outputTokens: wire.completion_tokens,
-    totalTokens: wire.total_tokens,
-  };
+  return toTokenUsage(wire);
 }
 
 /** Reads and checks the image, then one user message: the prompt and the image as a data URL. */
@@ -73,8 +75,6 @@ export interface ChatOptionsCheck {
   error: new (message: string) => Error;
 }
 
-const FORBIDDEN_KEYS = ["__proto__", "constructor", "prototype"];
-
 /** Keys a per-call `options` must not set, with why. */
 export const CALL_RESERVED_OPTIONS: Readonly<Record<string, string>> = Object.freeze({
   messages: " (the backend builds the messages)",
@@ -97,13 +97,13 @@ const CAP_KEYS = ["max_tokens", "max_completion_tokens"];
 export function checkChatOptions(value: unknown, check: ChatOptionsCheck): ChatOptions {
   const { where, reserved, error: Fail } = check;
   if (!isPlainObject(value)) {
-    throw new Fail(`${where} must be an object, got ${kind(value)}`);
+    throw new Fail(`${where} must be an object, got ${kindOf(value)}`);
   }
   const out: ChatOptions = {};
   const seen = new Set<object>([value]);
-  const budget = { values: MAX_VALUES };
+  const budget = jsonBudget(check);
   for (const key of Object.keys(value)) {
-    if (FORBIDDEN_KEYS.includes(key)) throw new Fail(`${where} has a forbidden key "${key}"`);
+    if (FORBIDDEN_JSON_KEYS.includes(key)) throw new Fail(`${where} has a forbidden key "${key}"`);
     if (Object.hasOwn(reserved, key)) {
       throw new Fail(`${where} must not set "${key}"${reserved[key]}`);
     }
@@ -120,74 +120,9 @@ export function checkChatOptions(value: unknown, check: ChatOptionsCheck): ChatO
         }`,
       );
     }
-    out[key] = jsonCopy(item, [key], seen, check, budget);
+    out[key] = copyJsonData(item, [key], check, budget, seen);
   }
   return out;
-}
-
-/** A value's type for messages: `describeType`, or the class of an object that is not plain. */
-function kind(value: unknown): string {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return describeType(value);
-  }
-  const name = Object.getPrototypeOf(value)?.constructor?.name;
-  return typeof name === "string" && name !== "" && name !== "Object" ? `a ${name}` : "an object";
-}
-
-/** `OPTIONS.temperature in CONFIG...`, `options.temperature of promptWithContext()`. */
-function keyWhere(where: string, path: string): string {
-  const space = where.indexOf(" ");
-  return space < 0 ? `${where}.${path}` : `${where.slice(0, space)}.${path}${where.slice(space)}`;
-}
-
-// Limits on options data: nesting (as for YAML) and the number of values copied
-// (an object reused at every level would otherwise be copied exponentially often).
-const MAX_DEPTH = 64;
-const MAX_VALUES = 100_000;
-
-function jsonCopy(
-  value: unknown,
-  path: string[],
-  seen: Set<object>,
-  check: ChatOptionsCheck,
-  budget: { values: number },
-): unknown {
-  const fail = (got: string): never => {
-    throw new check.error(`${keyWhere(check.where, path.join("."))} must be JSON data, got ${got}`);
-  };
-  if (--budget.values < 0) {
-    throw new check.error(`${check.where} is too large (over ${MAX_VALUES} values)`);
-  }
-  if (value === null || typeof value === "string" || typeof value === "boolean") return value;
-  if (typeof value === "number" && Number.isFinite(value)) return value;
-  if (path.length > MAX_DEPTH) return fail(`data nested more than ${MAX_DEPTH} levels`);
-  if (typeof value !== "object" || !(Array.isArray(value) || isPlainObject(value))) {
-    return fail(kind(value));
-  }
-  if (seen.has(value)) return fail("a circular reference");
-  seen.add(value);
-  let copy: unknown;
-  if (Array.isArray(value)) {
-    copy = value.map((item, index) =>
-      jsonCopy(item, [...path, String(index)], seen, check, budget)
-    );
-  } else {
-    const object: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) {
-      // Defined as data, so a "__proto__" key stays a key and never a prototype.
-      if (item !== undefined) {
-        Object.defineProperty(object, key, {
-          value: jsonCopy(item, [...path, key], seen, check, budget),
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      }
-    }
-    copy = object;
-  }
-  seen.delete(value);
-  return copy;
 }
 
 /**

@@ -39,6 +39,7 @@ import { checkSchemaName, resolveSchema } from "../_structured/mod.ts";
 import type { ChatOptions } from "../chat.ts";
 import type { JSONSchema, ObjectCompletion } from "../structured.ts";
 import { checkCallOptions } from "./_messages.ts";
+import { checkCallMetadata } from "../_json.ts";
 
 /** Where a backend's CONFIG is, for messages: `CONFIG of backend "default"`. */
 export function configWhere(alias: string): string {
@@ -193,7 +194,8 @@ export abstract class BaseBackend<C extends BaseBackendConfig = BaseBackendConfi
   /**
    * Checks the arguments of `promptWithContext`, per-call `options` included
    * (a plain object of JSON data without `messages`, `model`, `stream`,
-   * `stream_options`, `n` or `signal`). An empty or blank `context` is refused.
+   * `stream_options`, `n` or `signal`) and `metadata` (JSON data). An empty or
+   * blank `context` is refused.
    *
    * @throws {TypeError} naming the argument (or the option).
    */
@@ -210,6 +212,7 @@ export abstract class BaseBackend<C extends BaseBackendConfig = BaseBackendConfi
     }
     checkSignal(options.signal);
     checkCallOptions(options.options, "promptWithContext");
+    checkCallMetadata(options.metadata, "promptWithContext");
     // Nothing to complete: refused like an empty image prompt, before any request.
     if (options.context.trim() === "") throw new TypeError("context must be a non-empty string");
   }
@@ -230,6 +233,7 @@ export abstract class BaseBackend<C extends BaseBackendConfig = BaseBackendConfi
     checkImageArgument(options.image);
     checkSignal(options.signal);
     checkCallOptions(options.options, "describeImage");
+    checkCallMetadata(options.metadata, "describeImage");
   }
 
   /**
@@ -259,6 +263,7 @@ function checkObjectArguments(options: PromptForObjectOptions<unknown>): Checked
   const schema = resolveSchema(options.schema);
   const name = checkSchemaName(options.name);
   checkSignal(options.signal);
+  checkCallMetadata(options.metadata, "promptForObject");
   const callOptions = checkCallOptions(options.options, "promptForObject");
   for (const key of OBJECT_RESERVED) {
     if (callOptions !== undefined && Object.hasOwn(callOptions, key)) {

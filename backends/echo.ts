@@ -4,7 +4,9 @@
  *
  * @module
  */
+import type { TokenUsage } from "../chat.ts";
 import { checkImageSize, checkImageType, DEFAULT_MAX_IMAGE_BYTES, imageName } from "../_image.ts";
+import { getTokenCounter } from "../tokens.ts";
 import { BaseBackend, configWhere } from "./base.ts";
 import { AIResponse, type ResponseEvent } from "./response.ts";
 import type {
@@ -80,7 +82,8 @@ export class EchoBackend extends BaseBackend<EchoBackendConfig> {
   promptWithContext(options: PromptWithContextOptions): AIResponse {
     this.checkPromptOptions(options);
     const words = options.context.split(/\s+/).filter((word) => word !== "");
-    return this.#respond(words, options.signal);
+    const prompt = [options.prePrompt, options.context, options.postPrompt ?? ""].join("\n");
+    return this.#respond(words, prompt, options.signal);
   }
 
   /**
@@ -93,6 +96,7 @@ export class EchoBackend extends BaseBackend<EchoBackendConfig> {
     checkImageSize(image, DEFAULT_MAX_IMAGE_BYTES, fileName);
     return this.#respond(
       [imageName(image, fileName)],
+      options.prompt,
       options.signal,
       image instanceof Uint8Array ? undefined : () => checkImageType(image, fileName),
     );
@@ -100,12 +104,22 @@ export class EchoBackend extends BaseBackend<EchoBackendConfig> {
 
   #respond(
     words: string[],
+    prompt: string,
     signal: AbortSignal | undefined,
     before?: () => Promise<void>,
   ): AIResponse {
     const all = ["This", "is", "an", "echo", "backend:", ...words];
     const maxSleep = this.config.maxWordSleepSeconds;
+    const model = this.config.modelId;
     return new AIResponse({
+      answeredBy: { alias: this.alias, provider: "echo", model, backend: this.alias },
+      // No service, no usage: the prompt and the answer counted for the model.
+      async estimateUsage(text: string): Promise<TokenUsage> {
+        const count = await getTokenCounter(model);
+        const inputTokens = count(prompt);
+        const outputTokens = count(text);
+        return { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens };
+      },
       async *stream(streamSignal?: AbortSignal): AsyncGenerator<ResponseEvent> {
         await before?.();
         for (let i = 0; i < all.length; i++) {

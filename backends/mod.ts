@@ -14,7 +14,16 @@
  * @module
  */
 export * from "./types.ts";
-export * from "./response.ts";
+// Not observedResponse() and responseSource(): the operations layer's, package-private.
+export {
+  AIResponse,
+  type AnswerInfo,
+  type CompleteAnswer,
+  type FallbackRecord,
+  type ResponseEvent,
+  type ResponseSource,
+  type ResponseUsage,
+} from "./response.ts";
 export * from "./base.ts";
 export * from "./echo.ts";
 export { OpenAIBackend, type OpenAIBackendConfig } from "./openai.ts";

@@ -24,7 +24,7 @@
  *
  * @module
  */
-import type { ChatMessage, ChatOptions } from "../chat.ts";
+import type { ChatMessage, ChatOptions, TokenUsage } from "../chat.ts";
 import { MissingAPIKeyError } from "../errors.ts";
 import {
   chatCompletion,
@@ -35,10 +35,10 @@ import {
 } from "../_openai/mod.ts";
 import { getEnv } from "../_env.ts";
 import { optionalChoice, optionalInteger, optionalSecret, optionalUrl } from "../_validate.ts";
-import { countSchemaTokens } from "../_budget.ts";
+import { countSchemaTokens, estimateAnswerUsage } from "../_budget.ts";
 import { loadEngine, resolveSchema } from "../_structured/mod.ts";
 import type { ChatStructuredOutputStrategy, ObjectCompletion } from "../structured.ts";
-import { answerLimitOption, lowerCap, splitAnswerCap } from "./_budget.ts";
+import { answerLimit, answerLimitOption, lowerCap, splitAnswerCap } from "./_budget.ts";
 import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "../_image.ts";
 import { checkCallOptions, completionUsage, imageMessage, promptMessages } from "./_messages.ts";
 import { BaseBackend, configWhere } from "./base.ts";
@@ -262,27 +262,31 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
     const alias = this.alias;
     // A per-call cap stays within MAX_OUTPUT_TOKENS; the other per-call options are sent as they are.
     const { cap, rest } = splitAnswerCap(callOptions);
+    // Counted before sending; kept for an estimate when the service reports no usage.
+    let promptTokens: number | undefined;
     const request = async (callSignal?: AbortSignal): Promise<ChatRequest> => {
       // An aborted signal wins over any other outcome, as with fetch.
       callSignal?.throwIfAborted();
       const messages = await buildMessages();
       callSignal?.throwIfAborted();
-      const limit = await answerLimitOption(messages, {
+      const limit = await answerLimit(messages, {
         modelId: config.modelId,
         tokenLimit: config.tokenLimit,
         maxOutputTokens: lowerCap(cap, config.maxOutputTokens),
         backend: alias,
         provider: "openai",
       });
+      promptTokens = limit.promptTokens;
       const built: ChatRequest = {
         model: config.modelId,
         messages,
-        options: { ...rest, ...limit },
+        options: { ...rest, ...limit.option },
       };
       if (callSignal) built.signal = callSignal;
       return built;
     };
     return new AIResponse({
+      answeredBy: { alias, provider: "openai", model: config.modelId, backend: alias },
       async *stream(callSignal?: AbortSignal): AsyncGenerator<ResponseEvent> {
         yield* chatStream(settings, await request(callSignal));
       },
@@ -292,6 +296,9 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
         const usage = completionUsage(completion.usage);
         if (usage) answer.usage = usage;
         return answer;
+      },
+      estimateUsage(text: string): Promise<TokenUsage> {
+        return estimateAnswerUsage(config.modelId, promptTokens, buildMessages, text);
       },
     }, signal === undefined ? {} : { signal });
   }

@@ -19,13 +19,13 @@
  *
  * @module
  */
-import type { ChatMessage, ChatOptions } from "../chat.ts";
+import type { ChatMessage, ChatOptions, TokenUsage } from "../chat.ts";
 import { ImproperlyConfigured, InvalidProviderError } from "../errors.ts";
 import type { CompletionOptions, Provider } from "../providers/types.ts";
 import { describeType, optionalInteger, optionalString, rejectUnknownKeys } from "../_validate.ts";
-import { countSchemaTokens } from "../_budget.ts";
+import { countSchemaTokens, estimateAnswerUsage } from "../_budget.ts";
 import type { ObjectCompletion } from "../structured.ts";
-import { answerLimitOption, lowerCap, splitAnswerCap } from "./_budget.ts";
+import { answerLimit, answerLimitOption, lowerCap, splitAnswerCap } from "./_budget.ts";
 import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "../_image.ts";
 import {
   checkCallOptions,
@@ -312,33 +312,45 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
     // A per-call cap stays within MAX_OUTPUT_TOKENS; the other per-call options go over OPTIONS.
     const { cap, rest } = splitAnswerCap(callOptions);
     const maxOutputTokens = lowerCap(cap, config.maxOutputTokens);
+    // Counted before sending; kept for an estimate when the service reports no usage.
+    let promptTokens: number | undefined;
     const request = async (callSignal?: AbortSignal): Promise<CompletionOptions> => {
       // An aborted signal wins over any other outcome, as with fetch.
       callSignal?.throwIfAborted();
       const messages = await buildMessages();
       callSignal?.throwIfAborted();
-      const limit = await answerLimitOption(messages, {
+      const limit = await answerLimit(messages, {
         modelId: config.modelId,
         tokenLimit: config.tokenLimit,
         maxOutputTokens,
         backend: alias,
         provider: provider.provider,
       });
+      promptTokens = limit.promptTokens;
       // The LLM backend sends no answer cap of its own.
       const capped = config.promptStyle !== "llm" || maxOutputTokens !== undefined;
       const built: CompletionOptions = {
         ...config.options,
         ...rest,
         messages,
-        ...(capped ? limit : {}),
+        ...(capped ? limit.option : {}),
       };
       if (config.modelId !== provider.model) built.model = config.modelId;
       if (callSignal) built.signal = callSignal;
       return built;
     };
     const source: ResponseSource = {
+      answeredBy: {
+        alias: config.providerAlias,
+        provider: provider.provider,
+        model: config.modelId,
+        backend: alias,
+      },
       async *stream(callSignal?: AbortSignal): AsyncGenerator<ResponseEvent> {
         yield* provider.stream(await request(callSignal));
+      },
+      estimateUsage(text: string): Promise<TokenUsage> {
+        return estimateAnswerUsage(config.modelId, promptTokens, buildMessages, text);
       },
     };
     // As the LLM backend, "llm" style streams an answer read whole too.

@@ -17,8 +17,121 @@ export interface CompleteAnswer {
 }
 
 /**
+ * Who answers a request: the alias that was asked (a `PROVIDERS` alias when a
+ * provider answers, provider backends included, else the `BACKENDS` alias),
+ * the vendor and the model.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { AnswerInfo } from "./response.ts";
+ * const info: AnswerInfo = { alias: "backup", provider: "mistral", model: "mistral-small-latest" };
+ * assert.equal(info.alias, "backup");
+ * ```
+ */
+export interface AnswerInfo {
+  /** The alias that answered. */
+  readonly alias: string;
+  /** The vendor (`"openai"`, `"mistral"`, `"echo"`...). */
+  readonly provider: string;
+  /** The model asked. */
+  readonly model: string;
+  /** The `BACKENDS` alias, when a backend answered. */
+  readonly backend?: string;
+}
+
+/**
+ * An alias that was tried (or skipped) before the one that answered, and why:
+ * `"error"` (a failure that fails over), `"context_window"` (the prompt does
+ * not fit its window: nothing was sent) or `"cooldown"` (skipped after too many
+ * failures in a row: nothing was sent).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { FallbackRecord } from "./response.ts";
+ * const tried: FallbackRecord = {
+ *   alias: "primary",
+ *   reason: "error",
+ *   error: { name: "APIError", message: "primary answered HTTP 503", status: 503 },
+ * };
+ * assert.equal(tried.error?.status, 503);
+ * ```
+ */
+export interface FallbackRecord {
+  /** The alias tried or skipped. */
+  readonly alias: string;
+  /** Why the next alias was asked. */
+  readonly reason: "error" | "context_window" | "cooldown";
+  /** The error, for `"error"` and `"context_window"` (never a secret). */
+  readonly error?: {
+    /** The error class's name (`"RateLimitError"`...). */
+    readonly name: string;
+    /** Its message. */
+    readonly message: string;
+    /** The HTTP status, when the service answered. */
+    readonly status?: number;
+  };
+}
+
+/**
+ * What {@link AIResponse.usage} gives: the token counts and, for the built-in
+ * backends, who answered (`alias`, `provider`, `model`, `backend`) and the
+ * aliases tried before (`fallbackFrom`, empty when the first one answered).
+ * When the service reported no usage, the counts are estimated (the exact
+ * prompt count and a count of the answer's text) and `estimated` is `true`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { ResponseUsage } from "./response.ts";
+ * const usage: ResponseUsage = {
+ *   inputTokens: 12,
+ *   outputTokens: 3,
+ *   totalTokens: 15,
+ *   alias: "default",
+ *   provider: "openai",
+ *   model: "gpt-4.1-mini",
+ *   fallbackFrom: [],
+ * };
+ * assert.equal(usage.estimated, undefined);
+ * ```
+ */
+export interface ResponseUsage extends TokenUsage {
+  /** The alias that answered. */
+  alias?: string;
+  /** The vendor that answered. */
+  provider?: string;
+  /** The model that answered. */
+  model?: string;
+  /** The `BACKENDS` alias, when a backend answered. */
+  backend?: string;
+  /** The aliases tried or skipped before, in order, and why. */
+  fallbackFrom?: FallbackRecord[];
+  /** `true` when the service reported no usage and the counts are estimated. */
+  estimated?: true;
+}
+
+/**
  * Where an {@link AIResponse} gets its answer from. Nothing is sent until the
  * response is read.
+ *
+ * @example A source that says who answers and can estimate its usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { AIResponse, type ResponseSource } from "./response.ts";
+ * const source: ResponseSource = {
+ *   answeredBy: { alias: "house", provider: "in-house", model: "house-1" },
+ *   async *stream() {
+ *     yield { type: "text", text: "Hello there" };
+ *   },
+ *   estimateUsage: (text) =>
+ *     Promise.resolve({ inputTokens: 1, outputTokens: text.split(" ").length, totalTokens: 3 }),
+ * };
+ * const usage = await new AIResponse(source).usage();
+ * assert.equal(usage?.alias, "house");
+ * assert.equal(usage?.estimated, true);
+ * ```
  */
 export interface ResponseSource {
   /**
@@ -28,6 +141,49 @@ export interface ResponseSource {
   stream(signal?: AbortSignal): AsyncIterable<ResponseEvent>;
   /** Answers in one piece; when absent, `text()` drains `stream()`. */
   complete?(signal?: AbortSignal): Promise<CompleteAnswer>;
+  /** Who answers, added to what {@link AIResponse.usage} gives. */
+  readonly answeredBy?: AnswerInfo;
+  /**
+   * Estimates the token counts of the answer `text` when the service reported
+   * none (called by {@link AIResponse.usage} only then, after the answer).
+   */
+  estimateUsage?(text: string): Promise<TokenUsage>;
+}
+
+/**
+ * Package-private: how the operations layer (fallbacks, usage events) watches
+ * an answer. Each method is called at most once per attempt; with an observer,
+ * the response asks it for the source of each attempt.
+ */
+export interface AnswerObserver {
+  /** The source of the first attempt (it may differ from the one given, say after a cooldown). */
+  begin(signal: AbortSignal | undefined): ResponseSource | Promise<ResponseSource>;
+  /** The first text chunk of the attempt arrived. */
+  firstChunk(): void;
+  /**
+   * The attempt answered, with the usage the service reported (if any) and
+   * its text. Resolves to the usage to keep (estimated when missing) and who
+   * answered.
+   */
+  answered(
+    usage: TokenUsage | undefined,
+    text: () => string,
+    source: ResponseSource,
+  ): Promise<AnswerOutcome>;
+  /**
+   * The attempt failed (`started`: a chunk had reached the response). Resolves
+   * to the next attempt's source, or to undefined to fail with `error`; it
+   * rejects to fail with another error.
+   */
+  failed(error: unknown, started: boolean): Promise<ResponseSource | undefined>;
+}
+
+/** What {@link AnswerObserver.answered} resolves to. */
+export interface AnswerOutcome {
+  /** The usage to report (the reported one, or an estimate). */
+  usage?: TokenUsage & { estimated?: true };
+  /** Who answered, and the aliases tried before. */
+  answeredBy?: AnswerInfo & { fallbackFrom?: FallbackRecord[] };
 }
 
 /** One iteration of a response: whether it has left, and how to wake its wait. */
@@ -42,6 +198,9 @@ type State =
   | { kind: "completing"; promise: Promise<void> }
   | { kind: "done" }
   | { kind: "failed"; error: unknown };
+
+let observe: (response: AIResponse, observer: AnswerObserver) => void;
+let sourceOf: (response: AIResponse) => ResponseSource;
 
 /**
  * A lazy answer. Iterate it for text chunks as they arrive, or await
@@ -68,16 +227,26 @@ type State =
  * ```
  */
 export class AIResponse implements AsyncIterable<string> {
-  readonly #source: ResponseSource;
+  #source: ResponseSource;
+  #observer: AnswerObserver | undefined;
   readonly #signal: AbortSignal | undefined;
   readonly #chunks: string[] = [];
-  #usage: TokenUsage | undefined;
+  #usage: (TokenUsage & { estimated?: true }) | undefined;
+  #answeredBy: (AnswerInfo & { fallbackFrom?: FallbackRecord[] }) | undefined;
+  #final: Promise<ResponseUsage | undefined> | undefined;
   #state: State = { kind: "idle" };
   #iterator: AsyncIterator<ResponseEvent> | undefined;
   #stop: AbortController | undefined;
   #unlink: (() => void) | undefined;
   #pull: Promise<void> | undefined;
   #readers = 0;
+
+  static {
+    observe = (response, observer) => {
+      response.#observer = observer;
+    };
+    sourceOf = (response) => response.#source;
+  }
 
   /** Wraps a source; `options.signal` aborts the request. */
   constructor(source: ResponseSource, options: { signal?: AbortSignal } = {}) {
@@ -139,26 +308,35 @@ export class AIResponse implements AsyncIterable<string> {
     return this.#chunks.join("");
   }
 
-  /** Token usage, when the service reported it; reads the answer if needed. */
-  async usage(): Promise<TokenUsage | undefined> {
+  /**
+   * Token usage and who answered (see {@link ResponseUsage}); reads the answer
+   * if needed. Undefined when the source reports no usage and cannot estimate
+   * it (a custom source).
+   */
+  async usage(): Promise<ResponseUsage | undefined> {
     await this.#settle();
-    return this.#usage;
+    this.#final ??= this.#finalUsage();
+    return await this.#final;
+  }
+
+  async #finalUsage(): Promise<ResponseUsage | undefined> {
+    let usage: ResponseUsage | undefined = this.#usage;
+    const source = this.#source;
+    if (usage === undefined && source.estimateUsage) {
+      try {
+        usage = { ...await source.estimateUsage(this.#chunks.join("")), estimated: true };
+      } catch {
+        usage = undefined;
+      }
+    }
+    const by = this.#answeredBy ?? source.answeredBy;
+    if (usage === undefined || by === undefined) return usage;
+    return { ...usage, ...by, fallbackFrom: [...(this.#answeredBy?.fallbackFrom ?? [])] };
   }
 
   async #settle(): Promise<void> {
     if (this.#state.kind === "idle" && this.#source.complete) {
-      const complete = this.#source.complete.bind(this.#source);
-      const promise = (async () => {
-        try {
-          const answer = await complete(this.#signal);
-          if (answer.text !== "") this.#chunks.push(answer.text);
-          this.#usage = answer.usage;
-          this.#state = { kind: "done" };
-        } catch (error) {
-          this.#state = { kind: "failed", error };
-        }
-      })();
-      this.#state = { kind: "completing", promise };
+      this.#state = { kind: "completing", promise: this.#complete() };
     }
     if (this.#state.kind === "idle") this.#start();
     if (this.#state.kind === "completing") await this.#state.promise;
@@ -172,6 +350,44 @@ export class AIResponse implements AsyncIterable<string> {
     }
     const state: State = this.#state;
     if (state.kind === "failed") throw state.error;
+  }
+
+  /** Answers in one piece; with an observer, attempt after attempt. */
+  async #complete(): Promise<void> {
+    const signal = this.#signal;
+    const observer = this.#observer;
+    try {
+      let source = this.#source;
+      if (observer) source = this.#source = await observer.begin(signal);
+      while (true) {
+        let answer: CompleteAnswer;
+        try {
+          answer = await completeFrom(source, signal);
+        } catch (error) {
+          const next = observer && await observer.failed(error, false);
+          if (!next) throw error;
+          source = this.#source = next;
+          continue;
+        }
+        if (answer.text !== "") this.#chunks.push(answer.text);
+        this.#usage = answer.usage;
+        if (observer) await this.#answered(observer);
+        this.#state = { kind: "done" };
+        return;
+      }
+    } catch (error) {
+      this.#state = { kind: "failed", error };
+    }
+  }
+
+  async #answered(observer: AnswerObserver): Promise<void> {
+    const outcome = await observer.answered(
+      this.#usage,
+      () => this.#chunks.join(""),
+      this.#source,
+    );
+    if (outcome.usage) this.#usage = outcome.usage;
+    this.#answeredBy = outcome.answeredBy;
   }
 
   #start(): void {
@@ -191,6 +407,8 @@ export class AIResponse implements AsyncIterable<string> {
         this.#unlink = () => user.removeEventListener("abort", forward);
       }
     }
+    // With an observer, the first pull asks it for the source (it may wait for a store).
+    if (this.#observer) return;
     try {
       this.#iterator = this.#source.stream(stop.signal)[Symbol.asyncIterator]();
     } catch (error) {
@@ -206,26 +424,74 @@ export class AIResponse implements AsyncIterable<string> {
   }
 
   #pullOnce(): Promise<void> {
-    this.#pull ??= (async () => {
-      try {
-        const next = await this.#iterator!.next();
-        if (this.#state.kind !== "streaming") return;
-        if (next.done) {
-          this.#state = { kind: "done" };
-          this.#release();
-        } else if (next.value.type === "text") {
-          if (next.value.text !== "") this.#chunks.push(next.value.text);
-        } else this.#usage = next.value.usage;
-      } catch (error) {
-        if (this.#state.kind === "streaming") {
-          this.#state = { kind: "failed", error };
+    this.#pull ??= this.#pullNext();
+    return this.#pull;
+  }
+
+  async #pullNext(): Promise<void> {
+    try {
+      if (this.#iterator === undefined) {
+        // Only with an observer: the first attempt's source comes from it.
+        this.#source = await this.#observer!.begin(this.#stop!.signal);
+        const state: State = this.#state;
+        if (state.kind !== "streaming") {
+          // Cancelled while the attempt began: it ends here.
+          if (state.kind === "failed") this.#observer!.failed(state.error, true).catch(() => {});
+          return;
+        }
+        this.#iterator = this.#source.stream(this.#stop!.signal)[Symbol.asyncIterator]();
+      }
+      const next = await this.#iterator.next();
+      if (this.#state.kind !== "streaming") return;
+      if (next.done) {
+        if (this.#observer) {
+          await this.#answered(this.#observer);
+          if (this.#state.kind !== "streaming") return;
+        }
+        this.#state = { kind: "done" };
+        this.#release();
+      } else if (next.value.type === "text") {
+        if (next.value.text !== "") {
+          if (this.#chunks.length === 0) this.#observer?.firstChunk();
+          this.#chunks.push(next.value.text);
+        }
+      } else this.#usage = next.value.usage;
+    } catch (error) {
+      if (this.#state.kind === "streaming") {
+        const failure = this.#observer ? await this.#failover(this.#observer, error) : error;
+        if (failure !== FAILED_OVER && this.#state.kind === "streaming") {
+          this.#state = { kind: "failed", error: failure };
           this.#release();
         }
-      } finally {
-        this.#pull = undefined;
       }
-    })();
-    return this.#pull;
+    } finally {
+      this.#pull = undefined;
+    }
+  }
+
+  /**
+   * Asks the observer for the next attempt after a failure: resolves to
+   * {@link FAILED_OVER} when the stream goes on from a new source, else to the
+   * error to fail with.
+   */
+  async #failover(observer: AnswerObserver, error: unknown): Promise<unknown> {
+    let failure = error;
+    while (true) {
+      let next: ResponseSource | undefined;
+      try {
+        next = await observer.failed(failure, this.#chunks.length > 0);
+      } catch (replacement) {
+        return replacement;
+      }
+      if (next === undefined || this.#state.kind !== "streaming") return failure;
+      this.#source = next;
+      try {
+        this.#iterator = next.stream(this.#stop!.signal)[Symbol.asyncIterator]();
+        return FAILED_OVER;
+      } catch (thrown) {
+        failure = thrown;
+      }
+    }
   }
 
   #cancel(): void {
@@ -236,9 +502,66 @@ export class AIResponse implements AsyncIterable<string> {
     this.#state = { kind: "failed", error };
     this.#stop?.abort(error);
     this.#release();
+    // The attempt ends here: the observer reports it (and offers no other).
+    this.#observer?.failed(error, true).catch(() => {});
     const iterator = this.#iterator;
     if (iterator?.return) {
       Promise.resolve(this.#pull).then(() => iterator.return!()).catch(() => {});
     }
   }
+}
+
+const FAILED_OVER = Symbol("failed over");
+
+/** One whole answer from a source: `complete()`, or its stream drained. */
+async function completeFrom(
+  source: ResponseSource,
+  signal: AbortSignal | undefined,
+): Promise<CompleteAnswer> {
+  if (source.complete) return await source.complete(signal);
+  const texts: string[] = [];
+  const answer: CompleteAnswer = { text: "" };
+  for await (const event of source.stream(signal)) {
+    if (event.type === "text") texts.push(event.text);
+    else answer.usage = event.usage;
+  }
+  answer.text = texts.join("");
+  return answer;
+}
+
+/**
+ * Package-private: a response whose attempts an observer runs (fallbacks,
+ * usage events). `source` is the first attempt's, which decides whether
+ * `text()` alone asks for one whole answer or drains a stream.
+ */
+export function observedResponse(
+  source: ResponseSource,
+  observer: AnswerObserver,
+  signal?: AbortSignal,
+): AIResponse {
+  const response = new AIResponse(source, signal === undefined ? {} : { signal });
+  observe(response, observer);
+  return response;
+}
+
+/**
+ * Package-private: the source of a response (to run it under an observer).
+ * Reading the response itself and reading its source both send a request.
+ */
+export function responseSource(response: AIResponse): ResponseSource {
+  if (response instanceof AIResponse) return sourceOf(response);
+  // Not ours (a custom backend's look-alike): read it as it reads itself.
+  const other = response as AsyncIterable<string> & { usage?: () => Promise<unknown> };
+  return {
+    async *stream(): AsyncGenerator<ResponseEvent> {
+      for await (const text of other) yield { type: "text", text };
+      const usage = await other.usage?.();
+      if (isUsage(usage)) yield { type: "usage", usage };
+    },
+  };
+}
+
+function isUsage(value: unknown): value is TokenUsage {
+  return typeof value === "object" && value !== null &&
+    typeof (value as TokenUsage).inputTokens === "number";
 }

@@ -13,6 +13,7 @@ import type { AIResponse } from "./response.ts";
 import type { ChatOptions, ImageInput } from "../chat.ts";
 import type { ObjectCompletion, ObjectSchema } from "../structured.ts";
 import type { Provider } from "../providers/types.ts";
+import type { CallMetadata } from "../chat.ts";
 
 /**
  * The features a backend can be chosen for.
@@ -94,6 +95,12 @@ export interface PromptWithContextOptions {
    * are copied when the response is made.
    */
   options?: Readonly<ChatOptions>;
+  /**
+   * Who and what this call is for (`{user: "42", site: "blog"}`): JSON data
+   * carried by the call's usage events and never sent to the service (see
+   * `CallMetadata`). Checked at the call.
+   */
+  metadata?: CallMetadata;
 }
 
 /** Arguments of {@link Backend.describeImage}. */
@@ -108,6 +115,8 @@ export interface DescribeImageOptions {
   signal?: AbortSignal;
   /** Model options for this call only: as {@link PromptWithContextOptions.options}. */
   options?: Readonly<ChatOptions>;
+  /** Who and what this call is for: as {@link PromptWithContextOptions.metadata}. */
+  metadata?: CallMetadata;
 }
 
 /**
@@ -139,6 +148,8 @@ export interface PromptForObjectOptions<T = unknown> {
   signal?: AbortSignal;
   /** Model options for this call only: as {@link PromptWithContextOptions.options}. */
   options?: Readonly<ChatOptions>;
+  /** Who and what this call is for: as {@link PromptWithContextOptions.metadata}. */
+  metadata?: CallMetadata;
 }
 
 /**

@@ -38,6 +38,7 @@
 import type { ChatCompletion, ChatMessage, ChatOptions } from "../chat.ts";
 import { ImproperlyConfigured, MissingAPIKeyError } from "../errors.ts";
 import { chatCompletion, chatStream, type ClientSettings, hostOf } from "../_openai/mod.ts";
+import { checkCallMetadata } from "../_json.ts";
 import { guardSecrets } from "../_redact.ts";
 import {
   optionalChoice,
@@ -422,8 +423,10 @@ export class OpenAICompatibleProvider implements Provider {
     if (typeof options !== "object" || options === null) {
       throw new TypeError(`${method}() takes an options object with messages`);
     }
-    const { messages, signal, model, ...rest } = options;
+    // metadata is for usage events: checked here, never sent.
+    const { messages, signal, model, metadata, ...rest } = options;
     checkMessages(messages);
+    checkCallMetadata(metadata, method);
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       throw new TypeError("signal must be an AbortSignal when given");
     }

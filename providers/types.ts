@@ -36,7 +36,13 @@
  *
  * @module
  */
-import type { ChatCompletion, ChatMessage, ChatOptions, TokenUsage } from "../chat.ts";
+import type {
+  CallMetadata,
+  ChatCompletion,
+  ChatMessage,
+  ChatOptions,
+  TokenUsage,
+} from "../chat.ts";
 import type {
   CompleteObjectOptions,
   ObjectCompletion,
@@ -45,7 +51,8 @@ import type {
 
 /**
  * Arguments of {@link Provider.completion} and {@link Provider.stream}: the
- * messages, an optional abort signal and model override, and any chat option
+ * messages, an optional abort signal and model override, the call's
+ * `metadata` (for usage events, never sent), and any chat option
  * (`temperature`, `max_tokens`, ...), which is sent to the service as it is.
  *
  * @example
@@ -64,8 +71,13 @@ export interface CompletionOptions extends ChatOptions {
   messages: ChatMessage[];
   /** Ends the request (or the stream) when aborted. */
   signal?: AbortSignal;
-  /** The model for this request only (default: the provider's `model`). */
+  /**
+   * The model for this request only (default: the provider's `model`). With
+   * fallbacks, it applies to this alias only: a fallback asks its own model.
+   */
   model?: string;
+  /** Who and what the request is for, carried by its usage events: see {@link CallMetadata}. */
+  metadata?: CallMetadata;
 }
 
 /**
@@ -200,6 +212,28 @@ export interface ProviderSettings {
    * `"prompt"` for `anthropic`.
    */
   structured_output?: string;
+  /**
+   * Aliases in `PROVIDERS` to fail over to, in order, when this one fails with
+   * a retryable error (429, 5xx, connection, timeout) after its own retries,
+   * before any text reached the caller, or when the prompt does not fit its
+   * context window. Followed transitively; a cycle or an unknown alias is a
+   * settings error (docs/operations.md).
+   */
+  fallbacks?: string[];
+  /**
+   * `"retryable"` (default): fail over on retryable errors only; `"any"`:
+   * also on authentication, not-found and bad-request errors.
+   */
+  fallback_on?: "retryable" | "any";
+  /** Fail-overs in a row after which this alias is skipped for `cooldown_seconds` (default 3; 0: never). */
+  cooldown_failures?: number;
+  /** Seconds an alias is skipped after `cooldown_failures` fail-overs in a row (default 30). */
+  cooldown_seconds?: number;
+  /**
+   * The model's context window in tokens, for fallbacks by window (default:
+   * the known window of `model`; unknown: no check before sending).
+   */
+  context_window?: number;
   /** Keys of providers added with `registerProvider()`. */
   [key: string]: unknown;
 }

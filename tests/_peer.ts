@@ -83,6 +83,21 @@ export interface PeerReply {
   finishReason?: string;
   /** Send no `usage` (JSON) or no usage chunk (stream). */
   noUsage?: boolean;
+  /** Report this many of the prompt's tokens as cached (`prompt_tokens_details.cached_tokens`). */
+  cachedTokens?: number;
+}
+
+/** The `usage` object of an answer: prompt and answer counts, and cached tokens when scripted. */
+function usageOf(reply: PeerReply, input: number, output: number): Record<string, unknown> {
+  const usage: Record<string, unknown> = {
+    prompt_tokens: input,
+    completion_tokens: output,
+    total_tokens: input + output,
+  };
+  if (reply.cachedTokens !== undefined) {
+    usage.prompt_tokens_details = { cached_tokens: reply.cachedTokens };
+  }
+  return usage;
 }
 
 /** Produces the reply to a request when no scripted reply is queued. */
@@ -312,9 +327,7 @@ export function startPeer(options: PeerOptions = {}): Promise<Peer> {
     if (body?.stream_options?.include_usage === true && !reply.noUsage) {
       const output = words(chunks.join("")).length;
       const input = promptWords(body);
-      yield sseEvent(envelope([], {
-        usage: { prompt_tokens: input, completion_tokens: output, total_tokens: input + output },
-      }));
+      yield sseEvent(envelope([], { usage: usageOf(reply, input, output) }));
     }
     yield sseEvent("[DONE]");
   }
@@ -425,9 +438,7 @@ export function startPeer(options: PeerOptions = {}): Promise<Peer> {
         logprobs: null,
         finish_reason: reply.finishReason ?? "stop",
       }],
-      ...(reply.noUsage ? {} : {
-        usage: { prompt_tokens: input, completion_tokens: output, total_tokens: input + output },
-      }),
+      ...(reply.noUsage ? {} : { usage: usageOf(reply, input, output) }),
     }, headers);
   }
 

@@ -593,7 +593,17 @@ Deno.test("anthropic through ProviderBackend: promptWithContext and describeImag
   const chunks: string[] = [];
   for await (const chunk of response) chunks.push(chunk);
   assert.equal(chunks.join(""), "Echo: teh cat");
-  assert.deepEqual(await response.usage(), { inputTokens: 7, outputTokens: 3, totalTokens: 10 });
+  assert.deepEqual(await response.usage(), {
+    inputTokens: 7,
+    outputTokens: 3,
+    totalTokens: 10,
+    // Who answered (issue 17).
+    alias: "default",
+    provider: "anthropic",
+    model: "claude-3-5-haiku-latest",
+    backend: "default",
+    fallbackFrom: [],
+  });
   const body = peer.lastRequest().body;
   assert.equal(body.system, "You edit text.\n\nCorrect this:");
   assert.equal(body.max_tokens, 8192); // the backend's budget for claude-3-5-haiku

@@ -541,7 +541,16 @@ Deno.test("a plugin model that is not OpenAI-based works end to end through crea
     const chunks: string[] = [];
     for await (const chunk of response) chunks.push(chunk);
     assert.deepEqual(chunks, ["FE", " DC\nBA"]);
-    assert.deepEqual(await response.usage(), { inputTokens: 1, outputTokens: 2, totalTokens: 3 });
+    assert.deepEqual(await response.usage(), {
+      inputTokens: 1,
+      outputTokens: 2,
+      totalTokens: 3,
+      alias: "default",
+      provider: "llm",
+      model: "reverse",
+      backend: "default",
+      fallbackFrom: [],
+    });
     assert.deepEqual(calls, [{
       prompt: "ab\ncd ef",
       system: "sys",

@@ -122,7 +122,16 @@ Deno.test("OpenAIBackend.usage() reports the server's token counts", async () =>
     },
   });
   const response = backendFor(peer).promptWithContext({ prePrompt: "p", context: "c" });
-  assert.deepEqual(await response.usage(), { inputTokens: 11, outputTokens: 2, totalTokens: 13 });
+  assert.deepEqual(await response.usage(), {
+    inputTokens: 11,
+    outputTokens: 2,
+    totalTokens: 13,
+    alias: "default",
+    provider: "openai",
+    model: "gpt-4o-mini",
+    backend: "default",
+    fallbackFrom: [],
+  });
   assert.equal(await response.text(), "ok");
 });
 

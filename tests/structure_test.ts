@@ -6,7 +6,7 @@ const ROOT = new URL("../", import.meta.url);
 
 /** The layers, lowest first; a module may import its own layer or lower ones. */
 const LAYERS: readonly (readonly [string, RegExp])[] = [
-  ["foundation", /^(errors|_env|_redact|_validate|_yaml)\.ts$/],
+  ["foundation", /^(errors|_env|_redact|_validate|_yaml|_json)\.ts$/],
   ["messages", /^(chat|structured|_image)\.ts$/],
   ["tokens and splitting", /^(tokens\.ts|_budget\.ts|_tokenizer\/.+|text_splitters\/.+)$/],
   ["http", /^_http\/.+$/],
@@ -14,6 +14,7 @@ const LAYERS: readonly (readonly [string, RegExp])[] = [
   ["structured output", /^_structured\/.+$/],
   ["providers", /^providers\/.+$/],
   ["backends", /^backends\/.+$/],
+  ["operations", /^operations\/.+$/],
   ["limits", /^limits\/.+$/],
   ["settings", /^settings\.ts$/],
   ["composition", /^(ai|migrate|load_settings)\.ts$/],

@@ -216,6 +216,8 @@ Deno.test("toResponse() in SSE: data events in order, then done with the usage",
   assert.equal(name, "event: done");
   const done = JSON.parse(data.slice("data: ".length));
   assert.deepEqual(Object.keys(done), ["usage"]);
+  // Counts only: who answered (settings, hosts in fallback errors) stays on the server.
+  assert.deepEqual(Object.keys(done.usage), ["inputTokens", "outputTokens", "totalTokens"]);
   assert.equal(typeof done.usage.inputTokens, "number");
   assert.equal(done.usage.outputTokens, 4);
 });

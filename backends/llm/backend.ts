@@ -305,6 +305,7 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
     return this.#llmModel.prompt(parts.join("\n"), {
       ...this.#promptFor(options.options, "promptWithContext"),
       ...(options.signal ? { signal: options.signal } : {}),
+      alias: this.alias,
     });
   }
 
@@ -414,6 +415,7 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
       ...this.#promptFor(options.options, "describeImage"),
       attachments: [image],
       ...(options.signal ? { signal: options.signal } : {}),
+      alias: this.alias,
     });
   }
 }

@@ -33,7 +33,9 @@
 import { UnsupportedFeatureError } from "../../errors.ts";
 import { guardSecrets } from "../../_redact.ts";
 import { readImage } from "../../_image.ts";
-import { AIResponse, type ResponseEvent } from "../response.ts";
+import type { TokenUsage } from "../../chat.ts";
+import { getTokenCounter } from "../../tokens.ts";
+import { AIResponse, type AnswerInfo, type ResponseEvent } from "../response.ts";
 import {
   type Attachment,
   type Model,
@@ -84,6 +86,15 @@ export interface LLMPromptOptions {
   stream?: boolean;
   /** Aborts the request. */
   signal?: AbortSignal;
+  /** The `BACKENDS` alias asking, for what `usage()` says answered (default: the model id). */
+  alias?: string;
+}
+
+/** The vendor of a registry model, for what `usage()` says answered. */
+function vendorOf(model: Model): string {
+  const custom = (model as { customApiBase?: unknown }).customApiBase;
+  if (typeof custom !== "boolean") return "llm"; // a plugin's model
+  return custom ? "openai_compatible" : "openai";
 }
 
 function isAttachment(value: AttachmentInput): value is Attachment {
@@ -271,7 +282,23 @@ export class LLMModel {
     const key = this.resolveKey();
     const stream = options.stream !== false && this.canStream;
     const lazy = inputs.some((input) => !isAttachment(input));
+    const answeredBy: AnswerInfo = options.alias === undefined
+      ? { alias: model.modelId, provider: vendorOf(model), model: model.modelId }
+      : {
+        alias: options.alias,
+        provider: vendorOf(model),
+        model: model.modelId,
+        backend: options.alias,
+      };
     return new AIResponse({
+      answeredBy,
+      // No usage from the service: the system prompt, the prompt and the answer counted.
+      async estimateUsage(answer: string): Promise<TokenUsage> {
+        const count = await getTokenCounter(model.modelId);
+        const inputTokens = count(text) + (options.system ? count(options.system) : 0);
+        const outputTokens = count(answer);
+        return { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens };
+      },
       async *stream(signal?: AbortSignal): AsyncGenerator<ResponseEvent> {
         let prompt = base;
         if (lazy) {

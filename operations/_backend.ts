@@ -1,0 +1,198 @@
+// A backend with fallbacks and usage events: the asked backend, whose promptWithContext(),
+// describeImage() and promptForObject() answers run attempt after attempt through the chain (CONFIG.FALLBACKS,
+// and the PROVIDERS fallbacks of a provider backend). Each answer is an AIResponse whose
+// observer is a Call: chunks flow from the answering backend's own source untouched.
+import type { ChatMessage } from "../chat.ts";
+import { checkCallMetadata } from "../_json.ts";
+import {
+  type AIResponse,
+  type AnswerInfo,
+  type AnswerObserver,
+  observedResponse,
+  type ResponseSource,
+  responseSource,
+} from "../backends/response.ts";
+import {
+  type Backend,
+  BackendFeature,
+  type DescribeImageOptions,
+  type PromptForObjectOptions,
+  type PromptWithContextOptions,
+} from "../backends/types.ts";
+import { BaseBackend } from "../backends/base.ts";
+import { OpenAIBackend } from "../backends/openai.ts";
+import { ProviderBackend, type ProviderBackendConfig } from "../backends/provider.ts";
+import { estimateAnswerUsage } from "../_budget.ts";
+import type { ObjectCompletion } from "../structured.ts";
+import { Call, type ChainEntry, NO_METADATA, type Opened } from "./_call.ts";
+import type { Operations } from "./_events.ts";
+import { overlay } from "./_overlay.ts";
+import type { FallbackOn } from "./_settings.ts";
+
+/** One alias of a backend chain. */
+export interface BackendEntry extends ChainEntry {
+  /** The backend asked (built on first use). */
+  backend(): Backend;
+}
+
+/** The backend methods a chain runs, with their feature. */
+const METHODS = {
+  promptWithContext: BackendFeature.TEXT_COMPLETION,
+  describeImage: BackendFeature.IMAGE_DESCRIPTION,
+} as const;
+
+type Method = keyof typeof METHODS;
+type Options = PromptWithContextOptions | DescribeImageOptions;
+
+/** Who answers from `source`: what it says, else the backend's alias, class and model. */
+function whoOf(source: ResponseSource, backend: Backend): AnswerInfo {
+  return source.answeredBy ?? {
+    alias: backend.alias,
+    provider: backend.constructor?.name ?? "backend",
+    model: backend.config.modelId,
+    backend: backend.alias,
+  };
+}
+
+/** Who answers through `backend`, for a call that has no response source (promptForObject). */
+function whoOfBackend(backend: Backend): AnswerInfo {
+  const model = backend.config.modelId;
+  if (backend instanceof ProviderBackend) {
+    const config = backend.config as ProviderBackendConfig;
+    return {
+      alias: config.providerAlias,
+      provider: backend.getProvider().provider,
+      model,
+      backend: backend.alias,
+    };
+  }
+  const provider = backend instanceof OpenAIBackend ? "openai" : backend.constructor?.name;
+  return { alias: backend.alias, provider: provider ?? "backend", model, backend: backend.alias };
+}
+
+/** The prompt of a call, for events with `includePrompts`. */
+function promptOf(method: Method, options: Options): ChatMessage[] {
+  if (method === "describeImage") {
+    const { prompt } = options as DescribeImageOptions;
+    return [{
+      role: "user",
+      content: [{ type: "text", text: prompt }, { type: "image_url", image_url: { url: "" } }],
+    }];
+  }
+  const { prePrompt, context, postPrompt } = options as PromptWithContextOptions;
+  const messages: ChatMessage[] = [
+    { role: "system", content: prePrompt },
+    { role: "user", content: context },
+  ];
+  if (postPrompt !== undefined) messages.push({ role: "system", content: postPrompt });
+  return messages;
+}
+
+/**
+ * `primary` (the first entry's backend) whose answers run through `entries`
+ * with fallbacks, cooldowns and usage events.
+ */
+export function chainBackend(
+  primary: Backend,
+  entries: readonly BackendEntry[],
+  fallbackOn: FallbackOn,
+  ops: Operations,
+): Backend {
+  const respond = (method: Method, options: Options): AIResponse => {
+    // Wrong arguments throw at the call, as the backend's own checks say.
+    if (typeof options !== "object" || options === null) {
+      return (primary[method] as (options: unknown) => AIResponse)(options);
+    }
+    const metadata = checkCallMetadata(options.metadata, method);
+    const { metadata: _, ...rest } = options;
+    const ask = (backend: Backend): AIResponse =>
+      (backend[method] as (options: Options) => AIResponse).call(backend, rest as Options);
+    // The asked backend checks the arguments now; what it answers is read later.
+    const first = responseSource(ask(primary));
+    let firstUsed = false;
+    const call = new Call(ops, entries, fallbackOn, {
+      feature: METHODS[method],
+      metadata: metadata ?? NO_METADATA,
+      prompt: ops.includePrompts ? () => promptOf(method, options) : undefined,
+    });
+    const open = (entry: ChainEntry): Opened<ResponseSource> => {
+      const backend = (entry as BackendEntry).backend();
+      let source: ResponseSource;
+      if (entry === entries[0] && !firstUsed) {
+        source = first;
+        firstUsed = true;
+      } else source = responseSource(ask(backend));
+      return { target: source, who: whoOf(source, backend) };
+    };
+    const observer: AnswerObserver = {
+      begin(signal) {
+        call.signal = signal;
+        return call.begin(open);
+      },
+      firstChunk() {
+        call.firstChunk();
+      },
+      answered(usage, text, source) {
+        return call.answered(usage, text, source.estimateUsage?.bind(source));
+      },
+      failed(error, started) {
+        return call.failover(error, started, open);
+      },
+    };
+    return observedResponse(first, observer, options.signal);
+  };
+  const promptForObject = <T>(options: PromptForObjectOptions<T>): Promise<ObjectCompletion<T>> => {
+    const ask = (backend: Backend, sent: PromptForObjectOptions<T>) =>
+      backend.promptForObject.call(backend, sent) as Promise<ObjectCompletion<T>>;
+    // A backend that cannot, or wrong arguments: thrown at the call, as the backend does.
+    if (
+      typeof options !== "object" || options === null ||
+      primary.promptForObject === BaseBackend.prototype.promptForObject
+    ) {
+      return ask(primary, options);
+    }
+    const metadata = checkCallMetadata(options.metadata, "promptForObject");
+    const { metadata: _, ...rest } = options;
+    // The arguments are checked now; the request is sent once the alias to ask is known.
+    (primary as unknown as { checkObjectOptions?: (options: unknown) => void })
+      .checkObjectOptions?.(rest);
+    const call = new Call(ops, entries, fallbackOn, {
+      feature: BackendFeature.TEXT_COMPLETION,
+      metadata: metadata ?? NO_METADATA,
+      prompt: ops.includePrompts ? () => promptOf("promptWithContext", options) : undefined,
+    });
+    call.signal = options.signal;
+    const open = (
+      entry: ChainEntry,
+    ): Opened<{ backend: Backend; answer: Promise<ObjectCompletion<T>> }> => {
+      const backend = (entry as BackendEntry).backend();
+      const answer = ask(backend, rest as PromptForObjectOptions<T>);
+      return { target: { backend, answer }, who: whoOfBackend(backend) };
+    };
+    return (async () => {
+      let attempt = await call.begin(open);
+      while (true) {
+        let answer: ObjectCompletion<T>;
+        try {
+          answer = await attempt.answer;
+        } catch (error) {
+          attempt = await call.failover(error, false, open);
+          continue;
+        }
+        const model = attempt.backend.config.modelId;
+        const messages = promptOf("promptWithContext", options);
+        await call.answered(
+          answer.usage,
+          () => JSON.stringify(answer.object) ?? "",
+          (text) => estimateAnswerUsage(model, undefined, () => Promise.resolve(messages), text),
+        );
+        return answer;
+      }
+    })();
+  };
+  return overlay(primary, {
+    promptWithContext: (options: PromptWithContextOptions) => respond("promptWithContext", options),
+    describeImage: (options: DescribeImageOptions) => respond("describeImage", options),
+    promptForObject,
+  });
+}

@@ -1,0 +1,321 @@
+// A provider with fallbacks and usage events (PROVIDERS.<alias>.fallbacks): completion(),
+// completeObject() and stream() run attempt after attempt through the chain. A stream fails over only before
+// its first text chunk reached the caller; from then on it is that alias's answer or its error.
+import { type ChatCompletion, type ChatMessage, completionText, type TokenUsage } from "../chat.ts";
+import { ContextLengthError } from "../errors.ts";
+import { checkCallMetadata } from "../_json.ts";
+import { getDefaultTokenLimit } from "../tokens.ts";
+import type { CompletionOptions, Provider, ProviderStreamEvent } from "../providers/types.ts";
+import type { CompleteObjectOptions, ObjectCompletion } from "../structured.ts";
+import { countMessageTokens, estimateAnswerUsage, TOKENS_PER_IMAGE } from "../_budget.ts";
+import { completionUsage } from "../backends/_messages.ts";
+import { BackendFeature } from "../backends/types.ts";
+import { Call, type CallInfo, type ChainEntry, NO_METADATA, type Opened } from "./_call.ts";
+import type { Operations } from "./_events.ts";
+import { overlay } from "./_overlay.ts";
+import type { FallbackOn } from "./_settings.ts";
+
+/** One alias of a provider chain. */
+export interface ProviderEntry extends ChainEntry {
+  /** The provider (built on first use). */
+  provider(): Provider;
+  /** `context_window` of the alias, when set (else the model's known window). */
+  readonly contextWindow: number | undefined;
+}
+
+/** What one attempt sends: to which provider, with which options. */
+interface Request {
+  readonly entry: ProviderEntry;
+  readonly provider: Provider;
+  readonly options: CompletionOptions;
+}
+
+function featureOf(messages: unknown): string {
+  if (Array.isArray(messages)) {
+    for (const message of messages) {
+      const content = (message as ChatMessage | null)?.content;
+      if (Array.isArray(content) && content.some((part) => part?.type === "image_url")) {
+        return BackendFeature.IMAGE_DESCRIPTION;
+      }
+    }
+  }
+  return BackendFeature.TEXT_COMPLETION;
+}
+
+/** The known context window of a model (`registerTokenLimit()` included), or undefined. */
+function knownWindow(model: string): number | undefined {
+  try {
+    return getDefaultTokenLimit(model);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * At least as many tokens as the messages can count (a token is at least one
+ * UTF-8 byte, a UTF-16 code unit at most three): when it fits, nothing is counted.
+ */
+function tokenCeiling(messages: readonly ChatMessage[]): number {
+  let ceiling = 3;
+  for (const message of messages) {
+    ceiling += 3 + 3 * message.role.length;
+    if (typeof message.content === "string") ceiling += 3 * message.content.length;
+    else {
+      for (const part of message.content) {
+        ceiling += part.type === "text" ? 3 * part.text.length : TOKENS_PER_IMAGE;
+      }
+    }
+  }
+  return ceiling;
+}
+
+/**
+ * Refuses a request whose prompt does not fit the alias's window (counted
+ * before sending), so the chain goes to the next alias without sending it.
+ */
+async function checkWindow(request: Request): Promise<void> {
+  const { entry, options } = request;
+  const model = options.model ?? request.provider.model;
+  const window = entry.contextWindow ?? knownWindow(model);
+  if (window === undefined || !Array.isArray(options.messages)) return;
+  if (tokenCeiling(options.messages) < window) return;
+  const promptTokens = await countMessageTokens(options.messages, model);
+  if (promptTokens < window) return;
+  throw new ContextLengthError(
+    `The prompt is ${promptTokens} tokens, over the context window of model "${model}" of ` +
+      `PROVIDERS["${entry.alias}"] (${window} tokens): not sent`,
+    { model, promptTokens, contextWindow: window, provider: request.provider.provider },
+  );
+}
+
+/**
+ * `primary` (the first entry's provider) whose requests run through `entries`
+ * with fallbacks, cooldowns and usage events.
+ */
+export function chainProvider(
+  primary: Provider,
+  entries: readonly ProviderEntry[],
+  fallbackOn: FallbackOn,
+  ops: Operations,
+): Provider {
+  const windows = entries.length > 1;
+  /** The options for `entry`: a per-call model is the asked alias's only. */
+  const optionsFor = (entry: ChainEntry, options: CompletionOptions): CompletionOptions => {
+    if (entry === entries[0] || options.model === undefined) return options;
+    const { model: _, ...rest } = options;
+    return rest as CompletionOptions;
+  };
+  const opener = (options: CompletionOptions) => (entry: ChainEntry): Opened<Request> => {
+    const provider = (entry as ProviderEntry).provider();
+    const sent = optionsFor(entry, options);
+    return {
+      target: { entry: entry as ProviderEntry, provider, options: sent },
+      who: { alias: entry.alias, provider: provider.provider, model: sent.model ?? provider.model },
+    };
+  };
+  const infoOf = (options: CompletionOptions, metadata: CallInfo["metadata"] | undefined) => ({
+    feature: featureOf(options.messages),
+    metadata: metadata ?? NO_METADATA,
+    prompt: ops.includePrompts ? () => options.messages : undefined,
+  });
+
+  /**
+   * A request answered whole (`completion()`, `completeObject()`): attempt
+   * after attempt until an alias answers.
+   */
+  async function whole<O extends CompletionOptions | CompleteObjectOptions<unknown>, R>(
+    method: "completion" | "completeObject",
+    options: O,
+    send: (provider: Provider, options: O) => Promise<R>,
+    usageOf: (answer: R) => TokenUsage | undefined,
+    textOf: (answer: R) => string,
+  ): Promise<R> {
+    // Wrong arguments reject, as the provider's own method does.
+    if (typeof options !== "object" || options === null) return await send(primary, options);
+    const metadata = checkCallMetadata(options.metadata, method);
+    const { metadata: _, ...rest } = options;
+    const call = new Call(ops, entries, fallbackOn, infoOf(rest, metadata));
+    call.signal = rest.signal;
+    const open = opener(rest as CompletionOptions);
+    let request = await call.begin(open);
+    while (true) {
+      let answer: R;
+      try {
+        if (windows) await checkWindow(request);
+        answer = await send(request.provider, request.options as O);
+      } catch (error) {
+        request = await call.failover(error, false, open);
+        continue;
+      }
+      const messages = request.options.messages;
+      const model = request.options.model ?? request.provider.model;
+      await call.answered(
+        usageOf(answer),
+        () => textOf(answer),
+        (text) => estimateAnswerUsage(model, undefined, () => Promise.resolve(messages), text),
+      );
+      return answer;
+    }
+  }
+
+  const completion = (options: CompletionOptions): Promise<ChatCompletion> =>
+    whole(
+      "completion",
+      options,
+      (provider, sent) => provider.completion(sent),
+      (answer) => completionUsage(answer.usage),
+      completionText,
+    );
+
+  const completeObject = <T>(options: CompleteObjectOptions<T>): Promise<ObjectCompletion<T>> =>
+    whole(
+      "completeObject",
+      options as CompleteObjectOptions<unknown>,
+      (provider, sent) => provider.completeObject(sent),
+      (answer) => answer.usage,
+      (answer) => JSON.stringify(answer.object) ?? "",
+    ) as Promise<ObjectCompletion<T>>;
+
+  function stream(options: CompletionOptions): AsyncIterable<ProviderStreamEvent> {
+    // Wrong arguments throw at the call, as the provider's own stream() does.
+    if (typeof options !== "object" || options === null) return primary.stream(options);
+    const metadata = checkCallMetadata(options.metadata, "stream");
+    const { metadata: _, ...rest } = options;
+    const first = primary.stream(rest);
+    return {
+      [Symbol.asyncIterator]: () =>
+        new ChainStream(
+          new Call(ops, entries, fallbackOn, infoOf(rest, metadata)),
+          opener(rest),
+          entries[0],
+          first,
+          windows,
+          ops.observed,
+          rest.signal,
+        ),
+    };
+  }
+
+  return overlay(primary, { completion, completeObject, stream });
+}
+
+/**
+ * The iterator of a chained stream. Events pass through as the provider
+ * yields them; a failure before the first text chunk opens the next alias.
+ */
+class ChainStream implements AsyncIterator<ProviderStreamEvent> {
+  readonly #call: Call;
+  readonly #open: (entry: ChainEntry) => Opened<Request>;
+  /** The asked alias, and its stream made at the call (its arguments checked there). */
+  readonly #primary: ChainEntry;
+  #first: AsyncIterable<ProviderStreamEvent> | undefined;
+  readonly #windows: boolean;
+  readonly #collect: boolean;
+  #request: Request | undefined;
+  #iterator: AsyncIterator<ProviderStreamEvent> | undefined;
+  #started = false;
+  #ended = false;
+  #usage: TokenUsage | undefined;
+  readonly #texts: string[] = [];
+
+  constructor(
+    call: Call,
+    open: (entry: ChainEntry) => Opened<Request>,
+    primary: ChainEntry,
+    first: AsyncIterable<ProviderStreamEvent>,
+    windows: boolean,
+    collect: boolean,
+    signal: AbortSignal | undefined,
+  ) {
+    this.#call = call;
+    this.#open = open;
+    this.#primary = primary;
+    this.#first = first;
+    this.#windows = windows;
+    this.#collect = collect;
+    call.signal = signal;
+  }
+
+  next(): Promise<IteratorResult<ProviderStreamEvent>> {
+    const iterator = this.#iterator;
+    if (iterator === undefined) return this.#begin();
+    return iterator.next().then(this.#onResult, this.#onError);
+  }
+
+  async #begin(): Promise<IteratorResult<ProviderStreamEvent>> {
+    if (this.#ended) return { done: true, value: undefined };
+    await this.#attempt(await this.#call.begin(this.#open));
+    return this.next();
+  }
+
+  /** Starts `request`: the window check, then its stream; a failure fails over. */
+  async #attempt(request: Request): Promise<void> {
+    let current = request;
+    while (true) {
+      this.#request = current;
+      try {
+        if (this.#windows) await checkWindow(current);
+        const events = current.entry === this.#primary && this.#first !== undefined
+          ? this.#first
+          : current.provider.stream(current.options);
+        this.#first = undefined;
+        this.#iterator = events[Symbol.asyncIterator]();
+        return;
+      } catch (error) {
+        this.#first = undefined;
+        current = await this.#call.failover(error, false, this.#open);
+      }
+    }
+  }
+
+  readonly #onResult = async (
+    result: IteratorResult<ProviderStreamEvent>,
+  ): Promise<IteratorResult<ProviderStreamEvent>> => {
+    if (result.done) {
+      if (!this.#ended) {
+        this.#ended = true;
+        const request = this.#request!;
+        const messages = request.options.messages;
+        const model = request.options.model ?? request.provider.model;
+        await this.#call.answered(
+          this.#usage,
+          () => this.#texts.join(""),
+          (text) => estimateAnswerUsage(model, undefined, () => Promise.resolve(messages), text),
+        );
+      }
+      return result;
+    }
+    const event = result.value;
+    if (event.type === "text") {
+      if (event.text !== "") {
+        if (!this.#started) {
+          this.#started = true;
+          this.#call.firstChunk();
+        }
+        if (this.#collect) this.#texts.push(event.text);
+      }
+    } else if (event.type === "usage") this.#usage = event.usage;
+    return result;
+  };
+
+  readonly #onError = async (error: unknown): Promise<IteratorResult<ProviderStreamEvent>> => {
+    try {
+      await this.#attempt(await this.#call.failover(error, this.#started, this.#open));
+    } catch (final) {
+      this.#ended = true;
+      throw final;
+    }
+    return this.next();
+  };
+
+  async return(): Promise<IteratorResult<ProviderStreamEvent>> {
+    const iterator = this.#iterator;
+    if (!this.#ended) {
+      this.#ended = true;
+      const stopped = new DOMException("The stream's reader stopped early", "AbortError");
+      this.#call.failover(stopped, true, this.#open).catch(() => {});
+    }
+    await iterator?.return?.();
+    return { done: true, value: undefined };
+  }
+}
