@@ -34,7 +34,7 @@ export type {
   TextSplittingSettings,
 } from "./settings.ts";
 export { DEFAULT_BACKENDS } from "./settings.ts";
-export { AI, createAI, type CreateAIOptions } from "./ai.ts";
+export { AI, createAI, type CreateAIOptions, type UsageQuery } from "./ai.ts";
 export { loadSettings } from "./load_settings.ts";
 export {
   CLIENT_CLOSED_STATUS,
@@ -62,6 +62,7 @@ export {
 } from "./backends/provider.ts";
 export * from "./providers/mod.ts";
 export * from "./operations/mod.ts";
+export * from "./limits/mod.ts";
 export * from "./text_splitters/mod.ts";
 export {
   countTokens,

@@ -3,6 +3,8 @@
 // before anything is sent, and the settlement with what the attempt used once it ends.
 import { ImproperlyConfigured, LimitExceededError, type LimitType } from "../errors.ts";
 import type { TokenUsage } from "../chat.ts";
+import type { AttemptGate, GatePass, GateRequest, GateUse } from "../operations/_gate.ts";
+import type { ModelPrice } from "../operations/types.ts";
 import {
   COST_UNITS_PER_DOLLAR,
   countedValue,
@@ -21,41 +23,10 @@ import type {
   RuleUsage,
 } from "./types.ts";
 
-/** A model's price in US dollars per million tokens (as `PRICES` gives it). */
-export interface LimitPrice {
-  readonly input: number;
-  readonly output: number;
-  readonly cached_input?: number;
-}
-
-/** What one attempt is, for its reservation. */
-export interface LimitRequest {
-  /** `"TEXT_COMPLETION"` or `"IMAGE_DESCRIPTION"`. */
-  readonly feature: string;
-  /** The aliases it is sent under (the `PROVIDERS` alias and the `BACKENDS` alias). */
-  readonly aliases: readonly string[];
-  /** The call's metadata. */
-  readonly metadata: Readonly<Record<string, unknown>>;
-  /** The model asked (for its price). */
-  readonly model: string;
-  /** The prompt's exact token count. */
-  readonly promptTokens: number;
-  /** The answer's cap in tokens (what is reserved for it). */
-  readonly outputTokens: number;
-}
-
-/** What an attempt used when it ended. */
-export interface LimitUse {
-  /** Whether the request was sent (a request counts only then). */
-  readonly sent: boolean;
-  /** Its usage (as reported, or counted), or none when it used no tokens. */
-  readonly usage?: TokenUsage | undefined;
-}
-
 /** The `PRICES` and warnings a limiter needs. */
 export interface LimiterOptions {
   /** The price of a model, when `PRICES` has one. */
-  price(model: string): LimitPrice | undefined;
+  price(model: string): ModelPrice | undefined;
   /** Reports a store that cannot be reached (on_store_error "allow", a failed settlement). */
   warn(warning: Error): void;
 }
@@ -72,11 +43,8 @@ function counterKey(limit: RuleLimit, value: string): string {
 }
 
 /** Cost in store units (billionths of a dollar), rounded up: a reservation never falls short. */
-function costUnits(price: LimitPrice, usage: TokenUsage): number {
-  const cached = Math.min(
-    (usage as TokenUsage & { cachedInputTokens?: number }).cachedInputTokens ?? 0,
-    usage.inputTokens,
-  );
+function costUnits(price: ModelPrice, usage: TokenUsage): number {
+  const cached = Math.min(usage.cachedInputTokens ?? 0, usage.inputTokens);
   const dollarsPerMillion = (usage.inputTokens - cached) * price.input +
     cached * (price.cached_input ?? price.input) + usage.outputTokens * price.output;
   return Math.ceil(dollarsPerMillion * (COST_UNITS_PER_DOLLAR / 1e6));
@@ -99,14 +67,16 @@ function shown(value: string): string {
   return JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}...` : value);
 }
 
-/** The limits of one `createAI()`. */
-export class Limiter {
+/** The limits of one `createAI()`: the attempt gate of its operations. */
+export class Limiter implements AttemptGate {
   readonly #rules: readonly LimitRule[];
   readonly #onStoreError: OnStoreError;
   readonly #store: LimitStore;
   readonly #options: LimiterOptions;
   /** Settlements not yet done, so that getUsage() sees them. */
   readonly #pending = new Set<Promise<void>>();
+  /** Refusals by a rule with aliases: the next alias may pass. */
+  readonly #aliasOnly = new WeakSet<object>();
 
   constructor(limits: ParsedLimits, store: LimitStore, options: LimiterOptions) {
     this.#rules = limits.rules;
@@ -141,11 +111,11 @@ export class Limiter {
    * @throws {ImproperlyConfigured} when a `cost_per_day` rule applies to a
    * model without a price.
    */
-  async reserve(request: LimitRequest): Promise<LimitTicket | undefined> {
+  async admit(request: GateRequest): Promise<LimitTicket | undefined> {
     const charges: LimitCharge[] = [];
     const owners: Charged[] = [];
     const tokens = request.promptTokens + request.outputTokens;
-    let price: LimitPrice | undefined;
+    let price: ModelPrice | undefined;
     let cost: number | undefined;
     for (const rule of this.#rules) {
       if (!this.#matches(rule, request.feature, request.aliases)) continue;
@@ -170,7 +140,9 @@ export class Limiter {
           }
           amount = cost;
         } else amount = tokens;
-        if (amount > limit.maximum) throw this.#neverFits(rule, limit, value, amount, request);
+        if (amount > limit.maximum) {
+          throw this.#refusal(rule, this.#neverFits(rule, limit, value, amount, request));
+        }
         const key = counterKey(limit, value);
         const same = charges.findIndex((charge) => charge.key === key);
         const charge: LimitCharge = { key, amount, limit: limit.maximum, windowMs: limit.windowMs };
@@ -208,7 +180,7 @@ export class Limiter {
       const charge = charges[result.index];
       const retryAfterSeconds = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
       const cents = limit.type === "cost_per_day";
-      throw new LimitExceededError(
+      throw this.#refusal(rule, new LimitExceededError(
         `${rule.label} (key "${rule.key}"): ${shown(value)} has used ${
           amountIn(limit.type, result.used)
         } of its ${limit.type} of ${amountIn(limit.type, limit.maximum)}, and this request needs ${
@@ -226,9 +198,20 @@ export class Limiter {
           requested: cents ? dollars(charge.amount) : charge.amount,
           retryAfterSeconds,
         },
-      );
+      ));
     }
     return new LimitTicket(this, charges, owners, result.at, price, request);
+  }
+
+  /** `error`, noted as about the refused alias only when its rule names aliases. */
+  #refusal(rule: LimitRule, error: LimitExceededError): LimitExceededError {
+    if (rule.aliases !== undefined) this.#aliasOnly.add(error);
+    return error;
+  }
+
+  /** Whether a refusal concerns the refused alias only (its rule names aliases). */
+  refusesAliasOnly(error: unknown): boolean {
+    return typeof error === "object" && error !== null && this.#aliasOnly.has(error);
   }
 
   #neverFits(
@@ -236,7 +219,7 @@ export class Limiter {
     limit: RuleLimit,
     value: string,
     amount: number,
-    request: LimitRequest,
+    request: GateRequest,
   ): LimitExceededError {
     const cents = limit.type === "cost_per_day";
     const why = limit.maximum === 0
@@ -259,15 +242,15 @@ export class Limiter {
     );
   }
 
-  /** Runs a settlement; what fails is a warning (the reservation stays counted). */
-  settle(settlements: LimitSettlement[], at: number): Promise<void> {
-    if (settlements.length === 0) return Promise.resolve();
-    let done: Promise<void>;
-    try {
-      done = Promise.resolve(this.#store.settle(settlements, at));
-    } catch (error) {
-      done = Promise.reject(error);
-    }
+  /**
+   * Runs a settlement (once its amounts are known); what fails is a warning
+   * (the reservation stays counted). getUsage() waits for it.
+   */
+  settle(settlements: LimitSettlement[] | Promise<LimitSettlement[]>, at: number): Promise<void> {
+    if (Array.isArray(settlements) && settlements.length === 0) return Promise.resolve();
+    const done = Promise.resolve(settlements).then((list) =>
+      list.length === 0 ? undefined : this.#store.settle(list, at)
+    );
     const tracked = done.catch((error) => {
       this.#options.warn(
         new Error(
@@ -324,13 +307,13 @@ export class Limiter {
 }
 
 /** One granted reservation: settled once, with what the attempt used. */
-export class LimitTicket {
+export class LimitTicket implements GatePass {
   readonly #limiter: Limiter;
   readonly #charges: readonly LimitCharge[];
   readonly #owners: readonly Charged[];
   readonly #at: number;
-  readonly #price: LimitPrice | undefined;
-  readonly #request: LimitRequest;
+  readonly #price: ModelPrice | undefined;
+  readonly #request: GateRequest;
   #settled = false;
 
   constructor(
@@ -338,8 +321,8 @@ export class LimitTicket {
     charges: readonly LimitCharge[],
     owners: readonly Charged[],
     at: number,
-    price: LimitPrice | undefined,
-    request: LimitRequest,
+    price: ModelPrice | undefined,
+    request: GateRequest,
   ) {
     this.#limiter = limiter;
     this.#charges = charges;
@@ -350,19 +333,30 @@ export class LimitTicket {
   }
 
   /** What the attempt reserved. */
-  get request(): LimitRequest {
+  get request(): GateRequest {
     return this.#request;
   }
 
   /**
    * Settles the reservation with what the attempt used (once: later calls do
-   * nothing). Resolves when the store has it; never rejects.
+   * nothing). Resolves when the store has it; never rejects (a use that
+   * cannot be counted leaves the reservation as it was).
    */
-  settle(use: LimitUse): Promise<void> {
+  settle(use: GateUse | Promise<GateUse>): Promise<void> {
     if (this.#settled) return Promise.resolve();
     this.#settled = true;
+    if (use instanceof Promise) {
+      return this.#limiter.settle(
+        use.then((known) => this.#settlements(known), () => []),
+        this.#at,
+      );
+    }
+    return this.#limiter.settle(this.#settlements(use), this.#at);
+  }
+
+  #settlements(use: GateUse): LimitSettlement[] {
     const usage = use.usage;
-    const tokens = usage === undefined ? 0 : usage.inputTokens + usage.outputTokens;
+    const tokens = usage.inputTokens + usage.outputTokens;
     const settlements: LimitSettlement[] = [];
     for (let index = 0; index < this.#charges.length; index++) {
       const charge = this.#charges[index];
@@ -370,11 +364,11 @@ export class LimitTicket {
       let used: number;
       if (type === "requests_per_minute") used = use.sent ? 1 : 0;
       else if (type === "cost_per_day") {
-        used = usage === undefined || this.#price === undefined ? 0 : costUnits(this.#price, usage);
+        used = this.#price === undefined ? 0 : costUnits(this.#price, usage);
       } else used = tokens;
       const delta = used - charge.amount;
       if (delta !== 0) settlements.push({ key: charge.key, delta, windowMs: charge.windowMs });
     }
-    return this.#limiter.settle(settlements, this.#at);
+    return settlements;
   }
 }

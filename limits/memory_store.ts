@@ -22,6 +22,7 @@
  *
  * @module
  */
+import { MemoryCooldownStore } from "../operations/cooldown.ts";
 import type {
   CounterState,
   LimitCharge,
@@ -42,12 +43,6 @@ interface Counter {
   value: number;
 }
 
-interface CooldownState {
-  failures: number;
-  until: number;
-  seconds: number;
-}
-
 /** The end of the fixed window of `windowMs` that holds `now`. */
 function windowEnd(now: number, windowMs: number): number {
   return now - (now % windowMs) + windowMs;
@@ -58,8 +53,9 @@ function windowEnd(now: number, windowMs: number): number {
 const FIRST_SWEEP = 1024;
 
 /**
- * Limit counts and cooldowns in memory. Its answers are immediate (never
- * promises); expiry is by timestamps, without timers.
+ * Limit counts in memory, and the cooldowns of {@link MemoryCooldownStore}.
+ * Its answers are immediate (never promises); expiry is by timestamps,
+ * without timers.
  *
  * @example
  * ```ts
@@ -72,14 +68,14 @@ const FIRST_SWEEP = 1024;
  * assert.equal(store.isCoolingDown("provider:primary"), false);
  * ```
  */
-export class MemoryLimitStore implements LimitStore {
+export class MemoryLimitStore extends MemoryCooldownStore implements LimitStore {
   readonly #counters = new Map<string, Counter>();
-  readonly #cooldowns = new Map<string, CooldownState>();
   readonly #now: () => number;
   #sweepAt = FIRST_SWEEP;
 
   /** Makes an empty store. */
   constructor(options: MemoryLimitStoreOptions = {}) {
+    super(options);
     this.#now = options.now ?? Date.now;
   }
 
@@ -138,34 +134,6 @@ export class MemoryLimitStore implements LimitStore {
         resetMs: end - now,
       };
     });
-  }
-
-  /** Whether `key` is cooling down (see {@link LimitStore.isCoolingDown}). */
-  isCoolingDown(key: string): boolean {
-    const state = this.#cooldowns.get(key);
-    if (state === undefined || state.until === 0) return false;
-    const now = this.#now();
-    if (now < state.until) return true;
-    // The cooldown is over: this caller tries the alias; the others wait for its result.
-    state.until = now + state.seconds * 1000;
-    return false;
-  }
-
-  /** Records a failure (see {@link LimitStore.recordFailure}). */
-  recordFailure(key: string, threshold: number, seconds: number): void {
-    let state = this.#cooldowns.get(key);
-    if (state === undefined) {
-      state = { failures: 0, until: 0, seconds };
-      this.#cooldowns.set(key, state);
-    }
-    state.failures++;
-    state.seconds = seconds;
-    if (threshold > 0 && state.failures >= threshold) state.until = this.#now() + seconds * 1000;
-  }
-
-  /** Records an answer (see {@link LimitStore.recordSuccess}). */
-  recordSuccess(key: string): void {
-    this.#cooldowns.delete(key);
   }
 
   #sweep(now: number): void {

@@ -20,6 +20,7 @@
  * @module
  */
 import type { LimitType } from "../errors.ts";
+import type { CooldownStore } from "../operations/cooldown.ts";
 
 /**
  * One `LIMITS` rule: a key whose value in the per-call `metadata` is counted
@@ -201,8 +202,8 @@ export interface CounterState {
  *
  * The package has two: {@link MemoryLimitStore} (this process only, the
  * default) and the Redis store of `@cms-ai/backends/redis` (`createRedisStore()`),
- * passed as `createAI(settings, {limitStore})`. The cooldown methods are those
- * of `CooldownStore`, so the fallback cooldowns live in the same store.
+ * passed as `createAI(settings, {limitStore})`. It is a `CooldownStore` too,
+ * so the fallback cooldowns live in the same store.
  *
  * @example A store's contract, on the in-memory one
  * ```ts
@@ -218,7 +219,7 @@ export interface CounterState {
  * assert.equal((await store.read([charge]))[0].used, 0);
  * ```
  */
-export interface LimitStore {
+export interface LimitStore extends CooldownStore {
   /** Adds every charge if each fits its limit in its current window; else adds none. */
   reserve(charges: readonly LimitCharge[]): ReserveResult | Promise<ReserveResult>;
   /** Corrects the counters of a reservation made at `at` (see {@link LimitSettlement}). */
@@ -227,16 +228,6 @@ export interface LimitStore {
   read(
     counters: readonly { readonly key: string; readonly windowMs: number }[],
   ): readonly CounterState[] | Promise<readonly CounterState[]>;
-  /**
-   * Whether the fallback alias `key` is cooling down; when its cooldown has
-   * just ended, the first caller gets `false` (it tries the alias) and the
-   * others `true` until that try is recorded.
-   */
-  isCoolingDown(key: string): boolean | Promise<boolean>;
-  /** Records a failure of `key`: after `threshold` in a row (0: never) it cools down for `seconds`. */
-  recordFailure(key: string, threshold: number, seconds: number): void | Promise<void>;
-  /** Records that `key` answered: its failures in a row start again. */
-  recordSuccess(key: string): void | Promise<void>;
 }
 
 /**

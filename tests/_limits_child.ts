@@ -45,8 +45,9 @@ await Promise.all(Array.from({ length: Number(count) }, async (_, index) => {
   });
   try {
     await answer.text();
+    const usage = await answer.usage();
     granted++;
-    tokens += (await answer.usage())!.totalTokens;
+    tokens += usage!.totalTokens;
   } catch (error) {
     if (error instanceof LimitExceededError && !error.storeUnreachable) refused++;
     else failures.push(String(error));

@@ -123,7 +123,7 @@ Deno.test("tokens_per_minute reserves the exact prompt count plus the answer cap
   assert.equal(during.rules[0].counts.tokens_per_minute?.used, prompt + 50);
   gate.release({ text: "The cat sat on the mat." });
   const completion = await answer;
-  const reported = completion.usage!.total_tokens;
+  const reported = completion.usage!.totalTokens;
   const after = await ai.getUsage({ key: "user", value: "ana" });
   assert.equal(after.rules[0].counts.tokens_per_minute?.used, reported);
   assert.equal(after.rules[0].counts.tokens_per_minute?.remaining, 10_000 - reported);
@@ -142,10 +142,10 @@ Deno.test("tokens_per_day refuses a request whose reservation does not fit what 
       max_tokens: 100,
       metadata: { site: "blog" },
     });
-  const first = (await ask()).usage!.total_tokens;
-  const second = (await ask()).usage!.total_tokens;
+  const first = (await ask()).usage!.totalTokens;
+  const second = (await ask()).usage!.totalTokens;
   // Settled: the reserved caps went back, so a third fits.
-  const third = (await ask()).usage!.total_tokens;
+  const third = (await ask()).usage!.totalTokens;
   const used = (await ai.getUsage({ key: "site", value: "blog" })).rules[0].counts.tokens_per_day!;
   assert.equal(used.used, first + second + third);
   assert.ok(used.resetSeconds > 0 && used.resetSeconds <= 86_400);
@@ -175,7 +175,7 @@ Deno.test("cost_per_day reserves and settles the cost from PRICES", async () => 
   const ask = () =>
     ai.getProvider().completion({ messages: MESSAGES, max_tokens: 1000, metadata: { user: "7" } });
   const usage = (await ask()).usage!;
-  const cost = (usage.prompt_tokens * 1 + usage.completion_tokens * 4) / 1e6;
+  const cost = (usage.inputTokens * 1 + usage.outputTokens * 4) / 1e6;
   const counts = (await ai.getUsage({ key: "user", value: "7" })).rules[0].counts.cost_per_day!;
   assert.ok(Math.abs(counts.used - cost) < 1e-9, `${counts.used} against ${cost}`);
   // The second reservation fits (the first settled to its small cost), a held third does not.
