@@ -143,7 +143,14 @@ export interface UsageQuery {
   value?: string | number | boolean;
 }
 
-const STORE_METHODS = ["reserve", "settle", "read", "isCoolingDown", "recordFailure", "recordSuccess"];
+const STORE_METHODS = [
+  "reserve",
+  "settle",
+  "read",
+  "isCoolingDown",
+  "recordFailure",
+  "recordSuccess",
+];
 
 /** A `BACKENDS` entry checked, with its fallback keys split off its `CONFIG`. */
 interface BackendPlan extends ParsedBackendEntry {
@@ -227,7 +234,9 @@ export class AI {
       )
     ) {
       throw new TypeError(
-        `limitStore must be a LimitStore (with ${STORE_METHODS.map((name) => `${name}()`).join(", ")})`,
+        `limitStore must be a LimitStore (with ${
+          STORE_METHODS.map((name) => `${name}()`).join(", ")
+        })`,
       );
     }
     const prices = parsePrices(top.PRICES);

@@ -17,8 +17,7 @@
  */
 import { createRedisStore, type RedisClientLike } from "../redis.ts";
 import { connectRedis, startRedis } from "../tests/_redis.ts";
-import { startPeer } from "../tests/_peer.ts";
-import { createAI } from "../mod.ts";
+import { createAI, type LimitStore, MemoryLimitStore } from "../mod.ts";
 
 /** Median of `values`. */
 function median(values: number[]): number {
@@ -104,14 +103,47 @@ async function measureRedis(rounds: number): Promise<unknown> {
   }
 }
 
+/** The instant peer in a process of its own (its work must not share this thread). */
+async function peerProcess(): Promise<{ url: string; stop(): Promise<void> }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("_peer_process.ts", import.meta.url).pathname],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("the peer process ended before it printed its URL");
+    text += value;
+  }
+  reader.releaseLock();
+  child.stdout.cancel().catch(() => {});
+  return {
+    url: text.trim(),
+    async stop() {
+      await child.stdin.close();
+      await child.status;
+    },
+  };
+}
+
 /** A request against an instant peer, plain and with LIMITS on the in-memory store. */
 async function measureMemory(rounds: number): Promise<unknown> {
-  await using peer = await startPeer();
-  peer.setHandler(() => ({ text: "A short answer." }));
+  const peer = await peerProcess();
+  try {
+    return await measureMemoryOn(peer.url, rounds);
+  } finally {
+    await peer.stop();
+  }
+}
+
+async function measureMemoryOn(url: string, rounds: number): Promise<unknown> {
   const provider = {
     provider: "openai_compatible",
     model: "gpt-4o-mini",
-    api_base: peer.url,
+    api_base: url,
     api_key: "sk-bench",
     max_retries: 0,
   };
@@ -120,47 +152,68 @@ async function measureMemory(rounds: number): Promise<unknown> {
     BACKENDS: { default: { CLASS: "provider", CONFIG: { MAX_OUTPUT_TOKENS: 256 } } },
     PRICES: { "gpt-4o-mini": { input: 0.15, output: 0.6 } },
   };
-  const plain = createAI(base);
-  const limited = createAI({
-    ...base,
-    LIMITS: [
-      { key: "user", requests_per_minute: 1e12, tokens_per_minute: 1e15, tokens_per_day: 1e15 },
-      { key: "site", cost_per_day: 1_000_000 },
-    ],
-  });
+  const LIMITS = [
+    { key: "user", requests_per_minute: 1e12, tokens_per_minute: 1e15, tokens_per_day: 1e15 },
+    { key: "site", cost_per_day: 1_000_000 },
+  ];
+  // A store that keeps nothing and grants everything at once: what is left of the cost of
+  // LIMITS without the in-memory store's own work.
+  const nothing = new MemoryLimitStore();
+  const none: LimitStore = {
+    reserve: () => ({ granted: true, at: 0 }),
+    settle: () => {},
+    read: (counters) => counters.map(() => ({ used: 0, resetMs: 0 })),
+    isCoolingDown: (key) => nothing.isCoolingDown(key),
+    recordFailure: (key, threshold, seconds) => nothing.recordFailure(key, threshold, seconds),
+    recordSuccess: (key) => nothing.recordSuccess(key),
+  };
+  const variants = {
+    plain: createAI(base),
+    "LIMITS, a store that does nothing": createAI({ ...base, LIMITS }, { limitStore: none }),
+    "LIMITS, in-memory store": createAI({ ...base, LIMITS }),
+  };
   const messages = [{ role: "user" as const, content: "Correct this paragraph, please." }];
   const metadata = { user: "42", site: "blog" };
-  const groups: Record<string, (ai: typeof plain) => Promise<unknown>> = {
-    "provider.completion()": (ai) =>
-      ai.getProvider().completion({ messages, max_tokens: 256, metadata }),
+  type Variant = (typeof variants)[keyof typeof variants];
+  const groups: Record<string, (ai: Variant) => Promise<unknown>> = {
     "backend text()": (ai) =>
       ai.getBackend().promptWithContext({ prePrompt: "Fix:", context: "teh text", metadata })
         .text(),
+    "provider.completion()": (ai) =>
+      ai.getProvider().completion({ messages, max_tokens: 256, metadata }),
   };
-  for (const ai of [plain, limited]) {
+  const entries = Object.entries(variants);
+  for (const [, ai] of entries) {
     await ai.preload();
-    for (const run of Object.values(groups)) for (let i = 0; i < 50; i++) await run(ai);
+    for (const run of Object.values(groups)) for (let i = 0; i < 100; i++) await run(ai);
   }
   const out: Record<string, unknown> = {};
   for (const [group, run] of Object.entries(groups)) {
-    const plainMs: number[] = [];
-    const limitedMs: number[] = [];
-    const ratios: number[] = [];
+    const samples: Record<string, number[]> = {};
+    const overPlain: Record<string, number[]> = {};
+    const storeRatios: number[] = [];
     for (let round = 0; round < rounds; round++) {
-      // Alternate which goes first, so that neither always follows the other.
-      const order = round % 2 === 0 ? [plain, limited] : [limited, plain];
-      const times = new Map<unknown, number>();
-      for (const ai of order) times.set(ai, await time(() => run(ai)));
-      plainMs.push(times.get(plain)!);
-      limitedMs.push(times.get(limited)!);
-      ratios.push(times.get(limited)! / times.get(plain)!);
+      // Rotate which goes first, so that none always follows another.
+      const times: Record<string, number> = {};
+      for (let i = 0; i < entries.length; i++) {
+        const [name, ai] = entries[(round + i) % entries.length];
+        times[name] = await time(() => run(ai));
+      }
+      for (const [name] of entries) {
+        (samples[name] ??= []).push(times[name]);
+        (overPlain[name] ??= []).push(times[name] / times.plain);
+      }
+      storeRatios.push(
+        times["LIMITS, in-memory store"] / times["LIMITS, a store that does nothing"],
+      );
     }
-    out[group] = {
-      plainMs: median(plainMs),
-      limitedMs: median(limitedMs),
-      ratio: median(ratios),
-      rounds,
-    };
+    const ms: Record<string, number> = {};
+    const ratio: Record<string, number> = {};
+    for (const [name] of entries) {
+      ms[name] = median(samples[name]);
+      ratio[name] = median(overPlain[name]);
+    }
+    out[group] = { ms, ratio, storeRatio: median(storeRatios), rounds };
   }
   return out;
 }

@@ -20,6 +20,7 @@ import type {
   LimitStore,
   LimitUsage,
   OnStoreError,
+  ReserveResult,
   RuleUsage,
 } from "./types.ts";
 
@@ -36,6 +37,8 @@ interface Charged {
   readonly limit: RuleLimit;
   readonly value: string;
 }
+
+const SETTLED: Promise<void> = Promise.resolve();
 
 /** A counter's key for a rule's limit and the key's value. */
 function counterKey(limit: RuleLimit, value: string): string {
@@ -96,6 +99,14 @@ export class Limiter implements AttemptGate {
     return false;
   }
 
+  /** Whether a rule with a token or cost limit applies to such an attempt. */
+  countsTokens(feature: string, aliases: readonly string[]): boolean {
+    for (const rule of this.#rules) {
+      if (rule.countsTokens && this.#matches(rule, feature, aliases)) return true;
+    }
+    return false;
+  }
+
   #matches(rule: LimitRule, feature: string, aliases: readonly string[]): boolean {
     if (rule.features !== undefined && !rule.features.includes(feature)) return false;
     return rule.aliases === undefined || aliases.some((alias) => rule.aliases!.includes(alias));
@@ -111,7 +122,7 @@ export class Limiter implements AttemptGate {
    * @throws {ImproperlyConfigured} when a `cost_per_day` rule applies to a
    * model without a price.
    */
-  async admit(request: GateRequest): Promise<LimitTicket | undefined> {
+  admit(request: GateRequest): LimitTicket | undefined | Promise<LimitTicket | undefined> {
     const charges: LimitCharge[] = [];
     const owners: Charged[] = [];
     const tokens = request.promptTokens + request.outputTokens;
@@ -120,6 +131,7 @@ export class Limiter implements AttemptGate {
     for (const rule of this.#rules) {
       if (!this.#matches(rule, request.feature, request.aliases)) continue;
       const value = valueOf(rule, request.metadata);
+      const encoded = encodeURIComponent(value);
       for (const limit of rule.limits) {
         let amount: number;
         if (limit.type === "requests_per_minute") amount = 1;
@@ -143,8 +155,11 @@ export class Limiter implements AttemptGate {
         if (amount > limit.maximum) {
           throw this.#refusal(rule, this.#neverFits(rule, limit, value, amount, request));
         }
-        const key = counterKey(limit, value);
-        const same = charges.findIndex((charge) => charge.key === key);
+        const key = limit.counter + encoded;
+        let same = -1;
+        for (let index = 0; index < charges.length && same < 0; index++) {
+          if (charges[index].key === key) same = index;
+        }
         const charge: LimitCharge = { key, amount, limit: limit.maximum, windowMs: limit.windowMs };
         if (same < 0) {
           charges.push(charge);
@@ -157,48 +172,74 @@ export class Limiter implements AttemptGate {
       }
     }
     if (charges.length === 0) return undefined;
-    let result;
+    let reserved: ReserveResult | Promise<ReserveResult>;
     try {
-      result = await this.#store.reserve(charges);
+      reserved = this.#store.reserve(charges);
     } catch (error) {
-      if (this.#onStoreError === "allow") {
-        this.#options.warn(
-          new Error(
-            'The limit store cannot be reached: a request went through uncounted (LIMITS on_store_error is "allow")',
-            { cause: error },
-          ),
-        );
-        return undefined;
-      }
-      throw new LimitExceededError(
-        'The limit store cannot be reached, so the request was refused (LIMITS on_store_error is "deny"): try again shortly',
-        { storeUnreachable: true, cause: error },
-      );
+      return this.#unreachable(error);
     }
+    // A store that answers at once (in memory) is answered at once: no promise.
+    if (!(reserved instanceof Promise)) {
+      return this.#granted(reserved, charges, owners, price, request);
+    }
+    return reserved.then(
+      (result) => this.#granted(result, charges, owners, price, request),
+      (error) => this.#unreachable(error),
+    );
+  }
+
+  /** When the store cannot be reached: on_store_error decides. */
+  #unreachable(error: unknown): undefined {
+    if (this.#onStoreError === "allow") {
+      this.#options.warn(
+        new Error(
+          'The limit store cannot be reached: a request went through uncounted (LIMITS on_store_error is "allow")',
+          { cause: error },
+        ),
+      );
+      return undefined;
+    }
+    throw new LimitExceededError(
+      'The limit store cannot be reached, so the request was refused (LIMITS on_store_error is "deny"): try again shortly',
+      { storeUnreachable: true, cause: error },
+    );
+  }
+
+  /** The ticket of a granted reservation, or the refusal. */
+  #granted(
+    result: ReserveResult,
+    charges: readonly LimitCharge[],
+    owners: readonly Charged[],
+    price: ModelPrice | undefined,
+    request: GateRequest,
+  ): LimitTicket {
     if (!result.granted) {
       const { rule, limit, value } = owners[result.index];
       const charge = charges[result.index];
       const retryAfterSeconds = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
       const cents = limit.type === "cost_per_day";
-      throw this.#refusal(rule, new LimitExceededError(
-        `${rule.label} (key "${rule.key}"): ${shown(value)} has used ${
-          amountIn(limit.type, result.used)
-        } of its ${limit.type} of ${amountIn(limit.type, limit.maximum)}, and this request needs ${
-          amountIn(limit.type, charge.amount)
-        }${
-          limit.type === "requests_per_minute" ? "" : " (its prompt and its answer cap)"
-        }: try again in ${retryAfterSeconds} s`,
-        {
-          rule: rule.label,
-          limit: limit.type,
-          key: rule.key,
-          value,
-          maximum: cents ? dollars(limit.maximum) : limit.maximum,
-          used: cents ? dollars(result.used) : result.used,
-          requested: cents ? dollars(charge.amount) : charge.amount,
-          retryAfterSeconds,
-        },
-      ));
+      throw this.#refusal(
+        rule,
+        new LimitExceededError(
+          `${rule.label} (key "${rule.key}"): ${shown(value)} has used ${
+            amountIn(limit.type, result.used)
+          } of its ${limit.type} of ${
+            amountIn(limit.type, limit.maximum)
+          }, and this request needs ${amountIn(limit.type, charge.amount)}${
+            limit.type === "requests_per_minute" ? "" : " (its prompt and its answer cap)"
+          }: try again in ${retryAfterSeconds} s`,
+          {
+            rule: rule.label,
+            limit: limit.type,
+            key: rule.key,
+            value,
+            maximum: cents ? dollars(limit.maximum) : limit.maximum,
+            used: cents ? dollars(result.used) : result.used,
+            requested: cents ? dollars(charge.amount) : charge.amount,
+            retryAfterSeconds,
+          },
+        ),
+      );
     }
     return new LimitTicket(this, charges, owners, result.at, price, request);
   }
@@ -244,23 +285,40 @@ export class Limiter implements AttemptGate {
 
   /**
    * Runs a settlement (once its amounts are known); what fails is a warning
-   * (the reservation stays counted). getUsage() waits for it.
+   * (the reservation stays counted). getUsage() waits for those in flight; a
+   * store that settles at once (in memory) is not tracked at all.
    */
   settle(settlements: LimitSettlement[] | Promise<LimitSettlement[]>, at: number): Promise<void> {
-    if (Array.isArray(settlements) && settlements.length === 0) return Promise.resolve();
-    const done = Promise.resolve(settlements).then((list) =>
-      list.length === 0 ? undefined : this.#store.settle(list, at)
-    );
-    const tracked = done.catch((error) => {
-      this.#options.warn(
-        new Error(
-          "The limit store cannot be reached: an answer's usage was not settled (its reservation stays counted)",
-          { cause: error },
-        ),
+    if (settlements instanceof Promise) {
+      return this.#track(
+        settlements.then((list) => list.length === 0 ? undefined : this.#store.settle(list, at)),
       );
-    }).finally(() => this.#pending.delete(tracked));
+    }
+    if (settlements.length === 0) return SETTLED;
+    let done: void | Promise<void>;
+    try {
+      done = this.#store.settle(settlements, at);
+    } catch (error) {
+      this.#unsettled(error);
+      return SETTLED;
+    }
+    return done instanceof Promise ? this.#track(done) : SETTLED;
+  }
+
+  #track(done: Promise<void>): Promise<void> {
+    const tracked: Promise<void> = done.catch((error) => this.#unsettled(error))
+      .finally(() => this.#pending.delete(tracked));
     this.#pending.add(tracked);
     return tracked;
+  }
+
+  #unsettled(error: unknown): void {
+    this.#options.warn(
+      new Error(
+        "The limit store cannot be reached: an answer's usage was not settled (its reservation stays counted)",
+        { cause: error },
+      ),
+    );
   }
 
   /**

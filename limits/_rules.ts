@@ -34,6 +34,8 @@ export interface LimitRule {
   readonly aliases: readonly string[] | undefined;
   /** Its limits, in the order of {@link LIMIT_TYPES}. */
   readonly limits: readonly RuleLimit[];
+  /** Whether it limits tokens or cost (else requests only). */
+  readonly countsTokens: boolean;
 }
 
 /** The checked `LIMITS`. */
@@ -205,6 +207,7 @@ function parseRule(raw: unknown, index: number, aliases: readonly string[]): Lim
     features: features && Object.freeze(features),
     aliases: only && Object.freeze(only),
     limits,
+    countsTokens: limits.some((limit) => limit.type !== "requests_per_minute"),
   };
 }
 

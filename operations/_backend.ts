@@ -155,23 +155,21 @@ export function chainBackend(
       return await planOfCall(backends.get(source)!, promptOf(method, options));
     };
     /** `source` admitted by LIMITS before it is sent; a refusal fails over as any failure. */
-    const admitted = async (source: ResponseSource): Promise<ResponseSource> => {
-      if (!call.gated) return source;
-      let current = source;
-      while (true) {
-        try {
-          const planned = current;
-          await call.admit(() => planOf(planned));
-          return current;
-        } catch (error) {
-          current = await call.failover(error, false, open);
-        }
+    const admitted = (source: ResponseSource): ResponseSource | Promise<ResponseSource> => {
+      const refused = (error: unknown) => call.failover(error, false, open).then(admitted);
+      let admission: void | Promise<void>;
+      try {
+        admission = call.admit(() => planOf(source));
+      } catch (error) {
+        return refused(error);
       }
+      return admission === undefined ? source : admission.then(() => source, refused);
     };
     const observer: AnswerObserver = {
-      async begin(signal) {
+      begin(signal) {
         call.signal = signal;
-        return await admitted(await call.begin(open));
+        const opened = call.begin(open);
+        return call.gated ? opened.then(admitted) : opened;
       },
       firstChunk() {
         call.firstChunk();
@@ -179,8 +177,9 @@ export function chainBackend(
       answered(usage, text, source) {
         return call.answered(usage, text, source.estimateUsage?.bind(source));
       },
-      async failed(error, started, text) {
-        return await admitted(await call.failover(error, started, open, text));
+      failed(error, started, text) {
+        const next = call.failover(error, started, open, text);
+        return call.gated ? next.then(admitted) : next;
       },
     };
     return observedResponse(first, observer, options.signal);
@@ -217,7 +216,10 @@ export function chainBackend(
         let answer: ObjectCompletion<T>;
         try {
           const backend = attempt;
-          await call.admit(() => planOfCall(backend, messages()));
+          if (call.gated) {
+            const admitted = call.admit(() => planOfCall(backend, messages()));
+            if (admitted !== undefined) await admitted;
+          }
           answer = await ask(backend, rest as PromptForObjectOptions<T>);
         } catch (error) {
           attempt = await call.failover(error, false, open);

@@ -6,7 +6,7 @@ import { APIError, ContextLengthError, LimitExceededError } from "../errors.ts";
 import { getTokenCounter } from "../tokens.ts";
 import type { AnswerInfo, AnswerOutcome, FallbackRecord } from "../backends/response.ts";
 import type { FallbackOn } from "./_settings.ts";
-import type { AttemptPlan, GatePass, GateUse } from "./_gate.ts";
+import type { AttemptGate, AttemptPlan, GatePass, GateUse } from "./_gate.ts";
 import { clock, describeError, genAISystem, type Operations } from "./_events.ts";
 import type {
   AIEvent,
@@ -154,10 +154,12 @@ export class Call {
 
   /**
    * Admits the current attempt through the gate (LIMITS) before it is sent:
-   * `plan` (what it will send) is made only when a rule applies. Rejects with
-   * the gate's refusal, to be passed to {@link Call.failover} as any failure.
+   * `plan` (what it will send) is made only when a rule counts tokens.
+   * Returns nothing when the attempt is admitted at once, else a promise;
+   * throws (or rejects) with the gate's refusal, to be passed to
+   * {@link Call.failover} as any failure.
    */
-  async admit(plan: () => AttemptPlan | Promise<AttemptPlan>): Promise<void> {
+  admit(plan: () => AttemptPlan | Promise<AttemptPlan>): void | Promise<void> {
     const gate = this.#ops.gate;
     const attempt = this.#current;
     if (gate === undefined || attempt === undefined) return;
@@ -165,15 +167,44 @@ export class Call {
     const aliases = who.backend === undefined || who.backend === who.alias
       ? [who.alias]
       : [who.alias, who.backend];
-    if (!gate.applies(this.#info.feature, aliases)) return;
-    const planned = await plan();
-    attempt.pass = await gate.admit({
-      ...planned,
+    const feature = this.#info.feature;
+    if (!gate.applies(feature, aliases)) return;
+    // Rules on requests only need no count of the prompt.
+    if (!gate.countsTokens(feature, aliases)) {
+      return this.#pass(gate, attempt, aliases, {
+        model: who.model,
+        promptTokens: 0,
+        outputTokens: 0,
+      });
+    }
+    const planned = plan();
+    return planned instanceof Promise
+      ? planned.then((known) => this.#pass(gate, attempt, aliases, known))
+      : this.#pass(gate, attempt, aliases, planned);
+  }
+
+  #pass(
+    gate: AttemptGate,
+    attempt: Attempt,
+    aliases: readonly string[],
+    planned: AttemptPlan,
+  ): void | Promise<void> {
+    const admitted = gate.admit({
+      model: planned.model,
+      promptTokens: planned.promptTokens,
+      outputTokens: planned.outputTokens,
       feature: this.#info.feature,
       aliases,
       metadata: this.#info.metadata,
     });
     attempt.plan = planned;
+    if (!(admitted instanceof Promise)) {
+      attempt.pass = admitted;
+      return;
+    }
+    return admitted.then((pass) => {
+      attempt.pass = pass;
+    });
   }
 
   /** Whether attempts are admitted by a gate (so their text is needed to settle them). */
@@ -316,9 +347,10 @@ export class Call {
     const window = error instanceof ContextLengthError;
     const apiError = error instanceof APIError;
     const retryable = apiError && error.retryable;
-    const failsOver = !started && !aborted && (refused
-      ? this.#ops.gate?.refusesAliasOnly(error) === true
-      : window || retryable || (apiError && this.#fallbackOn === "any"));
+    const failsOver = !started && !aborted &&
+      (refused
+        ? this.#ops.gate?.refusesAliasOnly(error) === true
+        : window || retryable || (apiError && this.#fallbackOn === "any"));
     if (window) this.#windowErrors.push({ alias: entry.alias, error });
     else if (!aborted) this.#serviceError = { error };
     if (

@@ -41,11 +41,14 @@ export interface GatePass {
 export interface AttemptGate {
   /** Whether attempts of `feature` under `aliases` are gated (else nothing is planned). */
   applies(feature: string, aliases: readonly string[]): boolean;
+  /** Whether their tokens count (else their plan is not made: only requests count). */
+  countsTokens(feature: string, aliases: readonly string[]): boolean;
   /**
-   * Admits an attempt: resolves to its pass (or undefined when nothing is
-   * counted), rejects with the refusal (a `LimitExceededError`).
+   * Admits an attempt: gives its pass (or undefined when nothing is counted),
+   * at once or as a promise; throws or rejects with the refusal (a
+   * `LimitExceededError`).
    */
-  admit(request: GateRequest): Promise<GatePass | undefined>;
+  admit(request: GateRequest): GatePass | undefined | Promise<GatePass | undefined>;
   /** Whether a refusal concerns the refused alias only (so the next alias may pass). */
   refusesAliasOnly(error: unknown): boolean;
 }

@@ -165,8 +165,11 @@ export function chainProvider(
       let answer: R;
       try {
         if (windows) await checkWindow(request);
-        const planned = request;
-        await call.admit(() => planOf(planned));
+        if (call.gated) {
+          const planned = request;
+          const admitted = call.admit(() => planOf(planned));
+          if (admitted !== undefined) await admitted;
+        }
         answer = await send(request.provider, request.options as O);
       } catch (error) {
         request = await call.failover(error, false, open);
@@ -280,8 +283,11 @@ class ChainStream implements AsyncIterator<ProviderStreamEvent> {
       this.#request = current;
       try {
         if (this.#windows) await checkWindow(current);
-        const planned = current;
-        await this.#call.admit(() => planOf(planned));
+        if (this.#call.gated) {
+          const planned = current;
+          const admitted = this.#call.admit(() => planOf(planned));
+          if (admitted !== undefined) await admitted;
+        }
         const events = current.entry === this.#primary && this.#first !== undefined
           ? this.#first
           : current.provider.stream(current.options);

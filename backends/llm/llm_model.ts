@@ -36,12 +36,7 @@ import { readImage } from "../../_image.ts";
 import type { TokenUsage } from "../../chat.ts";
 import { getMaxOutputTokens, getTokenCounter } from "../../tokens.ts";
 import { TOKENS_PER_IMAGE } from "../../_budget.ts";
-import {
-  AIResponse,
-  type AnswerInfo,
-  type RequestPlan,
-  type ResponseEvent,
-} from "../response.ts";
+import { AIResponse, type AnswerInfo, type RequestPlan, type ResponseEvent } from "../response.ts";
 import {
   type Attachment,
   type Model,
