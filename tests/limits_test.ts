@@ -8,6 +8,7 @@ import {
   BackendFeature,
   createAI,
   EchoBackend,
+  errorResponse,
   ImproperlyConfigured,
   LimitExceededError,
   type LimitStore,
@@ -102,6 +103,12 @@ Deno.test("requests_per_minute refuses the request over the limit before sending
     }),
   );
   assert.equal(chatRequests(peer), 3);
+  // The web layer answers it as a 429 with Retry-After.
+  const refused = await ask().catch((error) => error);
+  const response = errorResponse(refused);
+  assert.equal(response.status, 429);
+  assert.equal(response.headers.get("retry-after"), String(refused.retryAfterSeconds));
+  assert.doesNotMatch(await response.text(), /LIMITS|"42"/);
   const usage = await ai.getUsage({ key: "user", value: "42" });
   assert.equal(usage.rules[0].counts.requests_per_minute?.used, 3);
   assert.equal(usage.rules[0].counts.requests_per_minute?.remaining, 0);
