@@ -21,21 +21,109 @@ export const TOKENS_PER_IMAGE = 85;
 // wrapper's keys): a small constant on top of the schema's own text.
 const TOKENS_PER_SCHEMA = 10;
 
-/** Counts the tokens of chat messages for a model (exact text, estimated images). */
+/** Texts longer than this (in characters) are counted in slices: about 10 ms of counting each. */
+export const COUNT_SLICE_CHARS: number = 1 << 20;
+
+const A = 65;
+const Z = 90;
+const a = 97;
+const z = 122;
+
+function asciiLetter(code: number): boolean {
+  return (code >= A && code <= Z) || (code >= a && code <= z);
+}
+
+/**
+ * A position at or after `from` where both encodings' pre-tokenisers split
+ * whatever comes before or after, so that counting the two sides apart gives
+ * the count of the whole: the space of "letter, space, letter" (the letters
+ * end a piece, the space starts the next), or just after a newline followed
+ * by printable ASCII other than "/" (no piece runs from a newline into it).
+ * `text.length` when there is none.
+ */
+export function safeSplit(text: string, from: number): number {
+  const n = text.length;
+  for (let p = Math.max(from, 1); p < n - 1; p++) {
+    const c = text.charCodeAt(p);
+    const before = text.charCodeAt(p - 1);
+    if (c === 32) {
+      if (asciiLetter(before) && asciiLetter(text.charCodeAt(p + 1))) return p;
+    } else if (before === 10 && c > 32 && c < 127 && c !== 47) {
+      return p;
+    }
+  }
+  return n;
+}
+
+/** Lets timers and I/O run (an abort, for one) between slices of a long count. */
+function turn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/**
+ * The slices a text of more than `sliceChars` characters is counted in: each
+ * at least `sliceChars` long (the last may be shorter), ending at a
+ * {@link safeSplit} point or the text's end.
+ */
+export function* slicesOf(text: string, sliceChars: number): Generator<string> {
+  if (text.length <= sliceChars) {
+    yield text;
+    return;
+  }
+  let start = 0;
+  while (start < text.length) {
+    const end = safeSplit(text, start + sliceChars);
+    yield text.slice(start, end);
+    start = end;
+  }
+}
+
+/**
+ * Counts a text; one over `sliceChars` (default {@link COUNT_SLICE_CHARS}) is
+ * counted in {@link slicesOf} (the same count as the whole), with a turn of
+ * the event loop between slices, after which an aborted `signal` throws its
+ * reason.
+ */
+export async function countInSlices(
+  count: (text: string) => number,
+  text: string,
+  options: { signal?: AbortSignal | undefined; sliceChars?: number } = {},
+): Promise<number> {
+  let total = 0;
+  let first = true;
+  for (const slice of slicesOf(text, options.sliceChars ?? COUNT_SLICE_CHARS)) {
+    if (!first) {
+      await turn();
+      options.signal?.throwIfAborted();
+    }
+    first = false;
+    total += count(slice);
+  }
+  return total;
+}
+
+/**
+ * Counts the tokens of chat messages for a model (exact text, estimated
+ * images). A long text is counted in slices, so an aborted `signal` takes
+ * effect within one slice.
+ */
 export async function countMessageTokens(
   messages: ChatMessage[],
   modelId: string,
+  signal?: AbortSignal,
 ): Promise<number> {
   const count = await getTokenCounter(modelId);
+  const counted = (text: string): number | Promise<number> =>
+    text.length <= COUNT_SLICE_CHARS ? count(text) : countInSlices(count, text, { signal });
   let total = TOKENS_FOR_REPLY;
   for (const message of messages) {
     total += TOKENS_PER_MESSAGE + count(message.role);
     if (typeof message.content === "string") {
-      total += count(message.content);
+      total += await counted(message.content);
       continue;
     }
     for (const part of message.content) {
-      total += part.type === "text" ? count(part.text) : TOKENS_PER_IMAGE;
+      total += part.type === "text" ? await counted(part.text) : TOKENS_PER_IMAGE;
     }
   }
   return total;
@@ -63,6 +151,8 @@ export interface BudgetOptions {
   backend?: string;
   /** Labels for the error. */
   provider?: string;
+  /** Stops a long count (it throws the signal's reason). */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -88,7 +178,7 @@ export async function promptBudget(
   messages: ChatMessage[],
   options: BudgetOptions,
 ): Promise<{ promptTokens: number; budget: number }> {
-  const promptTokens = await countMessageTokens(messages, options.modelId) +
+  const promptTokens = await countMessageTokens(messages, options.modelId, options.signal) +
     (options.extraTokens ?? 0);
   const left = options.tokenLimit - promptTokens;
   if (left <= 0) {

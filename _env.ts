@@ -125,70 +125,230 @@ async function nodeFs(): Promise<typeof import("node:fs/promises")> {
   return await import("node:fs/promises");
 }
 
+/** The largest file {@link readTextFileIfExists} reads by default: 16 MiB. */
+export const MAX_FILE_BYTES: number = 16 * 1024 * 1024;
+
+/** Options of the file readers. */
+export interface ReadOptions {
+  /** The most bytes read (default {@link MAX_FILE_BYTES}); a larger file is an error. */
+  maxBytes?: number;
+}
+
+const CHUNK = 64 * 1024;
+
+function tooLarge(path: string, max: number): FileAccessError {
+  return new FileAccessError(path, `it is larger than the limit of ${max} bytes`);
+}
+
+// Keeps a leading byte order mark, as Deno.readTextFile and Node's readFile do.
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+
+function joined(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return out;
+}
+
+/** A reader of a file opened for reading: the next bytes into `buffer`, 0 or null at the end. */
+type ReadInto = (buffer: Uint8Array) => number | null;
+
+/** Reads from `read` until the end, failing past `max` bytes (so `/dev/zero` ends at once). */
+function readCapped(path: string, max: number, read: ReadInto): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  while (true) {
+    const buffer = new Uint8Array(CHUNK);
+    const n = read(buffer);
+    if (n === null || n === 0) break;
+    total += n;
+    if (total > max) throw tooLarge(path, max);
+    chunks.push(n === CHUNK ? buffer : buffer.subarray(0, n));
+  }
+  return joined(chunks, total);
+}
+
+async function readCappedAsync(
+  path: string,
+  max: number,
+  read: (buffer: Uint8Array) => Promise<number | null>,
+): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  while (true) {
+    const buffer = new Uint8Array(CHUNK);
+    const n = await read(buffer);
+    if (n === null || n === 0) break;
+    total += n;
+    if (total > max) throw tooLarge(path, max);
+    chunks.push(n === CHUNK ? buffer : buffer.subarray(0, n));
+  }
+  return joined(chunks, total);
+}
+
 /**
- * Reads a UTF-8 file. Returns `undefined` when the file does not exist;
- * throws {@link FileAccessError} when read permission is denied or the read fails.
+ * Reads a file's bytes, at most `options.maxBytes` (default 16 MiB): the limit
+ * is checked while reading, so an endless file (`/dev/zero`) fails at once.
+ * Returns `undefined` when the file does not exist; throws
+ * {@link FileAccessError} when read permission is denied, the file is too
+ * large or the read fails.
  */
-export async function readTextFileIfExists(path: string): Promise<string | undefined> {
+export async function readFileIfExists(
+  path: string,
+  options: ReadOptions = {},
+): Promise<Uint8Array | undefined> {
+  const max = options.maxBytes ?? MAX_FILE_BYTES;
   const deno = denoNs();
-  if (deno?.readTextFile) {
+  if (deno?.open) {
     if (!hasReadPermission(path)) {
       throw new FileAccessError(path, "read permission denied (run with --allow-read)");
     }
+    let file: Deno.FsFile;
     try {
-      return await deno.readTextFile(path);
+      file = await deno.open(path, { read: true });
     } catch (error) {
       if (error instanceof deno.errors.NotFound) return undefined;
       throw new FileAccessError(path, (error as Error).message);
     }
+    try {
+      return await readCappedAsync(path, max, (buffer) => file.read(buffer));
+    } catch (error) {
+      if (error instanceof FileAccessError) throw error;
+      throw new FileAccessError(path, (error as Error).message);
+    } finally {
+      file.close();
+    }
   }
+  const fs = await nodeFs();
+  let handle: Awaited<ReturnType<typeof fs.open>>;
   try {
-    return await (await nodeFs()).readFile(path, "utf8");
+    handle = await fs.open(path, "r");
   } catch (error) {
     if ((error as { code?: string }).code === "ENOENT") return undefined;
     throw new FileAccessError(path, nodeReason(error));
+  }
+  try {
+    return await readCappedAsync(
+      path,
+      max,
+      async (buffer) => (await handle.read(buffer, 0, buffer.byteLength)).bytesRead,
+    );
+  } catch (error) {
+    if (error instanceof FileAccessError) throw error;
+    throw new FileAccessError(path, nodeReason(error));
+  } finally {
+    await handle.close();
   }
 }
 
 /**
- * Reads a UTF-8 file synchronously (for settings read while a backend is built).
- * Returns `undefined` when the file does not exist; throws
- * {@link FileAccessError} when read permission is denied or the read fails.
+ * Reads a UTF-8 file, at most `options.maxBytes` (default 16 MiB, checked
+ * while reading). Returns `undefined` when the file does not exist; throws
+ * {@link FileAccessError} when read permission is denied, the file is too
+ * large or the read fails.
  */
-export function readTextFileIfExistsSync(path: string): string | undefined {
+export async function readTextFileIfExists(
+  path: string,
+  options: ReadOptions = {},
+): Promise<string | undefined> {
+  const bytes = await readFileIfExists(path, options);
+  return bytes === undefined ? undefined : utf8.decode(bytes);
+}
+
+/**
+ * Reads a UTF-8 file synchronously (for settings read while a backend is built),
+ * at most `options.maxBytes` (default 16 MiB, checked while reading).
+ * Returns `undefined` when the file does not exist; throws
+ * {@link FileAccessError} when read permission is denied, the file is too
+ * large or the read fails.
+ */
+export function readTextFileIfExistsSync(
+  path: string,
+  options: ReadOptions = {},
+): string | undefined {
+  const max = options.maxBytes ?? MAX_FILE_BYTES;
   const deno = denoNs();
-  if (deno?.readTextFileSync) {
+  if (deno?.openSync) {
     if (!hasReadPermission(path)) {
       throw new FileAccessError(path, "read permission denied (run with --allow-read)");
     }
+    let file: Deno.FsFile;
     try {
-      return deno.readTextFileSync(path);
+      file = deno.openSync(path, { read: true });
     } catch (error) {
       if (error instanceof deno.errors.NotFound) return undefined;
       throw new FileAccessError(path, (error as Error).message);
     }
+    try {
+      return utf8.decode(readCapped(path, max, (buffer) => file.readSync(buffer)));
+    } catch (error) {
+      if (error instanceof FileAccessError) throw error;
+      throw new FileAccessError(path, (error as Error).message);
+    } finally {
+      file.close();
+    }
   }
   const fs = runtime.process?.getBuiltinModule?.("node:fs") as
-    | { readFileSync(path: string, encoding: "utf8"): string }
+    | {
+      openSync(path: string, flags: string): number;
+      readSync(fd: number, buffer: Uint8Array, offset: number, length: number): number;
+      closeSync(fd: number): void;
+    }
     | undefined;
   if (!fs) throw new FileAccessError(path, "synchronous file reading is not available");
+  let fd: number;
   try {
-    return fs.readFileSync(path, "utf8");
+    fd = fs.openSync(path, "r");
   } catch (error) {
     if ((error as { code?: string }).code === "ENOENT") return undefined;
     throw new FileAccessError(path, nodeReason(error));
   }
+  try {
+    return utf8.decode(
+      readCapped(path, max, (buffer) => fs.readSync(fd, buffer, 0, buffer.byteLength)),
+    );
+  } catch (error) {
+    if (error instanceof FileAccessError) throw error;
+    throw new FileAccessError(path, nodeReason(error));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Options of {@link writeTextFile}. */
+export interface WriteOptions {
+  /** The file's mode (default 0o600). */
+  mode?: number;
+  /**
+   * Refuse to write when the path is a symbolic link (dangling or not), and
+   * write through a new file renamed into place, so that no link swapped in
+   * meanwhile is followed either.
+   */
+  refuseSymlink?: boolean;
+}
+
+function symlinkError(path: string): FileAccessError {
+  return new FileAccessError(path, "it is a symbolic link: refusing to write through it");
+}
+
+function tempName(path: string): string {
+  return `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
 }
 
 /**
  * Writes a UTF-8 file, creating parent directories, with the given mode (default 0o600).
  * Throws {@link FileAccessError} when write permission is denied (checked first, so
- * Deno never prompts) or the write fails.
+ * Deno never prompts), the path is a symbolic link and `refuseSymlink` is set, or
+ * the write fails.
  */
 export async function writeTextFile(
   path: string,
   text: string,
-  options: { mode?: number } = {},
+  options: WriteOptions = {},
 ): Promise<void> {
   const mode = options.mode ?? 0o600;
   const dir = dirname(path);
@@ -199,12 +359,49 @@ export async function writeTextFile(
         throw new FileAccessError(path, "write permission denied (run with --allow-write)");
       }
       await deno.mkdir(dir, { recursive: true });
+      const windows = deno.build.os === "windows";
+      if (options.refuseSymlink) {
+        const kind = await deno.lstat(path).catch((error) => {
+          if (error instanceof deno.errors.NotFound) return undefined;
+          throw error;
+        });
+        if (kind?.isSymlink) throw symlinkError(path);
+        const temp = tempName(path);
+        if (hasPermission("write", temp)) {
+          try {
+            await deno.writeTextFile(temp, text, { mode, createNew: true });
+            if (!windows) await deno.chmod(temp, mode);
+            await deno.rename(temp, path);
+          } catch (error) {
+            await deno.remove(temp).catch(() => {});
+            throw error;
+          }
+          return;
+        }
+      }
       await deno.writeTextFile(path, text, { mode });
-      if (deno.build.os !== "windows") await deno.chmod(path, mode);
+      if (!windows) await deno.chmod(path, mode);
       return;
     }
     const fs = await nodeFs();
     await fs.mkdir(dir, { recursive: true });
+    if (options.refuseSymlink) {
+      const kind = await fs.lstat(path).catch((error) => {
+        if ((error as { code?: string }).code === "ENOENT") return undefined;
+        throw error;
+      });
+      if (kind?.isSymbolicLink()) throw symlinkError(path);
+      const temp = tempName(path);
+      try {
+        await fs.writeFile(temp, text, { mode, flag: "wx" });
+        await fs.chmod(temp, mode);
+        await fs.rename(temp, path);
+      } catch (error) {
+        await fs.rm(temp, { force: true }).catch(() => {});
+        throw error;
+      }
+      return;
+    }
     await fs.writeFile(path, text, { mode });
     await fs.chmod(path, mode);
   } catch (error) {

@@ -21,6 +21,40 @@ const CIRCULAR = "[Circular]";
 const SECRET_PARAM = /key|token|secret|password|sig|auth/i;
 
 /**
+ * The credentials a URL carries: its user name and password, and the values
+ * of query parameters named like a key or token (as {@link maskUrl} masks them).
+ */
+export function urlSecrets(text: string): string[] {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return [];
+  }
+  const secrets: string[] = [];
+  for (const part of [url.username, url.password]) {
+    if (part) secrets.push(part, decodeURIComponent(part));
+  }
+  for (const [name, value] of url.searchParams) {
+    if (SECRET_PARAM.test(name) && value) secrets.push(value);
+  }
+  return secrets;
+}
+
+/**
+ * The reason of a JSON syntax error without the text it quotes: V8 quotes the
+ * text around the error (`Unexpected token 's', ..."api_key": sk-..."... is
+ * not valid JSON`) and JavaScriptCore the token, either of which may be a key.
+ */
+export function jsonSyntaxReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message
+    .replace(/,?\s*(?:\.\.\.)?"[\s\S]*$/, "")
+    .replace(/(Unexpected (?:token|character|identifier))\s*'[^']*'?/i, "$1")
+    .trim() || "syntax error";
+}
+
+/**
  * A URL with its credentials masked: the user name and password, and query
  * parameters named like a key or token. Any other string is returned as it is.
  */

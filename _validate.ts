@@ -19,12 +19,26 @@ export function nameList(names: readonly string[]): string {
   } more`;
 }
 
-/** A short, safe description of a value's type for messages (never the value itself). */
+/**
+ * A short, safe description of a value's type for messages (never the value
+ * itself): "null", "an array", "NaN", "a string", "an object", or the class of
+ * an object that is not plain ("a Date", "a Map").
+ */
 export function describeType(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
   if (typeof value === "number" && !Number.isFinite(value)) return String(value);
-  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+  if (typeof value !== "object") return `a ${typeof value}`;
+  let name: unknown;
+  try {
+    name = Object.getPrototypeOf(value)?.constructor?.name;
+  } catch {
+    name = undefined;
+  }
+  if (typeof name !== "string" || name === "" || name === "Object" || !/^\w+$/.test(name)) {
+    return "an object";
+  }
+  return `${/^[AEIOU]/.test(name) ? "an" : "a"} ${name}`;
 }
 
 /** Whether `value` is a plain object (not an array, not null, not a class instance). */

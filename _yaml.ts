@@ -8,6 +8,47 @@ const LOAD_OPTIONS = { schema: CORE_SCHEMA, maxAliases: 50, maxDepth: 64, maxTot
 /** The largest YAML text read, in characters. */
 export const MAX_YAML_CHARS = 5 * 1024 * 1024;
 
+/**
+ * The most nodes a document may hold once its aliases are expanded (each
+ * alias counts as a copy of what it names, as printing or copying the value
+ * makes it): a few aliases of aliases make millions of nodes from a few bytes.
+ */
+export const MAX_YAML_NODES = 100_000;
+
+/** A node count past {@link MAX_YAML_NODES}, or a value that holds itself. */
+class TooLarge extends Error {}
+
+/**
+ * The number of nodes of `value` with every shared object counted each time it
+ * appears (a mapping counts its keys too); throws TooLarge past `max`. Each
+ * object is walked once (its size is remembered), so this is fast however large
+ * the expanded size would be.
+ */
+function expandedSize(value: unknown, max: number): number {
+  const sizes = new Map<object, number>();
+  const walking = new Set<object>();
+  const size = (node: unknown): number => {
+    if (node === null || typeof node !== "object") return 1;
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    if (walking.has(node)) throw new TooLarge("it holds itself (a recursive alias)");
+    walking.add(node);
+    let total = 1;
+    const children = Array.isArray(node) ? node : Object.values(node);
+    if (!Array.isArray(node)) total += children.length;
+    for (const child of children) {
+      total += size(child);
+      if (total > max) {
+        throw new TooLarge(`it expands to more than ${max} nodes (aliases of aliases)`);
+      }
+    }
+    walking.delete(node);
+    sizes.set(node, total);
+    return total;
+  };
+  return size(value);
+}
+
 /** Options of {@linkcode parseYaml}. */
 export interface ParseYamlOptions {
   /**
@@ -39,8 +80,9 @@ export function parseYaml(
     );
   }
   if (text.trim() === "") return null;
+  let value: unknown;
   try {
-    return load(text, {
+    value = load(text, {
       ...LOAD_OPTIONS,
       filename: fileName,
       json: options.duplicateKeys === "last",
@@ -59,6 +101,13 @@ export function parseYaml(
       `"${fileName}" could not be read as YAML: ${(error as Error).message}`,
     );
   }
+  try {
+    expandedSize(value, MAX_YAML_NODES);
+  } catch (error) {
+    if (!(error instanceof TooLarge)) throw error;
+    throw new ImproperlyConfigured(`"${fileName}" is refused: ${error.message}`);
+  }
+  return value;
 }
 
 /** Writes a value as YAML. */

@@ -24,11 +24,13 @@
  * @module
  */
 import { UsageError } from "./_cli/args.ts";
-import type { CliContext, CliIO, Command } from "./_cli/context.ts";
+import { type CliContext, type CliIO, type Command, MAX_INPUT_BYTES } from "./_cli/context.ts";
 import { coreCommands } from "./_cli/core.ts";
 import { llmCommands } from "./_cli/llm.ts";
 import { providerCommands } from "./_cli/providers.ts";
+import { terminalWriter } from "./_cli/terminal.ts";
 import { VERSION } from "./_cli/version.ts";
+import { FileAccessError, readFileIfExists } from "./_env.ts";
 
 export type { CliIO };
 
@@ -47,15 +49,84 @@ function usage(): string {
   ].join("\n");
 }
 
+/** Standard input as text, at most `max` bytes (checked while reading). */
+async function readStdin(max: number): Promise<string> {
+  const reader = Deno.stdin.readable.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > max) {
+        throw new Error(`standard input is larger than the limit of ${max} bytes`);
+      }
+      chunks.push(value);
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return new TextDecoder().decode(await new Blob(chunks as Uint8Array<ArrayBuffer>[]).bytes());
+}
+
+/** A file's bytes, at most `max` (checked while reading: `/dev/zero` fails at once). */
+async function readFile(path: string, max: number): Promise<Uint8Array> {
+  const bytes = await readFileIfExists(path, { maxBytes: max });
+  if (bytes === undefined) throw new FileAccessError(path, "no such file");
+  return bytes;
+}
+
 function defaultIO(): CliIO {
   const encoder = new TextEncoder();
   return {
     stdout: async (text) => void await Deno.stdout.write(encoder.encode(text)),
     stderr: async (text) => void await Deno.stderr.write(encoder.encode(text)),
-    readStdin: async () => await new Response(Deno.stdin.readable).text(),
+    readStdin: () => readStdin(MAX_INPUT_BYTES),
     stdinIsTerminal: () => Deno.stdin.isTerminal(),
-    readFile: (path) => Deno.readFile(path),
+    readFile: (path) => readFile(path, MAX_INPUT_BYTES),
   };
+}
+
+function isTerminal(stream: { isTerminal(): boolean }): boolean {
+  try {
+    return stream.isTerminal();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The IO of a run: `io` over the defaults. Writers to a terminal escape
+ * control characters; a writer (or stdin reader) given in `io` is a pipe
+ * unless `io` says otherwise.
+ */
+function runIO(io: Partial<CliIO>): CliIO {
+  const full: CliIO = { ...defaultIO(), ...io };
+  if (io.readStdin !== undefined && io.stdinIsTerminal === undefined) {
+    full.stdinIsTerminal = () => false;
+  }
+  const stdoutTerminal = io.stdoutIsTerminal?.() ??
+    (io.stdout === undefined && isTerminal(Deno.stdout));
+  const stderrTerminal = io.stderrIsTerminal?.() ??
+    (io.stderr === undefined && isTerminal(Deno.stderr));
+  return {
+    ...full,
+    stdout: terminalWriter(full.stdout, stdoutTerminal),
+    stderr: terminalWriter(full.stderr, stderrTerminal),
+    stdoutIsTerminal: () => stdoutTerminal,
+    stderrIsTerminal: () => stderrTerminal,
+  };
+}
+
+/** One line for an error: its class and message (no "Error: Error:" for a plain Error). */
+function errorLine(error: unknown): string {
+  const message = error instanceof Error
+    ? (error.name === "Error" || error.name === ""
+      ? error.message
+      : `${error.name}: ${error.message}`)
+    : String(error);
+  return message.split("\n")[0];
 }
 
 /**
@@ -73,11 +144,7 @@ function defaultIO(): CliIO {
  * ```
  */
 export async function main(args: string[], io: Partial<CliIO> = {}): Promise<number> {
-  const fullIO: CliIO = { ...defaultIO(), ...io };
-  // A given stdin reader is a pipe unless said otherwise.
-  if (io.readStdin !== undefined && io.stdinIsTerminal === undefined) {
-    fullIO.stdinIsTerminal = () => false;
-  }
+  const fullIO = runIO(io);
   const context: CliContext = { io: fullIO };
   const rest = [...args];
   while (rest[0] === "--user-dir" || rest[0]?.startsWith("--user-dir=")) {
@@ -123,8 +190,7 @@ export async function main(args: string[], io: Partial<CliIO> = {}): Promise<num
       await fullIO.stderr(`Error: ${error.message}\n\n${command.usage}\n`);
       return 2;
     }
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    await fullIO.stderr(`Error: ${message.split("\n")[0]}\n`);
+    await fullIO.stderr(`Error: ${errorLine(error)}\n`);
     return 1;
   }
 }

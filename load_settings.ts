@@ -7,19 +7,9 @@
 import { ImproperlyConfigured } from "./errors.ts";
 import type { AISettings } from "./settings.ts";
 import { readTextFileIfExists } from "./_env.ts";
-import { guardSecrets } from "./_redact.ts";
+import { guardSecrets, jsonSyntaxReason } from "./_redact.ts";
 import { requireObject } from "./_validate.ts";
 import { parseYaml } from "./_yaml.ts";
-
-/**
- * The reason of a JSON syntax error without the file's text: V8 quotes the
- * text around the error (`Unexpected token 's', ..."api_key": sk-..."... is
- * not valid JSON`) and JavaScriptCore the token, either of which may be a key.
- */
-function jsonErrorReason(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/,?\s*(?:\.\.\.)?"[\s\S]*$/, "").trim() || "syntax error";
-}
 
 /**
  * Reads settings from a YAML (`.yaml`, `.yml`) or JSON file with the same
@@ -61,7 +51,7 @@ export async function loadSettings(path: string): Promise<AISettings> {
       data = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
     } catch (error) {
       throw new ImproperlyConfigured(
-        `Settings file "${path}" is not valid JSON: ${jsonErrorReason(error)}`,
+        `Settings file "${path}" is not valid JSON: ${jsonSyntaxReason(error)}`,
       );
     }
   } else {

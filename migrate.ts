@@ -215,6 +215,12 @@ class Migration {
     // Values move as they are: createAI() checks them where they land.
     provider.timeout = (config.TIMEOUT_SECONDS ?? 15) as number;
     if (config.MAX_RETRIES !== undefined) provider.max_retries = config.MAX_RETRIES as number;
+    if (config.MAX_ANSWER_CHARS !== undefined) {
+      provider.max_answer_chars = config.MAX_ANSWER_CHARS as number;
+    }
+    if (config.MAX_EVENT_CHARS !== undefined) {
+      provider.max_event_chars = config.MAX_EVENT_CHARS as number;
+    }
     const backendConfig: Record<string, unknown> = {};
     for (const key of ["TOKEN_LIMIT", "MAX_OUTPUT_TOKENS", "MAX_IMAGE_BYTES"]) {
       if (config[key] !== undefined) backendConfig[key] = config[key];
@@ -229,6 +235,8 @@ class Migration {
         "OPENAI_API_KEY",
         "TIMEOUT_SECONDS",
         "MAX_RETRIES",
+        "MAX_ANSWER_CHARS",
+        "MAX_EVENT_CHARS",
       ].includes(key)
     );
     if (unknown.length > 0) {
@@ -344,7 +352,8 @@ class Migration {
  *
  * - OpenAI backends become `openai` providers (`API_BASE` to `api_base`,
  *   `OPENAI_API_KEY` to `api_key`, `TIMEOUT_SECONDS` to `timeout`, default
- *   15 as before, `MAX_RETRIES` to `max_retries`).
+ *   15 as before, `MAX_RETRIES` to `max_retries`, `MAX_ANSWER_CHARS` and
+ *   `MAX_EVENT_CHARS` to `max_answer_chars` and `max_event_chars`).
  * - LLM backends on built-in OpenAI models become `openai` providers; on a
  *   model of `extra-openai-models.yaml`, providers with its `model_name`,
  *   `headers` and `api_version`, and with its `api_base` an

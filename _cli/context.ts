@@ -16,7 +16,18 @@ export interface CliIO {
   stdinIsTerminal?(): boolean;
   /** Reads a file as bytes. */
   readFile(path: string): Promise<Uint8Array>;
+  /**
+   * Whether `stdout` writes to a terminal: then control characters other than
+   * newline and tab are written as visible escapes. Default: for the CLI's own
+   * standard output, `Deno.stdout.isTerminal()`; for a `stdout` given, false.
+   */
+  stdoutIsTerminal?(): boolean;
+  /** The same for `stderr`. */
+  stderrIsTerminal?(): boolean;
 }
+
+/** The most bytes the CLI reads from an input file or standard input: 64 MiB. */
+export const MAX_INPUT_BYTES: number = 64 * 1024 * 1024;
 
 /** The context of one CLI run. */
 export interface CliContext {

@@ -46,12 +46,19 @@ function subcommand(
   return [first, rest];
 }
 
-function expectArgs(args: string[], names: string[], optional = 0): void {
+function expectArgs(args: string[], names: string[], optional = 0, echo = true): void {
   if (args.length < names.length - optional) {
     throw new UsageError(`Missing ${names[args.length]}`);
   }
   if (args.length > names.length) {
-    throw new UsageError(`Unexpected argument "${args[names.length]}"`);
+    // An argument of `keys` may be a key: it is never repeated.
+    throw new UsageError(
+      echo
+        ? `Unexpected argument "${args[names.length]}"`
+        : `Unexpected argument number ${
+          names.length + 1
+        } (not shown: it may be a key; pass a key with --value or on standard input)`,
+    );
   }
 }
 
@@ -267,23 +274,29 @@ export const keys: Command = {
            --value or standard input. keys.json is written with mode 0600.`,
   async run(args, context) {
     const parsed = parseArgs(args, { values: { "--value": "value" } });
-    const [sub, rest] = subcommand(parsed.positionals, ["list", "get", "path", "set"], "list");
+    const known = ["list", "get", "path", "set"];
+    if (parsed.positionals.length > 0 && !known.includes(parsed.positionals[0])) {
+      throw new UsageError(
+        "Unknown subcommand (expected list, get, path or set; not shown: it may be a key)",
+      );
+    }
+    const [sub, rest] = subcommand(parsed.positionals, known, "list");
     const options = registryOptions(context);
     if (sub !== "set" && parsed.values.value !== undefined) {
       throw new UsageError("--value only applies to keys set");
     }
     if (sub === "path") {
-      expectArgs(rest, []);
+      expectArgs(rest, [], 0, false);
       await context.io.stdout(`${getUserFilePaths(options).keys}\n`);
       return 0;
     }
     if (sub === "list") {
-      expectArgs(rest, []);
+      expectArgs(rest, [], 0, false);
       await context.io.stdout(listKeyNames(options).map((name) => `${name}\n`).join(""));
       return 0;
     }
     if (sub === "get") {
-      expectArgs(rest, ["NAME"]);
+      expectArgs(rest, ["NAME"], 0, false);
       const stored = readKeys(getUserDir(options));
       if (rest[0] === KEYS_NOTE_NAME || !Object.hasOwn(stored, rest[0])) {
         throw new ImproperlyConfigured(`No key found with name "${rest[0]}" in keys.json`);
@@ -291,7 +304,7 @@ export const keys: Command = {
       await context.io.stdout(`${stored[rest[0]]}\n`);
       return 0;
     }
-    expectArgs(rest, ["NAME"]);
+    expectArgs(rest, ["NAME"], 0, false);
     const value = (parsed.values.value ?? (await context.io.readStdin())).trim();
     if (value === "") {
       throw new UsageError("No key given: pass --value VALUE or the key on standard input");

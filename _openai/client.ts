@@ -3,10 +3,17 @@
 // nothing. Clients are cached per distinct settings under a SHA-256 digest of
 // them, so no key or header value sits in a cache key; the least recently used
 // goes first.
+//
+// Every client sends through `_http/fetch.ts`: no redirect to another host is
+// followed and response bodies are bounded. Its default headers are set again
+// after it is built, so the OPENAI_CUSTOM_HEADERS environment variable it reads
+// has no effect.
 import { ConnectionError, ImproperlyConfigured } from "../errors.ts";
 import { netAllowed } from "../_env.ts";
-import { safeBaseURL, serviceLabel } from "./errors.ts";
+import { createGuardedFetch, type Fetch, RedirectRefusedError } from "../_http/fetch.ts";
+import { REFUSED_REDIRECT_HEADER, safeBaseURL, serviceLabel } from "./errors.ts";
 import {
+  bodyLimitOf,
   type ClientSettings,
   type OpenAIClient,
   type OpenAIModule,
@@ -58,6 +65,30 @@ export function checkNetPermission(settings: ClientSettings, model: string): voi
   );
 }
 
+/**
+ * The client's fetch. A refused redirect is answered as a response marked not
+ * to be retried (the client retries any error a fetch throws, as a connection
+ * failure); `mapError` turns it into an APIError naming the target host.
+ */
+function clientFetch(settings: ClientSettings): Fetch {
+  const guarded = createGuardedFetch({ maxBodyBytes: bodyLimitOf(settings) });
+  return async (input, init) => {
+    try {
+      return await guarded(input, init);
+    } catch (error) {
+      if (!(error instanceof RedirectRefusedError)) throw error;
+      return new Response(JSON.stringify({ error: { message: error.message } }), {
+        status: error.status,
+        headers: {
+          "content-type": "application/json",
+          "x-should-retry": "false",
+          [REFUSED_REDIRECT_HEADER]: `${error.reason} ${error.target}`,
+        },
+      });
+    }
+  };
+}
+
 function clientKey(settings: ClientSettings): Promise<string> {
   return digest([
     settings.apiKey ?? null,
@@ -67,6 +98,7 @@ function clientKey(settings: ClientSettings): Promise<string> {
     sortedEntries(settings.headers),
     settings.organization ?? null,
     sortedEntries(settings.defaultQuery),
+    bodyLimitOf(settings),
   ]);
 }
 
@@ -100,7 +132,12 @@ export async function getClient(settings: ClientSettings): Promise<[OpenAIModule
       adminAPIKey: null,
       webhookSecret: null,
       logLevel: "off",
+      fetch: clientFetch(settings),
     });
+    // The client merges OPENAI_CUSTOM_HEADERS from the environment into its default
+    // headers (an Authorization line there would replace the key): only ours are sent.
+    (client as unknown as { _options: { defaultHeaders: unknown } })._options.defaultHeaders =
+      headers;
     if (clients.size >= MAX_CLIENTS) clients.delete(clients.keys().next().value!);
     clients.set(key, client);
   }

@@ -11,7 +11,12 @@ import {
   serviceLabel,
   truncate,
 } from "./errors.ts";
-import type { ChatRequest, ClientSettings, OpenAIModule } from "./types.ts";
+import {
+  answerLimitOf,
+  type ChatRequest,
+  type ClientSettings,
+  type OpenAIModule,
+} from "./types.ts";
 import { contentOf, requestBody, toUsage } from "./wire.ts";
 
 /** Checks a 200 answer and builds the completion, or says what was missing. */
@@ -38,6 +43,7 @@ function validateCompletion(
     );
   }
   const body = data as Record<string, unknown>;
+  const maxAnswer = answerLimitOf(settings);
   if (!Array.isArray(body.choices)) throw fail('it has no "choices"');
   if (body.choices.length === 0) throw fail('"choices" is empty');
   const choices = body.choices.map((raw, index) => {
@@ -48,6 +54,9 @@ function validateCompletion(
     }
     const content = contentOf(choice.message.content);
     if (content === undefined) throw fail(`choices[${index}].message.content is not text`);
+    if (content.length > maxAnswer) {
+      throw fail(`the answer is longer than ${maxAnswer} characters`);
+    }
     return {
       index: typeof choice.index === "number" ? choice.index : index,
       message: { role: "assistant" as const, content },

@@ -13,7 +13,9 @@ import {
   StreamInterruptedError,
   TimeoutError,
 } from "../errors.ts";
+import { BodyTooLargeError } from "../_http/fetch.ts";
 import { retryAfterSeconds } from "../_http/retry_after.ts";
+import { jsonSyntaxReason, urlSecrets } from "../_redact.ts";
 import { type ClientSettings, type OpenAIModule, retriesOf, timeoutOf } from "./types.ts";
 
 /** What an error is mapped in the context of. */
@@ -27,11 +29,20 @@ export interface ErrorContext {
 
 const MASK = "***";
 
+/**
+ * Marks the answer client.ts makes of a refused redirect: `<reason> <target>`
+ * (see RedirectRefusedError).
+ */
+export const REFUSED_REDIRECT_HEADER = "x-cms-ai-refused-redirect";
+
 function secretsOf(settings: ClientSettings): string[] {
   const secrets = [
     settings.apiKey,
     ...Object.values(settings.headers ?? {}),
     ...Object.values(settings.defaultQuery ?? {}),
+    // A credential in the base URL (`?api-key=`, `user:password@`) comes back when a server
+    // echoes the URL it was asked.
+    ...urlSecrets(settings.baseURL),
   ].filter((value): value is string => typeof value === "string" && value.length >= 4);
   // Also the URL-encoded forms, as they may appear in URLs.
   return [...new Set([...secrets, ...secrets.map(encodeURIComponent)])]
@@ -93,6 +104,30 @@ function serviceMessage(error: any): string {
     : message;
 }
 
+function refusedRedirect(
+  marker: string,
+  label: string,
+  model: string,
+  status: number | undefined,
+  settings: ClientSettings,
+): string {
+  const space = marker.indexOf(" ");
+  const reason = space < 0 ? marker : marker.slice(0, space);
+  const target = space < 0 ? "" : marker.slice(space + 1);
+  const what = `${label} redirected the request for model "${model}" (HTTP ${status})`;
+  switch (reason) {
+    case "cross-origin":
+      return `${what} to another host (${target}): refused, so that the credentials and the ` +
+        `prompt stay with ${safeBaseURL(settings)}`;
+    case "too-many":
+      return `${what} more than ${target} times`;
+    case "unreplayable":
+      return `${what}, and the request body cannot be sent again`;
+    default:
+      return `${what} to an invalid URL`;
+  }
+}
+
 const CONTEXT_PATTERN =
   /context[ _-]?(length|window)|maximum context|too many tokens|prompt is too long|reduce the length/i;
 
@@ -147,11 +182,25 @@ export function mapError(
       { ...base, retryable: true },
     );
   }
+  if (error instanceof BodyTooLargeError) {
+    return new APIError(
+      `${label} sent an answer larger than ${error.max} bytes for model "${model}": ` +
+        "the request was ended",
+      { ...base, retryable: false },
+    );
+  }
   if (mod && error instanceof mod.APIError) {
     const status = typeof error.status === "number" ? error.status : undefined;
     const requestId = typeof error.requestID === "string" ? error.requestID : undefined;
-    const message = clean(serviceMessage(error));
     const options: APIErrorOptions = { ...base, status, requestId };
+    const refused = error.headers?.get(REFUSED_REDIRECT_HEADER);
+    if (refused) {
+      return new APIError(
+        clean(refusedRedirect(refused, label, model, status, settings)),
+        { ...options, retryable: false },
+      );
+    }
+    const message = clean(serviceMessage(error));
     if (status === undefined) {
       // An error event inside a stream.
       return new APIError(`${label} reported an error for model "${model}": ${message}`, options);
@@ -194,8 +243,9 @@ export function mapError(
     );
   }
   if (error instanceof SyntaxError) {
+    // The parser's message quotes the body, which may hold anything: only its reason is kept.
     return new APIError(
-      `${label} sent malformed JSON for model "${model}": ${clean(error.message)}`,
+      `${label} sent malformed JSON for model "${model}": ${clean(jsonSyntaxReason(error))}`,
       { ...base, status: 200, retryable: false },
     );
   }

@@ -14,7 +14,8 @@
 //   starts; once it has started (and so before any text reaches the caller) no attempt
 //   is ever repeated.
 // - `timeoutMs` bounds each attempt up to the complete JSON answer; for a stream it
-//   bounds the wait for the response and then every wait for the next chunk.
+//   bounds the wait for the response and then every wait for bytes (a keep-alive
+//   comment counts).
 // - Abort: when `request.signal` aborts, the promise rejects (or the stream throws)
 //   with `signal.reason`, exactly like `fetch` (a DOMException named "AbortError"
 //   unless the caller gave another reason). The request and its timers end at once.
@@ -23,10 +24,15 @@
 //   contain the API key or a header or query value (replaced by "***").
 // - Without an API key no Authorization header is sent (keyless local servers).
 // - The client is given explicit values for everything it would otherwise take from
-//   OPENAI_* environment variables (key, base URL, organization, project, log level).
-//   The one variable it still reads is OPENAI_CUSTOM_HEADERS (its documented opt-in for
+//   OPENAI_* environment variables (key, base URL, organization, project, log level),
+//   and its default headers are set again after it is built, so OPENAI_CUSTOM_HEADERS
+//   (which it still reads) has no effect.
+// - No redirect to another host is followed (an APIError naming the host, not retried)
+//   and a response body is bounded (`_http/fetch.ts`); a stream's lines and events
+//   (`maxEventChars`) and an answer (`maxAnswerChars`) are bounded too.
 
 export type { ChatRequest, ClientSettings, StreamEvent } from "./types.ts";
+export { DEFAULT_MAX_ANSWER_CHARS, DEFAULT_MAX_EVENT_CHARS } from "./types.ts";
 export { chatCompletion } from "./completion.ts";
 export { hostOf } from "./errors.ts";
 export { chatStream } from "./stream.ts";

@@ -1,71 +1,140 @@
-// One streamed chat request: the response's chunks read with a per-chunk
-// timeout and the caller's abort, turned into text and usage events. Once the
-// response has started nothing is retried.
+// One streamed chat request. The client sends it (retrying until the response
+// starts) and hands back the raw response; its body is read here, decoded by
+// the shared SSE decoder (`_http/sse.ts`) and turned into text and usage
+// events. Once the response has started nothing is retried.
+//
+// Bounds, each an APIError that ends the request at once: a line or event over
+// `maxEventChars`, an answer over `maxAnswerChars`. The chunk timeout bounds each
+// wait for bytes: any bytes count, a keep-alive comment or half an event
+// included, so only a server that sends nothing for `timeoutMs` times out.
+//
+// Per stream there is one timer (re-armed only when it fires during a wait that
+// has not lasted the timeout yet) and one listener on the caller's signal. A
+// timeout, an abort or a reader that leaves cancels the body reader, which ends
+// a pending read at once, and aborts the request.
 import { toTokenUsage } from "../chat.ts";
-import { StreamInterruptedError, TimeoutError } from "../errors.ts";
+import { APIError, StreamInterruptedError, TimeoutError } from "../errors.ts";
+import { RAW_BODY } from "../_http/fetch.ts";
+import { type ServerSentEvent, SSEDecoder, SSELimitError } from "../_http/sse.ts";
 import { checkNetPermission, getClient } from "./client.ts";
-import { abortReason, type ErrorContext, mapError, serviceLabel } from "./errors.ts";
 import {
+  abortReason,
+  type ErrorContext,
+  mapError,
+  scrubText,
+  serviceLabel,
+  truncate,
+} from "./errors.ts";
+import {
+  answerLimitOf,
   type ChatRequest,
   type ClientSettings,
+  eventLimitOf,
   type OpenAIModule,
   type StreamEvent,
   timeoutOf,
 } from "./types.ts";
 import { contentOf, requestBody, toUsage } from "./wire.ts";
 
-const TIMED_OUT = Symbol("timed out");
-const ABORTED = Symbol("aborted");
+// Passed to the client's fetch: the 2xx body of a stream is read (and bounded) here.
+const RAW_FETCH_OPTIONS = { [RAW_BODY]: true } as Record<PropertyKey, unknown>;
 
-/** Waits for the next chunk, at most `ms`, or until `signal` aborts. */
-function nextChunk<T>(
-  iterator: AsyncIterator<T>,
-  ms: number,
-  signal: AbortSignal,
-): Promise<IteratorResult<T> | typeof TIMED_OUT | typeof ABORTED> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const onAbort = { resolve: () => {} };
-  const guard = new Promise<typeof TIMED_OUT | typeof ABORTED>((resolve) => {
-    timer = setTimeout(() => resolve(TIMED_OUT), ms);
-    onAbort.resolve = () => resolve(ABORTED);
-    if (signal.aborted) resolve(ABORTED);
-    else signal.addEventListener("abort", onAbort.resolve, { once: true });
-  });
-  return Promise.race([iterator.next(), guard]).finally(() => {
-    clearTimeout(timer);
-    signal.removeEventListener("abort", onAbort.resolve);
-  });
+/** The state of one stream: its request's controller, the body reader and the chunk timer. */
+class StreamRun {
+  /** Aborts the request (the client's fetch, or the body being read). */
+  readonly controller: AbortController = new AbortController();
+  /** The reader went away (break, return(), a cancelled ReadableStream). */
+  left = false;
+  /** The chunk timeout fired during a wait. */
+  timedOut = false;
+  reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  #ms = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #waiting = false;
+  #waitStart = 0;
+
+  /** Ends the request; a pending read returns at once. */
+  end(reason?: unknown): void {
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
+    this.reader?.cancel().catch(() => {});
+    this.stopTimer();
+  }
+
+  /** The reader went away. */
+  leave(): void {
+    this.left = true;
+    this.end();
+  }
+
+  /** Whether the stream was ended (abort, timeout or the reader leaving). */
+  get ended(): boolean {
+    return this.controller.signal.aborted;
+  }
+
+  /** Sets the bound of each wait for bytes. */
+  setChunkTimeout(ms: number): void {
+    this.#ms = ms;
+  }
+
+  /** A wait for bytes starts. */
+  waitStarts(): void {
+    this.#waiting = true;
+    this.#waitStart = performance.now();
+    if (this.#timer === undefined) this.#arm(this.#ms);
+  }
+
+  /** Bytes arrived (or the read ended). */
+  waitEnds(): void {
+    this.#waiting = false;
+  }
+
+  stopTimer(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #arm(delay: number): void {
+    this.#timer = setTimeout(this.#fire, delay);
+  }
+
+  readonly #fire = (): void => {
+    this.#timer = undefined;
+    // Not waiting (the caller is busy with a chunk): the next wait arms it again.
+    if (!this.#waiting) return;
+    const waited = performance.now() - this.#waitStart;
+    if (waited >= this.#ms) {
+      this.timedOut = true;
+      this.end();
+    } else {
+      this.#arm(this.#ms - waited);
+    }
+  };
 }
 
 async function* streamEvents(
   settings: ClientSettings,
   request: ChatRequest,
-  left: AbortSignal,
+  run: StreamRun,
 ): AsyncGenerator<StreamEvent, void, undefined> {
   const { signal } = request;
-  if (!signal) return yield* streamBody(settings, request, left, left);
-  // Aborts when the caller's signal does or when the reader leaves. Forwarded by
-  // hand and unlinked at the end: AbortSignal.any() would keep every stream alive
-  // for as long as a long-lived caller signal lives.
-  const stop = new AbortController();
-  const onCaller = () => stop.abort(signal.reason);
-  const onLeft = () => stop.abort(left.reason);
-  if (signal.aborted) stop.abort(signal.reason);
-  else signal.addEventListener("abort", onCaller, { once: true });
-  left.addEventListener("abort", onLeft, { once: true });
+  if (signal?.aborted) throw abortReason(signal);
+  // The caller's signal is forwarded by hand and unlinked at the end:
+  // AbortSignal.any() would keep every stream alive for as long as a long-lived
+  // caller signal lives.
+  const onCaller = () => run.end(signal!.reason);
+  signal?.addEventListener("abort", onCaller, { once: true });
   try {
-    return yield* streamBody(settings, request, left, stop.signal);
+    yield* streamBody(settings, request, run);
   } finally {
-    signal.removeEventListener("abort", onCaller);
-    left.removeEventListener("abort", onLeft);
+    signal?.removeEventListener("abort", onCaller);
+    run.end();
   }
 }
 
 async function* streamBody(
   settings: ClientSettings,
   request: ChatRequest,
-  left: AbortSignal,
-  stop: AbortSignal,
+  run: StreamRun,
 ): AsyncGenerator<StreamEvent, void, undefined> {
   const context: ErrorContext = {
     settings,
@@ -74,97 +143,155 @@ async function* streamBody(
     streaming: false,
   };
   const { signal } = request;
-  if (signal?.aborted) throw abortReason(signal);
   checkNetPermission(settings, request.model);
   let mod: OpenAIModule | undefined;
-  // deno-lint-ignore no-explicit-any
-  let stream: any;
+  let response: Response;
   try {
     const [loaded, client] = await getClient(settings);
     mod = loaded;
     if (signal?.aborted) throw abortReason(signal);
-    if (left.aborted) return;
-    stream = await client.chat.completions.create(
+    if (run.left) return;
+    response = await client.chat.completions.create(
       {
         ...requestBody(request),
         stream: true,
         stream_options: { include_usage: true },
         // deno-lint-ignore no-explicit-any
       } as any,
-      { signal: stop },
-    );
+      { signal: run.controller.signal, fetchOptions: RAW_FETCH_OPTIONS },
+    ).asResponse();
   } catch (error) {
-    if (left.aborted && !signal?.aborted) return;
+    if (run.left && !signal?.aborted) return;
     throw mapError(mod, error, context);
   }
 
   // From here on the response has started: nothing is ever retried.
   context.streaming = true;
   const label = serviceLabel(settings);
-  const iterator: AsyncIterator<unknown> = stream[Symbol.asyncIterator]();
+  const labels = {
+    provider: settings.provider,
+    backend: settings.backend,
+    model: request.model,
+  };
+  const body = response.body;
+  if (body === null) {
+    throw new StreamInterruptedError(
+      `The stream from ${label} for model "${request.model}" has no body`,
+      { ...labels, retryable: true },
+    );
+  }
+  const reader = body.getReader();
+  run.reader = reader;
+  const timeout = timeoutOf(settings);
+  run.setChunkTimeout(timeout);
+  const maxAnswer = answerLimitOf(settings);
+  const maxEvent = eventLimitOf(settings);
+  const decoder = new SSEDecoder({ maxLineLength: maxEvent, maxEventLength: maxEvent });
+  let answerLength = 0;
   let finished = false;
-  let ended = false;
-  try {
-    while (true) {
-      let next: IteratorResult<unknown> | typeof TIMED_OUT | typeof ABORTED;
+
+  /** Why the stream was ended from outside: throws, or returns (the reader left). */
+  const stopped = (): void => {
+    if (signal?.aborted) throw abortReason(signal);
+    if (run.timedOut) {
+      throw new TimeoutError(
+        `The stream from ${label} for model "${request.model}" sent nothing for ${timeout} ms`,
+        { ...labels, retryable: true },
+      );
+    }
+  };
+  const fail = (what: string): APIError =>
+    new APIError(
+      `The stream from ${label} for model "${request.model}" ${what}: the request was ended`,
+      { ...labels, status: response.status, retryable: false },
+    );
+
+  if (run.ended) {
+    stopped();
+    return;
+  }
+  reading: while (true) {
+    run.waitStarts();
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch (error) {
+      run.waitEnds();
+      if (run.ended) {
+        stopped();
+        return;
+      }
+      throw mapError(mod, error, context);
+    }
+    run.waitEnds();
+    if (run.ended) {
+      stopped();
+      return;
+    }
+    let events: ServerSentEvent[];
+    try {
+      events = chunk.done ? decoder.end() : decoder.decode(chunk.value);
+    } catch (error) {
+      if (!(error instanceof SSELimitError)) throw error;
+      throw fail(
+        error.limit === "line"
+          ? `sent a line longer than ${error.max} characters`
+          : `sent an event with more than ${error.max} characters of data`,
+      );
+    }
+    for (const event of events) {
+      if (event.data === "[DONE]") break reading;
+      // deno-lint-ignore no-explicit-any
+      let data: any;
       try {
-        next = await nextChunk(iterator, timeoutOf(settings), stop);
-      } catch (error) {
-        if (left.aborted && !signal?.aborted) return;
-        throw mapError(mod, error, context);
+        data = JSON.parse(event.data);
+      } catch {
+        // The parser's message quotes the data, which may hold anything.
+        throw fail("sent malformed JSON (an event that is not JSON)");
       }
-      if (next === ABORTED) {
-        if (signal?.aborted) throw abortReason(signal);
-        return; // The reader left.
-      }
-      if (next === TIMED_OUT) {
-        throw new TimeoutError(
-          `The stream from ${label} for model "${request.model}" sent nothing for ${
-            timeoutOf(settings)
-          } ms`,
-          {
-            provider: settings.provider,
-            backend: settings.backend,
-            model: request.model,
-            retryable: true,
-          },
+      if (event.event === "error" || (data && typeof data === "object" && data.error)) {
+        const detail = data?.error ?? data;
+        const message = typeof detail?.message === "string" ? detail.message : "an error event";
+        throw new APIError(
+          `${label} reported an error for model "${request.model}": ${
+            truncate(scrubText(message, settings))
+          }`,
+          labels,
         );
       }
-      if (next.done) {
-        ended = true;
-        break;
-      }
-      // deno-lint-ignore no-explicit-any
-      const chunk = next.value as any;
-      const choices = Array.isArray(chunk?.choices) ? chunk.choices : [];
+      const choices = Array.isArray(data?.choices) ? data.choices : [];
       for (const choice of choices) {
         if ((choice?.index ?? 0) !== 0) continue;
         const text = contentOf(choice?.delta?.content);
-        if (text) yield { type: "text", text };
+        if (text) {
+          answerLength += text.length;
+          if (answerLength > maxAnswer) {
+            throw fail(`sent an answer longer than ${maxAnswer} characters`);
+          }
+          yield { type: "text", text };
+          if (run.ended) {
+            stopped();
+            return;
+          }
+        }
         if (choice?.finish_reason) finished = true;
       }
-      const usage = toUsage(chunk?.usage);
-      if (usage) yield { type: "usage", usage: toTokenUsage(usage) };
+      const usage = toUsage(data?.usage);
+      if (usage) {
+        yield { type: "usage", usage: toTokenUsage(usage) };
+        if (run.ended) {
+          stopped();
+          return;
+        }
+      }
     }
-  } finally {
-    if (!ended) {
-      // Stopped early (break, abort, timeout, error): cancel the HTTP request.
-      stream.controller?.abort();
-      await iterator.return?.().catch(() => {});
-    }
+    if (chunk.done) break;
   }
-  // The client ends a stream quietly when its request is aborted.
-  if (signal?.aborted) throw abortReason(signal);
   if (!finished) {
     throw new StreamInterruptedError(
       `The stream from ${label} for model "${request.model}" ended before it was complete ` +
         "(no finish_reason)",
-      {
-        provider: settings.provider,
-        backend: settings.backend,
-        model: request.model,
-        retryable: true,
-      },
+      { ...labels, retryable: true },
     );
   }
 }
@@ -182,14 +309,14 @@ export function chatStream(
 ): AsyncIterable<StreamEvent> {
   return {
     [Symbol.asyncIterator]: () => {
-      const left = new AbortController();
-      const generator = streamEvents(settings, request, left.signal);
+      const run = new StreamRun();
+      const generator = streamEvents(settings, request, run);
       // A generator runs return() only after a pending next() settles (the next chunk,
       // or the timeout); a reader that leaves while waiting (a cancelled ReadableStream)
       // ends the request at once instead.
       const stop = generator.return.bind(generator);
       generator.return = (value) => {
-        left.abort();
+        run.leave();
         return stop(value);
       };
       return generator;

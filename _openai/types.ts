@@ -32,6 +32,14 @@ export interface ClientSettings {
   service?: string;
   /** Backend alias or class label for errors. */
   backend?: string;
+  /**
+   * The longest answer, in characters (UTF-16 code units), default 16 MiB: a
+   * longer one is an `APIError` and the request is ended. A JSON answer's body
+   * may take four times this in bytes, plus 1 MiB.
+   */
+  maxAnswerChars?: number;
+  /** The longest line or event of a stream, in characters (default 1 MiB). */
+  maxEventChars?: number;
 }
 
 /** One chat request. */
@@ -48,6 +56,30 @@ export interface ChatRequest {
 
 /** An event of a streamed answer: a piece of text, or the token usage (last). */
 export type StreamEvent = { type: "text"; text: string } | { type: "usage"; usage: TokenUsage };
+
+/** The default {@link ClientSettings.maxAnswerChars}: 16 MiB of text. */
+export const DEFAULT_MAX_ANSWER_CHARS: number = 16 * 1024 * 1024;
+/** The default {@link ClientSettings.maxEventChars}: 1 MiB. */
+export const DEFAULT_MAX_EVENT_CHARS: number = 1024 * 1024;
+
+function positiveInteger(value: unknown, fallback: number): number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value > 0 ? value : fallback;
+}
+
+/** The answer limit in characters. */
+export function answerLimitOf(settings: ClientSettings): number {
+  return positiveInteger(settings.maxAnswerChars, DEFAULT_MAX_ANSWER_CHARS);
+}
+
+/** The line and event limit of a stream in characters. */
+export function eventLimitOf(settings: ClientSettings): number {
+  return positiveInteger(settings.maxEventChars, DEFAULT_MAX_EVENT_CHARS);
+}
+
+/** The largest response body read, in bytes: four times the answer limit, plus 1 MiB. */
+export function bodyLimitOf(settings: ClientSettings): number {
+  return 4 * answerLimitOf(settings) + 1024 * 1024;
+}
 
 /** The attempt timeout in whole milliseconds (at least 1). */
 export function timeoutOf(settings: ClientSettings): number {

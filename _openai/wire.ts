@@ -14,23 +14,36 @@ export function requestBody(request: ChatRequest): Record<string, unknown> {
   return { ...options, model: request.model, messages: request.messages };
 }
 
-/** Wire-format usage from a service value, or undefined when it is not usable. */
+/** A token count: a non-negative safe integer, `0` when absent, undefined when absurd. */
+function tokenCount(value: unknown): number | undefined {
+  if (value === undefined || value === null) return 0;
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+}
+
+/**
+ * Wire-format usage from a service value, or undefined when it is not usable:
+ * every count given must be a non-negative safe integer (`-5`, `1e308`, `[3]`
+ * or `true` make the whole usage unreliable, so none is reported).
+ */
 export function toUsage(value: unknown): CompletionUsage | undefined {
-  if (!value || typeof value !== "object") return undefined;
+  if (!value || typeof value !== "object" || Array.isArray(value)) return undefined;
   const usage = value as Record<string, unknown>;
-  const input = Number(usage.prompt_tokens ?? 0);
-  const output = Number(usage.completion_tokens ?? 0);
-  if (!Number.isFinite(input) || !Number.isFinite(output)) return undefined;
-  const total = Number(usage.total_tokens ?? input + output);
+  const input = tokenCount(usage.prompt_tokens);
+  const output = tokenCount(usage.completion_tokens);
+  if (input === undefined || output === undefined) return undefined;
+  const total = usage.total_tokens === undefined || usage.total_tokens === null
+    ? input + output
+    : tokenCount(usage.total_tokens);
+  if (total === undefined) return undefined;
   const out: CompletionUsage = {
     prompt_tokens: input,
     completion_tokens: output,
-    total_tokens: Number.isFinite(total) ? total : input + output,
+    total_tokens: total,
   };
   // Prompt-cache hits (OpenAI's prompt_tokens_details.cached_tokens), priced apart.
   const details = usage.prompt_tokens_details as Record<string, unknown> | null | undefined;
-  const cached = Number(details?.cached_tokens);
-  if (Number.isFinite(cached) && cached > 0) out.prompt_tokens_details = { cached_tokens: cached };
+  const cached = tokenCount(details?.cached_tokens);
+  if (cached !== undefined && cached > 0) out.prompt_tokens_details = { cached_tokens: cached };
   return out;
 }
 

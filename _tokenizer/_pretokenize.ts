@@ -14,6 +14,46 @@
 /** Finds the end of the piece that starts at `pos` (`pos < text.length`). */
 export type Scanner = (text: string, pos: number) => number;
 
+/**
+ * Unicode White_Space, what `\s` is in the Rust regex that tiktoken (and so
+ * the service) uses: JavaScript's `\s` also has U+FEFF and lacks U+0085.
+ */
+const WHITE_SPACE = "\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+
+/**
+ * The encoding's regex source with `\s` and `\S` spelled out as tiktoken
+ * reads them (Unicode White_Space), for a JavaScript `u` regex.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { tiktokenRegex } from "./_pretokenize.ts";
+ * const re = new RegExp(tiktokenRegex("\\s+"), "u");
+ * assert.ok(re.test("\u0085") && !re.test("\ufeff"));
+ * ```
+ */
+export function tiktokenRegex(pattern: string): string {
+  let out = "";
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "\\") {
+      const next = pattern[i + 1];
+      i++;
+      if (next === "s") out += inClass ? WHITE_SPACE : `[${WHITE_SPACE}]`;
+      else if (next === "S" && !inClass) out += `[^${WHITE_SPACE}]`;
+      else if (next === "S") {
+        throw new Error("tiktokenRegex(): \\S inside a class is not supported");
+      } else out += c + next;
+      continue;
+    }
+    if (c === "[" && !inClass) inClass = true;
+    else if (c === "]" && inClass) inClass = false;
+    out += c;
+  }
+  return out;
+}
+
 const UPPER = 1;
 const LOWER = 2;
 const LETTER = UPPER | LOWER;
@@ -72,7 +112,7 @@ function contractionEnd(text: string, at: number): number {
  * ```
  */
 export function cl100kScanner(pattern: string): Scanner {
-  const re = new RegExp(pattern, "uy");
+  const re = new RegExp(tiktokenRegex(pattern), "uy");
   const viaRegex = (text: string, pos: number): number => {
     re.lastIndex = pos;
     re.test(text);
@@ -160,7 +200,7 @@ export function cl100kScanner(pattern: string): Scanner {
  * ```
  */
 export function o200kScanner(pattern: string): Scanner {
-  const re = new RegExp(pattern, "uy");
+  const re = new RegExp(tiktokenRegex(pattern), "uy");
   const viaRegex = (text: string, pos: number): number => {
     re.lastIndex = pos;
     re.test(text);

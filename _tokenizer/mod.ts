@@ -1,8 +1,10 @@
 /**
  * Private tokenizer: exact BPE token counts and tokens for the `cl100k_base`
- * and `o200k_base` encodings, identical to `js-tiktoken`'s encode with no
- * special tokens (special-token strings are plain text). Rank data is loaded
- * lazily on first use from `js-tiktoken`'s rank modules.
+ * and `o200k_base` encodings, identical to OpenAI's `tiktoken` (the service's
+ * own count) encoding with no special tokens (special-token strings are plain
+ * text). Rank data is loaded lazily on first use from `js-tiktoken`'s rank
+ * modules; unlike `js-tiktoken`, U+0085 is whitespace and U+FEFF is not, as in
+ * tiktoken's Rust regex.
  *
  * @example
  * ```ts

@@ -31,6 +31,8 @@ import {
   type ChatRequest,
   chatStream,
   type ClientSettings,
+  DEFAULT_MAX_ANSWER_CHARS,
+  DEFAULT_MAX_EVENT_CHARS,
   hostOf,
 } from "../_openai/mod.ts";
 import { getEnv } from "../_env.ts";
@@ -83,6 +85,10 @@ export interface OpenAIBackendConfig extends BaseBackendConfig {
   readonly maxOutputTokens: number | undefined;
   /** `MAX_IMAGE_BYTES`: the largest image to send (default 20 MB). */
   readonly maxImageBytes: number;
+  /** `MAX_ANSWER_CHARS`: the longest answer, in characters (default 16 MiB). */
+  readonly maxAnswerChars: number;
+  /** `MAX_EVENT_CHARS`: the longest line or event of a stream, in characters (default 1 MiB). */
+  readonly maxEventChars: number;
   /**
    * `STRUCTURED_OUTPUT`: how `promptForObject()` makes the answer follow the
    * schema: `"json_schema"` (default), `"json_object"` or `"prompt"` (for a
@@ -132,6 +138,8 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
     "MAX_RETRIES",
     "MAX_OUTPUT_TOKENS",
     "MAX_IMAGE_BYTES",
+    "MAX_ANSWER_CHARS",
+    "MAX_EVENT_CHARS",
     "STRUCTURED_OUTPUT",
   ];
 
@@ -157,6 +165,11 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
       }),
       maxImageBytes: optionalInteger(raw.MAX_IMAGE_BYTES, "MAX_IMAGE_BYTES", where, { min: 1 }) ??
         DEFAULT_MAX_IMAGE_BYTES,
+      maxAnswerChars: optionalInteger(raw.MAX_ANSWER_CHARS, "MAX_ANSWER_CHARS", where, {
+        min: 1,
+      }) ?? DEFAULT_MAX_ANSWER_CHARS,
+      maxEventChars: optionalInteger(raw.MAX_EVENT_CHARS, "MAX_EVENT_CHARS", where, { min: 1 }) ??
+        DEFAULT_MAX_EVENT_CHARS,
       structuredOutput:
         optionalChoice(raw.STRUCTURED_OUTPUT, "STRUCTURED_OUTPUT", where, STRATEGIES) ??
           "json_schema",
@@ -244,6 +257,7 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
         extraTokens: await countSchemaTokens(checked.jsonSchema, config.modelId),
         backend: alias,
         provider: "openai",
+        signal,
       });
       const { openAIObject } = await loadEngine();
       return await openAIObject<T>(settings, {
@@ -282,6 +296,7 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
         maxOutputTokens: lowerCap(cap, config.maxOutputTokens),
         backend: alias,
         provider: "openai",
+        signal: callSignal,
       });
       promptTokens = limit.promptTokens;
       plan = { model: config.modelId, promptTokens, maxOutputTokens: limit.budget };
@@ -314,7 +329,7 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
       estimateUsage(text: string): Promise<TokenUsage> {
         return estimateAnswerUsage(config.modelId, promptTokens, buildMessages, text);
       },
-    }, signal === undefined ? {} : { signal });
+    }, { maxChars: config.maxAnswerChars, ...(signal === undefined ? {} : { signal }) });
   }
 
   #clientSettings(): ClientSettings {
@@ -325,6 +340,8 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
       maxRetries: this.config.maxRetries,
       provider: "openai",
       backend: this.alias,
+      maxAnswerChars: this.config.maxAnswerChars,
+      maxEventChars: this.config.maxEventChars,
       // Errors name the service that answered: a proxy or a local server by its host.
       service: this.config.apiBase === DEFAULT_OPENAI_API_BASE
         ? "openai"

@@ -22,6 +22,7 @@
 import type { ChatMessage, ChatOptions, TokenUsage } from "../chat.ts";
 import { ImproperlyConfigured, InvalidProviderError } from "../errors.ts";
 import type { CompletionOptions, Provider } from "../providers/types.ts";
+import { OpenAICompatibleProvider } from "../providers/openai_compatible.ts";
 import { describeType, optionalInteger, optionalString, rejectUnknownKeys } from "../_validate.ts";
 import { countSchemaTokens, estimateAnswerUsage } from "../_budget.ts";
 import type { ObjectCompletion } from "../structured.ts";
@@ -37,6 +38,7 @@ import {
 import { BaseBackend, configWhere } from "./base.ts";
 import {
   AIResponse,
+  type AIResponseOptions,
   type CompleteAnswer,
   type RequestPlan,
   type ResponseEvent,
@@ -286,6 +288,7 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
         extraTokens: await countSchemaTokens(checked.jsonSchema, config.modelId),
         backend: alias,
         provider: provider.provider,
+        signal,
       });
       const capped = config.promptStyle !== "llm" || maxOutputTokens !== undefined;
       return await provider.completeObject<T>({
@@ -328,6 +331,7 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
         maxOutputTokens,
         backend: alias,
         provider: provider.provider,
+        signal: callSignal,
       });
       promptTokens = limit.promptTokens;
       plan = { model: config.modelId, promptTokens, maxOutputTokens: limit.budget };
@@ -373,7 +377,14 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
         return answer;
       };
     }
-    return new AIResponse(source, signal === undefined ? {} : { signal });
+    // The chunks kept for replay are bounded by the provider's answer limit.
+    const maxChars = provider instanceof OpenAICompatibleProvider
+      ? provider.config.maxAnswerChars
+      : undefined;
+    const options: AIResponseOptions = {};
+    if (signal !== undefined) options.signal = signal;
+    if (maxChars !== undefined) options.maxChars = maxChars;
+    return new AIResponse(source, options);
   }
 }
 

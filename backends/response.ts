@@ -4,6 +4,46 @@
  * @module
  */
 import type { TokenUsage } from "../chat.ts";
+import { APIError } from "../errors.ts";
+
+/**
+ * The default answer limit of an {@link AIResponse}: 16 MiB of text.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_MAX_RESPONSE_CHARS } from "./response.ts";
+ * assert.equal(DEFAULT_MAX_RESPONSE_CHARS, 16 * 1024 * 1024);
+ * ```
+ */
+export const DEFAULT_MAX_RESPONSE_CHARS: number = 16 * 1024 * 1024;
+
+/**
+ * Options of an {@link AIResponse}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { APIError } from "../errors.ts";
+ * import { AIResponse } from "./response.ts";
+ * const endless = new AIResponse({
+ *   async *stream() {
+ *     while (true) yield { type: "text", text: "more " };
+ *   },
+ * }, { maxChars: 1000 });
+ * await assert.rejects(endless.text(), APIError);
+ * ```
+ */
+export interface AIResponseOptions {
+  /** Aborts the request. */
+  signal?: AbortSignal;
+  /**
+   * The longest answer kept, in characters (default 16 MiB): past it reading
+   * fails with an `APIError` and the source is stopped (the chunks kept for
+   * replay stay bounded).
+   */
+  maxChars?: number;
+}
 
 /** One event of a response source: a piece of text, or the usage at the end. */
 export type ResponseEvent = { type: "text"; text: string } | { type: "usage"; usage: TokenUsage };
@@ -263,7 +303,9 @@ export class AIResponse implements AsyncIterable<string> {
   #source: ResponseSource;
   #observer: AnswerObserver | undefined;
   readonly #signal: AbortSignal | undefined;
+  readonly #maxChars: number;
   readonly #chunks: string[] = [];
+  #length = 0;
   #usage: (TokenUsage & { estimated?: true }) | undefined;
   #answeredBy: (AnswerInfo & { fallbackFrom?: FallbackRecord[] }) | undefined;
   #final: Promise<ResponseUsage | undefined> | undefined;
@@ -283,10 +325,21 @@ export class AIResponse implements AsyncIterable<string> {
     sourceOf = (response) => response.#source;
   }
 
-  /** Wraps a source; `options.signal` aborts the request. */
-  constructor(source: ResponseSource, options: { signal?: AbortSignal } = {}) {
+  /** Wraps a source; `options.signal` aborts the request, `options.maxChars` bounds the answer. */
+  constructor(source: ResponseSource, options: AIResponseOptions = {}) {
     this.#source = source;
     this.#signal = options.signal;
+    const max = options.maxChars;
+    this.#maxChars = typeof max === "number" && Number.isSafeInteger(max) && max > 0
+      ? max
+      : DEFAULT_MAX_RESPONSE_CHARS;
+  }
+
+  #tooLong(): APIError {
+    return new APIError(
+      `The answer is longer than ${this.#maxChars} characters: reading it was stopped`,
+      { retryable: false },
+    );
   }
 
   /** Streams the answer's text chunks. */
@@ -404,6 +457,7 @@ export class AIResponse implements AsyncIterable<string> {
           source = this.#source = next;
           continue;
         }
+        if (answer.text.length > this.#maxChars) throw this.#tooLong();
         if (answer.text !== "") this.#chunks.push(answer.text);
         this.#usage = answer.usage;
         if (observer) await this.#answered(observer);
@@ -488,9 +542,12 @@ export class AIResponse implements AsyncIterable<string> {
         this.#state = { kind: "done" };
         this.#release();
       } else if (next.value.type === "text") {
-        if (next.value.text !== "") {
+        const text = next.value.text;
+        this.#length += text.length;
+        if (this.#length > this.#maxChars) this.#fail(this.#tooLong());
+        else if (text !== "") {
           if (this.#chunks.length === 0) this.#observer?.firstChunk();
-          this.#chunks.push(next.value.text);
+          this.#chunks.push(text);
         }
       } else this.#usage = next.value.usage;
     } catch (error) {
@@ -532,10 +589,13 @@ export class AIResponse implements AsyncIterable<string> {
   }
 
   #cancel(): void {
-    const error = new DOMException(
-      "The response was cancelled: its reader stopped early",
-      "AbortError",
+    this.#fail(
+      new DOMException("The response was cancelled: its reader stopped early", "AbortError"),
     );
+  }
+
+  /** Fails the response with `error` and stops its source (a cancel, an answer too long). */
+  #fail(error: unknown): void {
     this.#state = { kind: "failed", error };
     this.#stop?.abort(error);
     this.#release();

@@ -45,7 +45,7 @@
  *
  * @module
  */
-import type { ChatCompletion, ChatMessage, ChatOptions } from "../chat.ts";
+import type { ChatCompletion, ChatMessage } from "../chat.ts";
 import type { CompleteObjectOptions, JSONSchema, ObjectCompletion } from "../structured.ts";
 import { answerBudget, countSchemaTokens } from "../_budget.ts";
 import { getDefaultTokenLimit, getMaxOutputTokens } from "../tokens.ts";
@@ -75,6 +75,7 @@ import {
 import { optionalChoice } from "../_validate.ts";
 import {
   checkMessages,
+  checkOptionsData,
   providerWhere,
   resolveOpenAICompatibleConfig,
 } from "./openai_compatible.ts";
@@ -440,7 +441,7 @@ export class AnthropicProvider implements Provider {
         `${method}() needs a user message: the Messages API takes system text only beside one`,
       );
     }
-    const { maxTokens, rest } = toAnthropicOptions(chatOptions as ChatOptions, method);
+    const { maxTokens, rest } = toAnthropicOptions(checkOptionsData(chatOptions, method), method);
     return {
       model: model ?? this.config.model,
       messages,
@@ -515,6 +516,7 @@ async function defaultMaxTokens(
     extraTokens: schemaTokens,
     hint: "shorten the prompt, or pass max_tokens to send it anyway",
     provider,
+    signal: call.signal,
   });
 }
 

@@ -17,6 +17,8 @@
  * | `timeout` | seconds per attempt (default 120; for a stream, per chunk) |
  * | `max_retries` | retries of a failed request (default 2) |
  * | `api_version` | sent as the `api-version` query parameter |
+ * | `max_answer_chars` | the longest answer, in characters (default 16 MiB) |
+ * | `max_event_chars` | the longest line or event of a stream, in characters (default 1 MiB) |
  * | `structured_output` | `completeObject()`'s strategy: `json_schema`, `json_object` or `prompt` (default: the vendor's) |
  *
  * Any other key is an error that names it.
@@ -37,8 +39,15 @@
  */
 import type { ChatCompletion, ChatMessage, ChatOptions } from "../chat.ts";
 import { ImproperlyConfigured, MissingAPIKeyError } from "../errors.ts";
-import { chatCompletion, chatStream, type ClientSettings, hostOf } from "../_openai/mod.ts";
-import { checkCallMetadata } from "../_json.ts";
+import {
+  chatCompletion,
+  chatStream,
+  type ClientSettings,
+  DEFAULT_MAX_ANSWER_CHARS,
+  DEFAULT_MAX_EVENT_CHARS,
+  hostOf,
+} from "../_openai/mod.ts";
+import { checkCallMetadata, copyJsonData, jsonBudget } from "../_json.ts";
 import { guardSecrets } from "../_redact.ts";
 import {
   optionalChoice,
@@ -81,6 +90,8 @@ export const OPENAI_COMPATIBLE_KEYS: readonly string[] = [
   "timeout",
   "max_retries",
   "api_version",
+  "max_answer_chars",
+  "max_event_chars",
   "structured_output",
 ];
 
@@ -121,6 +132,10 @@ export interface OpenAICompatibleConfig {
   readonly apiVersion: string | undefined;
   /** Query parameters added to every request (`api-version`). */
   readonly query: Readonly<Record<string, string>> | undefined;
+  /** `max_answer_chars`: the longest answer, in characters (default 16 MiB). */
+  readonly maxAnswerChars?: number;
+  /** `max_event_chars`: the longest line or event of a stream, in characters (default 1 MiB). */
+  readonly maxEventChars?: number;
   /** How `completeObject()` makes the answer follow the schema (`structured_output`). */
   readonly structuredOutput: OpenAICompatibleStrategy;
   /**
@@ -192,6 +207,12 @@ export function resolveOpenAICompatibleConfig(
     max: 10,
   });
   const apiVersion = optionalString(settings.api_version, "api_version", where);
+  const maxAnswerChars = optionalInteger(settings.max_answer_chars, "max_answer_chars", where, {
+    min: 1,
+  });
+  const maxEventChars = optionalInteger(settings.max_event_chars, "max_event_chars", where, {
+    min: 1,
+  });
   const structuredOutput = optionalChoice(
     settings.structured_output,
     "structured_output",
@@ -245,6 +266,8 @@ export function resolveOpenAICompatibleConfig(
     organization,
     apiVersion,
     query: apiVersion === undefined ? undefined : { "api-version": apiVersion },
+    maxAnswerChars: maxAnswerChars ?? DEFAULT_MAX_ANSWER_CHARS,
+    maxEventChars: maxEventChars ?? DEFAULT_MAX_EVENT_CHARS,
     structuredOutput,
     // A proxy or a local server on api_base is named by its host, as the LLM backend does.
     service: apiBase !== undefined && apiBase !== defaultBaseURL
@@ -272,6 +295,33 @@ export function resolveOpenAICompatibleConfig(
 export function openAICompatibleFactory(defaults: OpenAICompatibleDefaults): ProviderFactory {
   return (settings, context) =>
     new OpenAICompatibleProvider(resolveOpenAICompatibleConfig(settings, context, defaults));
+}
+
+/**
+ * The chat options of a provider call as they are sent: JSON data, copied
+ * (`undefined` values left out). Anything else (a BigInt, `NaN`, `Infinity`, a
+ * cycle, a `Date`) is a TypeError naming the option, as the backends say,
+ * rather than a failure to send.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkOptionsData } from "./openai_compatible.ts";
+ * assert.deepEqual(checkOptionsData({ temperature: 0.2, user: undefined }, "completion"), {
+ *   temperature: 0.2,
+ * });
+ * assert.throws(() => checkOptionsData({ temperature: NaN }, "completion"), TypeError);
+ * ```
+ */
+export function checkOptionsData(options: Record<string, unknown>, method: string): ChatOptions {
+  const check = { where: `options of ${method}()`, error: TypeError };
+  const seen = new Set<object>();
+  const budget = jsonBudget(check);
+  const sent: ChatOptions = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (value !== undefined) sent[key] = copyJsonData(value, [key], check, budget, seen);
+  }
+  return sent;
 }
 
 const ROLES = new Set(["system", "user", "assistant"]);
@@ -438,12 +488,13 @@ export class OpenAICompatibleProvider implements Provider {
         `${method}() does not take stream or stream_options: call stream() to stream`,
       );
     }
+    const sent = checkOptionsData(rest, method);
     const request: {
       model: string;
       messages: ChatMessage[];
       options: ChatOptions;
       signal?: AbortSignal;
-    } = { model: model ?? this.config.model, messages, options: rest };
+    } = { model: model ?? this.config.model, messages, options: sent };
     if (signal !== undefined) request.signal = signal;
     return request;
   }
@@ -467,6 +518,8 @@ export class OpenAICompatibleProvider implements Provider {
     if (Object.keys(headers).length > 0) settings.headers = headers;
     if (config.organization !== undefined) settings.organization = config.organization;
     if (config.query !== undefined) settings.defaultQuery = { ...config.query };
+    if (config.maxAnswerChars !== undefined) settings.maxAnswerChars = config.maxAnswerChars;
+    if (config.maxEventChars !== undefined) settings.maxEventChars = config.maxEventChars;
     return settings;
   }
 }

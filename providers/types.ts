@@ -201,6 +201,10 @@ export interface ProviderSettings {
   max_retries?: number;
   /** The API version (Azure's `api-version`). */
   api_version?: string;
+  /** The longest answer, in characters (default 16 MiB). */
+  max_answer_chars?: number;
+  /** The longest line or event of a stream, in characters (default 1 MiB). */
+  max_event_chars?: number;
   /** Azure: the resource endpoint, `https://<resource>.openai.azure.com`. */
   endpoint?: string;
   /** Azure: the deployment name (default: `model`). */

@@ -666,3 +666,22 @@ Deno.test("cli usage lists the providers and migrate commands", async () => {
   assert.match(run.stdout, /providers\s+List the known providers/);
   assert.match(run.stdout, /migrate\s+Migrate a settings file/);
 });
+
+Deno.test("migrateSettings(): MAX_ANSWER_CHARS and MAX_EVENT_CHARS move to the provider", () => {
+  const { settings, notes } = migrateSettings({
+    BACKENDS: {
+      default: {
+        CLASS: "openai",
+        CONFIG: { MODEL_ID: "gpt-4o", MAX_ANSWER_CHARS: 100_000, MAX_EVENT_CHARS: 20_000 },
+      },
+    },
+  });
+  assert.deepEqual(settings.PROVIDERS?.default, {
+    provider: "openai",
+    model: "gpt-4o",
+    timeout: 15,
+    max_answer_chars: 100_000,
+    max_event_chars: 20_000,
+  });
+  assert.deepEqual(notes, []);
+});

@@ -891,3 +891,29 @@ Deno.test("unregisterBackendClass() removes a registration and restores a built-
   assert.equal(unregisterBackendClass("echo"), false, "a built-in stays");
   assert.equal(unregisterBackendClass("no-such-name"), false);
 });
+
+Deno.test("createAI() names the class of an object that is not plain (CONFIG: new Date())", () => {
+  for (
+    const [value, got] of [
+      [new Date(0), "a Date"],
+      [new Map(), "a Map"],
+      [new Error("x"), "an Error"],
+      [Object.create(null), undefined],
+    ] as const
+  ) {
+    const settings = { BACKENDS: { default: { CLASS: "echo", CONFIG: value } } };
+    if (got === undefined) {
+      // A null-prototype object is a plain object.
+      assert.throws(() => createAI(settings as never).getBackend(), /MODEL_ID|TOKEN_LIMIT/);
+      continue;
+    }
+    assert.throws(
+      () => createAI(settings as never).getBackend(),
+      (error: unknown) => {
+        assert.ok(error instanceof ImproperlyConfigured, String(error));
+        assert.match(error.message, new RegExp(`must be an object, got ${got}$`));
+        return true;
+      },
+    );
+  }
+});

@@ -393,7 +393,8 @@ async function readJsonForUpdate(
 
 async function write(path: string, text: string, mode: number): Promise<void> {
   try {
-    await writeTextFile(path, text, { mode });
+    // The user directory's files are never written through a link (keys.json leads elsewhere).
+    await writeTextFile(path, text, { mode, refuseSymlink: true });
   } catch (error) {
     if (error instanceof FileAccessError) throw new ImproperlyConfigured(error.message);
     throw error;
