@@ -135,7 +135,17 @@ export interface CreateAIOptions {
   limitStore?: LimitStore;
 }
 
-/** What {@link AI.getUsage} asks for: a `LIMITS` key and its value. */
+/**
+ * What {@link AI.getUsage} asks for: a `LIMITS` key and its value.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { UsageQuery } from "./mod.ts";
+ * const query: UsageQuery = { key: "user", value: 42 }; // counted as "42"
+ * assert.equal(query.key, "user");
+ * ```
+ */
 export interface UsageQuery {
   /** A rule's `key`: `"user"`, `"site"`, another metadata field, or `"global"`. */
   key: string;

@@ -2,6 +2,7 @@
 // on_store_error. Every error names the rule (LIMITS[2], with its name when it has one).
 import type { LimitType } from "../errors.ts";
 import { ImproperlyConfigured } from "../errors.ts";
+import { BackendFeature } from "../backends/types.ts";
 import {
   describeType,
   isPlainObject,
@@ -62,7 +63,7 @@ export const COST_UNITS_PER_DOLLAR = 1e9;
 const MAX_COST_PER_DAY = 1_000_000;
 
 /** The features a rule may name. */
-export const LIMIT_FEATURES: readonly string[] = ["TEXT_COMPLETION", "IMAGE_DESCRIPTION"];
+export const LIMIT_FEATURES: readonly string[] = Object.values(BackendFeature);
 
 const RULE_KEYS = [
   "key",

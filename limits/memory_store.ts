@@ -31,7 +31,17 @@ import type {
   ReserveResult,
 } from "./types.ts";
 
-/** Options of {@link MemoryLimitStore}. */
+/**
+ * Options of {@link MemoryLimitStore}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MemoryLimitStore, type MemoryLimitStoreOptions } from "./memory_store.ts";
+ * const options: MemoryLimitStoreOptions = { now: () => 0 };
+ * assert.equal(new MemoryLimitStore(options).read([{ key: "k", windowMs: 60_000 }])[0].resetMs, 60_000);
+ * ```
+ */
 export interface MemoryLimitStoreOptions {
   /** The clock in milliseconds (default `Date.now`), for tests. */
   now?: () => number;
