@@ -25,6 +25,7 @@ import {
   InvalidAIBackendError,
   InvalidProviderError,
   NoTokenLimitFound,
+  UnknownPromptError,
 } from "./errors.ts";
 import { EchoBackend } from "./backends/echo.ts";
 import { configWhere } from "./backends/base.ts";
@@ -45,7 +46,14 @@ import {
   limitsOf,
   parseBackendEntry,
   type ParsedBackendEntry,
+  parsePromptEntry,
+  parsePrompts,
+  type Prompt,
+  type PromptSettings,
 } from "./settings.ts";
+import type { DocumentOptions } from "./documents/types.ts";
+import type { DocumentResponse } from "./documents/response.ts";
+import { processDocument } from "./documents/process.ts";
 import { getDefaultTokenLimit, getTokenCounter } from "./tokens.ts";
 import { type CooldownStore, MemoryCooldownStore } from "./operations/cooldown.ts";
 import { MemoryLimitStore } from "./limits/memory_store.ts";
@@ -179,6 +187,40 @@ function once<T>(make: () => T): () => T {
 }
 
 /**
+ * Arguments of {@link AI.processText}: the prompt, the document, and the
+ * options of the run.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, createMemoryCache, type ProcessTextOptions } from "./mod.ts";
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 4096 } } },
+ * });
+ * const options: ProcessTextOptions = {
+ *   prompt: "correction",
+ *   text: "<p>Hello</p>",
+ *   format: "html",
+ *   concurrency: 2,
+ *   cache: createMemoryCache(),
+ * };
+ * // The echo backend's answers drop the tags, so the block keeps its text.
+ * assert.equal(await ai.processText(options).text(), "<p>Hello</p>");
+ * ```
+ */
+export interface ProcessTextOptions extends DocumentOptions {
+  /**
+   * A prompt name (in `PROMPTS`, or `"correction"`, `"completion"`), a
+   * prompt as {@link AI.getPrompt} returns it, or a {@link PromptSettings}
+   * object (`LABEL` may be left out). Its `BACKEND` answers, else
+   * `TEXT_COMPLETION_BACKEND`.
+   */
+  prompt: string | Prompt | Omit<PromptSettings, "LABEL"> & { LABEL?: string };
+  /** The document (or the part of it the editor selected). */
+  text: string;
+}
+
+/**
  * The configured AI layer: backends (and providers) by alias and by feature.
  * Build it with {@link createAI}.
  */
@@ -195,6 +237,7 @@ export class AI {
   readonly #warned = new Set<string>();
   #warnedDefault = false;
   readonly #providers = new Map<string, Provider>();
+  readonly #prompts: Map<string, Prompt>;
   readonly #rawProviders = new Map<string, Provider>();
   readonly #providerOperations = new Map<string, AliasOperations>();
   readonly #providerChains = new Map<string, readonly string[]>();
@@ -268,6 +311,7 @@ export class AI {
       warn,
     });
     this.#backends = backendsOf(top);
+    this.#prompts = parsePrompts(top.PROMPTS);
     // A shallow copy that masks secrets when printed (the given object is left as it is).
     this.settings = guardSecrets({ ...top } as AISettings);
     this.options = options;
@@ -625,12 +669,157 @@ export class AI {
     ) {
       attempt(() => this.getProviderFor(BackendFeature.IMAGE_DESCRIPTION));
     }
+    for (const prompt of this.#prompts.values()) {
+      const alias = prompt.backend;
+      if (alias !== undefined && !Object.hasOwn(this.#backends, alias)) {
+        attempt(() => this.getAIBackend(alias));
+      }
+    }
     for (const problem of this.#loadProblems) {
       attempt(() => {
         throw problem;
       });
     }
     return problems;
+  }
+
+  /**
+   * The prompt `name`: one of `PROMPTS`, or the built-in `correction`
+   * (replace: grammar, spelling and punctuation) or `completion` (append:
+   * continue the text) unless `PROMPTS` replaces or removes them.
+   *
+   * @throws {UnknownPromptError} (an `ImproperlyConfigured`) for any other
+   * name, listing the known ones.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI } from "./mod.ts";
+   * const ai = createAI({
+   *   PROMPTS: {
+   *     shorten: { LABEL: "Shorten", PROMPT: "Make the text shorter.", METHOD: "replace" },
+   *   },
+   * });
+   * assert.equal(ai.getPrompt("shorten").method, "replace");
+   * assert.equal(ai.getPrompt("completion").method, "append");
+   * ```
+   */
+  getPrompt(name: string): Prompt {
+    if (typeof name !== "string") throw new TypeError("getPrompt() needs a prompt name");
+    const prompt = this.#prompts.get(name);
+    if (prompt !== undefined) return prompt;
+    throw new UnknownPromptError(
+      name,
+      `Unknown prompt "${name}" (known: ${nameList([...this.#prompts.keys()])}): add it to PROMPTS`,
+    );
+  }
+
+  /**
+   * Every prompt, in order: the built-in ones left, then those of `PROMPTS`
+   * (for an editor's menu of actions).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI } from "./mod.ts";
+   * const ai = createAI({
+   *   PROMPTS: {
+   *     completion: null, // removes the built-in prompt
+   *     title: { LABEL: "Title", PROMPT: "Write a title for the text.", METHOD: "append" },
+   *   },
+   * });
+   * assert.deepEqual(ai.listPrompts().map((prompt) => prompt.name), ["correction", "title"]);
+   * ```
+   */
+  listPrompts(): Prompt[] {
+    return [...this.#prompts.values()];
+  }
+
+  /**
+   * Runs a prompt over a whole document, as Wagtail AI's editor actions do,
+   * and returns a lazy {@link DocumentResponse}: iterate it for one event per
+   * chunk in document order, or await `text()` for the new document.
+   *
+   * - `replace` prompts: the text is read as `format` (`"text"`, `"html"` or
+   *   `"markdown"`) and cut into chunks of whole blocks that fit the backend
+   *   (its length calculator measures them); up to `concurrency` (default 4)
+   *   are sent at once, and each answer replaces its chunk. The markup stays:
+   *   an answer must keep its chunk's tags (or Markdown marks) in the same
+   *   order, else the chunk keeps its text and its event says
+   *   `kept: "markup changed"`. Spaces between chunks, and content never
+   *   sent (`pre`, `code`, `script`, `style`, code blocks...), stay byte for
+   *   byte.
+   * - `append` prompts: the whole text is sent, and the answer is added after
+   *   it. A text over the context window is a `ContextLengthError` before
+   *   anything is sent ("Cannot run completion on text this long").
+   * - `cache`: answers are kept by a hash of the model, the prompt and the
+   *   chunk; chunk boundaries depend on the content, so a run over an edited
+   *   document sends only the chunks around the edit.
+   * - `signal` aborts every request in flight; the first chunk that fails
+   *   aborts the others and the run rejects with its error. Nothing
+   *   half-replaced is ever returned.
+   *
+   * Wrong arguments throw at the call; service errors (and
+   * `ContextLengthError`) surface when the response is read.
+   *
+   * @throws {UnknownPromptError} for an unknown prompt name.
+   * @throws {TypeError} for a wrong argument (a bad prompt object, `text` not
+   * a string, an unknown `format`), naming it.
+   * @throws {RangeError} for `concurrency` outside 1 to 64 or a bad `chunkSize`.
+   * @throws {InvalidAIBackendError} when the prompt's `BACKEND` is unknown.
+   *
+   * @example Correct an HTML document, chunk by chunk
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI } from "./mod.ts";
+   * const ai = createAI({
+   *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 4096 } } },
+   * });
+   * const response = ai.processText({
+   *   prompt: "correction",
+   *   text: "<h1>Title</h1>\n<pre>code</pre>",
+   *   format: "html",
+   * });
+   * for await (const event of response) {
+   *   // The echo backend drops the tags: the block keeps its original.
+   *   assert.equal(event.kept, "markup changed");
+   * }
+   * assert.equal(await response.text(), "<h1>Title</h1>\n<pre>code</pre>");
+   * ```
+   */
+  processText(options: ProcessTextOptions): DocumentResponse {
+    if (options === null || typeof options !== "object") {
+      throw new TypeError("processText() takes an options object");
+    }
+    const { prompt: given, text, ...rest } = options;
+    const prompt = this.#promptOf(given);
+    const backend = prompt.backend === undefined
+      ? this.getBackend(BackendFeature.TEXT_COMPLETION)
+      : this.getAIBackend(prompt.backend);
+    return processDocument({ backend, prompt: prompt.prompt, method: prompt.method, text }, rest);
+  }
+
+  #promptOf(given: unknown): Prompt {
+    if (typeof given === "string") return this.getPrompt(given);
+    if (given === null || typeof given !== "object" || Array.isArray(given)) {
+      throw new TypeError("prompt must be a prompt name or a prompt object");
+    }
+    const raw = given as Record<string, unknown>;
+    // A prompt as getPrompt() returns it, or as PROMPTS holds it.
+    const entry = Object.hasOwn(raw, "PROMPT") || Object.hasOwn(raw, "METHOD") ? raw : {
+      LABEL: raw.label,
+      DESCRIPTION: raw.description,
+      PROMPT: raw.prompt,
+      METHOD: raw.method,
+      BACKEND: raw.backend,
+    };
+    const name = typeof raw.name === "string" ? raw.name : "prompt";
+    try {
+      return parsePromptEntry(entry, name, "the prompt of processText()", { labelRequired: false });
+    } catch (error) {
+      if (error instanceof ImproperlyConfigured) throw new TypeError(error.message);
+      throw error;
+    }
   }
 
   /**

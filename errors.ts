@@ -148,6 +148,29 @@ export class UnknownModelError extends ImproperlyConfigured {
   }
 }
 
+/**
+ * A prompt name is not one of the prompts (`PROMPTS` and the built-in
+ * `correction` and `completion`), for example a name that came from a request.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, ImproperlyConfigured, UnknownPromptError } from "./mod.ts";
+ * const ai = createAI();
+ * assert.throws(() => ai.getPrompt("translate"), UnknownPromptError);
+ * assert.ok(new UnknownPromptError("translate") instanceof ImproperlyConfigured);
+ * ```
+ */
+export class UnknownPromptError extends ImproperlyConfigured {
+  /** The name that was asked for. */
+  readonly promptName: string;
+  /** Builds the error for an unknown prompt name. */
+  constructor(promptName: string, message?: string) {
+    super(message ?? `Unknown prompt "${promptName}"`);
+    this.promptName = promptName;
+  }
+}
+
 /** Details that come with an {@link APIError}. */
 export interface APIErrorOptions extends ErrorOptions {
   /** HTTP status, when the service answered. */

@@ -31,10 +31,20 @@ export type {
   AISettings,
   BackendConfigSettings,
   BackendSettings,
+  Prompt,
+  PromptMethod,
+  PromptSettings,
   TextSplittingSettings,
 } from "./settings.ts";
-export { DEFAULT_BACKENDS } from "./settings.ts";
-export { AI, createAI, type CreateAIOptions, type UsageQuery } from "./ai.ts";
+export { DEFAULT_BACKENDS, DEFAULT_PROMPTS } from "./settings.ts";
+export {
+  AI,
+  createAI,
+  type CreateAIOptions,
+  type ProcessTextOptions,
+  type UsageQuery,
+} from "./ai.ts";
+export * from "./documents/mod.ts";
 export { loadSettings } from "./load_settings.ts";
 export {
   CLIENT_CLOSED_STATUS,

@@ -38,6 +38,7 @@ import {
   optionalString,
   rejectUnknownKeys,
   requireObject,
+  requireString,
 } from "./_validate.ts";
 
 /**
@@ -109,6 +110,70 @@ export interface BackendSettings {
   TEXT_SPLITTING?: TextSplittingSettings;
 }
 
+/**
+ * How a prompt's answer goes into the text: `"replace"` puts each answer in
+ * place of the chunk it was asked about ("AI Correction"); `"append"` adds the
+ * answer after the text ("AI Completion").
+ */
+export type PromptMethod = "replace" | "append";
+
+/**
+ * One entry of `PROMPTS`: an editor action.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, type PromptSettings } from "./mod.ts";
+ * const simplify: PromptSettings = {
+ *   LABEL: "Simplify",
+ *   DESCRIPTION: "Rewrite in plain language",
+ *   PROMPT: "Rewrite the text below in plain language. Keep its markup. Reply with the text only.",
+ *   METHOD: "replace",
+ * };
+ * const ai = createAI({ PROMPTS: { simplify } });
+ * assert.equal(ai.getPrompt("simplify").label, "Simplify");
+ * ```
+ */
+export interface PromptSettings {
+  /** The name an editor shows ("AI Correction"). */
+  LABEL: string;
+  /** A longer description, for a tooltip. */
+  DESCRIPTION?: string;
+  /** The instruction sent before the text (not empty). */
+  PROMPT: string;
+  /** `"replace"` or `"append"`. */
+  METHOD: PromptMethod;
+  /** The `BACKENDS` alias that answers it (default: `TEXT_COMPLETION_BACKEND`). */
+  BACKEND?: string;
+}
+
+/**
+ * A prompt, checked: what `ai.getPrompt()` and `ai.listPrompts()` return, and
+ * what `ai.processText()` takes besides a name or a {@link PromptSettings}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, type Prompt } from "./mod.ts";
+ * const correction: Prompt = createAI().getPrompt("correction");
+ * assert.equal(correction.method, "replace");
+ * ```
+ */
+export interface Prompt {
+  /** The name in `PROMPTS` (or of the built-in prompt). */
+  readonly name: string;
+  /** `LABEL`. */
+  readonly label: string;
+  /** `DESCRIPTION`, when set. */
+  readonly description?: string;
+  /** `PROMPT`: the instruction sent before the text. */
+  readonly prompt: string;
+  /** `METHOD`. */
+  readonly method: PromptMethod;
+  /** `BACKEND`, when set. */
+  readonly backend?: string;
+}
+
 /** The whole settings object (Wagtail AI's `WAGTAIL_AI`). */
 export interface AISettings {
   /** Backends by alias. Default: `{default: LLM backend with gpt-3.5-turbo}`. */
@@ -127,6 +192,12 @@ export interface AISettings {
    */
   PRICES?: Record<string, ModelPrice>;
   /**
+   * Editor actions by name, over the built-in `correction` and `completion`
+   * ({@link DEFAULT_PROMPTS}): an entry with a built-in's name replaces it, and
+   * `null` removes it.
+   */
+  PROMPTS?: Record<string, PromptSettings | null>;
+  /**
    * Rate limits and token and cost budgets per user, site (any `metadata`
    * field) or for all calls: a list of rules, or `{rules, on_store_error}`
    * (docs/operations.md).
@@ -140,7 +211,120 @@ const ALIAS_KEYS = [
   "IMAGE_DESCRIPTION_PROVIDER",
 ] as const;
 
-const TOP_LEVEL_KEYS = ["BACKENDS", "PROVIDERS", ...ALIAS_KEYS, "PRICES", "LIMITS"] as const;
+const TOP_LEVEL_KEYS = [
+  "BACKENDS",
+  "PROVIDERS",
+  ...ALIAS_KEYS,
+  "PRICES",
+  "PROMPTS",
+  "LIMITS",
+] as const;
+
+const PROMPT_KEYS = ["LABEL", "DESCRIPTION", "PROMPT", "METHOD", "BACKEND"] as const;
+const PROMPT_METHODS: readonly PromptMethod[] = ["replace", "append"];
+
+/**
+ * The built-in prompts, which apply unless `PROMPTS` replaces or removes
+ * them: `correction` (replace: grammar, spelling and punctuation only) and
+ * `completion` (append: continue the text).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_PROMPTS } from "./mod.ts";
+ * assert.equal(DEFAULT_PROMPTS.correction.METHOD, "replace");
+ * assert.equal(DEFAULT_PROMPTS.completion.METHOD, "append");
+ * ```
+ */
+export const DEFAULT_PROMPTS: Readonly<Record<string, Readonly<PromptSettings>>> = Object.freeze({
+  correction: Object.freeze({
+    LABEL: "AI Correction",
+    DESCRIPTION: "Correct grammar, spelling and punctuation",
+    PROMPT: "You are a careful copy editor. Correct the grammar, spelling and punctuation of " +
+      "the text that follows, and change nothing else: keep its wording, meaning, tone, " +
+      "language, line breaks and paragraphs, and keep every HTML tag, attribute and Markdown " +
+      "mark exactly where it is. Reply with the corrected text only, with no comment, no " +
+      "quotes and no code fence.",
+    METHOD: "replace" as const,
+  }),
+  completion: Object.freeze({
+    LABEL: "AI Completion",
+    DESCRIPTION: "Continue the text",
+    PROMPT: "Continue the text that follows as its author would: in the same language, tone " +
+      "and style, with one or two sentences that follow on from where it stops. Reply with " +
+      "the continuation only: do not repeat the text, and add no comment.",
+    METHOD: "append" as const,
+  }),
+});
+
+/**
+ * Checks one prompt entry (`where` names it in messages, for example
+ * `PROMPTS["simplify"]`) and returns it as a {@link Prompt}. A prompt given
+ * as an argument rather than in settings may leave out `LABEL`
+ * (`labelRequired: false`).
+ *
+ * @throws {ImproperlyConfigured} naming `where` and the key.
+ */
+export function parsePromptEntry(
+  raw: unknown,
+  name: string,
+  where: string,
+  options: { labelRequired?: boolean } = {},
+): Prompt {
+  const entry = requireObject(raw, where);
+  rejectUnknownKeys(entry, PROMPT_KEYS, where);
+  const label = options.labelRequired === false
+    ? optionalString(entry.LABEL, "LABEL", where) ?? name
+    : requireString(entry.LABEL, "LABEL", where);
+  const prompt = requireString(entry.PROMPT, "PROMPT", where);
+  const method = entry.METHOD;
+  if (method === undefined || method === null) {
+    throw new ImproperlyConfigured(`${where} is missing METHOD ("replace" or "append")`);
+  }
+  if (typeof method !== "string" || !PROMPT_METHODS.includes(method as PromptMethod)) {
+    const shape = typeof method === "string" ? `"${method}"` : describeType(method);
+    throw new ImproperlyConfigured(
+      `METHOD in ${where} must be "replace" or "append", got ${shape}`,
+    );
+  }
+  const parsed: {
+    name: string;
+    label: string;
+    description?: string;
+    prompt: string;
+    method: PromptMethod;
+    backend?: string;
+  } = { name, label, prompt, method: method as PromptMethod };
+  const description = optionalString(entry.DESCRIPTION, "DESCRIPTION", where);
+  if (description !== undefined) parsed.description = description;
+  const backend = optionalString(entry.BACKEND, "BACKEND", where);
+  if (backend !== undefined) parsed.backend = backend;
+  return Object.freeze(parsed);
+}
+
+/**
+ * The prompts of checked settings: {@link DEFAULT_PROMPTS} with `PROMPTS`
+ * over them (a `null` entry removes a built-in), in that order.
+ *
+ * @throws {ImproperlyConfigured} naming the prompt and the key.
+ */
+export function parsePrompts(raw: unknown): Map<string, Prompt> {
+  const prompts = new Map<string, Prompt>();
+  for (const [name, entry] of Object.entries(DEFAULT_PROMPTS)) {
+    prompts.set(name, parsePromptEntry(entry, name, `DEFAULT_PROMPTS["${name}"]`));
+  }
+  if (raw === undefined || raw === null) return prompts;
+  const entries = requireObject(raw, "PROMPTS");
+  for (const [name, entry] of Object.entries(entries)) {
+    if (name.trim() === "") throw new ImproperlyConfigured("PROMPTS has an empty prompt name");
+    if (entry === null || entry === undefined) {
+      prompts.delete(name);
+      continue;
+    }
+    prompts.set(name, parsePromptEntry(entry, name, `PROMPTS["${name}"]`));
+  }
+  return prompts;
+}
 
 /** The backends used when settings have no `BACKENDS`, as in Wagtail AI. */
 export const DEFAULT_BACKENDS: Readonly<Record<string, BackendSettings>> = Object.freeze({
@@ -218,8 +402,9 @@ export function resolveTextSplitting(
 
 /**
  * Checks the top level of the settings: an object of known keys, string
- * aliases, `PROVIDERS` an object, `PRICES`. Each entry is checked when it is
- * built.
+ * aliases, `PROVIDERS` and `PROMPTS` objects, `PRICES`. Each `BACKENDS` and
+ * `PROVIDERS` entry is checked when it is built; {@link parsePrompts} checks
+ * `PROMPTS`.
  *
  * @throws {ImproperlyConfigured} naming the key at fault.
  */
@@ -230,6 +415,7 @@ export function checkSettings(settings: unknown): Record<string, unknown> {
   for (const key of ALIAS_KEYS) optionalString(top[key], key, where);
   if (top.PROVIDERS !== undefined) requireObject(top.PROVIDERS, "PROVIDERS");
   parsePrices(top.PRICES);
+  if (top.PROMPTS !== undefined && top.PROMPTS !== null) requireObject(top.PROMPTS, "PROMPTS");
   limitsOf(top);
   return top;
 }

@@ -1,4 +1,4 @@
-// CLI commands on the settings and tokens layer: complete, describe-image, tokens, split.
+// CLI commands on the settings and tokens layer: complete, prompts, describe-image, tokens, split.
 import { type AI, createAI } from "../ai.ts";
 import { loadSettings } from "../load_settings.ts";
 import { BackendFeature } from "../backends/types.ts";
@@ -62,42 +62,98 @@ function onePositional(positionals: string[], what: string): string {
   return positionals[0];
 }
 
+const FORMATS = ["text", "html", "markdown"] as const;
+
 export const complete: Command = {
   name: "complete",
-  summary: "Complete text with a configured backend (split to fit, streamed)",
-  usage: `Usage: complete [--settings FILE] [-b ALIAS] [--pre TEXT] [--post TEXT] FILE|-
+  summary: "Run a prompt over a text (default: correction), markup kept, and print the result",
+  usage:
+    `Usage: complete [--settings FILE] [-p NAME | --pre TEXT] [--format text|html|markdown] [-b ALIAS] [--concurrency N] FILE|-
 
-Splits the text to fit the backend's TOKEN_LIMIT and streams one answer per chunk.
-  --settings FILE   settings file (YAML or JSON); default: the default settings
-  -b, --backend     backend alias (default: TEXT_COMPLETION_BACKEND, else "default")
-  --pre TEXT        instruction before the text (default "Correct this text:")
-  --post TEXT       instruction after the text`,
+Runs a prompt over the whole text, as an editor action does, and prints the new text: a
+"replace" prompt corrects it chunk by chunk (chunks sized to the backend, several sent at
+once), an "append" prompt adds its answer after it. Progress goes to standard error.
+  --settings FILE    settings file (YAML or JSON); default: the default settings
+  -p, --prompt NAME  a prompt of PROMPTS, or "correction" (default) or "completion"
+  --pre TEXT         a one-off instruction instead of a named prompt (a "replace" prompt)
+  --format NAME      text (default), html or markdown: markup and code are kept
+  -b, --backend      backend alias (default: the prompt's BACKEND, else TEXT_COMPLETION_BACKEND)
+  --concurrency N    chunks sent at once, 1 to 64 (default 4)`,
   async run(args, context) {
     const parsed = parseArgs(args, {
       values: {
         "--settings": "settings",
         "-b": "backend",
         "--backend": "backend",
+        "-p": "prompt",
+        "--prompt": "prompt",
         "--pre": "pre",
-        "--post": "post",
+        "--format": "format",
+        "--concurrency": "concurrency",
       },
     });
+    const format = parsed.values.format ?? "text";
+    if (!(FORMATS as readonly string[]).includes(format)) {
+      throw new UsageError(`--format must be text, html or markdown, got "${format}"`);
+    }
+    if (parsed.values.prompt !== undefined && parsed.values.pre !== undefined) {
+      throw new UsageError("Give --prompt or --pre, not both");
+    }
+    const concurrency = positiveInteger(parsed.values.concurrency, "--concurrency");
+    if (concurrency !== undefined && concurrency > 64) {
+      throw new UsageError(`--concurrency must be from 1 to 64, got "${concurrency}"`);
+    }
     const text = await readTextArgument(onePositional(parsed.positionals, "FILE or -"), context.io);
     const ai = await loadAI(parsed.values.settings, context);
-    const backend = parsed.values.backend === undefined
-      ? ai.getBackend(BackendFeature.TEXT_COMPLETION)
-      : ai.getAIBackend(parsed.values.backend);
-    const chunks = (await backend.getTextSplitter()).splitText(text);
-    for (const [index, chunk] of chunks.entries()) {
-      if (chunks.length > 1) await context.io.stderr(`[chunk ${index + 1}/${chunks.length}]\n`);
-      const options: { prePrompt: string; context: string; postPrompt?: string } = {
-        prePrompt: parsed.values.pre ?? "Correct this text:",
-        context: chunk,
-      };
-      if (parsed.values.post !== undefined) options.postPrompt = parsed.values.post;
-      for await (const piece of backend.promptWithContext(options)) await context.io.stdout(piece);
-      await context.io.stdout("\n");
+    const named = parsed.values.pre === undefined
+      ? ai.getPrompt(parsed.values.prompt ?? "correction")
+      : { name: "pre", label: "--pre", prompt: parsed.values.pre, method: "replace" as const };
+    const prompt = parsed.values.backend === undefined
+      ? named
+      : { ...named, backend: parsed.values.backend };
+    const response = ai.processText({
+      prompt,
+      text,
+      format: format as typeof FORMATS[number],
+      ...(concurrency === undefined ? {} : { concurrency }),
+    });
+    for await (const event of response) {
+      const notes = [event.cached ? " cached" : "", event.kept ? ` kept: ${event.kept}` : ""];
+      await context.io.stderr(`[chunk ${event.index + 1}/${event.total}]${notes.join("")}\n`);
     }
+    await context.io.stdout(await response.text());
+    return 0;
+  },
+};
+
+export const prompts: Command = {
+  name: "prompts",
+  summary: "List the prompts (editor actions) of the settings",
+  usage: `Usage: prompts [--settings FILE] [--json]
+
+  --settings FILE   settings file (YAML or JSON); default: the default settings
+  --json            print a JSON array (name, label, description, method, backend, prompt)`,
+  async run(args, context) {
+    const parsed = parseArgs(args, {
+      values: { "--settings": "settings" },
+      booleans: { "--json": "json" },
+    });
+    if (parsed.positionals.length > 0) {
+      throw new UsageError(`Unexpected argument "${parsed.positionals[0]}"`);
+    }
+    const ai = await loadAI(parsed.values.settings, context);
+    const list = ai.listPrompts();
+    if (parsed.flags.json) {
+      await context.io.stdout(JSON.stringify(list, null, 2) + "\n");
+      return 0;
+    }
+    const width = Math.max(4, ...list.map((prompt) => prompt.name.length));
+    const lines = list.map((prompt) =>
+      `${prompt.name.padEnd(width)}  ${prompt.method.padEnd(7)}  ${prompt.label}` +
+      (prompt.description ? ` - ${prompt.description}` : "") +
+      (prompt.backend ? ` (backend "${prompt.backend}")` : "")
+    );
+    await context.io.stdout((lines.length > 0 ? lines.join("\n") : "(no prompts)") + "\n");
     return 0;
   },
 };
@@ -244,4 +300,4 @@ Standard error says how many chunks, and whether their sizes are estimates.`,
   },
 };
 
-export const coreCommands: Command[] = [complete, describeImage, tokens, split];
+export const coreCommands: Command[] = [complete, prompts, describeImage, tokens, split];

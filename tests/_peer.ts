@@ -135,6 +135,10 @@ export interface Peer {
   reset(): void;
   /** Number of requests still being answered (waiting out a delay or streaming). */
   readonly active: number;
+  /** The most requests being answered at once, since the peer started or `resetMaxActive()`. */
+  readonly maxActive: number;
+  /** Starts counting `maxActive` again from the requests being answered now. */
+  resetMaxActive(): void;
   /** Number of queued replies not used yet. */
   readonly queued: number;
   /** Stops the server, cancels pending delays and streams. */
@@ -279,6 +283,7 @@ export function startPeer(options: PeerOptions = {}): Promise<Peer> {
   const closing = new AbortController();
   let counter = 0;
   let active = 0;
+  let maxActive = 0;
 
   function sseEvent(data: unknown): Uint8Array {
     return encoder.encode(`data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`);
@@ -472,6 +477,7 @@ export function startPeer(options: PeerOptions = {}): Promise<Peer> {
       const number = ++counter;
       const requestAbort = new AbortController();
       active++;
+      maxActive = Math.max(maxActive, active);
       requestAbort.signal.addEventListener("abort", () => active--, { once: true });
       // The client disconnecting aborts request.signal; it is only watched until the
       // response starts (after that, a streamed body's cancel() reports it).
@@ -551,6 +557,12 @@ export function startPeer(options: PeerOptions = {}): Promise<Peer> {
     },
     get active(): number {
       return active;
+    },
+    get maxActive(): number {
+      return maxActive;
+    },
+    resetMaxActive() {
+      maxActive = active;
     },
     close,
     [Symbol.asyncDispose]: close,

@@ -147,15 +147,28 @@ Deno.test("cli split names an unknown model without --size in one line", async (
   assert.equal(run.stderr.trim().split("\n").length, 1);
 });
 
-Deno.test("cli complete streams one answer per chunk with a configured backend", async () => {
+Deno.test("cli complete runs a one-off prompt over the text, one answer per chunk in place", async () => {
   await withSettings(async (path) => {
+    // TOKEN_LIMIT 30 leaves room for chunks of a few words: each answer replaces its words.
     const text = "alpha beta gamma. ".repeat(20);
-    const run = await runCli(["complete", "--settings", path, "-"], { stdin: text });
+    const run = await runCli(["complete", "--settings", path, "--pre", "Fix:", "-"], {
+      stdin: text,
+    });
     assert.equal(run.code, 0, run.stderr);
-    const lines = run.stdout.trim().split("\n");
-    assert.ok(lines.length > 1);
-    for (const line of lines) assert.match(line, /^This is an echo backend: (alpha|beta|gamma)/);
-    assert.match(run.stderr, /\[chunk 1\/\d+\]/);
+    const answers = run.stdout.split("This is an echo backend: ").slice(1);
+    assert.ok(answers.length > 1);
+    assert.equal(answers.join("").replaceAll(/\s+/g, " ").trim(), text.trim());
+    assert.match(run.stderr, /^\[chunk 1\/\d+\]$/m);
+  });
+});
+
+Deno.test("cli complete reports a prompt too long for the window in one line", async () => {
+  await withSettings(async (path) => {
+    const run = await runCli(["complete", "--settings", path, "-"], { stdin: "Some text." });
+    assert.equal(run.code, 1);
+    const errors = run.stderr.split("\n").filter((line) => line.startsWith("Error:"));
+    assert.equal(errors.length, 1);
+    assert.match(errors[0], /^Error: ContextLengthError: The prompt is \d+ tokens/);
   });
 });
 

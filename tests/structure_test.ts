@@ -16,6 +16,7 @@ const LAYERS: readonly (readonly [string, RegExp])[] = [
   ["backends", /^backends\/.+$/],
   ["operations", /^operations\/.+$/],
   ["limits", /^limits\/.+$/],
+  ["documents", /^documents\/.+$/],
   ["settings", /^settings\.ts$/],
   ["composition", /^(ai|migrate|load_settings)\.ts$/],
   ["web", /^web\.ts$/],
