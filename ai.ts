@@ -43,6 +43,7 @@ import {
   type AISettings,
   backendsOf,
   checkSettings,
+  limitsOf,
   parseBackendEntry,
   type ParsedBackendEntry,
   parsePromptEntry,
@@ -55,6 +56,9 @@ import type { DocumentResponse } from "./documents/response.ts";
 import { processDocument } from "./documents/process.ts";
 import { getDefaultTokenLimit, getTokenCounter } from "./tokens.ts";
 import { type CooldownStore, MemoryCooldownStore } from "./operations/cooldown.ts";
+import { MemoryLimitStore } from "./limits/memory_store.ts";
+import type { LimitStore, LimitUsage } from "./limits/types.ts";
+import { Limiter } from "./limits/_limiter.ts";
 import type { AIEvent, EventsOptions, TelemetryTracer } from "./operations/types.ts";
 import { Operations, secretsIn } from "./operations/_events.ts";
 import { type BackendEntry, chainBackend } from "./operations/_backend.ts";
@@ -126,11 +130,45 @@ export interface CreateAIOptions {
    */
   tracer?: TelemetryTracer;
   /**
-   * Where fallback cooldowns are kept (default: a {@link MemoryCooldownStore}
-   * of this AI): a shared store lets several processes skip the same alias.
+   * Where fallback cooldowns are kept (default: the `limitStore` when given,
+   * else a {@link MemoryCooldownStore} of this AI): a shared store lets
+   * several processes skip the same alias.
    */
   cooldownStore?: CooldownStore;
+  /**
+   * Where the counts of `LIMITS` (and the fallback cooldowns) are kept
+   * (default: a {@link MemoryLimitStore} of this AI, for one process): the
+   * Redis store of `@cms-ai/backends/redis` shares them between processes.
+   */
+  limitStore?: LimitStore;
 }
+
+/**
+ * What {@link AI.getUsage} asks for: a `LIMITS` key and its value.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { UsageQuery } from "./mod.ts";
+ * const query: UsageQuery = { key: "user", value: 42 }; // counted as "42"
+ * assert.equal(query.key, "user");
+ * ```
+ */
+export interface UsageQuery {
+  /** A rule's `key`: `"user"`, `"site"`, another metadata field, or `"global"`. */
+  key: string;
+  /** Its value (text, or a number or boolean as text; none: `"(none)"`; ignored for `"global"`). */
+  value?: string | number | boolean;
+}
+
+const STORE_METHODS = [
+  "reserve",
+  "settle",
+  "read",
+  "isCoolingDown",
+  "recordFailure",
+  "recordSuccess",
+];
 
 /** A `BACKENDS` entry checked, with its fallback keys split off its `CONFIG`. */
 interface BackendPlan extends ParsedBackendEntry {
@@ -205,6 +243,7 @@ export class AI {
   readonly #providerChains = new Map<string, readonly string[]>();
   readonly #backendChains = new Map<string, readonly string[]>();
   readonly #operations: Operations;
+  readonly #limiter: Limiter | undefined;
   #legacyProvider: ResolvedProviderSettings | undefined;
   /** What the last preload() could not load (check() reports it). */
   #loadProblems: Error[] = [];
@@ -240,13 +279,36 @@ export class AI {
     if (events !== undefined && (events === null || typeof events !== "object")) {
       throw new TypeError("events must be an object, for example {includePrompts: true}");
     }
+    const { limitStore } = options;
+    if (
+      limitStore !== undefined &&
+      !STORE_METHODS.every((name) =>
+        typeof (limitStore as unknown as Record<string, unknown>)?.[name] === "function"
+      )
+    ) {
+      throw new TypeError(
+        `limitStore must be a LimitStore (with ${
+          STORE_METHODS.map((name) => `${name}()`).join(", ")
+        })`,
+      );
+    }
+    const prices = parsePrices(top.PRICES);
+    const limits = limitsOf(top);
+    const warn = (warning: Error) => this.#report(warning);
+    // One store for the counts and the cooldowns, unless the options say otherwise.
+    const store = limitStore ?? (limits.rules.length > 0 ? new MemoryLimitStore() : undefined);
+    this.#limiter = limits.rules.length === 0 ? undefined : new Limiter(limits, store!, {
+      price: (model) => prices.get(model),
+      warn,
+    });
     this.#operations = new Operations({
       onEvent: options.onEvent,
       tracer,
       includePrompts: events?.includePrompts,
-      prices: parsePrices(top.PRICES),
-      store: cooldownStore ?? new MemoryCooldownStore(),
-      warn: (warning) => this.#report(warning),
+      prices,
+      store: cooldownStore ?? store ?? new MemoryCooldownStore(),
+      gate: this.#limiter,
+      warn,
     });
     this.#backends = backendsOf(top);
     this.#prompts = parsePrompts(top.PROMPTS);
@@ -272,6 +334,42 @@ export class AI {
     if (given.has(message)) return;
     given.add(message);
     this.warn(message);
+  }
+
+  /**
+   * The counts of the `LIMITS` rules with `key` for `value`, as the limit
+   * store has them now (answers in flight count what they reserved;
+   * `cost_per_day` is in US dollars). `{key: "global"}` gives the global
+   * counts; a value that calls did not give is `"(none)"`.
+   *
+   * @throws {TypeError} (the promise rejects) when no rule has that key.
+   * @throws {Error} (the promise rejects) with the store's error when it
+   * cannot be reached.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI } from "./mod.ts";
+   * const ai = createAI({
+   *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
+   *   LIMITS: [{ key: "user", requests_per_minute: 30, tokens_per_day: 50_000 }],
+   * });
+   * await ai.getBackend().promptWithContext({ prePrompt: "", context: "hi", metadata: { user: "7" } })
+   *   .text();
+   * const { rules } = await ai.getUsage({ key: "user", value: "7" });
+   * assert.equal(rules[0].counts.requests_per_minute?.used, 1);
+   * assert.equal(rules[0].counts.requests_per_minute?.remaining, 29);
+   * assert.ok(rules[0].counts.tokens_per_day!.used > 0);
+   * ```
+   */
+  async getUsage(query: UsageQuery): Promise<LimitUsage> {
+    if (query === null || typeof query !== "object" || typeof query.key !== "string") {
+      throw new TypeError('getUsage() needs {key, value}, for example {key: "user", value: "42"}');
+    }
+    if (this.#limiter === undefined) {
+      throw new TypeError(`No LIMITS rule has key "${query.key}" (keys: none)`);
+    }
+    return await this.#limiter.usage(query.key, query.value);
   }
 
   /** Reports a warning through `onWarning`, or `console.warn` once per message. */
@@ -390,7 +488,7 @@ export class AI {
     if (cached) return cached;
     const primary = this.#rawProvider(alias);
     const chain = this.#providerChain(alias);
-    const provider = chain.length === 1 && !this.#operations.observed ? primary : chainProvider(
+    const provider = chain.length === 1 && !this.#operations.active ? primary : chainProvider(
       primary,
       chain.map((name) => this.#providerEntry(name)),
       this.#providerOperationsOf(alias).fallbackOn ?? "retryable",
@@ -799,11 +897,11 @@ export class AI {
     const plan = this.#backendPlan(alias);
     const primary = this.#buildBackend(alias, plan, plan.config);
     const chain = this.#backendChain(alias);
-    if (chain.length === 1 && !this.#operations.observed && !isProviderBackend(plan.cls)) {
+    if (chain.length === 1 && !this.#operations.active && !isProviderBackend(plan.cls)) {
       return primary;
     }
     const { entries, fallbackOn } = this.#backendEntries(alias, plan, primary);
-    if (entries.length === 1 && !this.#operations.observed) return primary;
+    if (entries.length === 1 && !this.#operations.active) return primary;
     return chainBackend(primary, entries, fallbackOn, this.#operations);
   }
 

@@ -288,6 +288,127 @@ export class RateLimitError extends APIError {
 }
 
 /**
+ * The kinds of limit a `LIMITS` rule sets: requests in the current minute,
+ * tokens in the current minute, tokens in the current day (UTC), and the cost
+ * of the current day in US dollars.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { LimitType } from "./errors.ts";
+ * const type: LimitType = "tokens_per_day";
+ * assert.equal(type, "tokens_per_day");
+ * ```
+ */
+export type LimitType =
+  | "requests_per_minute"
+  | "tokens_per_minute"
+  | "tokens_per_day"
+  | "cost_per_day";
+
+/**
+ * Options of {@link LimitExceededError}: which limit of which rule refused the
+ * request, for whom, and the counts.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LimitExceededError, type LimitExceededErrorOptions } from "./errors.ts";
+ * const options: LimitExceededErrorOptions = {
+ *   rule: "LIMITS[0]",
+ *   limit: "requests_per_minute",
+ *   key: "user",
+ *   value: "42",
+ *   retryAfterSeconds: 12,
+ * };
+ * assert.equal(new LimitExceededError("over", options).value, "42");
+ * ```
+ */
+export interface LimitExceededErrorOptions extends RateLimitErrorOptions {
+  /** The rule: `LIMITS[0]`, with its `name` when it has one (`LIMITS[0] ("editors")`). */
+  rule?: string;
+  /** Which of the rule's limits refused the request. */
+  limit?: LimitType;
+  /** The rule's `key`: `"user"`, `"site"`, another metadata field, or `"global"`. */
+  key?: string;
+  /** The key's value in the call's metadata (`"(none)"` when the call had none). */
+  value?: string;
+  /** The limit (US dollars for `cost_per_day`). */
+  maximum?: number;
+  /** What was used in the current window (the answers in flight included). */
+  used?: number;
+  /** What this request needed (its prompt and its answer cap, or one request). */
+  requested?: number;
+  /** `true` when the limit store could not be reached (`on_store_error: "deny"`). */
+  storeUnreachable?: boolean;
+}
+
+/**
+ * A `LIMITS` rule refused a request before anything was sent: the user, site
+ * or other metadata value of the call has used its requests, tokens or cost
+ * for the current minute or day (or, with `storeUnreachable`, the limit store
+ * could not be reached and `on_store_error` is `"deny"`). It is a
+ * {@link RateLimitError} with status 429: `retryAfterSeconds` says when the
+ * window that refused it ends, and `toResponse()` passes it on as
+ * `Retry-After`. `retryable` is `false` only when the request alone needs
+ * more than the limit (it can never pass: lower its answer cap). It carries
+ * the rule and the key's value, never a secret.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, LimitExceededError } from "./mod.ts";
+ *
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
+ *   LIMITS: [{ key: "user", requests_per_minute: 1 }],
+ * });
+ * const ask = () =>
+ *   ai.getBackend().promptWithContext({ prePrompt: "", context: "hi", metadata: { user: "42" } });
+ * await ask().text();
+ * await assert.rejects(ask().text(), (error: unknown) => {
+ *   assert.ok(error instanceof LimitExceededError);
+ *   assert.equal(error.status, 429);
+ *   assert.equal(error.rule, "LIMITS[0]");
+ *   assert.equal(error.value, "42");
+ *   assert.ok(error.retryable && error.retryAfterSeconds! <= 60);
+ *   return true;
+ * });
+ * ```
+ */
+export class LimitExceededError extends RateLimitError {
+  /** The rule that refused the request, when one did. */
+  readonly rule: string | undefined;
+  /** Which of its limits. */
+  readonly limit: LimitType | undefined;
+  /** The rule's key. */
+  readonly key: string | undefined;
+  /** The key's value in the call's metadata. */
+  readonly value: string | undefined;
+  /** The limit (US dollars for `cost_per_day`). */
+  readonly maximum: number | undefined;
+  /** What was used in the current window. */
+  readonly used: number | undefined;
+  /** What this request needed. */
+  readonly requested: number | undefined;
+  /** Whether the limit store could not be reached. */
+  readonly storeUnreachable: boolean;
+
+  /** Builds the error (status 429, retryable unless told otherwise). */
+  constructor(message: string, options: LimitExceededErrorOptions = {}) {
+    super(message, { status: 429, retryable: true, ...options });
+    this.rule = options.rule;
+    this.limit = options.limit;
+    this.key = options.key;
+    this.value = options.value;
+    this.maximum = options.maximum;
+    this.used = options.used;
+    this.requested = options.requested;
+    this.storeUnreachable = options.storeUnreachable === true;
+  }
+}
+
+/**
  * The model or endpoint does not exist (HTTP 404).
  *
  * @example

@@ -37,7 +37,13 @@ export type {
   TextSplittingSettings,
 } from "./settings.ts";
 export { DEFAULT_BACKENDS, DEFAULT_PROMPTS } from "./settings.ts";
-export { AI, createAI, type CreateAIOptions, type ProcessTextOptions } from "./ai.ts";
+export {
+  AI,
+  createAI,
+  type CreateAIOptions,
+  type ProcessTextOptions,
+  type UsageQuery,
+} from "./ai.ts";
 export * from "./documents/mod.ts";
 export { loadSettings } from "./load_settings.ts";
 export {
@@ -66,6 +72,7 @@ export {
 } from "./backends/provider.ts";
 export * from "./providers/mod.ts";
 export * from "./operations/mod.ts";
+export * from "./limits/mod.ts";
 export * from "./text_splitters/mod.ts";
 export {
   countTokens,

@@ -25,6 +25,8 @@ import type { BackendClass } from "./backends/types.ts";
 import type { ProviderSettings } from "./providers/types.ts";
 import type { ModelPrice } from "./operations/types.ts";
 import { parsePrices } from "./operations/_settings.ts";
+import type { LimitsSettings } from "./limits/types.ts";
+import { type ParsedLimits, parseLimits } from "./limits/_rules.ts";
 import { calculatorClasses, splitterClasses } from "./text_splitters/registry.ts";
 import { NaiveTextSplitterCalculator } from "./text_splitters/naive.ts";
 import { RecursiveCharacterTextSplitter } from "./text_splitters/recursive.ts";
@@ -195,6 +197,12 @@ export interface AISettings {
    * `null` removes it.
    */
   PROMPTS?: Record<string, PromptSettings | null>;
+  /**
+   * Rate limits and token and cost budgets per user, site (any `metadata`
+   * field) or for all calls: a list of rules, or `{rules, on_store_error}`
+   * (docs/operations.md).
+   */
+  LIMITS?: LimitsSettings;
 }
 
 const ALIAS_KEYS = [
@@ -203,7 +211,14 @@ const ALIAS_KEYS = [
   "IMAGE_DESCRIPTION_PROVIDER",
 ] as const;
 
-const TOP_LEVEL_KEYS = ["BACKENDS", "PROVIDERS", ...ALIAS_KEYS, "PRICES", "PROMPTS"] as const;
+const TOP_LEVEL_KEYS = [
+  "BACKENDS",
+  "PROVIDERS",
+  ...ALIAS_KEYS,
+  "PRICES",
+  "PROMPTS",
+  "LIMITS",
+] as const;
 
 const PROMPT_KEYS = ["LABEL", "DESCRIPTION", "PROMPT", "METHOD", "BACKEND"] as const;
 const PROMPT_METHODS: readonly PromptMethod[] = ["replace", "append"];
@@ -401,7 +416,23 @@ export function checkSettings(settings: unknown): Record<string, unknown> {
   if (top.PROVIDERS !== undefined) requireObject(top.PROVIDERS, "PROVIDERS");
   parsePrices(top.PRICES);
   if (top.PROMPTS !== undefined && top.PROMPTS !== null) requireObject(top.PROMPTS, "PROMPTS");
+  limitsOf(top);
   return top;
+}
+
+/**
+ * The `LIMITS` of checked settings, parsed (no rules when unset). A rule's
+ * `aliases` may name `BACKENDS` and `PROVIDERS` aliases.
+ *
+ * @throws {ImproperlyConfigured} naming the rule and the key at fault.
+ */
+export function limitsOf(top: Record<string, unknown>): ParsedLimits {
+  if (top.LIMITS === undefined || top.LIMITS === null) return parseLimits(undefined, []);
+  const aliases = [
+    ...Object.keys(backendsOf(top)),
+    ...Object.keys((top.PROVIDERS ?? {}) as Record<string, unknown>),
+  ];
+  return parseLimits(top.LIMITS, [...new Set(aliases)]);
 }
 
 /** The `BACKENDS` of checked settings, or {@link DEFAULT_BACKENDS} when unset. */

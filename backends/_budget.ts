@@ -22,14 +22,17 @@ export async function answerLimitOption(
   return { [key]: budget };
 }
 
-/** {@link answerLimitOption} and the prompt's token count (kept for an estimate of usage). */
+/**
+ * {@link answerLimitOption}, the prompt's token count (kept for an estimate of
+ * usage) and the cap itself (what LIMITS reserve for the answer).
+ */
 export async function answerLimit(
   messages: ChatMessage[],
   options: BudgetOptions,
-): Promise<{ option: Record<string, number>; promptTokens: number }> {
+): Promise<{ option: Record<string, number>; promptTokens: number; budget: number }> {
   const { promptTokens, budget } = await promptBudget(messages, options);
   const key = usesMaxCompletionTokens(options.modelId) ? "max_completion_tokens" : "max_tokens";
-  return { option: { [key]: budget }, promptTokens };
+  return { option: { [key]: budget }, promptTokens, budget };
 }
 
 /**

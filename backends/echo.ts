@@ -8,7 +8,7 @@ import type { TokenUsage } from "../chat.ts";
 import { checkImageSize, checkImageType, DEFAULT_MAX_IMAGE_BYTES, imageName } from "../_image.ts";
 import { getTokenCounter } from "../tokens.ts";
 import { BaseBackend, configWhere } from "./base.ts";
-import { AIResponse, type ResponseEvent } from "./response.ts";
+import { AIResponse, type RequestPlan, type ResponseEvent } from "./response.ts";
 import type {
   BaseBackendConfig,
   ConfigContext,
@@ -113,6 +113,11 @@ export class EchoBackend extends BaseBackend<EchoBackendConfig> {
     const model = this.config.modelId;
     return new AIResponse({
       answeredBy: { alias: this.alias, provider: "echo", model, backend: this.alias },
+      // The answer is known before it is given: its count is the cap.
+      async prepare(): Promise<RequestPlan> {
+        const count = await getTokenCounter(model);
+        return { model, promptTokens: count(prompt), maxOutputTokens: count(all.join(" ")) };
+      },
       // No service, no usage: the prompt and the answer counted for the model.
       async estimateUsage(text: string): Promise<TokenUsage> {
         const count = await getTokenCounter(model);

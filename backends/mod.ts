@@ -20,6 +20,7 @@ export {
   type AnswerInfo,
   type CompleteAnswer,
   type FallbackRecord,
+  type RequestPlan,
   type ResponseEvent,
   type ResponseSource,
   type ResponseUsage,

@@ -44,7 +44,13 @@ import { answerLimit, answerLimitOption, lowerCap, splitAnswerCap } from "./_bud
 import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "../_image.ts";
 import { checkCallOptions, completionUsage, imageMessage, promptMessages } from "./_messages.ts";
 import { BaseBackend, configWhere } from "./base.ts";
-import { AIResponse, type CompleteAnswer, type ResponseEvent } from "./response.ts";
+import {
+  AIResponse,
+  type CompleteAnswer,
+  type RequestPlan,
+  type ResponseEvent,
+} from "./response.ts";
+import { PreparedRequest } from "./_prepared.ts";
 import type {
   BaseBackendConfig,
   ConfigContext,
@@ -278,6 +284,7 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
     const { cap, rest } = splitAnswerCap(callOptions);
     // Counted before sending; kept for an estimate when the service reports no usage.
     let promptTokens: number | undefined;
+    let plan: RequestPlan | undefined;
     const request = async (callSignal?: AbortSignal): Promise<ChatRequest> => {
       // An aborted signal wins over any other outcome, as with fetch.
       callSignal?.throwIfAborted();
@@ -292,6 +299,7 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
         signal: callSignal,
       });
       promptTokens = limit.promptTokens;
+      plan = { model: config.modelId, promptTokens, maxOutputTokens: limit.budget };
       const built: ChatRequest = {
         model: config.modelId,
         messages,
@@ -300,13 +308,19 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
       if (callSignal) built.signal = callSignal;
       return built;
     };
+    // Built once: by prepare() (LIMITS reserve before sending), else by the send.
+    const requests = new PreparedRequest(request);
     return new AIResponse({
       answeredBy: { alias, provider: "openai", model: config.modelId, backend: alias },
+      async prepare(callSignal?: AbortSignal): Promise<RequestPlan> {
+        await requests.prepare(callSignal);
+        return plan!;
+      },
       async *stream(callSignal?: AbortSignal): AsyncGenerator<ResponseEvent> {
-        yield* chatStream(settings, await request(callSignal));
+        yield* chatStream(settings, await requests.take(callSignal));
       },
       async complete(callSignal?: AbortSignal): Promise<CompleteAnswer> {
-        const completion = await chatCompletion(settings, await request(callSignal));
+        const completion = await chatCompletion(settings, await requests.take(callSignal));
         const answer: CompleteAnswer = { text: completion.choices[0]?.message.content ?? "" };
         const usage = completionUsage(completion.usage);
         if (usage) answer.usage = usage;

@@ -40,9 +40,11 @@ import {
   AIResponse,
   type AIResponseOptions,
   type CompleteAnswer,
+  type RequestPlan,
   type ResponseEvent,
   type ResponseSource,
 } from "./response.ts";
+import { PreparedRequest } from "./_prepared.ts";
 import type {
   BackendContext,
   BaseBackendConfig,
@@ -317,6 +319,7 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
     const maxOutputTokens = lowerCap(cap, config.maxOutputTokens);
     // Counted before sending; kept for an estimate when the service reports no usage.
     let promptTokens: number | undefined;
+    let plan: RequestPlan | undefined;
     const request = async (callSignal?: AbortSignal): Promise<CompletionOptions> => {
       // An aborted signal wins over any other outcome, as with fetch.
       callSignal?.throwIfAborted();
@@ -331,6 +334,7 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
         signal: callSignal,
       });
       promptTokens = limit.promptTokens;
+      plan = { model: config.modelId, promptTokens, maxOutputTokens: limit.budget };
       // The LLM backend sends no answer cap of its own.
       const capped = config.promptStyle !== "llm" || maxOutputTokens !== undefined;
       const built: CompletionOptions = {
@@ -343,6 +347,8 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
       if (callSignal) built.signal = callSignal;
       return built;
     };
+    // Built once: by prepare() (LIMITS reserve before sending), else by the send.
+    const requests = new PreparedRequest(request);
     const source: ResponseSource = {
       answeredBy: {
         alias: config.providerAlias,
@@ -350,8 +356,12 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
         model: config.modelId,
         backend: alias,
       },
+      async prepare(callSignal?: AbortSignal): Promise<RequestPlan> {
+        await requests.prepare(callSignal);
+        return plan!;
+      },
       async *stream(callSignal?: AbortSignal): AsyncGenerator<ResponseEvent> {
-        yield* provider.stream(await request(callSignal));
+        yield* provider.stream(await requests.take(callSignal));
       },
       estimateUsage(text: string): Promise<TokenUsage> {
         return estimateAnswerUsage(config.modelId, promptTokens, buildMessages, text);
@@ -360,7 +370,7 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
     // As the LLM backend, "llm" style streams an answer read whole too.
     if (config.promptStyle !== "llm") {
       source.complete = async (callSignal?: AbortSignal): Promise<CompleteAnswer> => {
-        const completion = await provider.completion(await request(callSignal));
+        const completion = await provider.completion(await requests.take(callSignal));
         const answer: CompleteAnswer = { text: completion.choices[0]?.message.content ?? "" };
         const usage = completionUsage(completion.usage);
         if (usage) answer.usage = usage;

@@ -188,6 +188,35 @@ export interface ResponseSource {
    * none (called by {@link AIResponse.usage} only then, after the answer).
    */
   estimateUsage?(text: string): Promise<TokenUsage>;
+  /**
+   * Builds the request without sending it and says what it will send (for
+   * `LIMITS`, which reserve before sending): the model, the prompt's exact
+   * token count and the answer's cap. The next `stream()` or `complete()`
+   * with the same signal sends that request. Without it, the limits count
+   * the call's prompt themselves.
+   */
+  prepare?(signal?: AbortSignal): Promise<RequestPlan>;
+}
+
+/**
+ * What a request will send, as {@link ResponseSource.prepare} says: the
+ * model, the prompt's exact token count and the answer's cap in tokens.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { RequestPlan } from "./response.ts";
+ * const plan: RequestPlan = { model: "gpt-4.1-mini", promptTokens: 42, maxOutputTokens: 800 };
+ * assert.equal(plan.promptTokens + plan.maxOutputTokens, 842);
+ * ```
+ */
+export interface RequestPlan {
+  /** The model asked. */
+  readonly model: string;
+  /** The prompt's exact token count. */
+  readonly promptTokens: number;
+  /** The most tokens the answer may have (the cap sent, or what the model and window allow). */
+  readonly maxOutputTokens: number;
 }
 
 /**
@@ -211,11 +240,15 @@ export interface AnswerObserver {
     source: ResponseSource,
   ): Promise<AnswerOutcome>;
   /**
-   * The attempt failed (`started`: a chunk had reached the response). Resolves
-   * to the next attempt's source, or to undefined to fail with `error`; it
-   * rejects to fail with another error.
+   * The attempt failed (`started`: a chunk had reached the response; `text`:
+   * the answer's text so far). Resolves to the next attempt's source, or to
+   * undefined to fail with `error`; it rejects to fail with another error.
    */
-  failed(error: unknown, started: boolean): Promise<ResponseSource | undefined>;
+  failed(
+    error: unknown,
+    started: boolean,
+    text: () => string,
+  ): Promise<ResponseSource | undefined>;
 }
 
 /** What {@link AnswerObserver.answered} resolves to. */
@@ -282,6 +315,8 @@ export class AIResponse implements AsyncIterable<string> {
   #unlink: (() => void) | undefined;
   #pull: Promise<void> | undefined;
   #readers = 0;
+  /** The text so far. */
+  readonly #text = (): string => this.#chunks.join("");
 
   static {
     observe = (response, observer) => {
@@ -417,7 +452,7 @@ export class AIResponse implements AsyncIterable<string> {
         try {
           answer = await completeFrom(source, signal);
         } catch (error) {
-          const next = observer && await observer.failed(error, false);
+          const next = observer && await observer.failed(error, false, this.#text);
           if (!next) throw error;
           source = this.#source = next;
           continue;
@@ -490,7 +525,9 @@ export class AIResponse implements AsyncIterable<string> {
         const state: State = this.#state;
         if (state.kind !== "streaming") {
           // Cancelled while the attempt began: it ends here.
-          if (state.kind === "failed") this.#observer!.failed(state.error, true).catch(() => {});
+          if (state.kind === "failed") {
+            this.#observer!.failed(state.error, true, this.#text).catch(() => {});
+          }
           return;
         }
         this.#iterator = this.#source.stream(this.#stop!.signal)[Symbol.asyncIterator]();
@@ -536,7 +573,7 @@ export class AIResponse implements AsyncIterable<string> {
     while (true) {
       let next: ResponseSource | undefined;
       try {
-        next = await observer.failed(failure, this.#chunks.length > 0);
+        next = await observer.failed(failure, this.#chunks.length > 0, this.#text);
       } catch (replacement) {
         return replacement;
       }
@@ -563,7 +600,7 @@ export class AIResponse implements AsyncIterable<string> {
     this.#stop?.abort(error);
     this.#release();
     // The attempt ends here: the observer reports it (and offers no other).
-    this.#observer?.failed(error, true).catch(() => {});
+    this.#observer?.failed(error, true, this.#text).catch(() => {});
     const iterator = this.#iterator;
     if (iterator?.return) {
       Promise.resolve(this.#pull).then(() => iterator.return!()).catch(() => {});

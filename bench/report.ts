@@ -10,6 +10,7 @@
  */
 import { type ColdStartRow, runColdStart } from "./cold_start.ts";
 import { prose } from "./corpus.ts";
+import { limitsSection } from "./_limits_report.ts";
 
 const HERE = new URL("./", import.meta.url);
 const MEASURE = new URL("_measure.ts", HERE).pathname;
@@ -388,6 +389,9 @@ push(
   "",
 );
 if (!memory.reset) push("(The peak could not be reset on this system; it includes loading.)", "");
+
+// Issue 18's section, measured in its own processes.
+push(...await limitsSection());
 
 const readme = new URL("README.md", HERE).pathname;
 await Deno.writeTextFile(readme, lines.join("\n") + "\n");

@@ -22,12 +22,14 @@ import {
 import { BaseBackend } from "../backends/base.ts";
 import { OpenAIBackend } from "../backends/openai.ts";
 import { ProviderBackend, type ProviderBackendConfig } from "../backends/provider.ts";
-import { estimateAnswerUsage } from "../_budget.ts";
+import { countMessageTokens, estimateAnswerUsage } from "../_budget.ts";
+import { getMaxOutputTokens } from "../tokens.ts";
 import type { ObjectCompletion } from "../structured.ts";
 import { Call, type ChainEntry, NO_METADATA, type Opened } from "./_call.ts";
 import type { Operations } from "./_events.ts";
 import { overlay } from "./_overlay.ts";
 import type { FallbackOn } from "./_settings.ts";
+import type { AttemptPlan } from "./_gate.ts";
 
 /** One alias of a backend chain. */
 export interface BackendEntry extends ChainEntry {
@@ -89,6 +91,20 @@ function promptOf(method: Method, options: Options): ChatMessage[] {
 }
 
 /**
+ * What a call to `backend` will send, for LIMITS, when its response source
+ * cannot say (a custom backend's): the call's prompt counted for the
+ * backend's model, and the model's maximum output (else what its window
+ * leaves) as the answer's cap.
+ */
+async function planOfCall(backend: Backend, messages: ChatMessage[]): Promise<AttemptPlan> {
+  const model = backend.config.modelId;
+  const promptTokens = await countMessageTokens(messages, model);
+  const outputTokens = (backend.config as { maxOutputTokens?: number }).maxOutputTokens ??
+    getMaxOutputTokens(model) ?? Math.max(0, backend.config.tokenLimit - promptTokens);
+  return { model, promptTokens, outputTokens };
+}
+
+/**
  * `primary` (the first entry's backend) whose answers run through `entries`
  * with fallbacks, cooldowns and usage events.
  */
@@ -115,6 +131,7 @@ export function chainBackend(
       metadata: metadata ?? NO_METADATA,
       prompt: ops.includePrompts ? () => promptOf(method, options) : undefined,
     });
+    const backends = new WeakMap<ResponseSource, Backend>();
     const open = (entry: ChainEntry): Opened<ResponseSource> => {
       const backend = (entry as BackendEntry).backend();
       let source: ResponseSource;
@@ -122,12 +139,37 @@ export function chainBackend(
         source = first;
         firstUsed = true;
       } else source = responseSource(ask(backend));
+      if (call.gated) backends.set(source, backend);
       return { target: source, who: whoOf(source, backend) };
+    };
+    /** What `source` will send: as it says, else the call's prompt counted. */
+    const planOf = async (source: ResponseSource): Promise<AttemptPlan> => {
+      if (source.prepare !== undefined) {
+        const plan = await source.prepare(call.signal);
+        return {
+          model: plan.model,
+          promptTokens: plan.promptTokens,
+          outputTokens: plan.maxOutputTokens,
+        };
+      }
+      return await planOfCall(backends.get(source)!, promptOf(method, options));
+    };
+    /** `source` admitted by LIMITS before it is sent; a refusal fails over as any failure. */
+    const admitted = (source: ResponseSource): ResponseSource | Promise<ResponseSource> => {
+      const refused = (error: unknown) => call.failover(error, false, open).then(admitted);
+      let admission: void | Promise<void>;
+      try {
+        admission = call.admit(() => planOf(source));
+      } catch (error) {
+        return refused(error);
+      }
+      return admission === undefined ? source : admission.then(() => source, refused);
     };
     const observer: AnswerObserver = {
       begin(signal) {
         call.signal = signal;
-        return call.begin(open);
+        const opened = call.begin(open);
+        return call.gated ? opened.then(admitted) : opened;
       },
       firstChunk() {
         call.firstChunk();
@@ -135,8 +177,9 @@ export function chainBackend(
       answered(usage, text, source) {
         return call.answered(usage, text, source.estimateUsage?.bind(source));
       },
-      failed(error, started) {
-        return call.failover(error, started, open);
+      failed(error, started, text) {
+        const next = call.failover(error, started, open, text);
+        return call.gated ? next.then(admitted) : next;
       },
     };
     return observedResponse(first, observer, options.signal);
@@ -162,29 +205,31 @@ export function chainBackend(
       prompt: ops.includePrompts ? () => promptOf("promptWithContext", options) : undefined,
     });
     call.signal = options.signal;
-    const open = (
-      entry: ChainEntry,
-    ): Opened<{ backend: Backend; answer: Promise<ObjectCompletion<T>> }> => {
+    const open = (entry: ChainEntry): Opened<Backend> => {
       const backend = (entry as BackendEntry).backend();
-      const answer = ask(backend, rest as PromptForObjectOptions<T>);
-      return { target: { backend, answer }, who: whoOfBackend(backend) };
+      return { target: backend, who: whoOfBackend(backend) };
     };
+    const messages = () => promptOf("promptWithContext", options);
     return (async () => {
       let attempt = await call.begin(open);
       while (true) {
         let answer: ObjectCompletion<T>;
         try {
-          answer = await attempt.answer;
+          const backend = attempt;
+          if (call.gated) {
+            const admitted = call.admit(() => planOfCall(backend, messages()));
+            if (admitted !== undefined) await admitted;
+          }
+          answer = await ask(backend, rest as PromptForObjectOptions<T>);
         } catch (error) {
           attempt = await call.failover(error, false, open);
           continue;
         }
-        const model = attempt.backend.config.modelId;
-        const messages = promptOf("promptWithContext", options);
+        const model = attempt.config.modelId;
         await call.answered(
           answer.usage,
           () => JSON.stringify(answer.object) ?? "",
-          (text) => estimateAnswerUsage(model, undefined, () => Promise.resolve(messages), text),
+          (text) => estimateAnswerUsage(model, undefined, () => Promise.resolve(messages()), text),
         );
         return answer;
       }

@@ -2,9 +2,11 @@
 // down), whether a failure fails over, what each attempt reports (request, answer, error,
 // fallback events and spans) and which error the caller gets when no alias answers.
 import type { CallMetadata, ChatMessage, ContentPart, TokenUsage } from "../chat.ts";
-import { APIError, ContextLengthError } from "../errors.ts";
+import { APIError, ContextLengthError, LimitExceededError } from "../errors.ts";
+import { getTokenCounter } from "../tokens.ts";
 import type { AnswerInfo, AnswerOutcome, FallbackRecord } from "../backends/response.ts";
 import type { FallbackOn } from "./_settings.ts";
+import type { AttemptGate, AttemptPlan, GatePass, GateUse } from "./_gate.ts";
 import { clock, describeError, genAISystem, type Operations } from "./_events.ts";
 import type {
   AIEvent,
@@ -54,6 +56,24 @@ interface Attempt {
   readonly start: number;
   firstChunk: number | undefined;
   span: TelemetrySpan | undefined;
+  /** What the gate admitted (to settle when the attempt ends), and the plan it admitted. */
+  pass: GatePass | undefined;
+  plan: AttemptPlan | undefined;
+}
+
+const NO_TOKENS: TokenUsage = Object.freeze({ inputTokens: 0, outputTokens: 0, totalTokens: 0 });
+
+/** What an attempt that stopped after it was sent used: its prompt and the text so far. */
+async function usedSoFar(plan: AttemptPlan, text: string): Promise<GateUse> {
+  const outputTokens = text === "" ? 0 : (await getTokenCounter(plan.model))(text);
+  return {
+    sent: true,
+    usage: {
+      inputTokens: plan.promptTokens,
+      outputTokens,
+      totalTokens: plan.promptTokens + outputTokens,
+    },
+  };
 }
 
 /** The metadata of a call without any. */
@@ -132,6 +152,66 @@ export class Call {
     return await this.#open(entry, open, undefined);
   }
 
+  /**
+   * Admits the current attempt through the gate (LIMITS) before it is sent:
+   * `plan` (what it will send) is made only when a rule counts tokens.
+   * Returns nothing when the attempt is admitted at once, else a promise;
+   * throws (or rejects) with the gate's refusal, to be passed to
+   * {@link Call.failover} as any failure.
+   */
+  admit(plan: () => AttemptPlan | Promise<AttemptPlan>): void | Promise<void> {
+    const gate = this.#ops.gate;
+    const attempt = this.#current;
+    if (gate === undefined || attempt === undefined) return;
+    const { who } = attempt;
+    const aliases = who.backend === undefined || who.backend === who.alias
+      ? [who.alias]
+      : [who.alias, who.backend];
+    const feature = this.#info.feature;
+    if (!gate.applies(feature, aliases)) return;
+    // Rules on requests only need no count of the prompt.
+    if (!gate.countsTokens(feature, aliases)) {
+      return this.#pass(gate, attempt, aliases, {
+        model: who.model,
+        promptTokens: 0,
+        outputTokens: 0,
+      });
+    }
+    const planned = plan();
+    return planned instanceof Promise
+      ? planned.then((known) => this.#pass(gate, attempt, aliases, known))
+      : this.#pass(gate, attempt, aliases, planned);
+  }
+
+  #pass(
+    gate: AttemptGate,
+    attempt: Attempt,
+    aliases: readonly string[],
+    planned: AttemptPlan,
+  ): void | Promise<void> {
+    const admitted = gate.admit({
+      model: planned.model,
+      promptTokens: planned.promptTokens,
+      outputTokens: planned.outputTokens,
+      feature: this.#info.feature,
+      aliases,
+      metadata: this.#info.metadata,
+    });
+    attempt.plan = planned;
+    if (!(admitted instanceof Promise)) {
+      attempt.pass = admitted;
+      return;
+    }
+    return admitted.then((pass) => {
+      attempt.pass = pass;
+    });
+  }
+
+  /** Whether attempts are admitted by a gate (so their text is needed to settle them). */
+  get gated(): boolean {
+    return this.#ops.gate !== undefined;
+  }
+
   /** The attempt's first text chunk arrived. */
   firstChunk(): void {
     const attempt = this.#current;
@@ -157,7 +237,8 @@ export class Call {
     let final: EventUsage | undefined = usage;
     const fallbackFrom = [...this.#fallbackFrom];
     const outcome: AnswerOutcome = { answeredBy: { ...who, fallbackFrom } };
-    if (!this.#ops.observed) {
+    const pass = attempt.pass;
+    if (!this.#ops.observed && pass === undefined) {
       if (final !== undefined) outcome.usage = final;
       return outcome;
     }
@@ -169,6 +250,9 @@ export class Call {
       }
     }
     if (final !== undefined) outcome.usage = final;
+    // Settled with what was used; without any count, the reservation stays as it was.
+    if (pass !== undefined && final !== undefined) pass.settle({ sent: true, usage: final });
+    if (!this.#ops.observed) return outcome;
     const cost = final === undefined ? undefined : this.#ops.cost(who.model, final);
     const now = clock();
     const extra: Partial<Record<keyof AIEvent, unknown>> = {};
@@ -193,16 +277,18 @@ export class Call {
   }
 
   /**
-   * The attempt failed (`started`: text had reached the caller). Resolves to
-   * the next alias's target when the call fails over, else rejects with the
-   * error the caller gets.
+   * The attempt failed (`started`: text had reached the caller; `text`: the
+   * answer's text so far, for its settlement). Resolves to the next alias's
+   * target when the call fails over, else rejects with the error the caller
+   * gets.
    */
   async failover<T>(
     error: unknown,
     started: boolean,
     open: (entry: ChainEntry) => Opened<T>,
+    text?: () => string,
   ): Promise<T> {
-    const next = await this.#failed(error, started);
+    const next = await this.#failed(error, started, text);
     return await this.#open(next, open, error);
   }
 
@@ -235,21 +321,41 @@ export class Call {
   }
 
   /** Ends the current attempt with a failure: the next alias, or the error to throw. */
-  async #failed(error: unknown, started: boolean): Promise<ChainEntry> {
+  async #failed(
+    error: unknown,
+    started: boolean,
+    text: (() => string) | undefined,
+  ): Promise<ChainEntry> {
     const attempt = this.#current;
     // No attempt running (it never began, or has ended): nothing to fail over.
     if (attempt === undefined) throw error;
     this.#current = undefined;
     const { entry } = attempt;
     const aborted = this.signal?.aborted === true || isAbort(error);
+    if (attempt.pass !== undefined && attempt.plan !== undefined) {
+      // Sent: an answer that stopped used its prompt and its text so far; an error before
+      // any text used no tokens (services do not bill a refused request).
+      attempt.pass.settle(
+        started || aborted
+          ? usedSoFar(attempt.plan, text?.() ?? "")
+          : { sent: true, usage: NO_TOKENS },
+      );
+    }
+    // A refusal by LIMITS fails over only when it is about this alias, and is never a
+    // failure of the alias (one user at their limit puts no alias in cooldown).
+    const refused = error instanceof LimitExceededError;
     const window = error instanceof ContextLengthError;
     const apiError = error instanceof APIError;
     const retryable = apiError && error.retryable;
     const failsOver = !started && !aborted &&
-      (window || retryable || (apiError && this.#fallbackOn === "any"));
+      (refused
+        ? this.#ops.gate?.refusesAliasOnly(error) === true
+        : window || retryable || (apiError && this.#fallbackOn === "any"));
     if (window) this.#windowErrors.push({ alias: entry.alias, error });
     else if (!aborted) this.#serviceError = { error };
-    if (this.#entries.length > 1 && !aborted && !window && entry.cooldownFailures > 0) {
+    if (
+      this.#entries.length > 1 && !aborted && !window && !refused && entry.cooldownFailures > 0
+    ) {
       const store = this.#ops.store;
       reportStore(
         this.#ops,
@@ -361,6 +467,8 @@ export class Call {
       start: clock(),
       firstChunk: undefined,
       span: undefined,
+      pass: undefined,
+      plan: undefined,
     };
     this.#current = attempt;
     const ops = this.#ops;

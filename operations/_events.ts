@@ -5,6 +5,7 @@ import type { TokenUsage } from "../chat.ts";
 import { APIError } from "../errors.ts";
 import { scrub, SECRET_KEYS } from "../_redact.ts";
 import type { CooldownStore } from "./cooldown.ts";
+import type { AttemptGate } from "./_gate.ts";
 import type {
   AIEvent,
   EventCost,
@@ -27,6 +28,8 @@ export interface OperationsOptions {
   prices: ReadonlyMap<string, ModelPrice>;
   /** The cooldown store. */
   store: CooldownStore;
+  /** Admits attempts before sending (LIMITS), when any are set. */
+  gate?: AttemptGate | undefined;
   /** Reports what onEvent or the tracer threw, and missing prices. */
   warn: (warning: Error) => void;
 }
@@ -64,6 +67,10 @@ export class Operations {
   readonly includePrompts: boolean;
   /** The cooldown store. */
   readonly store: CooldownStore;
+  /** The attempt gate (LIMITS), when any is set. */
+  readonly gate: AttemptGate | undefined;
+  /** Whether backends and providers are wrapped at all: events, spans or a gate. */
+  readonly active: boolean;
   readonly #onEvent: ((event: AIEvent) => unknown) | undefined;
   readonly #tracer: TelemetryTracer | undefined;
   readonly #prices: ReadonlyMap<string, ModelPrice>;
@@ -79,6 +86,8 @@ export class Operations {
     this.store = options.store;
     this.includePrompts = options.includePrompts === true;
     this.observed = this.#onEvent !== undefined || this.#tracer !== undefined;
+    this.gate = options.gate;
+    this.active = this.observed || this.gate !== undefined;
   }
 
   /** Sends an event to onEvent; what it throws (or rejects with) goes to onWarning. */

@@ -4,7 +4,7 @@
 import { type ChatCompletion, type ChatMessage, completionText, type TokenUsage } from "../chat.ts";
 import { ContextLengthError } from "../errors.ts";
 import { checkCallMetadata } from "../_json.ts";
-import { getDefaultTokenLimit } from "../tokens.ts";
+import { getDefaultTokenLimit, getMaxOutputTokens } from "../tokens.ts";
 import type { CompletionOptions, Provider, ProviderStreamEvent } from "../providers/types.ts";
 import type { CompleteObjectOptions, ObjectCompletion } from "../structured.ts";
 import { countMessageTokens, estimateAnswerUsage, TOKENS_PER_IMAGE } from "../_budget.ts";
@@ -14,6 +14,7 @@ import { Call, type CallInfo, type ChainEntry, NO_METADATA, type Opened } from "
 import type { Operations } from "./_events.ts";
 import { overlay } from "./_overlay.ts";
 import type { FallbackOn } from "./_settings.ts";
+import type { AttemptPlan } from "./_gate.ts";
 
 /** One alias of a provider chain. */
 export interface ProviderEntry extends ChainEntry {
@@ -89,6 +90,28 @@ async function checkWindow(request: Request): Promise<void> {
 }
 
 /**
+ * What a request will send, for LIMITS: its exact prompt count and its answer
+ * cap (the `max_tokens` it asks for; else the model's maximum output; else
+ * what the context window leaves; else nothing known: 0).
+ */
+export async function planOf(request: Request): Promise<AttemptPlan> {
+  const { entry, options } = request;
+  const model = options.model ?? request.provider.model;
+  const promptTokens = Array.isArray(options.messages)
+    ? await countMessageTokens(options.messages, model)
+    : 0;
+  const caps = [options.max_tokens, options.max_completion_tokens].filter((cap): cap is number =>
+    typeof cap === "number" && Number.isFinite(cap) && cap >= 0
+  );
+  let outputTokens = caps.length > 0 ? Math.min(...caps) : getMaxOutputTokens(model);
+  if (outputTokens === undefined) {
+    const window = entry.contextWindow ?? knownWindow(model);
+    outputTokens = window === undefined ? 0 : Math.max(0, window - promptTokens);
+  }
+  return { model, promptTokens, outputTokens };
+}
+
+/**
  * `primary` (the first entry's provider) whose requests run through `entries`
  * with fallbacks, cooldowns and usage events.
  */
@@ -142,6 +165,11 @@ export function chainProvider(
       let answer: R;
       try {
         if (windows) await checkWindow(request);
+        if (call.gated) {
+          const planned = request;
+          const admitted = call.admit(() => planOf(planned));
+          if (admitted !== undefined) await admitted;
+        }
         answer = await send(request.provider, request.options as O);
       } catch (error) {
         request = await call.failover(error, false, open);
@@ -190,7 +218,7 @@ export function chainProvider(
           entries[0],
           first,
           windows,
-          ops.observed,
+          ops.observed || ops.gate !== undefined,
           rest.signal,
         ),
     };
@@ -255,6 +283,11 @@ class ChainStream implements AsyncIterator<ProviderStreamEvent> {
       this.#request = current;
       try {
         if (this.#windows) await checkWindow(current);
+        if (this.#call.gated) {
+          const planned = current;
+          const admitted = this.#call.admit(() => planOf(planned));
+          if (admitted !== undefined) await admitted;
+        }
         const events = current.entry === this.#primary && this.#first !== undefined
           ? this.#first
           : current.provider.stream(current.options);
@@ -267,6 +300,9 @@ class ChainStream implements AsyncIterator<ProviderStreamEvent> {
       }
     }
   }
+
+  /** The text so far (collected when events or LIMITS need it). */
+  readonly #text = (): string => this.#texts.join("");
 
   readonly #onResult = async (
     result: IteratorResult<ProviderStreamEvent>,
@@ -300,7 +336,9 @@ class ChainStream implements AsyncIterator<ProviderStreamEvent> {
 
   readonly #onError = async (error: unknown): Promise<IteratorResult<ProviderStreamEvent>> => {
     try {
-      await this.#attempt(await this.#call.failover(error, this.#started, this.#open));
+      await this.#attempt(
+        await this.#call.failover(error, this.#started, this.#open, this.#text),
+      );
     } catch (final) {
       this.#ended = true;
       throw final;
@@ -313,7 +351,7 @@ class ChainStream implements AsyncIterator<ProviderStreamEvent> {
     if (!this.#ended) {
       this.#ended = true;
       const stopped = new DOMException("The stream's reader stopped early", "AbortError");
-      this.#call.failover(stopped, true, this.#open).catch(() => {});
+      this.#call.failover(stopped, true, this.#open, this.#text).catch(() => {});
     }
     await iterator?.return?.();
     return { done: true, value: undefined };

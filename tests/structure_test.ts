@@ -15,12 +15,13 @@ const LAYERS: readonly (readonly [string, RegExp])[] = [
   ["providers", /^providers\/.+$/],
   ["backends", /^backends\/.+$/],
   ["operations", /^operations\/.+$/],
+  ["limits", /^limits\/.+$/],
   ["documents", /^documents\/.+$/],
   ["settings", /^settings\.ts$/],
   ["composition", /^(ai|migrate|load_settings)\.ts$/],
   ["web", /^web\.ts$/],
   ["cli", /^(cli\.ts|_cli\/.+)$/],
-  ["entry", /^mod\.ts$/],
+  ["entry", /^(mod|redis)\.ts$/],
 ];
 
 type Graph = Map<string, Set<string>>;

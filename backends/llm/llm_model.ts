@@ -34,8 +34,9 @@ import { UnsupportedFeatureError } from "../../errors.ts";
 import { guardSecrets } from "../../_redact.ts";
 import { readImage } from "../../_image.ts";
 import type { TokenUsage } from "../../chat.ts";
-import { getTokenCounter } from "../../tokens.ts";
-import { AIResponse, type AnswerInfo, type ResponseEvent } from "../response.ts";
+import { getMaxOutputTokens, getTokenCounter } from "../../tokens.ts";
+import { TOKENS_PER_IMAGE } from "../../_budget.ts";
+import { AIResponse, type AnswerInfo, type RequestPlan, type ResponseEvent } from "../response.ts";
 import {
   type Attachment,
   type Model,
@@ -292,6 +293,19 @@ export class LLMModel {
       };
     return new AIResponse({
       answeredBy,
+      // For LIMITS: the prompt and the system prompt counted (and the least an image costs);
+      // the cap is max_tokens when set, else the model's maximum output, else its window.
+      async prepare(): Promise<RequestPlan> {
+        const count = await getTokenCounter(model.modelId);
+        const promptTokens = count(text) + (options.system ? count(options.system) : 0) +
+          inputs.length * TOKENS_PER_IMAGE;
+        const cap = promptOptions.max_tokens;
+        const maxOutputTokens = typeof cap === "number" && cap >= 0
+          ? cap
+          : getMaxOutputTokens(model.modelId) ??
+            Math.max(0, (model.contextWindow ?? 0) - promptTokens);
+        return { model: model.modelId, promptTokens, maxOutputTokens };
+      },
       // No usage from the service: the system prompt, the prompt and the answer counted.
       async estimateUsage(answer: string): Promise<TokenUsage> {
         const count = await getTokenCounter(model.modelId);

@@ -1,0 +1,28 @@
+// A request built once: by ResponseSource.prepare() (LIMITS reserve before sending) or by
+// the send that follows it with the same signal, for the built-in backends' sources.
+
+/** A request built at most once per send. */
+export class PreparedRequest<R> {
+  readonly #build: (signal: AbortSignal | undefined) => Promise<R>;
+  #prepared: { signal: AbortSignal | undefined; request: Promise<R> } | undefined;
+
+  /** `build` makes the request for a signal. */
+  constructor(build: (signal: AbortSignal | undefined) => Promise<R>) {
+    this.#build = build;
+  }
+
+  /** Builds the request now, for the send with `signal` to use. */
+  prepare(signal: AbortSignal | undefined): Promise<R> {
+    const request = this.#build(signal);
+    this.#prepared = { signal, request };
+    return request;
+  }
+
+  /** The prepared request when its signal is `signal` (once), else a new one. */
+  take(signal: AbortSignal | undefined): Promise<R> {
+    const prepared = this.#prepared;
+    this.#prepared = undefined;
+    if (prepared !== undefined && prepared.signal === signal) return prepared.request;
+    return this.#build(signal);
+  }
+}
