@@ -29,6 +29,8 @@
  * @module
  */
 import type { TokenUsage } from "./chat.ts";
+import { DocumentResponse } from "./documents/response.ts";
+import type { DocumentDelta, DocumentEvent } from "./documents/types.ts";
 import {
   APIError,
   AuthenticationError,
@@ -128,7 +130,9 @@ export interface ToResponseOptions extends ErrorResponseOptions {
    * `"text"` (default): the text chunks as a `text/plain` body. `"sse"`:
    * `text/event-stream` with a `data:` event per chunk, then `event: done`
    * whose data is `{"usage": ...}`, or `event: error` whose data is the
-   * error body, when the answer fails after its first chunk.
+   * error body, when the answer fails after its first chunk. For a
+   * `DocumentResponse`, see {@link toResponse}: the new document as text, or
+   * `delta`, `chunk`, `done` and `error` events.
    */
   format?: ResponseFormat;
   /** The status of a streamed answer (default 200; from 200 to 299). */
@@ -385,7 +389,8 @@ function countsOf(usage: TokenUsage & { estimated?: true }): TokenUsage & { esti
 }
 
 /**
- * Turns an answer into an HTTP `Response`, once its first chunk has arrived:
+ * Turns an answer (or a document run) into an HTTP `Response`, once its
+ * first chunk has arrived:
  *
  * - An error before the first chunk becomes the error response of
  *   {@link errorResponse}: a real status (429 with `Retry-After`, 502, 503,
@@ -399,6 +404,28 @@ function countsOf(usage: TokenUsage & { estimated?: true }): TokenUsage & { esti
  * - When the client goes away, the body stream is cancelled and the AI
  *   request is aborted with it (also where the server does not abort
  *   `request.signal`, as Deno 2.9 does not for some uploads).
+ *
+ * A `DocumentResponse` (of `ai.processText()`) is sent the same way, once
+ * its first progress arrives: the first chunk's event in `"text"`, the first
+ * delta or event in `"sse"`. A failure before it (a 429 on the first chunk,
+ * a text over the window of an `append` prompt: 413) is a status; cancelling
+ * the body cancels the run, and every chunk request in flight ends.
+ *
+ * - `"text"`: the body is the new document itself, in document order: each
+ *   chunk's replacement is written, with the unchanged text before it, as
+ *   soon as the chunks before it are done, and the rest after the last. So
+ *   the body read whole is exactly what `text()` gives, and a page can show
+ *   it growing. A failure after the first chunk breaks the transfer: a
+ *   client never takes half a document for the whole.
+ * - `"sse"`: `event: delta` with `{index, total, start, end, delta}` as each
+ *   chunk's answer arrives (the model's text, unchecked: show it as text or
+ *   sanitize it); `event: chunk` with `{index, total, start, end,
+ *   replacement, cached, kept?}` when a chunk is done, in document order
+ *   (`start` and `end` are offsets in the text sent; the original is not
+ *   repeated); then `event: done` with `{text, chunks, cached, kept}`: the
+ *   whole new document and how many chunks there were, came from the cache,
+ *   kept their original. A failure after the first event is `event: error`
+ *   with the error body. Nothing holds a setting or a secret.
  *
  * @example Server-sent events
  * ```ts
@@ -432,17 +459,42 @@ function countsOf(usage: TokenUsage & { estimated?: true }): TokenUsage & { esti
  * assert.equal(response.status, 503);
  * assert.equal((await response.json()).error.type, "connection_error");
  * ```
+ *
+ * @example A document run: the new document as text, or as events
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, toResponse } from "./mod.ts";
+ *
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 4096 } } },
+ * });
+ * const text = "<p>Hi</p>\n<pre>code</pre>";
+ * const run = () => ai.processText({ prompt: "correction", text, format: "html" });
+ * // The echo backend's answer drops the tags: the block keeps its original.
+ * assert.equal(await (await toResponse(run())).text(), text);
+ * const events = await (await toResponse(run(), { format: "sse" })).text();
+ * assert.match(events, /^event: delta\ndata: \{"index":0,"total":1,"start":0,"end":9,"delta":"This"\}\n\n/);
+ * assert.match(events, /event: chunk\ndata: \{"index":0,.*"kept":"markup changed"\}\n\n/);
+ * assert.ok(events.endsWith(
+ *   `event: done\ndata: ${JSON.stringify({ text, chunks: 1, cached: 0, kept: 1 })}\n\n`,
+ * ));
+ * ```
  */
 export async function toResponse(
-  response: StreamableAnswer,
+  response: StreamableAnswer | DocumentResponse,
   options: ToResponseOptions = {},
 ): Promise<Response> {
   const format = checkOptions(options);
+  if (response instanceof DocumentResponse) {
+    return await documentResponse(response, format, options);
+  }
   if (
     response === null || typeof response !== "object" ||
     typeof (response as Partial<StreamableAnswer>)[Symbol.asyncIterator] !== "function"
   ) {
-    throw new TypeError("toResponse() needs an AIResponse (an async iterable of text chunks)");
+    throw new TypeError(
+      "toResponse() needs an AIResponse (an async iterable of text chunks) or a DocumentResponse",
+    );
   }
   const iterator = response[Symbol.asyncIterator]();
   let first: IteratorResult<string>;
@@ -489,6 +541,15 @@ export async function toResponse(
       await iterator.return?.();
     },
   });
+  return streamed(body, sse, options);
+}
+
+/** The response of a streamed body, once its first chunk is there. */
+function streamed(
+  body: ReadableStream<Uint8Array>,
+  sse: boolean,
+  options: ToResponseOptions,
+): Response {
   return new Response(body, {
     status: options.status ?? 200,
     headers: mergedHeaders(options.headers, {
@@ -497,4 +558,114 @@ export async function toResponse(
       "x-content-type-options": "nosniff",
     }, true),
   });
+}
+
+/** The data of an SSE `chunk` event: where the chunk is and what replaces it, not its original. */
+function chunkData(event: DocumentEvent): Record<string, unknown> {
+  const data: Record<string, unknown> = {
+    index: event.index,
+    total: event.total,
+    start: event.start,
+    end: event.end,
+    replacement: event.replacement,
+    cached: event.cached,
+  };
+  if (event.kept !== undefined) data.kept = event.kept;
+  return data;
+}
+
+function deltaData(delta: DocumentDelta): Record<string, unknown> {
+  return {
+    index: delta.index,
+    total: delta.total,
+    start: delta.start,
+    end: delta.end,
+    delta: delta.delta,
+  };
+}
+
+/**
+ * A document run as a response. SSE: `delta` and `chunk` events as they
+ * come, then `done` with the new document. Text: the new document itself,
+ * in order, each chunk's replacement written with the text before it as soon
+ * as the chunks before it are done.
+ */
+async function documentResponse(
+  response: DocumentResponse,
+  format: ResponseFormat,
+  options: ToResponseOptions,
+): Promise<Response> {
+  const sse = format === "sse";
+  const iterator: AsyncIterator<DocumentEvent | DocumentDelta> = sse
+    ? response.stream()
+    : response[Symbol.asyncIterator]();
+  let first: IteratorResult<DocumentEvent | DocumentDelta>;
+  try {
+    first = await iterator.next();
+  } catch (error) {
+    return errorResponse(error, options);
+  }
+  const input = response.input;
+  let pending: IteratorResult<DocumentEvent | DocumentDelta> | undefined = first;
+  let cancelled = false;
+  let at = 0; // text: how far into the input the body has come
+  let chunks = 0;
+  let cached = 0;
+  let kept = 0;
+
+  const write = (
+    controller: ReadableStreamDefaultController<Uint8Array>,
+    item: DocumentEvent | DocumentDelta,
+  ) => {
+    if ("delta" in item) {
+      if (sse) controller.enqueue(sseEvent(JSON.stringify(deltaData(item)), "delta"));
+      return;
+    }
+    chunks++;
+    if (item.cached) cached++;
+    if (item.kept !== undefined) kept++;
+    if (sse) controller.enqueue(sseEvent(JSON.stringify(chunkData(item)), "chunk"));
+    else if (input !== undefined) {
+      const text = input.slice(at, item.start) + item.replacement;
+      at = item.end;
+      if (text !== "") controller.enqueue(encoder.encode(text));
+    }
+  };
+  const finish = async (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    const text = await response.text();
+    if (cancelled) return;
+    if (sse) {
+      controller.enqueue(sseEvent(JSON.stringify({ text, chunks, cached, kept }), "done"));
+    } else {
+      // Without the input (a DocumentResponse of a source that does not give it), all at the end.
+      const rest = input === undefined ? text : input.slice(at);
+      if (rest !== "") controller.enqueue(encoder.encode(rest));
+    }
+    controller.close();
+  };
+
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const next = pending ?? await iterator.next();
+        pending = undefined;
+        if (cancelled) return;
+        if (next.done) await finish(controller);
+        else write(controller, next.value);
+      } catch (error) {
+        if (cancelled) return;
+        options.onError?.(error);
+        if (sse && !isAbort(error, options.signal)) {
+          controller.enqueue(sseEvent(JSON.stringify(describe(error).body), "error"));
+          controller.close();
+        } else controller.error(error);
+      }
+    },
+    async cancel() {
+      // The client went away: stop reading, which cancels the run and every chunk in flight.
+      cancelled = true;
+      await iterator.return?.();
+    },
+  });
+  return streamed(body, sse, options);
 }

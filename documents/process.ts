@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { AIResponse } from "../backends/response.ts";
 import type { Backend } from "../backends/types.ts";
 import type { CallMetadata } from "../chat.ts";
 import { ContextLengthError } from "../errors.ts";
@@ -26,11 +27,12 @@ import {
   sameRange,
 } from "./_runs.ts";
 import { textFormat } from "./_text.ts";
-import { DocumentResponse } from "./response.ts";
+import { type DeltaSink, DocumentResponse } from "./response.ts";
 import {
   type AnswerCache,
   DEFAULT_CHUNK_SIZE,
   DEFAULT_CONCURRENCY,
+  type DocumentDelta,
   type DocumentEvent,
   type DocumentFormat,
   type DocumentOptions,
@@ -369,11 +371,27 @@ function linked(outer: AbortSignal): { controller: AbortController; unlink: () =
   return { controller, unlink: () => outer.removeEventListener("abort", forward) };
 }
 
+/**
+ * The whole text of a chunk's answer: streamed, each piece reported to
+ * `deltas`, while a reader wants the text as it arrives; else read whole.
+ */
+async function answerOf(
+  response: AIResponse,
+  deltas: DeltaSink | undefined,
+  at: Omit<DocumentDelta, "delta">,
+): Promise<string> {
+  if (deltas?.wanted) {
+    for await (const delta of response) deltas.send({ ...at, delta });
+  }
+  return await response.text();
+}
+
 async function replaceRun(
   job: DocumentJob,
   options: CheckedDocumentOptions,
   emit: (event: DocumentEvent) => void,
   signal: AbortSignal,
+  deltas?: DeltaSink,
 ): Promise<string> {
   const { backend, prompt, text } = job;
   const handler = formatHandler(options.format);
@@ -452,12 +470,16 @@ async function replaceRun(
     while (failure === undefined && !controller.signal.aborted && next < queue.length) {
       const i = queue[next++];
       try {
-        const answer = await backend.promptWithContext({
-          prePrompt: prompt,
-          context: plans[i].sent,
-          signal: controller.signal,
-          ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
-        }).text();
+        const answer = await answerOf(
+          backend.promptWithContext({
+            prePrompt: prompt,
+            context: plans[i].sent,
+            signal: controller.signal,
+            ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
+          }),
+          deltas,
+          { index: i, total, start: plans[i].start, end: plans[i].end },
+        );
         const outcome = plans[i].apply(answer);
         if (cache && "replacement" in outcome) {
           await cache.set(keys[i], answer);
@@ -523,6 +545,7 @@ async function appendRun(
   options: CheckedDocumentOptions,
   emit: (event: DocumentEvent) => void,
   signal: AbortSignal,
+  deltas?: DeltaSink,
 ): Promise<string> {
   const { backend, prompt, text } = job;
   const handler = formatHandler(options.format);
@@ -553,12 +576,16 @@ async function appendRun(
   let outcome = cached ? plan.apply(answer!) : undefined;
   if (outcome === undefined || !("replacement" in outcome)) {
     cached = false;
-    answer = await backend.promptWithContext({
-      prePrompt: prompt,
-      context: plan.sent,
-      signal,
-      ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
-    }).text();
+    answer = await answerOf(
+      backend.promptWithContext({
+        prePrompt: prompt,
+        context: plan.sent,
+        signal,
+        ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
+      }),
+      deltas,
+      { index: 0, total: 1, start: plan.at, end: plan.at },
+    );
     outcome = plan.apply(answer);
     if (cache && "replacement" in outcome) await cache.set(key!, answer);
   }
@@ -585,7 +612,7 @@ export function processDocument(job: DocumentJob, options: DocumentOptions = {})
   const checked = checkDocumentOptions(options);
   const run = job.method === "append" ? appendRun : replaceRun;
   return new DocumentResponse(
-    { run: (emit, signal) => run(job, checked, emit, signal) },
+    { text: job.text, run: (emit, signal, deltas) => run(job, checked, emit, signal, deltas) },
     checked.signal === undefined ? {} : { signal: checked.signal },
   );
 }

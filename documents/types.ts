@@ -71,6 +71,41 @@ export interface DocumentEvent {
 }
 
 /**
+ * Text of a chunk's answer as it arrives, before the answer is checked and
+ * put back: what `DocumentResponse.stream()` yields between the
+ * {@link DocumentEvent}s, so that a page can show a chunk being rewritten
+ * while the model writes (a short document is often one chunk). Append the
+ * `delta`s of one `index`, in order, for the answer so far; that chunk's
+ * event then gives its `replacement`, which is what counts: it may differ
+ * (an answer that broke the markup keeps the original, a Markdown answer goes
+ * back under its marks). The text is the model's, as it came: show it as
+ * text, or sanitize it; never insert it as trusted HTML.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { DocumentDelta } from "./types.ts";
+ * const deltas: DocumentDelta[] = [
+ *   { index: 0, total: 1, start: 0, end: 12, delta: "The" },
+ *   { index: 0, total: 1, start: 0, end: 12, delta: " cat" },
+ * ];
+ * assert.equal(deltas.map((delta) => delta.delta).join(""), "The cat");
+ * ```
+ */
+export interface DocumentDelta {
+  /** The chunk's position, from 0. */
+  readonly index: number;
+  /** How many chunks the document has. */
+  readonly total: number;
+  /** Where the chunk starts in the given text (UTF-16 offset). */
+  readonly start: number;
+  /** Where the chunk ends in the given text (exclusive; `start` for an append). */
+  readonly end: number;
+  /** The text that arrived, after the chunk's earlier deltas. */
+  readonly delta: string;
+}
+
+/**
  * A store of answers, keyed by a SHA-256 hash (64 hex digits) of the backend's
  * model, the prompt and the chunk as sent. `get` and `set` may be synchronous
  * or return promises (a shared store such as Redis); an error from either

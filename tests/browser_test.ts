@@ -1,8 +1,11 @@
 // The editor page (demo/editor/) in a real browser: headless Chromium, driven
 // by puppeteer-core over the DevTools protocol, against the editor server and
-// its offline peer on 127.0.0.1. Types text, corrects it with streamed words
-// and accepts the diff, stops an answer mid-way (the peer sees the request
-// end), gets alt text for demo/leaf.png, and shows a 429 as a message.
+// its offline peer on 127.0.0.1. Shows a button per prompt of the settings
+// (a PROMPTS entry included), types text with a bold word, corrects it with
+// streamed words and accepts the diff (the bold word stays bold), runs the
+// PROMPTS entry and a completion, stops an answer mid-way (the peer sees the
+// request end), gets alt text for demo/leaf.png, and shows a 429 as a message.
+// The editor server's own answers to bad requests are checked without a browser.
 //
 // It needs Chromium (Debian's `chromium`; `.ci/run` installs it, and
 // CHROMIUM_PATH names another). Without one it is skipped with a message,
@@ -10,6 +13,7 @@
 // missing or with UPDATE_SCREENSHOT=1.
 import assert from "node:assert/strict";
 import puppeteer, { type Browser, type Page } from "npm:puppeteer-core@^24";
+import { DEFAULT_PROMPTS as PROMPTS } from "../mod.ts";
 import { OFFLINE_ALT_TEXT, startEditor } from "../demo/editor/server.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -77,6 +81,33 @@ async function setText(page: Page, text: string): Promise<void> {
   await page.keyboard.type(text);
 }
 
+/** Types `text` in bold (Ctrl+B, as an editor does), then turns bold off. */
+async function bold(page: Page, text: string): Promise<void> {
+  await page.keyboard.down("Control");
+  await page.keyboard.press("KeyB");
+  await page.keyboard.up("Control");
+  await page.keyboard.type(text);
+  await page.keyboard.down("Control");
+  await page.keyboard.press("KeyB");
+  await page.keyboard.up("Control");
+}
+
+/** A prompt of the settings' own (the offline model corrects for any prompt but a continuation). */
+const TIDY = {
+  LABEL: "Tidy up",
+  DESCRIPTION: "Fix typos, keep the wording",
+  PROMPT: "Fix the typos of the text that follows; keep every tag. Reply with the text only.",
+  METHOD: "replace",
+} as const;
+
+/** The text of a chat message as the peer received it (a string, or text parts). */
+// deno-lint-ignore no-explicit-any
+function messageText(message: any): string {
+  if (typeof message.content === "string") return message.content;
+  // deno-lint-ignore no-explicit-any
+  return message.content.map((part: any) => part.text ?? "").join("");
+}
+
 // In-page code is given as strings: this program has no DOM types.
 const textOf = (page: Page, selector: string): Promise<string> =>
   page.evaluate(`document.querySelector(${JSON.stringify(selector)}).innerText.trim()`) as Promise<
@@ -84,7 +115,8 @@ const textOf = (page: Page, selector: string): Promise<string> =>
   >;
 
 Deno.test({
-  name: "the editor page in Chromium: streamed correction and diff, Stop, alt text, a 429 message",
+  name:
+    "the editor page in Chromium: prompt buttons, streamed correction and diff with markup kept, Stop, alt text, a 429 message",
   ignore: CHROMIUM === undefined && !IN_CI,
   // puppeteer's pipes and timers outlive single steps; the browser and servers end in finally.
   sanitizeOps: false,
@@ -92,7 +124,12 @@ Deno.test({
   async fn(t) {
     assert.ok(CHROMIUM, "CI must have Chromium: .ci/run installs Debian's chromium");
     // 150 ms between words: the answer visibly streams, a few seconds in all.
-    const editor = await startEditor({ port: 0, wordDelayMs: 150, onError: () => {} });
+    const editor = await startEditor({
+      port: 0,
+      wordDelayMs: 150,
+      onError: () => {},
+      prompts: { tidy: TIDY },
+    });
     const peer = editor.peer!;
     const profile = await Deno.makeTempDir({ prefix: "chromium_profile_" });
     let browser: Browser | undefined;
@@ -110,19 +147,30 @@ Deno.test({
       await page.setViewport({ width: 1000, height: 700 });
       await page.goto(editor.url, { waitUntil: "load" });
       await page.waitForSelector("body[data-ready=true]", WAIT);
+      // A button per prompt: the built-in ones, then the PROMPTS entry, DESCRIPTION as tooltip.
       assert.deepEqual(
-        await page.$$eval("button[data-prompt]", (buttons) => buttons.map((b) => b.textContent)),
-        ["Correct", "Complete"],
+        await page.$$eval(
+          "button[data-prompt]",
+          (buttons) => buttons.map((b) => [b.dataset.prompt, b.textContent, b.title]),
+        ),
+        [
+          ["correction", "AI Correction", "Correct grammar, spelling and punctuation"],
+          ["completion", "AI Completion", "Continue the text"],
+          ["tidy", TIDY.LABEL, TIDY.DESCRIPTION],
+        ],
       );
 
       await t.step(
-        "type text, Correct: the words stream in, the diff is shown and accepted",
+        "type text with a bold word, Correct: the words stream in, the diff is shown and accepted, bold stays",
         async () => {
           await setText(
             page,
             "Teh garden was quiet. I was suprised to recieve a letter wich said the roses " +
-              "had won first prize becuase of teh colour.",
+              "had won ",
           );
+          await bold(page, "first prize");
+          await page.keyboard.type(" becuase of teh colour.");
+          assert.equal(await page.$eval("#editor b", (b) => b.textContent), "first prize");
           // Every change of the answer, as the page shows it.
           await page.evaluate(`
           globalThis.seen = [];
@@ -149,6 +197,12 @@ Deno.test({
           const inserted = await page.$$eval("#diff ins", (all) => all.map((e) => e.textContent));
           assert.deepEqual(deleted, ["Teh", "suprised", "recieve", "wich", "becuase", "teh"]);
           assert.deepEqual(inserted, ["The", "surprised", "receive", "which", "because", "the"]);
+          // The diff shows the markup as it will be.
+          assert.equal(await page.$eval("#diff b", (b) => b.textContent), "first prize");
+          // The page sent the editor's HTML, bold included, with the prompt of the settings.
+          const sent = peer.lastRequest().body.messages;
+          assert.equal(messageText(sent[0]), PROMPTS.correction.PROMPT);
+          assert.match(messageText(sent.at(-1)), /had won <b>first prize<\/b> becuase/);
 
           const screenshot = await page.screenshot({ type: "png", fullPage: true });
           assert.deepEqual([...screenshot.subarray(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"
@@ -166,6 +220,37 @@ Deno.test({
           await page.click("#accept");
           await page.waitForSelector("#review[hidden]", WAIT);
           assert.equal(await textOf(page, "#editor"), corrected);
+          assert.equal(
+            await page.$eval("#editor", (e) => e.innerHTML),
+            "<p>The garden was quiet. I was surprised to receive a letter which said the roses " +
+              "had won <b>first prize</b> because of the colour.</p>",
+            "the bold markup survived the correction",
+          );
+        },
+      );
+
+      await t.step(
+        "the PROMPTS entry's button runs its prompt; a completion is added after the text",
+        async () => {
+          await setText(page, "Teh end.");
+          await page.click("button[data-prompt=tidy]");
+          await page.waitForSelector("#review:not([hidden])", WAIT);
+          assert.equal(messageText(peer.lastRequest().body.messages[0]), TIDY.PROMPT);
+          assert.deepEqual(await page.$$eval("#diff ins", (all) => all.map((e) => e.textContent)), [
+            "The",
+          ]);
+          await page.click("#accept");
+          await page.waitForSelector("#review[hidden]", WAIT);
+
+          await page.click("button[data-prompt=completion]");
+          await page.waitForSelector("#review:not([hidden])", WAIT);
+          assert.equal(
+            await textOf(page, "#diff ins"),
+            "And so the story went on, one careful word after another.",
+          );
+          await page.click("#reject");
+          await page.waitForSelector("#review[hidden]", WAIT);
+          assert.equal(await textOf(page, "#editor"), "The end.");
         },
       );
 
@@ -178,6 +263,7 @@ Deno.test({
             `document.getElementById("answer").textContent === "This"`,
             WAIT,
           );
+          assert.match(await textOf(page, "#status"), /^Streaming… chunk 1 of 1$/);
           assert.equal(peer.active, 1);
           await page.click("#stop");
           await page.waitForSelector("body[data-state=stopped]", WAIT);
@@ -216,4 +302,45 @@ Deno.test({
       await Deno.remove(profile, { recursive: true }).catch(() => {});
     }
   },
+});
+
+Deno.test("the editor server: prompts from the settings, bad requests as JSON errors", async () => {
+  await using editor = await startEditor({
+    port: 0,
+    wordDelayMs: 0,
+    onError: () => {},
+    prompts: { tidy: TIDY, completion: null },
+  });
+  const prompts = await (await fetch(new URL("api/prompts", editor.url))).json();
+  // What a button needs: never the prompt text.
+  assert.deepEqual(prompts, [
+    {
+      name: "correction",
+      label: "AI Correction",
+      description: "Correct grammar, spelling and punctuation",
+      method: "replace",
+    },
+    { name: "tidy", label: TIDY.LABEL, description: TIDY.DESCRIPTION, method: "replace" },
+  ]);
+  const post = (name: string, body: string) =>
+    fetch(new URL(`api/prompts/${name}`, editor.url), { method: "POST", body });
+  const cases: [string, string, number, RegExp][] = [
+    ["completion", '{"text": "Hi"}', 404, /^Unknown prompt "completion"$/],
+    ["tidy", "not json", 400, /^The body must be JSON/],
+    ["tidy", '{"text": "  "}', 400, /^There is no text\.$/],
+    ["tidy", '{"text": "Hi", "format": "rtf"}', 400, /^The format must be "html"/],
+    ["tidy", JSON.stringify({ text: "x".repeat(100_001) }), 413, /^The text is over/],
+  ];
+  for (const [name, body, status, message] of cases) {
+    const response = await post(name, body);
+    assert.equal(response.status, status, body.slice(0, 40));
+    assert.match((await response.json()).error.message, message);
+  }
+  assert.equal(editor.peer!.requests.length, 0);
+  // A run in another format: the text of a Markdown document, corrected.
+  const markdown = await post(
+    "tidy",
+    JSON.stringify({ text: "# Teh title\n", format: "markdown" }),
+  );
+  assert.match(await markdown.text(), /event: done\ndata: \{"text":"# The title\\n"/);
 });

@@ -6,6 +6,7 @@ import {
   BaseBackend,
   createAI,
   createMemoryCache,
+  type DeltaSink,
   type DocumentEvent,
   DocumentResponse,
   type PromptWithContextOptions,
@@ -358,6 +359,81 @@ Deno.test("DocumentResponse: events come in order as emitted, and a late reader 
   for await (const item of response) replay.push(item.index);
   assert.deepEqual(replay, [0, 1]);
   assert.ok(Object.isFrozen(replay.length ? (await Array.fromAsync(response))[0] : {}));
+});
+
+Deno.test("DocumentResponse.stream(): deltas between events; a late reader gets the answer so far", async () => {
+  let emitNext!: (event: DocumentEvent) => void;
+  let sink!: DeltaSink;
+  let finish!: (text: string) => void;
+  const response = new DocumentResponse({
+    text: "xx",
+    run(emit, _signal, deltas) {
+      emitNext = emit;
+      sink = deltas!;
+      return new Promise((resolve) => (finish = resolve));
+    },
+  });
+  assert.equal(response.input, "xx");
+  const at = (index: number) => ({ index, total: 2, start: index, end: index + 1 });
+  const early = response.stream();
+  const first = early.next();
+  assert.equal(sink.wanted, true, "a stream() reader wants the text as it arrives");
+  sink.send({ ...at(0), delta: "y" });
+  assert.deepEqual((await first).value, { ...at(0), delta: "y" });
+  sink.send({ ...at(1), delta: "Y" });
+  sink.send({ ...at(0), delta: "" }); // nothing arrived: no delta
+  sink.send({ ...at(1), delta: "y" });
+  emitNext(event(0));
+  sink.send({ ...at(0), delta: "late" }); // chunk 0 is done: stale, dropped
+  // A reader that joins now: the event so far, then chunk 1's answer so far in one delta.
+  const late = response.stream();
+  const lateFirst = await late.next();
+  assert.equal((lateFirst.value as DocumentEvent).replacement, "y");
+  assert.deepEqual((await late.next()).value, { ...at(1), delta: "Yy" });
+  emitNext(event(1));
+  finish("yy");
+  assert.deepEqual(
+    (await Array.fromAsync(early)).map((item) => "delta" in item ? item.delta : item.index),
+    ["Y", "y", 0, 1],
+  );
+  assert.deepEqual((await Array.fromAsync(late)).map((item) => "delta" in item ? 0 : item.index), [
+    1,
+  ]);
+  assert.equal(await response.text(), "yy");
+  // Once the run is over, a stream() replays the events without deltas.
+  assert.deepEqual((await Array.fromAsync(response.stream())).map((item) => "delta" in item), [
+    false,
+    false,
+  ]);
+});
+
+Deno.test("DocumentResponse.stream(): deltas only while a stream() reads; leaving early cancels", async () => {
+  let sink!: DeltaSink;
+  let signal!: AbortSignal;
+  const response = new DocumentResponse({
+    run(_emit, runSignal, deltas) {
+      sink = deltas!;
+      signal = runSignal;
+      return new Promise((_, reject) =>
+        runSignal.addEventListener("abort", () => reject(runSignal.reason))
+      );
+    },
+  });
+  const plain = response[Symbol.asyncIterator]();
+  const waiting = plain.next();
+  assert.equal(sink.wanted, false, "no stream() reader: answers are read whole");
+  const live = response.stream();
+  const delta = live.next();
+  assert.equal(sink.wanted, true);
+  sink.send({ index: 0, total: 1, start: 0, end: 1, delta: "a" });
+  assert.equal(((await delta).value as { delta: string }).delta, "a");
+  await live.return();
+  assert.equal(sink.wanted, false);
+  assert.equal(signal.aborted, false, "the plain reader still wants the run");
+  await plain.return();
+  await waiting;
+  assert.equal(signal.aborted, true, "the last reader left: the run is cancelled");
+  await assert.rejects(Array.fromAsync(response.stream()), { name: "AbortError" });
 });
 
 Deno.test("sharedEnds() finds the longest shared start and end, not overlapping", () => {

@@ -1,13 +1,16 @@
 /**
  * The editor page: one HTML page served by `Deno.serve`, with a rich-text
- * area, a button per prompt, image upload for alt text and a Stop button.
- * Answers stream into the page as server-sent events made by `toResponse()`.
+ * area, a button per prompt (`ai.listPrompts()`: the built-in `correction`
+ * and `completion`, and every `PROMPTS` entry), image upload for alt text and
+ * a Stop button. A prompt runs over the page's HTML with `ai.processText()`
+ * (`format: "html"`: the markup stays), and its progress streams into the
+ * page as server-sent events made by `toResponse()`.
  *
  * Run it with `deno task serve` (port from `PORT`, default 8000). Offline by
  * default: it starts the OpenAI-compatible test peer on 127.0.0.1, which
  * answers word by word, and points the OpenAI backend at it. With
- * `--settings FILE` it uses the backends of a settings file instead (your key
- * in `OPENAI_API_KEY`, or wherever those settings say).
+ * `--settings FILE` it uses the backends (and `PROMPTS`) of a settings file
+ * instead (your key in `OPENAI_API_KEY`, or wherever those settings say).
  *
  * It imports the package by its name, `@cms-ai/backends`, as an application
  * does.
@@ -19,40 +22,26 @@ import {
   type AISettings,
   BackendFeature,
   createAI,
+  createMemoryCache,
+  type DocumentFormat,
   errorResponse,
   loadSettings,
+  type PromptSettings,
   toResponse,
 } from "@cms-ai/backends";
 import { type Peer, type PeerReply, type RecordedRequest, startPeer } from "../../tests/_peer.ts";
 
-/** A prompt the page offers as a button. */
+/** A prompt as the page gets it from `GET /api/prompts`: what a button needs, not the prompt text. */
 export interface EditorPrompt {
   /** The name the page posts to `/api/prompts/NAME`. */
   name: string;
-  /** The button's label. */
+  /** The button's label (`LABEL`). */
   label: string;
+  /** The button's tooltip (`DESCRIPTION`), when set. */
+  description?: string;
   /** `replace`: the answer replaces the text (shown as a diff); `append`: it is added after it. */
   method: "replace" | "append";
-  /** The instruction sent before the text. */
-  prompt: string;
 }
-
-/** The built-in prompts. */
-export const PROMPTS: readonly EditorPrompt[] = [
-  {
-    name: "correction",
-    label: "Correct",
-    method: "replace",
-    prompt: "Correct the grammar, spelling and punctuation of the following text. " +
-      "Change nothing else. Answer with the corrected text only.",
-  },
-  {
-    name: "completion",
-    label: "Complete",
-    method: "append",
-    prompt: "Continue the following text in the same style. Answer with the continuation only.",
-  },
-];
 
 const IMAGE_PROMPT = "Describe this image in one sentence, for its alt text.";
 
@@ -84,7 +73,7 @@ function textOf(content: any): string {
   return content.map((part) => (part?.type === "text" ? String(part.text ?? "") : "")).join(" ");
 }
 
-/** The offline peer's answers, by what the request asks. */
+/** The offline peer's answers, by what the request asks: any prompt but a continuation corrects. */
 export function offlineModel(request: RecordedRequest): PeerReply {
   const messages: { role: string; content: unknown }[] = request.body?.messages ?? [];
   const user = messages.find((message) => message.role === "user");
@@ -110,6 +99,8 @@ export interface EditorOptions {
   hostname?: string;
   /** Settings to use; without them, the offline peer is started and used. */
   settings?: AISettings;
+  /** `PROMPTS` over those of the settings (or of the offline ones): each gets a button. */
+  prompts?: Record<string, PromptSettings | null>;
   /** The wait between the offline peer's words (default 60 ms). */
   wordDelayMs?: number;
   /** Told of every error an answer ends with (default: `console.error` of its name and message). */
@@ -151,30 +142,42 @@ function badRequest(message: string, status = 400): Response {
   );
 }
 
-async function answer(
+const FORMATS: readonly DocumentFormat[] = ["html", "text", "markdown"];
+
+async function runPrompt(
   ai: AI,
   request: Request,
   name: string,
   onError: (error: unknown) => void,
+  cache: ReturnType<typeof createMemoryCache>,
 ): Promise<Response> {
-  const prompt = PROMPTS.find((candidate) => candidate.name === name);
-  if (!prompt) return badRequest(`Unknown prompt "${name}"`, 404);
-  let text: unknown;
-  try {
-    text = (await request.json())?.text;
-  } catch {
-    return badRequest('The body must be JSON: {"text": "..."}');
+  if (!ai.listPrompts().some((prompt) => prompt.name === name)) {
+    return badRequest(`Unknown prompt "${name}"`, 404);
   }
+  let body: { text?: unknown; format?: unknown } | null;
+  try {
+    body = await request.json();
+  } catch {
+    return badRequest('The body must be JSON: {"text": "...", "format": "html"}');
+  }
+  const text = body?.text;
+  const format = body?.format ?? "html";
   if (typeof text !== "string" || text.trim() === "") return badRequest("There is no text.");
   if (text.length > MAX_TEXT) return badRequest(`The text is over ${MAX_TEXT} characters.`, 413);
+  if (!FORMATS.includes(format as DocumentFormat)) {
+    return badRequest('The format must be "html", "text" or "markdown".');
+  }
   const options = { signal: request.signal, onError, format: "sse" as const };
   try {
-    const response = ai.getBackend(BackendFeature.TEXT_COMPLETION).promptWithContext({
-      prePrompt: prompt.prompt,
-      context: text,
+    // Each chunk's progress streams as it comes; unchanged chunks come from the cache.
+    const run = ai.processText({
+      prompt: name,
+      text,
+      format: format as DocumentFormat,
       signal: request.signal,
+      cache,
     });
-    return await toResponse(response, options);
+    return await toResponse(run, options);
   } catch (error) {
     return errorResponse(error, options);
   }
@@ -222,13 +225,21 @@ export async function startEditor(options: EditorOptions = {}): Promise<Editor> 
   const onError = options.onError ??
     ((error: unknown) =>
       console.error(error instanceof Error ? `${error.name}: ${error.message}` : String(error)));
+  if (options.prompts !== undefined) {
+    settings = { ...settings, PROMPTS: { ...settings.PROMPTS, ...options.prompts } };
+  }
   const page = await Deno.readTextFile(PAGE_URL);
   const ai = createAI(settings, { onWarning: () => {} });
+  // Answers of chunks already corrected: running a prompt again after an edit sends only the
+  // chunks around it.
+  const cache = createMemoryCache({ maxEntries: 2_000 });
   // Start-up checks: preload() loads the packages the backends need, then check() reports
   // every problem (those packages included). The page still starts, and shows the errors.
   await ai.preload().catch(() => {});
   for (const problem of ai.check()) console.error(`Settings problem: ${problem.message}`);
-  const prompts = PROMPTS.map(({ name, label, method }) => ({ name, label, method }));
+  const prompts: EditorPrompt[] = ai.listPrompts().map(({ name, label, description, method }) =>
+    description === undefined ? { name, label, method } : { name, label, description, method }
+  );
 
   const server = Deno.serve({
     hostname: options.hostname ?? "127.0.0.1",
@@ -250,7 +261,7 @@ export async function startEditor(options: EditorOptions = {}): Promise<Editor> 
     }
     if (route === "GET /api/prompts") return Response.json(prompts);
     const match = /^POST \/api\/prompts\/([a-z0-9_-]+)$/i.exec(route);
-    if (match) return answer(ai, request, match[1], onError);
+    if (match) return runPrompt(ai, request, match[1], onError, cache);
     if (route === "POST /api/alt-text") return altText(ai, request, onError);
     return new Response("Not found", { status: 404 });
   });
