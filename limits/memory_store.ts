@@ -72,7 +72,7 @@ const FIRST_SWEEP = 1024;
  * import assert from "node:assert/strict";
  * import { MemoryLimitStore } from "./memory_store.ts";
  * const store = new MemoryLimitStore();
- * store.recordFailure("provider:primary", 1, 30);
+ * store.recordFailure("provider:primary", { threshold: 1, seconds: 30 });
  * assert.equal(store.isCoolingDown("provider:primary"), true);
  * store.recordSuccess("provider:primary");
  * assert.equal(store.isCoolingDown("provider:primary"), false);

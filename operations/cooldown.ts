@@ -11,7 +11,9 @@
  * import { MemoryCooldownStore } from "./cooldown.ts";
  * let now = 0;
  * const store = new MemoryCooldownStore({ now: () => now });
- * for (let i = 0; i < 3; i++) store.recordFailure("provider:primary", 3, 30);
+ * for (let i = 0; i < 3; i++) {
+ *   store.recordFailure("provider:primary", { threshold: 3, seconds: 30 });
+ * }
  * assert.equal(store.isCoolingDown("provider:primary"), true);
  * now += 30_000;
  * assert.equal(store.isCoolingDown("provider:primary"), false); // this caller tries it again
@@ -36,7 +38,7 @@
  * const failures = new Map<string, number>();
  * const store: CooldownStore = {
  *   isCoolingDown: (key) => Promise.resolve((until.get(key) ?? 0) > Date.now()),
- *   recordFailure(key, threshold, seconds) {
+ *   recordFailure(key, { threshold, seconds }) {
  *     const count = (failures.get(key) ?? 0) + 1;
  *     failures.set(key, count);
  *     if (threshold > 0 && count >= threshold) until.set(key, Date.now() + seconds * 1000);
@@ -46,7 +48,7 @@
  *     until.delete(key);
  *   },
  * };
- * store.recordFailure("provider:a", 1, 30);
+ * store.recordFailure("provider:a", { threshold: 1, seconds: 30 });
  * assert.equal(await store.isCoolingDown("provider:a"), true);
  * ```
  */
@@ -60,11 +62,33 @@ export interface CooldownStore {
   isCoolingDown(key: string): boolean | Promise<boolean>;
   /**
    * Records a failure of `key` (a retryable error, or a fail-over). After
-   * `threshold` failures in a row (0: never) it cools down for `seconds`.
+   * `options.threshold` failures in a row (0: never) it cools down for
+   * `options.seconds`.
    */
-  recordFailure(key: string, threshold: number, seconds: number): void | Promise<void>;
+  recordFailure(key: string, options: RecordFailureOptions): void | Promise<void>;
   /** Records that `key` answered: its count of failures in a row starts again. */
   recordSuccess(key: string): void | Promise<void>;
+}
+
+/**
+ * What {@link CooldownStore.recordFailure} is told besides the key: the
+ * alias's `cooldown_failures` and `cooldown_seconds`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MemoryCooldownStore, type RecordFailureOptions } from "./cooldown.ts";
+ * const options: RecordFailureOptions = { threshold: 1, seconds: 60 };
+ * const store = new MemoryCooldownStore();
+ * store.recordFailure("provider:a", options);
+ * assert.equal(store.isCoolingDown("provider:a"), true);
+ * ```
+ */
+export interface RecordFailureOptions {
+  /** The failures in a row after which the key cools down (0: never). */
+  readonly threshold: number;
+  /** How long the cooldown lasts, in seconds. */
+  readonly seconds: number;
 }
 
 interface CooldownState {
@@ -98,9 +122,9 @@ export interface MemoryCooldownStoreOptions {
  * import assert from "node:assert/strict";
  * import { MemoryCooldownStore } from "./cooldown.ts";
  * const store = new MemoryCooldownStore();
- * store.recordFailure("backend:default", 2, 10);
+ * store.recordFailure("backend:default", { threshold: 2, seconds: 10 });
  * assert.equal(store.isCoolingDown("backend:default"), false); // one failure of two
- * store.recordFailure("backend:default", 2, 10);
+ * store.recordFailure("backend:default", { threshold: 2, seconds: 10 });
  * assert.equal(store.isCoolingDown("backend:default"), true);
  * ```
  */
@@ -125,7 +149,8 @@ export class MemoryCooldownStore implements CooldownStore {
   }
 
   /** Records a failure (see {@link CooldownStore.recordFailure}). */
-  recordFailure(key: string, threshold: number, seconds: number): void {
+  recordFailure(key: string, options: RecordFailureOptions): void {
+    const { threshold, seconds } = options;
     let state = this.#states.get(key);
     if (state === undefined) {
       state = { failures: 0, until: 0, seconds };

@@ -381,11 +381,12 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
       options: { ...this.#llmModel.options, ...promptOptions },
     };
     const key = this.#llmModel.resolveKey();
-    return model.completeObject<T>(
-      prompt,
-      { key, stream: false, ...(options.signal ? { signal: options.signal } : {}) },
-      { schema: options.schema, name: checked.name },
-    );
+    return model.completeObject<T>(prompt, {
+      schema: options.schema,
+      name: checked.name,
+      ...(key !== undefined ? { key } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
   }
 
   /**

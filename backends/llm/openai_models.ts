@@ -446,21 +446,35 @@ export class OpenAIChatModel implements Model {
    * Asks for an answer that follows `options.schema` (see
    * `Provider.completeObject()`), with the strategy of
    * {@link OpenAIChatModel.structuredOutput}. A `json_object` option is left
-   * out (the schema decides the format).
+   * out (the schema decides the format). The request is never streamed.
    *
    * @throws {TypeError} for a schema that is not an object, or a bad name.
    * @throws {UnsupportedFeatureError} for what {@link OpenAIChatModel.checkPrompt} refuses.
+   *
+   * @example A completion model is refused at the call, before any request
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { OpenAIChatModel, UnsupportedFeatureError } from "../../mod.ts";
+   * const model = new OpenAIChatModel("gpt-3.5-turbo-instruct", { completion: true });
+   * assert.throws(
+   *   () =>
+   *     model.completeObject(
+   *       { prompt: "A title for: hello", attachments: [], options: {} },
+   *       { schema: { type: "object", properties: { title: { type: "string" } } }, key: "sk-x" },
+   *     ),
+   *   UnsupportedFeatureError,
+   * );
+   * ```
    */
   completeObject<T = unknown>(
     prompt: ModelPrompt,
-    context: ExecuteContext,
     options: OpenAIModelObjectOptions<T>,
   ): Promise<ObjectCompletion<T>> {
     const schema = resolveSchema(options.schema);
     const name = checkSchemaName(options.name);
     this.checkPrompt(prompt);
     const { response_format: _format, ...chatOptions } = this.buildOptions(prompt.options);
-    const settings = this.#clientSettings(context.key);
+    const settings = this.#clientSettings(options.key);
     const messages = this.buildMessages(prompt);
     return (async () => {
       const { openAIObject } = await loadEngine();
@@ -471,18 +485,41 @@ export class OpenAIChatModel implements Model {
         name,
         strategy: this.structuredOutput,
         options: chatOptions,
-        signal: context.signal,
+        signal: options.signal,
       });
     })();
   }
 }
 
-/** Options of {@link OpenAIChatModel.completeObject}. */
+/**
+ * Options of {@link OpenAIChatModel.completeObject}: the schema, and the
+ * request's key and signal.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { OpenAIModelObjectOptions } from "../../mod.ts";
+ * const options: OpenAIModelObjectOptions<{ title: string }> = {
+ *   schema: { type: "object", properties: { title: { type: "string" } }, required: ["title"] },
+ *   name: "title",
+ *   key: "sk-test",
+ *   signal: AbortSignal.timeout(30_000),
+ * };
+ * assert.equal(options.name, "title");
+ * ```
+ */
 export interface OpenAIModelObjectOptions<T = unknown> {
   /** The JSON Schema the answer must follow (or a Standard Schema that gives one). */
   schema: ObjectSchema<T>;
   /** The schema's name (default `"response"`). */
   name?: string;
+  /**
+   * The API key (see `LLMModel.resolveKey()`), or `undefined` when the
+   * model needs none.
+   */
+  key?: string;
+  /** Aborts the request. */
+  signal?: AbortSignal;
 }
 
 interface BuiltIn {
