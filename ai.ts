@@ -333,7 +333,7 @@ export class AI {
     if (given === undefined) givenOnce.set(receiver, given = new Set());
     if (given.has(message)) return;
     given.add(message);
-    this.warn(message);
+    this.#warn(message);
   }
 
   /**
@@ -373,7 +373,7 @@ export class AI {
   }
 
   /** Reports a warning through `onWarning`, or `console.warn` once per message. */
-  warn(message: string): void {
+  #warn(message: string): void {
     this.#report(new DeprecationWarning(message));
   }
 
@@ -456,7 +456,7 @@ export class AI {
       throw fail('no MODEL_ID in CONFIG of backend "default"');
     }
     this.#legacyProvider = { provider: "openai", model: modelId };
-    this.warn(
+    this.#warn(
       `PROVIDERS has no "default" provider: falling back to {provider: "openai", model: ` +
         `"${modelId}"} from the MODEL_ID of backend "default". This fallback is deprecated: ` +
         `add PROVIDERS.default (the "migrate" command writes it)`,
@@ -1111,7 +1111,7 @@ export class AI {
     ) {
       // Wagtail AI's default backend, while the settings name a default provider: say so, once.
       this.#warnedDefault = true;
-      this.warn(
+      this.#warn(
         'BACKENDS is not set, so getBackend() uses the default LLM backend (gpt-3.5-turbo), not PROVIDERS["default"]: ' +
           'add BACKENDS: {default: {CLASS: "provider", CONFIG: {}}} to send text to the provider',
       );
