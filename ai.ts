@@ -104,7 +104,22 @@ function unknownFeature(feature: unknown, byAlias: string): TypeError {
   );
 }
 
-/** Options of {@link createAI}. */
+/**
+ * Options of {@link createAI}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, type CreateAIOptions } from "./mod.ts";
+ * const warnings: Error[] = [];
+ * const options: CreateAIOptions = { onWarning: (warning) => warnings.push(warning) };
+ * createAI({
+ *   BACKENDS: { vision: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
+ *   IMAGE_DESCRIPTION_BACKEND: "vision",
+ * }, options);
+ * assert.match(warnings[0].message, /IMAGE_DESCRIPTION_BACKEND is deprecated/);
+ * ```
+ */
 export interface CreateAIOptions {
   /** The `llm` user directory (default: `LLM_USER_PATH`, then the `llm` tool's default). */
   llmUserPath?: string;
@@ -223,6 +238,19 @@ export interface ProcessTextOptions extends DocumentOptions {
 /**
  * The configured AI layer: backends (and providers) by alias and by feature.
  * Build it with {@link createAI}.
+  *
+  * @example
+  * ```ts
+  * import assert from "node:assert/strict";
+  * import { AI, BackendFeature, createAI } from "./mod.ts";
+  * const ai = createAI({
+  *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
+  * });
+  * assert.ok(ai instanceof AI);
+  * const backend = ai.getBackend(BackendFeature.TEXT_COMPLETION);
+  * const answer = backend.promptWithContext({ prePrompt: "Summarise:", context: "A short text" });
+  * assert.equal(await answer.text(), "This is an echo backend: A short text");
+  * ```
  */
 export class AI {
   /**
@@ -892,6 +920,18 @@ export class AI {
    *
    * @throws {InvalidAIBackendError} for an unknown alias or `CLASS`.
    * @throws {ImproperlyConfigured} for a bad `CONFIG` or `TEXT_SPLITTING`, naming the key.
+    *
+    * @example
+    * ```ts
+    * import assert from "node:assert/strict";
+    * import { createAI, InvalidAIBackendError } from "./mod.ts";
+    * const ai = createAI({
+    *   BACKENDS: { fast: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
+    * });
+    * assert.equal(ai.getAIBackend("fast").config.modelId, "echo");
+    * assert.notEqual(ai.getAIBackend("fast"), ai.getAIBackend("fast")); // a new instance each call
+    * assert.throws(() => ai.getAIBackend("slow"), InvalidAIBackendError);
+    * ```
    */
   getAIBackend(alias: string): Backend {
     const plan = this.#backendPlan(alias);
@@ -1078,6 +1118,17 @@ export class AI {
    * LLM backend (as in Wagtail AI); a warning says how to use the provider.
    *
    * @throws {BackendNotFound} when no backend is set for the feature.
+    *
+    * @example
+    * ```ts
+    * import assert from "node:assert/strict";
+    * import { BackendFeature, BackendNotFound, createAI } from "./mod.ts";
+    * const ai = createAI({
+    *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
+    * });
+    * assert.equal(ai.getBackend().alias, "default"); // TEXT_COMPLETION_BACKEND: default "default"
+    * assert.throws(() => ai.getBackend(BackendFeature.IMAGE_DESCRIPTION), BackendNotFound);
+    * ```
    */
   getBackend(feature: BackendFeature = BackendFeature.TEXT_COMPLETION): Backend {
     let alias: string | undefined;
