@@ -202,7 +202,8 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
    * import { createAI, ImproperlyConfigured } from "../mod.ts";
    * const ai = createAI({
    *   PROVIDERS: { default: { provider: "ollama", model: "llama3.1:8b" } },
-   *   BACKENDS: { default: { CLASS: "provider", CONFIG: JSON.parse(`{"PROMPT_STYLE": "chat"}`), // as read from a settings file } },
+   *   // CONFIG as read from a settings file (not type-checked):
+   *   BACKENDS: { default: { CLASS: "provider", CONFIG: JSON.parse(`{"PROMPT_STYLE": "chat"}`) } },
    * });
    * assert.throws(() => ai.getBackend(), ImproperlyConfigured); // PROMPT_STYLE ... must be "openai" or "llm"
    * ```
