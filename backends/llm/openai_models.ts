@@ -48,10 +48,29 @@ import type { ResponseEvent } from "../response.ts";
 import type { ExecuteContext, Model, ModelPrompt, OptionSchema } from "./model.ts";
 import type { ExtraModelEntry } from "./_user_dir.ts";
 
-/** The OpenAI API's base URL. */
+/**
+ * The OpenAI API's base URL.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { OPENAI_API_BASE, OpenAIChatModel } from "../../mod.ts";
+ * assert.equal(new OpenAIChatModel("gpt-4o").apiBase, OPENAI_API_BASE);
+ * ```
+ */
 export const OPENAI_API_BASE = "https://api.openai.com/v1";
 
-/** The image types OpenAI vision models take. */
+/**
+ * The image types OpenAI vision models take.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { OPENAI_IMAGE_TYPES, OpenAIChatModel } from "../../mod.ts";
+ * assert.deepEqual(new OpenAIChatModel("gpt-4o", { vision: true }).attachmentTypes, OPENAI_IMAGE_TYPES);
+ * assert.ok(OPENAI_IMAGE_TYPES.includes("image/webp"));
+ * ```
+ */
 export const OPENAI_IMAGE_TYPES: readonly string[] = Object.freeze([
   "image/gif",
   "image/jpeg",
@@ -153,7 +172,23 @@ export const OPENAI_REASONING_OPTIONS: OptionSchema = Object.freeze({
   },
 });
 
-/** Options of {@link OpenAIChatModel}. */
+/**
+ * Options of {@link OpenAIChatModel}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { OpenAIChatModel, type OpenAIChatModelOptions } from "../../mod.ts";
+ * const options: OpenAIChatModelOptions = {
+ *   modelName: "llama3.1:8b",
+ *   apiBase: "http://127.0.0.1:11434/v1",
+ *   contextWindow: 8192,
+ * };
+ * const model = new OpenAIChatModel("local-llama", options);
+ * assert.equal(model.contextWindow, 8192);
+ * assert.equal(model.supportsSchema, false); // not OpenAI's own API: the schema goes in the prompt
+ * ```
+ */
 export interface OpenAIChatModelOptions {
   /** The model name sent to the API (default: the model id). */
   modelName?: string;
@@ -329,6 +364,17 @@ export class OpenAIChatModel implements Model {
   /**
    * The chat messages for a prompt: the system prompt, then the user prompt
    * (as text and `image_url` parts when there are attachments).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { OpenAIChatModel } from "../../mod.ts";
+   * const model = new OpenAIChatModel("gpt-4o-mini");
+   * assert.deepEqual(model.buildMessages({ prompt: "Hi", system: "Be brief.", attachments: [], options: {} }), [
+   *   { role: "system", content: "Be brief." },
+   *   { role: "user", content: "Hi" },
+   * ]);
+   * ```
    */
   buildMessages(prompt: ModelPrompt): ChatMessage[] {
     const messages: ChatMessage[] = [];
@@ -355,7 +401,20 @@ export class OpenAIChatModel implements Model {
     return messages;
   }
 
-  /** The request options for checked model options. */
+  /**
+   * The request options for checked model options.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { OpenAIChatModel } from "../../mod.ts";
+   * const o3 = new OpenAIChatModel("o3", { reasoning: true });
+   * assert.deepEqual(o3.buildOptions({ max_tokens: 100, json_object: true }), {
+   *   max_completion_tokens: 100, // what OpenAI's reasoning models take
+   *   response_format: { type: "json_object" },
+   * });
+   * ```
+   */
   buildOptions(options: Readonly<Record<string, unknown>>): ChatOptions {
     const out: ChatOptions = {};
     for (const [name, value] of Object.entries(options)) {
@@ -389,6 +448,19 @@ export class OpenAIChatModel implements Model {
    *
    * @throws {UnsupportedFeatureError} for a completion model, a system prompt
    * the model does not take, or attachments of types it does not take.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { OpenAIChatModel, UnsupportedFeatureError } from "../../mod.ts";
+   * const model = new OpenAIChatModel("gpt-3.5-turbo"); // no vision
+   * const image = { bytes: new Uint8Array([1]), mimeType: "image/png" };
+   * model.checkPrompt({ prompt: "Hi", attachments: [], options: {} });
+   * assert.throws(
+   *   () => model.checkPrompt({ prompt: "Describe", attachments: [image], options: {} }),
+   *   UnsupportedFeatureError,
+   * );
+   * ```
    */
   checkPrompt(prompt: ModelPrompt): void {
     if (this.completion) {
@@ -416,6 +488,15 @@ export class OpenAIChatModel implements Model {
    * completion.
    *
    * @throws {UnsupportedFeatureError} for a completion model.
+   *
+   * @example A completion model is refused before anything is sent
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { OpenAIChatModel, UnsupportedFeatureError } from "../../mod.ts";
+   * const model = new OpenAIChatModel("gpt-3.5-turbo-instruct", { completion: true });
+   * const events = model.execute({ prompt: "Hi", attachments: [], options: {} }, { key: "sk-test", stream: false });
+   * await assert.rejects(events.next(), UnsupportedFeatureError);
+   * ```
    */
   async *execute(prompt: ModelPrompt, context: ExecuteContext): AsyncGenerator<ResponseEvent> {
     this.checkPrompt(prompt);
