@@ -5,13 +5,40 @@
  */
 import type { AnswerCache } from "./types.ts";
 
-/** Options of {@link createMemoryCache}. */
+/**
+ * Options of {@link createMemoryCache}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createMemoryCache, type MemoryCacheOptions } from "../mod.ts";
+ * const options: MemoryCacheOptions = { maxEntries: 2 };
+ * assert.equal(createMemoryCache(options).maxEntries, 2);
+ * ```
+ */
 export interface MemoryCacheOptions {
   /** The most answers kept (default 10,000); the least recently used goes first. */
   maxEntries?: number;
 }
 
-/** An {@link AnswerCache} in memory, least recently used first out. */
+/**
+ * An {@link AnswerCache} in memory, least recently used first out.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createMemoryCache, type MemoryCache } from "../mod.ts";
+ * const cache: MemoryCache = createMemoryCache({ maxEntries: 2 });
+ * cache.set("a", "A");
+ * cache.set("b", "B");
+ * cache.get("a"); // "a" is now the most recently used
+ * cache.set("c", "C"); // drops "b"
+ * assert.equal(cache.get("b"), undefined);
+ * assert.equal(cache.size, 2);
+ * cache.clear();
+ * assert.equal(cache.size, 0);
+ * ```
+ */
 export interface MemoryCache extends AnswerCache {
   /** The answer under `key` (and marks it recently used), or `undefined`. */
   get(key: string): string | undefined;
@@ -25,7 +52,16 @@ export interface MemoryCache extends AnswerCache {
   clear(): void;
 }
 
-/** The default `maxEntries` of {@link createMemoryCache}. */
+/**
+ * The default `maxEntries` of {@link createMemoryCache}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createMemoryCache, DEFAULT_MAX_CACHE_ENTRIES } from "../mod.ts";
+ * assert.equal(createMemoryCache().maxEntries, DEFAULT_MAX_CACHE_ENTRIES);
+ * ```
+ */
 export const DEFAULT_MAX_CACHE_ENTRIES = 10_000;
 
 /**

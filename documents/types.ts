@@ -15,6 +15,19 @@ import type { CallMetadata } from "../chat.ts";
  *   elements whose content is not prose) are never sent.
  * - `"markdown"`: paragraphs, headings, list items and quotes, without their
  *   marks; code blocks, tables, HTML blocks and front matter are never sent.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, type DocumentFormat } from "../mod.ts";
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 4096 } } },
+ * });
+ * const format: DocumentFormat = "markdown";
+ * const response = ai.processText({ prompt: "correction", text: "# Title", format });
+ * // The heading's text is sent without its mark, and the answer goes back under it.
+ * assert.equal(await response.text(), "# This is an echo backend: Title");
+ * ```
  */
 export type DocumentFormat = "text" | "html" | "markdown";
 
@@ -24,6 +37,21 @@ export type DocumentFormat = "text" | "html" | "markdown";
  * - `"markup changed"`: the answer did not keep the chunk's tags (or Markdown
  *   marks) in the same order, or the same number of paragraphs.
  * - `"empty answer"`: the answer was empty.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, type KeptReason } from "../mod.ts";
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 4096 } } },
+ * });
+ * const reasons: (KeptReason | undefined)[] = [];
+ * const text = "<p>Some <b>bold</b> words.</p>";
+ * for await (const event of ai.processText({ prompt: "correction", text, format: "html" })) {
+ *   reasons.push(event.kept); // the echo backend's answer has no <b>
+ * }
+ * assert.deepEqual(reasons, ["markup changed"]);
+ * ```
  */
 export type KeptReason = "markup changed" | "empty answer";
 
@@ -131,20 +159,80 @@ export interface AnswerCache {
   set(key: string, answer: string): void | Promise<void>;
 }
 
-/** The most chunks a run sends at once. */
+/**
+ * The most chunks a run sends at once.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, MAX_CONCURRENCY } from "../mod.ts";
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 4096 } } },
+ * });
+ * assert.throws(
+ *   () => ai.processText({ prompt: "correction", text: "Hi", concurrency: MAX_CONCURRENCY + 1 }),
+ *   RangeError,
+ * );
+ * ```
+ */
 export const MAX_CONCURRENCY = 64;
 
-/** How many chunks a run sends at once unless told otherwise. */
+/**
+ * How many chunks a run sends at once unless told otherwise.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from "../mod.ts";
+ * assert.ok(DEFAULT_CONCURRENCY >= 1 && DEFAULT_CONCURRENCY <= MAX_CONCURRENCY);
+ * ```
+ */
 export const DEFAULT_CONCURRENCY = 4;
 
 /**
  * The largest chunk unless told otherwise, in the backend's length units:
  * chunks of a few pages are answered in seconds, several at once, and an edit
  * sends only a little again.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, DEFAULT_CHUNK_SIZE } from "../mod.ts";
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 4096 } } },
+ * });
+ * const text = "A paragraph.\n\nAnother one.";
+ * const events = [];
+ * for await (const event of ai.processText({ prompt: "correction", text })) events.push(event);
+ * assert.equal(events.length, 1); // both paragraphs fit one chunk of DEFAULT_CHUNK_SIZE
+ * assert.equal(DEFAULT_CHUNK_SIZE, 4096);
+ * ```
  */
 export const DEFAULT_CHUNK_SIZE = 4096;
 
-/** Options of a document run, besides the prompt and the text. */
+/**
+ * Options of a document run, besides the prompt and the text.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, createMemoryCache, type DocumentOptions } from "../mod.ts";
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 4096 } } },
+ * });
+ * const options: DocumentOptions = {
+ *   format: "text",
+ *   concurrency: 2,
+ *   cache: createMemoryCache(),
+ *   metadata: { user: "42" },
+ * };
+ * const text = "First paragraph.";
+ * await ai.processText({ prompt: "correction", text, ...options }).text();
+ * const again = [];
+ * for await (const event of ai.processText({ prompt: "correction", text, ...options })) again.push(event);
+ * assert.equal(again[0].cached, true); // answered from the cache: nothing sent
+ * ```
+ */
 export interface DocumentOptions {
   /** How the text is read (default `"text"`). */
   format?: DocumentFormat;

@@ -137,7 +137,22 @@ export class MemoryCooldownStore implements CooldownStore {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Whether `key` is cooling down (see {@link CooldownStore.isCoolingDown}). */
+  /**
+   * Whether `key` is cooling down (see {@link CooldownStore.isCoolingDown}).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MemoryCooldownStore } from "./cooldown.ts";
+   * let now = 0;
+   * const store = new MemoryCooldownStore({ now: () => now });
+   * store.recordFailure("provider:a", { threshold: 1, seconds: 10 });
+   * assert.equal(store.isCoolingDown("provider:a"), true);
+   * now = 10_000;
+   * assert.equal(store.isCoolingDown("provider:a"), false); // this caller tries it again
+   * assert.equal(store.isCoolingDown("provider:a"), true); // the others wait for that try
+   * ```
+   */
   isCoolingDown(key: string): boolean {
     const state = this.#states.get(key);
     if (state === undefined || state.until === 0) return false;
@@ -148,7 +163,20 @@ export class MemoryCooldownStore implements CooldownStore {
     return false;
   }
 
-  /** Records a failure (see {@link CooldownStore.recordFailure}). */
+  /**
+   * Records a failure (see {@link CooldownStore.recordFailure}).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MemoryCooldownStore } from "./cooldown.ts";
+   * const store = new MemoryCooldownStore();
+   * store.recordFailure("backend:x", { threshold: 0, seconds: 10 }); // threshold 0: never cools down
+   * assert.equal(store.isCoolingDown("backend:x"), false);
+   * store.recordFailure("backend:y", { threshold: 1, seconds: 10 });
+   * assert.equal(store.isCoolingDown("backend:y"), true);
+   * ```
+   */
   recordFailure(key: string, options: RecordFailureOptions): void {
     const { threshold, seconds } = options;
     let state = this.#states.get(key);
@@ -161,7 +189,20 @@ export class MemoryCooldownStore implements CooldownStore {
     if (threshold > 0 && state.failures >= threshold) state.until = this.#now() + seconds * 1000;
   }
 
-  /** Records an answer (see {@link CooldownStore.recordSuccess}). */
+  /**
+   * Records an answer (see {@link CooldownStore.recordSuccess}).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MemoryCooldownStore } from "./cooldown.ts";
+   * const store = new MemoryCooldownStore();
+   * store.recordFailure("provider:a", { threshold: 2, seconds: 10 });
+   * store.recordSuccess("provider:a"); // the count of failures in a row starts again
+   * store.recordFailure("provider:a", { threshold: 2, seconds: 10 });
+   * assert.equal(store.isCoolingDown("provider:a"), false);
+   * ```
+   */
   recordSuccess(key: string): void {
     this.#states.delete(key);
   }
