@@ -238,19 +238,19 @@ export interface ProcessTextOptions extends DocumentOptions {
 /**
  * The configured AI layer: backends (and providers) by alias and by feature.
  * Build it with {@link createAI}.
-  *
-  * @example
-  * ```ts
-  * import assert from "node:assert/strict";
-  * import { AI, BackendFeature, createAI } from "./mod.ts";
-  * const ai = createAI({
-  *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
-  * });
-  * assert.ok(ai instanceof AI);
-  * const backend = ai.getBackend(BackendFeature.TEXT_COMPLETION);
-  * const answer = backend.promptWithContext({ prePrompt: "Summarise:", context: "A short text" });
-  * assert.equal(await answer.text(), "This is an echo backend: A short text");
-  * ```
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { AI, BackendFeature, createAI } from "./mod.ts";
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
+ * });
+ * assert.ok(ai instanceof AI);
+ * const backend = ai.getBackend(BackendFeature.TEXT_COMPLETION);
+ * const answer = backend.promptWithContext({ prePrompt: "Summarise:", context: "A short text" });
+ * assert.equal(await answer.text(), "This is an echo backend: A short text");
+ * ```
  */
 export class AI {
   /**
@@ -920,18 +920,18 @@ export class AI {
    *
    * @throws {InvalidAIBackendError} for an unknown alias or `CLASS`.
    * @throws {ImproperlyConfigured} for a bad `CONFIG` or `TEXT_SPLITTING`, naming the key.
-    *
-    * @example
-    * ```ts
-    * import assert from "node:assert/strict";
-    * import { createAI, InvalidAIBackendError } from "./mod.ts";
-    * const ai = createAI({
-    *   BACKENDS: { fast: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
-    * });
-    * assert.equal(ai.getAIBackend("fast").config.modelId, "echo");
-    * assert.notEqual(ai.getAIBackend("fast"), ai.getAIBackend("fast")); // a new instance each call
-    * assert.throws(() => ai.getAIBackend("slow"), InvalidAIBackendError);
-    * ```
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI, InvalidAIBackendError } from "./mod.ts";
+   * const ai = createAI({
+   *   BACKENDS: { fast: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
+   * });
+   * assert.equal(ai.getAIBackend("fast").config.modelId, "echo");
+   * assert.notEqual(ai.getAIBackend("fast"), ai.getAIBackend("fast")); // a new instance each call
+   * assert.throws(() => ai.getAIBackend("slow"), InvalidAIBackendError);
+   * ```
    */
   getAIBackend(alias: string): Backend {
     const plan = this.#backendPlan(alias);
@@ -1118,17 +1118,17 @@ export class AI {
    * LLM backend (as in Wagtail AI); a warning says how to use the provider.
    *
    * @throws {BackendNotFound} when no backend is set for the feature.
-    *
-    * @example
-    * ```ts
-    * import assert from "node:assert/strict";
-    * import { BackendFeature, BackendNotFound, createAI } from "./mod.ts";
-    * const ai = createAI({
-    *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
-    * });
-    * assert.equal(ai.getBackend().alias, "default"); // TEXT_COMPLETION_BACKEND: default "default"
-    * assert.throws(() => ai.getBackend(BackendFeature.IMAGE_DESCRIPTION), BackendNotFound);
-    * ```
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { BackendFeature, BackendNotFound, createAI } from "./mod.ts";
+   * const ai = createAI({
+   *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
+   * });
+   * assert.equal(ai.getBackend().alias, "default"); // TEXT_COMPLETION_BACKEND: default "default"
+   * assert.throws(() => ai.getBackend(BackendFeature.IMAGE_DESCRIPTION), BackendNotFound);
+   * ```
    */
   getBackend(feature: BackendFeature = BackendFeature.TEXT_COMPLETION): Backend {
     let alias: string | undefined;

@@ -44,15 +44,15 @@ import {
 /**
  * A backend's `CONFIG`. Which keys apply depends on the backend class; each
  * class rejects keys it does not know.
-  *
-  * @example
-  * ```ts
-  * import assert from "node:assert/strict";
-  * import { type BackendConfigSettings, createAI } from "./mod.ts";
-  * const CONFIG: BackendConfigSettings = { MODEL_ID: "echo", TOKEN_LIMIT: 2000 };
-  * const ai = createAI({ BACKENDS: { default: { CLASS: "echo", CONFIG } } });
-  * assert.equal(ai.getBackend().config.tokenLimit, 2000);
-  * ```
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type BackendConfigSettings, createAI } from "./mod.ts";
+ * const CONFIG: BackendConfigSettings = { MODEL_ID: "echo", TOKEN_LIMIT: 2000 };
+ * const ai = createAI({ BACKENDS: { default: { CLASS: "echo", CONFIG } } });
+ * assert.equal(ai.getBackend().config.tokenLimit, 2000);
+ * ```
  */
 export interface BackendConfigSettings {
   /** The model id (required, except by the provider backend: default its provider's `model`). */
@@ -155,14 +155,14 @@ export interface BackendSettings {
  * How a prompt's answer goes into the text: `"replace"` puts each answer in
  * place of the chunk it was asked about ("AI Correction"); `"append"` adds the
  * answer after the text ("AI Completion").
-  *
-  * @example
-  * ```ts
-  * import assert from "node:assert/strict";
-  * import { createAI, type PromptMethod } from "./mod.ts";
-  * const methods: PromptMethod[] = createAI().listPrompts().map((prompt) => prompt.method);
-  * assert.deepEqual(methods, ["replace", "append"]); // the built-in correction and completion
-  * ```
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, type PromptMethod } from "./mod.ts";
+ * const methods: PromptMethod[] = createAI().listPrompts().map((prompt) => prompt.method);
+ * assert.deepEqual(methods, ["replace", "append"]); // the built-in correction and completion
+ * ```
  */
 export type PromptMethod = "replace" | "append";
 

@@ -54,15 +54,15 @@ export class TiktokenLengthCalculator implements LengthCalculator {
    * The exact token count of `text`.
    *
    * @throws {Error} when {@link TiktokenLengthCalculator.load} has not completed.
-    *
-    * @example
-    * ```ts
-    * import assert from "node:assert/strict";
-    * import { TiktokenLengthCalculator } from "./tiktoken.ts";
-    * const calculator = new TiktokenLengthCalculator({ modelId: "gpt-4o" });
-    * await calculator.load();
-    * assert.equal(calculator.getSplitterLength("Hello, world!"), 4);
-    * ```
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { TiktokenLengthCalculator } from "./tiktoken.ts";
+   * const calculator = new TiktokenLengthCalculator({ modelId: "gpt-4o" });
+   * await calculator.load();
+   * assert.equal(calculator.getSplitterLength("Hello, world!"), 4);
+   * ```
    */
   getSplitterLength(text: string): number {
     if (!this.#count) {
