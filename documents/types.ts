@@ -183,8 +183,8 @@ export const MAX_CONCURRENCY = 64;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from "../mod.ts";
- * assert.ok(DEFAULT_CONCURRENCY >= 1 && DEFAULT_CONCURRENCY <= MAX_CONCURRENCY);
+ * import { DEFAULT_CONCURRENCY } from "../mod.ts";
+ * assert.equal(DEFAULT_CONCURRENCY, 4); // unless `concurrency` says otherwise, up to MAX_CONCURRENCY
  * ```
  */
 export const DEFAULT_CONCURRENCY = 4;
