@@ -213,7 +213,11 @@ export function getMaxOutputTokens(modelId: string): number | undefined {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { getMaxOutputTokens, registerTokenLimit, type RegisterTokenLimitOptions } from "./tokens.ts";
+ * import {
+ *   getMaxOutputTokens,
+ *   registerTokenLimit,
+ *   type RegisterTokenLimitOptions,
+ * } from "./tokens.ts";
  * const options: RegisterTokenLimitOptions = { maxOutputTokens: 2_000 };
  * registerTokenLimit("in-house-model", 16_000, options);
  * assert.equal(getMaxOutputTokens("in-house-model"), 2_000);

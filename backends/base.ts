@@ -131,8 +131,13 @@ export abstract class BaseBackend<C extends BaseBackendConfig = BaseBackendConfi
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { BaseBackend, ImproperlyConfigured } from "../mod.ts";
-   * import { RecursiveCharacterTextSplitter, TiktokenLengthCalculator, type ConfigContext } from "../mod.ts";
+   * import {
+   *   BaseBackend,
+   *   type ConfigContext,
+   *   ImproperlyConfigured,
+   *   RecursiveCharacterTextSplitter,
+   *   TiktokenLengthCalculator,
+   * } from "../mod.ts";
    * const context: ConfigContext = {
    *   alias: "default",
    *   textSplitterClass: RecursiveCharacterTextSplitter,
@@ -169,8 +174,13 @@ export abstract class BaseBackend<C extends BaseBackendConfig = BaseBackendConfi
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { BaseBackend, ImproperlyConfigured } from "../mod.ts";
-   * import { RecursiveCharacterTextSplitter, TiktokenLengthCalculator, type ConfigContext } from "../mod.ts";
+   * import {
+   *   BaseBackend,
+   *   type ConfigContext,
+   *   ImproperlyConfigured,
+   *   RecursiveCharacterTextSplitter,
+   *   TiktokenLengthCalculator,
+   * } from "../mod.ts";
    * const context: ConfigContext = {
    *   alias: "default",
    *   textSplitterClass: RecursiveCharacterTextSplitter,

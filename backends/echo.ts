@@ -82,8 +82,13 @@ export class EchoBackend extends BaseBackend<EchoBackendConfig> {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { EchoBackend, ImproperlyConfigured } from "../mod.ts";
-   * import { RecursiveCharacterTextSplitter, TiktokenLengthCalculator, type ConfigContext } from "../mod.ts";
+   * import {
+   *   type ConfigContext,
+   *   EchoBackend,
+   *   ImproperlyConfigured,
+   *   RecursiveCharacterTextSplitter,
+   *   TiktokenLengthCalculator,
+   * } from "../mod.ts";
    * const context: ConfigContext = {
    *   alias: "default",
    *   textSplitterClass: RecursiveCharacterTextSplitter,

@@ -211,7 +211,11 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
    * import assert from "node:assert/strict";
    * import { ImproperlyConfigured } from "../mod.ts";
    * import { OpenAIBackend } from "./openai.ts";
-   * import { RecursiveCharacterTextSplitter, TiktokenLengthCalculator, type ConfigContext } from "../mod.ts";
+   * import {
+   *   RecursiveCharacterTextSplitter,
+   *   TiktokenLengthCalculator,
+   *   type ConfigContext,
+   * } from "../mod.ts";
    * const context: ConfigContext = {
    *   alias: "default",
    *   textSplitterClass: RecursiveCharacterTextSplitter,

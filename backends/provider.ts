@@ -287,7 +287,12 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
    * @example With a provider that answers from memory
    * ```ts
    * import assert from "node:assert/strict";
-   * import { createAI, type ProviderBackend, registerProvider, unregisterProvider } from "../mod.ts";
+   * import {
+   *   createAI,
+   *   type ProviderBackend,
+   *   registerProvider,
+   *   unregisterProvider,
+   * } from "../mod.ts";
    * registerProvider("canned-prompt", (settings) => ({
    *   provider: "canned-prompt",
    *   model: settings.model,
@@ -332,7 +337,12 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
    * @example With a provider that answers from memory
    * ```ts
    * import assert from "node:assert/strict";
-   * import { createAI, type ProviderBackend, registerProvider, unregisterProvider } from "../mod.ts";
+   * import {
+   *   createAI,
+   *   type ProviderBackend,
+   *   registerProvider,
+   *   unregisterProvider,
+   * } from "../mod.ts";
    * registerProvider("canned-image", (settings) => ({
    *   provider: "canned-image",
    *   model: settings.model,
@@ -382,7 +392,12 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
    * @example With a provider that answers from memory (its completeObject() is built on completion())
    * ```ts
    * import assert from "node:assert/strict";
-   * import { createAI, type ProviderBackend, registerProvider, unregisterProvider } from "../mod.ts";
+   * import {
+   *   createAI,
+   *   type ProviderBackend,
+   *   registerProvider,
+   *   unregisterProvider,
+   * } from "../mod.ts";
    * registerProvider("canned-object", (settings) => ({
    *   provider: "canned-object",
    *   model: settings.model,

@@ -251,8 +251,12 @@ export interface TextSplitterChoice {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { type BackendContext, EchoBackend } from "../mod.ts";
- * import { RecursiveCharacterTextSplitter, NaiveTextSplitterCalculator } from "../mod.ts";
+ * import {
+ *   type BackendContext,
+ *   EchoBackend,
+ *   NaiveTextSplitterCalculator,
+ *   RecursiveCharacterTextSplitter,
+ * } from "../mod.ts";
  * const context: BackendContext = { alias: "draft", onWarning: (warning) => console.warn(warning) };
  * const config = EchoBackend.parseConfig({ MODEL_ID: "echo", TOKEN_LIMIT: 100 }, {
  *   ...context,
@@ -279,8 +283,13 @@ export interface BackendContext {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { EchoBackend, ImproperlyConfigured } from "../mod.ts";
- * import { RecursiveCharacterTextSplitter, TiktokenLengthCalculator, type ConfigContext } from "../mod.ts";
+ * import {
+ *   type ConfigContext,
+ *   EchoBackend,
+ *   ImproperlyConfigured,
+ *   RecursiveCharacterTextSplitter,
+ *   TiktokenLengthCalculator,
+ * } from "../mod.ts";
  * const context: ConfigContext = {
  *   alias: "default",
  *   textSplitterClass: RecursiveCharacterTextSplitter,

@@ -53,7 +53,11 @@ const AZURE_KEYS: readonly string[] = [...OPENAI_COMPATIBLE_KEYS, "endpoint", "d
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { createProvider, DEFAULT_AZURE_API_VERSION, type OpenAICompatibleProvider } from "../mod.ts";
+ * import {
+ *   createProvider,
+ *   DEFAULT_AZURE_API_VERSION,
+ *   type OpenAICompatibleProvider,
+ * } from "../mod.ts";
  * const provider = createProvider(
  *   { provider: "azure", model: "gpt-4o", endpoint: "https://r.openai.azure.com", api_key: "k" },
  *   { env: () => undefined }, // no OPENAI_API_VERSION

@@ -79,7 +79,11 @@ import type {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { createProvider, DEFAULT_PROVIDER_TIMEOUT_SECONDS, type OpenAICompatibleProvider } from "../mod.ts";
+ * import {
+ *   createProvider,
+ *   DEFAULT_PROVIDER_TIMEOUT_SECONDS,
+ *   type OpenAICompatibleProvider,
+ * } from "../mod.ts";
  * const provider = createProvider(
  *   { provider: "openai", model: "gpt-4.1-mini", api_key: "sk-test" },
  * ) as OpenAICompatibleProvider;
@@ -93,7 +97,11 @@ export const DEFAULT_PROVIDER_TIMEOUT_SECONDS = 120;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { createProvider, DEFAULT_PROVIDER_MAX_RETRIES, type OpenAICompatibleProvider } from "../mod.ts";
+ * import {
+ *   createProvider,
+ *   DEFAULT_PROVIDER_MAX_RETRIES,
+ *   type OpenAICompatibleProvider,
+ * } from "../mod.ts";
  * const provider = createProvider(
  *   { provider: "openai", model: "gpt-4.1-mini", api_key: "sk-test" },
  * ) as OpenAICompatibleProvider;
@@ -125,7 +133,11 @@ export const OPENAI_COMPATIBLE_KEYS: readonly string[] = [
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { createProvider, type OpenAICompatibleProvider, type OpenAICompatibleStrategy } from "../mod.ts";
+ * import {
+ *   createProvider,
+ *   type OpenAICompatibleProvider,
+ *   type OpenAICompatibleStrategy,
+ * } from "../mod.ts";
  * const strategy: OpenAICompatibleStrategy = "json_object";
  * const provider = createProvider({
  *   provider: "ollama",
@@ -145,7 +157,11 @@ const STRATEGIES: readonly OpenAICompatibleStrategy[] = ["json_schema", "json_ob
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { createProvider, type OpenAICompatibleConfig, type OpenAICompatibleProvider } from "../mod.ts";
+ * import {
+ *   createProvider,
+ *   type OpenAICompatibleConfig,
+ *   type OpenAICompatibleProvider,
+ * } from "../mod.ts";
  * const provider = createProvider(
  *   { provider: "openai", model: "gpt-4.1-mini", api_key: "sk-secret", timeout: 30 },
  * ) as OpenAICompatibleProvider;

@@ -413,7 +413,12 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
    * @example A model that is not OpenAI-style is refused at the call
    * ```ts
    * import assert from "node:assert/strict";
-   * import { createAI, registerPlugin, UnsupportedFeatureError, unregisterPlugin } from "../../mod.ts";
+   * import {
+   *   createAI,
+   *   registerPlugin,
+   *   UnsupportedFeatureError,
+   *   unregisterPlugin,
+   * } from "../../mod.ts";
    * registerPlugin({
    *   name: "json-less",
    *   registerModels(register) {

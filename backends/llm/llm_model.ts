@@ -92,7 +92,13 @@ export interface LLMModelOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { getModel, LLMModel, type LLMPromptOptions, registerPlugin, unregisterPlugin } from "../../mod.ts";
+ * import {
+ *   getModel,
+ *   LLMModel,
+ *   type LLMPromptOptions,
+ *   registerPlugin,
+ *   unregisterPlugin,
+ * } from "../../mod.ts";
  * registerPlugin({
  *   name: "shown",
  *   registerModels(register) {
@@ -294,7 +300,13 @@ export class LLMModel {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { getModel, LLMModel, registerPlugin, UnsupportedFeatureError, unregisterPlugin } from "../../mod.ts";
+   * import {
+   *   getModel,
+   *   LLMModel,
+   *   registerPlugin,
+   *   UnsupportedFeatureError,
+   *   unregisterPlugin,
+   * } from "../../mod.ts";
    * registerPlugin({
    *   name: "upper",
    *   registerModels(register) {
