@@ -43,7 +43,11 @@ import {
  * const bytes = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
  * const images: ImageInput[] = [bytes, new Blob([bytes]), new File([bytes], "leaf.png")];
  * for (const image of images) {
- *   const answer = ai.getBackend().describeImage({ image, prompt: "Alt text", fileName: "leaf.png" });
+ *   const answer = ai.getBackend().describeImage({
+ *     image,
+ *     prompt: "Alt text",
+ *     fileName: "leaf.png",
+ *   });
  *   assert.equal(await answer.text(), "This is an echo backend: leaf.png");
  * }
  * ```

@@ -73,7 +73,7 @@ export interface MigrateOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { type MigrationResult, migrateSettings } from "./mod.ts";
+ * import { migrateSettings, type MigrationResult } from "./mod.ts";
  * const result: MigrationResult = migrateSettings({
  *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
  * });

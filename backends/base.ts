@@ -43,12 +43,20 @@ import type {
  * class TitleBackend extends BaseBackend {
  *   promptWithContext(options: PromptWithContextOptions): AIResponse {
  *     this.checkPromptOptions(options);
- *     return new AIResponse({ async *stream() { yield { type: "text", text: "A title" }; } });
+ *     return new AIResponse({
+ *       async *stream() {
+ *         yield { type: "text", text: "A title" };
+ *       },
+ *     });
  *   }
  *   override promptForObject<T>(options: PromptForObjectOptions<T>): Promise<ObjectCompletion<T>> {
  *     const checked: CheckedObjectPrompt = this.checkObjectOptions(options);
  *     assert.equal(checked.name, "response"); // the default name
- *     return Promise.resolve({ object: { title: "A title" } as T, usage: undefined, strategy: "prompt" });
+ *     return Promise.resolve({
+ *       object: { title: "A title" } as T,
+ *       usage: undefined,
+ *       strategy: "prompt",
+ *     });
  *   }
  * }
  * const ai = createAI({
@@ -149,7 +157,10 @@ export abstract class BaseBackend<C extends BaseBackendConfig = BaseBackendConfi
    *   textSplitterClass: RecursiveCharacterTextSplitter,
    *   textSplitterLengthCalculatorClass: TiktokenLengthCalculator,
    * });
-   * assert.throws(() => BaseBackend.parseConfig({ TOKEN_LIMIT: 4096 }, context), ImproperlyConfigured);
+   * assert.throws(
+   *   () => BaseBackend.parseConfig({ TOKEN_LIMIT: 4096 }, context),
+   *   ImproperlyConfigured,
+   * );
    * ```
    */
   static parseConfig(raw: Record<string, unknown>, context: ConfigContext): BaseBackendConfig {
@@ -187,7 +198,10 @@ export abstract class BaseBackend<C extends BaseBackendConfig = BaseBackendConfi
    *   textSplitterLengthCalculatorClass: TiktokenLengthCalculator,
    * };
    * assert.equal(BaseBackend.defaultTokenLimit("gpt-4", context), 8192);
-   * assert.throws(() => BaseBackend.defaultTokenLimit("house-model", context), ImproperlyConfigured);
+   * assert.throws(
+   *   () => BaseBackend.defaultTokenLimit("house-model", context),
+   *   ImproperlyConfigured,
+   * );
    * ```
    */
   static defaultTokenLimit(modelId: string, context: ConfigContext): number {
@@ -285,7 +299,8 @@ export abstract class BaseBackend<C extends BaseBackendConfig = BaseBackendConfi
    * });
    * const schema = { type: "object", properties: { title: { type: "string" } } } as const;
    * assert.throws(
-   *   () => ai.getAIBackend("default").promptForObject({ prePrompt: "Title:", context: "hi", schema }),
+   *   () =>
+   *     ai.getAIBackend("default").promptForObject({ prePrompt: "Title:", context: "hi", schema }),
    *   UnsupportedFeatureError, // the echo backend gives no JSON
    * );
    * ```

@@ -29,10 +29,13 @@ const MAX_SLEEP_SECONDS = (2 ** 31 - 1) / 1000;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { createAI, type EchoBackendConfig, EchoBackend } from "../mod.ts";
+ * import { createAI, EchoBackend, type EchoBackendConfig } from "../mod.ts";
  * const ai = createAI({
  *   BACKENDS: {
- *     default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000, MAX_WORD_SLEEP_SECONDS: 0.01 } },
+ *     default: {
+ *       CLASS: "echo",
+ *       CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000, MAX_WORD_SLEEP_SECONDS: 0.01 },
+ *     },
  *   },
  * });
  * const config: EchoBackendConfig = (ai.getAIBackend("default") as EchoBackend).config;
@@ -94,9 +97,16 @@ export class EchoBackend extends BaseBackend<EchoBackendConfig> {
    *   textSplitterClass: RecursiveCharacterTextSplitter,
    *   textSplitterLengthCalculatorClass: TiktokenLengthCalculator,
    * };
-   * assert.equal(EchoBackend.parseConfig({ MODEL_ID: "echo", TOKEN_LIMIT: 10 }, context).maxWordSleepSeconds, 0);
+   * assert.equal(
+   *   EchoBackend.parseConfig({ MODEL_ID: "echo", TOKEN_LIMIT: 10 }, context).maxWordSleepSeconds,
+   *   0,
+   * );
    * assert.throws(
-   *   () => EchoBackend.parseConfig({ MODEL_ID: "echo", TOKEN_LIMIT: 10, MAX_WORD_SLEEP_SECONDS: -1 }, context),
+   *   () =>
+   *     EchoBackend.parseConfig(
+   *       { MODEL_ID: "echo", TOKEN_LIMIT: 10, MAX_WORD_SLEEP_SECONDS: -1 },
+   *       context,
+   *     ),
    *   ImproperlyConfigured,
    * );
    * ```
@@ -154,9 +164,15 @@ export class EchoBackend extends BaseBackend<EchoBackendConfig> {
    * const backend = ai.getAIBackend("default");
    * const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
    * const file = new File([png], "leaf.png");
-   * assert.equal(await backend.describeImage({ image: file, prompt: "Alt text" }).text(), "This is an echo backend: leaf.png");
+   * assert.equal(
+   *   await backend.describeImage({ image: file, prompt: "Alt text" }).text(),
+   *   "This is an echo backend: leaf.png",
+   * );
    * const text = new File(["not an image"], "fake.png");
-   * await assert.rejects(backend.describeImage({ image: text, prompt: "Alt text" }).text(), InvalidImageError);
+   * await assert.rejects(
+   *   backend.describeImage({ image: text, prompt: "Alt text" }).text(),
+   *   InvalidImageError,
+   * );
    * ```
    */
   override describeImage(options: DescribeImageOptions): AIResponse {

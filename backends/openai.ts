@@ -122,7 +122,11 @@ const STRATEGIES: readonly ChatStructuredOutputStrategy[] = [
  *   BACKENDS: {
  *     default: {
  *       CLASS: "openai",
- *       CONFIG: { MODEL_ID: "gpt-4o-mini", API_BASE: "http://127.0.0.1:8000/v1", TIMEOUT_SECONDS: 30 },
+ *       CONFIG: {
+ *         MODEL_ID: "gpt-4o-mini",
+ *         API_BASE: "http://127.0.0.1:8000/v1",
+ *         TIMEOUT_SECONDS: 30,
+ *       },
  *     },
  *   },
  * }).getAIBackend("default") as OpenAIBackend;
@@ -212,9 +216,9 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
    * import { ImproperlyConfigured } from "../mod.ts";
    * import { OpenAIBackend } from "./openai.ts";
    * import {
+   *   type ConfigContext,
    *   RecursiveCharacterTextSplitter,
    *   TiktokenLengthCalculator,
-   *   type ConfigContext,
    * } from "../mod.ts";
    * const context: ConfigContext = {
    *   alias: "default",
@@ -274,7 +278,10 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
    * import type { OpenAIBackend } from "./openai.ts";
    * const backend = createAI({
    *   BACKENDS: {
-   *     default: { CLASS: "openai", CONFIG: { MODEL_ID: "gpt-4o-mini", OPENAI_API_KEY: "sk-test" } },
+   *     default: {
+   *       CLASS: "openai",
+   *       CONFIG: { MODEL_ID: "gpt-4o-mini", OPENAI_API_KEY: "sk-test" },
+   *     },
    *   },
    * }).getAIBackend("default");
    * assert.equal((backend as OpenAIBackend).getOpenAIApiKey(), "sk-test"); // CONFIG beats the env
@@ -299,12 +306,18 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
    * import { AIResponse, createAI } from "../mod.ts";
    * const backend = createAI({
    *   BACKENDS: {
-   *     default: { CLASS: "openai", CONFIG: { MODEL_ID: "gpt-4o-mini", OPENAI_API_KEY: "sk-test" } },
+   *     default: {
+   *       CLASS: "openai",
+   *       CONFIG: { MODEL_ID: "gpt-4o-mini", OPENAI_API_KEY: "sk-test" },
+   *     },
    *   },
    * }).getAIBackend("default");
    * const answer = backend.promptWithContext({ prePrompt: "Correct this:", context: "Helo" });
    * assert.ok(answer instanceof AIResponse); // read it (text() or for await) to send the request
-   * assert.throws(() => backend.promptWithContext({ prePrompt: "Correct this:", context: "" }), TypeError);
+   * assert.throws(
+   *   () => backend.promptWithContext({ prePrompt: "Correct this:", context: "" }),
+   *   TypeError,
+   * );
    * ```
    */
   promptWithContext(options: PromptWithContextOptions): AIResponse {
@@ -323,7 +336,10 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
    * import { AIResponse, createAI } from "../mod.ts";
    * const backend = createAI({
    *   BACKENDS: {
-   *     default: { CLASS: "openai", CONFIG: { MODEL_ID: "gpt-4o-mini", OPENAI_API_KEY: "sk-test" } },
+   *     default: {
+   *       CLASS: "openai",
+   *       CONFIG: { MODEL_ID: "gpt-4o-mini", OPENAI_API_KEY: "sk-test" },
+   *     },
    *   },
    * }).getAIBackend("default");
    * const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);

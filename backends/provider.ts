@@ -302,18 +302,27 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
    *       object: "chat.completion",
    *       created: 0,
    *       model: settings.model,
-   *       choices: [{ index: 0, message: { role: "assistant", content: "Hello." }, finish_reason: "stop" }],
+   *       choices: [{
+   *         index: 0,
+   *         message: { role: "assistant", content: "Hello." },
+   *         finish_reason: "stop",
+   *       }],
    *     }),
    *   async *stream() {
    *     yield { type: "text", text: "Hello." };
    *   },
    * }));
    * const ai = createAI({
-   *   PROVIDERS: { default: { provider: "canned-prompt", model: "house-1", context_window: 8000 } },
+   *   PROVIDERS: {
+   *     default: { provider: "canned-prompt", model: "house-1", context_window: 8000 },
+   *   },
    *   BACKENDS: { default: { CLASS: "provider", CONFIG: {} } },
    * });
    * const backend = ai.getAIBackend("default") as ProviderBackend;
-   * assert.equal(await backend.promptWithContext({ prePrompt: "Greet:", context: "me" }).text(), "Hello.");
+   * assert.equal(
+   *   await backend.promptWithContext({ prePrompt: "Greet:", context: "me" }).text(),
+   *   "Hello.",
+   * );
    * unregisterProvider("canned-prompt");
    * ```
    */
@@ -352,7 +361,11 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
    *       object: "chat.completion",
    *       created: 0,
    *       model: settings.model,
-   *       choices: [{ index: 0, message: { role: "assistant", content: "A green leaf." }, finish_reason: "stop" }],
+   *       choices: [{
+   *         index: 0,
+   *         message: { role: "assistant", content: "A green leaf." },
+   *         finish_reason: "stop",
+   *       }],
    *     }),
    *   async *stream() {
    *     yield { type: "text", text: "A green leaf." };
@@ -364,7 +377,10 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
    * });
    * const backend = ai.getAIBackend("default") as ProviderBackend;
    * const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
-   * assert.equal(await backend.describeImage({ image: png, prompt: "Alt text" }).text(), "A green leaf.");
+   * assert.equal(
+   *   await backend.describeImage({ image: png, prompt: "Alt text" }).text(),
+   *   "A green leaf.",
+   * );
    * unregisterProvider("canned-image");
    * ```
    */
@@ -389,7 +405,7 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
    *
    * @throws {TypeError} for wrong arguments (a schema that is not an object included).
    *
-   * @example With a provider that answers from memory (its completeObject() is built on completion())
+   * @example A provider that answers from memory (its completeObject() is built on completion())
    * ```ts
    * import assert from "node:assert/strict";
    * import {
@@ -407,14 +423,20 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
    *       object: "chat.completion",
    *       created: 0,
    *       model: settings.model,
-   *       choices: [{ index: 0, message: { role: "assistant", content: '{"title":"Spring"}' }, finish_reason: "stop" }],
+   *       choices: [{
+   *         index: 0,
+   *         message: { role: "assistant", content: '{"title":"Spring"}' },
+   *         finish_reason: "stop",
+   *       }],
    *     }),
    *   async *stream() {
    *     yield { type: "text", text: '{"title":"Spring"}' };
    *   },
    * }));
    * const ai = createAI({
-   *   PROVIDERS: { default: { provider: "canned-object", model: "house-1", context_window: 8000 } },
+   *   PROVIDERS: {
+   *     default: { provider: "canned-object", model: "house-1", context_window: 8000 },
+   *   },
    *   BACKENDS: { default: { CLASS: "provider", CONFIG: {} } },
    * });
    * const backend = ai.getAIBackend("default") as ProviderBackend;

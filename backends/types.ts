@@ -129,7 +129,11 @@ export interface PromptWithContextOptions {
  *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
  * });
  * const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
- * const args: DescribeImageOptions = { image: png, fileName: "leaf.png", prompt: "Alt text, please" };
+ * const args: DescribeImageOptions = {
+ *   image: png,
+ *   fileName: "leaf.png",
+ *   prompt: "Alt text, please",
+ * };
  * const answer = ai.getAIBackend("default").describeImage(args);
  * assert.equal(await answer.text(), "This is an echo backend: leaf.png");
  * ```
@@ -257,7 +261,10 @@ export interface TextSplitterChoice {
  *   NaiveTextSplitterCalculator,
  *   RecursiveCharacterTextSplitter,
  * } from "../mod.ts";
- * const context: BackendContext = { alias: "draft", onWarning: (warning) => console.warn(warning) };
+ * const context: BackendContext = {
+ *   alias: "draft",
+ *   onWarning: (warning) => console.warn(warning),
+ * };
  * const config = EchoBackend.parseConfig({ MODEL_ID: "echo", TOKEN_LIMIT: 100 }, {
  *   ...context,
  *   textSplitterClass: RecursiveCharacterTextSplitter,
@@ -296,7 +303,10 @@ export interface BackendContext {
  *   textSplitterLengthCalculatorClass: TiktokenLengthCalculator,
  * };
  * assert.equal(EchoBackend.parseConfig({ MODEL_ID: "gpt-4o" }, context).tokenLimit, 128000);
- * assert.throws(() => EchoBackend.parseConfig({ MODEL_ID: "echo", COLOUR: "red" }, context), ImproperlyConfigured);
+ * assert.throws(
+ *   () => EchoBackend.parseConfig({ MODEL_ID: "echo", COLOUR: "red" }, context),
+ *   ImproperlyConfigured,
+ * );
  * ```
  */
 export interface ConfigContext extends BackendContext {
@@ -316,7 +326,9 @@ export interface ConfigContext extends BackendContext {
  * import assert from "node:assert/strict";
  * import { type BackendClass, createAI, EchoBackend } from "../mod.ts";
  * const cls: BackendClass = EchoBackend;
- * const ai = createAI({ BACKENDS: { default: { CLASS: cls, CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 10 } } } });
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: cls, CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 10 } } },
+ * });
  * assert.ok(ai.getAIBackend("default") instanceof EchoBackend);
  * ```
  */

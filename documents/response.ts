@@ -17,7 +17,15 @@ import type { DocumentDelta, DocumentEvent } from "./types.ts";
  * const source: DocumentSource = {
  *   text: "teh end",
  *   run(emit) {
- *     emit({ index: 0, total: 1, start: 0, end: 7, original: "teh end", replacement: "the end", cached: false });
+ *     emit({
+ *       index: 0,
+ *       total: 1,
+ *       start: 0,
+ *       end: 7,
+ *       original: "teh end",
+ *       replacement: "the end",
+ *       cached: false,
+ *     });
  *     return Promise.resolve("the end");
  *   },
  * };
@@ -310,7 +318,10 @@ export class DocumentResponse implements AsyncIterable<DocumentEvent> {
    *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 4096 } } },
    * });
    * const response = ai.processText({ prompt: "completion", text: "Once upon a time" });
-   * assert.equal(await response.text(), "Once upon a time This is an echo backend: Once upon a time");
+   * assert.equal(
+   *   await response.text(),
+   *   "Once upon a time This is an echo backend: Once upon a time",
+   * );
    * ```
    */
   async text(): Promise<string> {

@@ -229,7 +229,9 @@ export const DEFAULT_CHUNK_SIZE = 4096;
  * const text = "First paragraph.";
  * await ai.processText({ prompt: "correction", text, ...options }).text();
  * const again = [];
- * for await (const event of ai.processText({ prompt: "correction", text, ...options })) again.push(event);
+ * for await (const event of ai.processText({ prompt: "correction", text, ...options })) {
+ *   again.push(event);
+ * }
  * assert.equal(again[0].cached, true); // answered from the cache: nothing sent
  * ```
  */

@@ -100,7 +100,12 @@ export class MemoryLimitStore extends MemoryCooldownStore implements LimitStore 
    * const charge = { key: "user:7:requests", amount: 1, limit: 2, windowMs: 60_000 };
    * assert.equal(store.reserve([charge]).granted, true);
    * assert.equal(store.reserve([charge]).granted, true);
-   * assert.deepEqual(store.reserve([charge]), { granted: false, index: 0, used: 2, retryAfterMs: 60_000 });
+   * assert.deepEqual(store.reserve([charge]), {
+   *   granted: false,
+   *   index: 0,
+   *   used: 2,
+   *   retryAfterMs: 60_000,
+   * });
    * ```
    */
   reserve(charges: readonly LimitCharge[]): ReserveResult {
@@ -171,8 +176,14 @@ export class MemoryLimitStore extends MemoryCooldownStore implements LimitStore 
    * const store = new MemoryLimitStore({ now: () => now });
    * store.reserve([{ key: "site:requests", amount: 3, limit: 100, windowMs: 60_000 }]);
    * now = 15_000;
-   * assert.deepEqual(store.read([{ key: "site:requests", windowMs: 60_000 }]), [{ used: 3, resetMs: 45_000 }]);
-   * assert.deepEqual(store.read([{ key: "unknown", windowMs: 60_000 }]), [{ used: 0, resetMs: 45_000 }]);
+   * assert.deepEqual(store.read([{ key: "site:requests", windowMs: 60_000 }]), [{
+   *   used: 3,
+   *   resetMs: 45_000,
+   * }]);
+   * assert.deepEqual(store.read([{ key: "unknown", windowMs: 60_000 }]), [{
+   *   used: 0,
+   *   resetMs: 45_000,
+   * }]);
    * ```
    */
   read(counters: readonly { readonly key: string; readonly windowMs: number }[]): CounterState[] {

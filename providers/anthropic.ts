@@ -137,7 +137,13 @@ export const DEFAULT_ANTHROPIC_MAX_TOKENS = 4096;
  * assert.ok(ANTHROPIC_KEYS.includes("api_version"));
  * assert.ok(!ANTHROPIC_KEYS.includes("organization")); // an OpenAI key
  * assert.throws(
- *   () => createProvider({ provider: "anthropic", model: "claude-sonnet-4-5", api_key: "k", organization: "o" }),
+ *   () =>
+ *     createProvider({
+ *       provider: "anthropic",
+ *       model: "claude-sonnet-4-5",
+ *       api_key: "k",
+ *       organization: "o",
+ *     }),
  *   ImproperlyConfigured,
  * );
  * ```
@@ -423,7 +429,10 @@ export class AnthropicProvider implements Provider {
    * const provider = createProvider(
    *   { provider: "anthropic", model: "claude-sonnet-4-5", api_key: "sk-ant-test" },
    * ) as AnthropicProvider;
-   * assert.throws(() => provider.stream({ messages: [{ role: "user", content: "Hi" }], seed: 1 }), TypeError);
+   * assert.throws(
+   *   () => provider.stream({ messages: [{ role: "user", content: "Hi" }], seed: 1 }),
+   *   TypeError,
+   * );
    * ```
    */
   stream(options: CompletionOptions): AsyncIterable<ProviderStreamEvent> {
@@ -448,7 +457,10 @@ export class AnthropicProvider implements Provider {
    *   { provider: "anthropic", model: "claude-sonnet-4-5", api_key: "sk-ant-test" },
    * ) as AnthropicProvider;
    * await assert.rejects(
-   *   provider.completeObject({ messages: [{ role: "user", content: "A title" }], schema: [] as never }),
+   *   provider.completeObject({
+   *     messages: [{ role: "user", content: "A title" }],
+   *     schema: [] as never,
+   *   }),
    *   TypeError,
    * );
    * ```

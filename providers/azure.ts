@@ -78,8 +78,9 @@ export const DEFAULT_AZURE_API_VERSION = "2024-10-21";
  *   [AZURE_ENV.key]: "k-test",
  *   [AZURE_ENV.endpoint]: "https://r.openai.azure.com",
  * };
- * const provider = createProvider({ provider: "azure", model: "gpt-4o" }, { env: (name) => env[name] }) as
- *   OpenAICompatibleProvider;
+ * const provider = createProvider({ provider: "azure", model: "gpt-4o" }, {
+ *   env: (name) => env[name],
+ * }) as OpenAICompatibleProvider;
  * assert.equal(provider.config.keySource, "env:AZURE_OPENAI_API_KEY");
  * assert.equal(provider.config.baseURL, "https://r.openai.azure.com/openai/deployments/gpt-4o");
  * ```

@@ -222,8 +222,8 @@ export interface OpenAICompatibleConfig {
  * import assert from "node:assert/strict";
  * import {
  *   createProvider,
- *   openAICompatibleFactory,
  *   type OpenAICompatibleDefaults,
+ *   openAICompatibleFactory,
  *   type OpenAICompatibleProvider,
  *   registerProvider,
  *   unregisterProvider,
@@ -235,7 +235,9 @@ export interface OpenAICompatibleConfig {
  *   structuredOutput: "json_schema",
  * };
  * registerProvider("in-house-llm", openAICompatibleFactory(defaults));
- * const provider = createProvider("in-house-llm:house-1", { env: () => undefined }) as OpenAICompatibleProvider;
+ * const provider = createProvider("in-house-llm:house-1", {
+ *   env: () => undefined,
+ * }) as OpenAICompatibleProvider;
  * assert.equal(provider.config.baseURL, "http://127.0.0.1:8000/v1");
  * assert.equal(provider.config.apiKey, undefined); // none needed
  * unregisterProvider("in-house-llm");
@@ -526,15 +528,22 @@ export class OpenAICompatibleProvider implements Provider {
    * ```ts
    * import assert from "node:assert/strict";
    * import { createProvider } from "../mod.ts";
-   * const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () =>
-   *   Response.json({
-   *     id: "c1",
-   *     object: "chat.completion",
-   *     created: 0,
-   *     model: "house-1",
-   *     choices: [{ index: 0, message: { role: "assistant", content: "Hello!" }, finish_reason: "stop" }],
-   *     usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 },
-   *   }));
+   * const server = Deno.serve(
+   *   { hostname: "127.0.0.1", port: 0, onListen() {} },
+   *   () =>
+   *     Response.json({
+   *       id: "c1",
+   *       object: "chat.completion",
+   *       created: 0,
+   *       model: "house-1",
+   *       choices: [{
+   *         index: 0,
+   *         message: { role: "assistant", content: "Hello!" },
+   *         finish_reason: "stop",
+   *       }],
+   *       usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 },
+   *     }),
+   * );
    * const provider = createProvider({
    *   provider: "openai_compatible",
    *   model: "house-1",
@@ -559,9 +568,16 @@ export class OpenAICompatibleProvider implements Provider {
    * ```ts
    * import assert from "node:assert/strict";
    * import { createProvider } from "../mod.ts";
-   * const provider = createProvider({ provider: "openai", model: "gpt-4.1-mini", api_key: "sk-test" });
+   * const provider = createProvider({
+   *   provider: "openai",
+   *   model: "gpt-4.1-mini",
+   *   api_key: "sk-test",
+   * });
    * assert.throws(() => provider.stream({ messages: [] }), TypeError);
-   * assert.throws(() => provider.stream({ messages: [{ role: "user", content: "Hi" }], stream: false }), TypeError);
+   * assert.throws(
+   *   () => provider.stream({ messages: [{ role: "user", content: "Hi" }], stream: false }),
+   *   TypeError,
+   * );
    * ```
    */
   stream(options: CompletionOptions): AsyncIterable<ProviderStreamEvent> {
@@ -581,9 +597,16 @@ export class OpenAICompatibleProvider implements Provider {
    * ```ts
    * import assert from "node:assert/strict";
    * import { createProvider } from "../mod.ts";
-   * const provider = createProvider({ provider: "openai", model: "gpt-4.1-mini", api_key: "sk-test" });
+   * const provider = createProvider({
+   *   provider: "openai",
+   *   model: "gpt-4.1-mini",
+   *   api_key: "sk-test",
+   * });
    * await assert.rejects(
-   *   provider.completeObject({ messages: [{ role: "user", content: "A title" }], schema: "title" as never }),
+   *   provider.completeObject({
+   *     messages: [{ role: "user", content: "A title" }],
+   *     schema: "title" as never,
+   *   }),
    *   TypeError,
    * );
    * ```

@@ -469,7 +469,8 @@ export function resolveProviderSettings(
  * const options: CreateProviderOptions = { alias: "writer", env: () => undefined };
  * assert.throws(
  *   () => createProvider("mistral:mistral-small-latest", options),
- *   (error: Error) => error instanceof MissingAPIKeyError && error.message.includes('PROVIDERS["writer"]'),
+ *   (error: Error) =>
+ *     error instanceof MissingAPIKeyError && error.message.includes('PROVIDERS["writer"]'),
  * );
  * ```
  */

@@ -70,7 +70,16 @@ import { userDirEnvHint } from "./_user_dir.ts";
  * import { createAI, type LLMBackend, type LLMBackendConfig } from "../../mod.ts";
  * const llmUserPath = await Deno.makeTempDir();
  * const ai = createAI({
- *   BACKENDS: { default: { CLASS: "llm", CONFIG: { MODEL_ID: "4o-mini", INIT_KWARGS: { key: "sk-test" }, PROMPT_KWARGS: { system: "Be brief." } } } },
+ *   BACKENDS: {
+ *     default: {
+ *       CLASS: "llm",
+ *       CONFIG: {
+ *         MODEL_ID: "4o-mini",
+ *         INIT_KWARGS: { key: "sk-test" },
+ *         PROMPT_KWARGS: { system: "Be brief." },
+ *       },
+ *     },
+ *   },
  * }, { llmUserPath });
  * const config: LLMBackendConfig = (ai.getBackend() as LLMBackend).config;
  * assert.equal(config.tokenLimit, 128000); // gpt-4o-mini's window
@@ -202,7 +211,9 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
    * import { createAI, ImproperlyConfigured, UnknownModelError } from "../../mod.ts";
    * const llmUserPath = await Deno.makeTempDir();
    * const badOption = createAI({
-   *   BACKENDS: { default: { CLASS: "llm", CONFIG: { MODEL_ID: "4o-mini", PROMPT_KWARGS: { colour: 1 } } } },
+   *   BACKENDS: {
+   *     default: { CLASS: "llm", CONFIG: { MODEL_ID: "4o-mini", PROMPT_KWARGS: { colour: 1 } } },
+   *   },
    * }, { llmUserPath });
    * assert.throws(() => badOption.getBackend(), ImproperlyConfigured); // Unknown option "colour" ...
    * const unknown = createAI({
@@ -284,7 +295,12 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
    * import { createAI, type LLMBackend } from "../../mod.ts";
    * const llmUserPath = await Deno.makeTempDir();
    * const ai = createAI({
-   *   BACKENDS: { default: { CLASS: "llm", CONFIG: { MODEL_ID: "4o-mini", INIT_KWARGS: { key: "sk-test", temperature: 0.5 } } } },
+   *   BACKENDS: {
+   *     default: {
+   *       CLASS: "llm",
+   *       CONFIG: { MODEL_ID: "4o-mini", INIT_KWARGS: { key: "sk-test", temperature: 0.5 } },
+   *     },
+   *   },
    * }, { llmUserPath });
    * const model = (ai.getBackend() as LLMBackend).getLLMModel();
    * assert.equal(model.modelId, "gpt-4o-mini"); // the alias resolved
@@ -416,8 +432,8 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
    * import {
    *   createAI,
    *   registerPlugin,
-   *   UnsupportedFeatureError,
    *   unregisterPlugin,
+   *   UnsupportedFeatureError,
    * } from "../../mod.ts";
    * registerPlugin({
    *   name: "json-less",
@@ -438,7 +454,8 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
    * }, { llmUserPath });
    * const schema = { type: "object", properties: { title: { type: "string" } } } as const;
    * assert.throws(
-   *   () => ai.getBackend().promptForObject({ prePrompt: "A title for:", context: "a page", schema }),
+   *   () =>
+   *     ai.getBackend().promptForObject({ prePrompt: "A title for:", context: "a page", schema }),
    *   UnsupportedFeatureError,
    * );
    * unregisterPlugin("json-less");
@@ -493,7 +510,12 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
    *       contextWindow: 1000,
    *       attachmentTypes: ["image/png"],
    *       async *execute(prompt) {
-   *         yield { type: "text", text: `${prompt.attachments[0].mimeType}, ${prompt.attachments[0].bytes.length} bytes` };
+   *         yield {
+   *           type: "text",
+   *           text: `${prompt.attachments[0].mimeType}, ${
+   *             prompt.attachments[0].bytes.length
+   *           } bytes`,
+   *         };
    *       },
    *     });
    *   },

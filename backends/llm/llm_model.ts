@@ -304,8 +304,8 @@ export class LLMModel {
    *   getModel,
    *   LLMModel,
    *   registerPlugin,
-   *   UnsupportedFeatureError,
    *   unregisterPlugin,
+   *   UnsupportedFeatureError,
    * } from "../../mod.ts";
    * registerPlugin({
    *   name: "upper",

@@ -44,7 +44,11 @@ import type { ResponseEvent } from "../response.ts";
  * import assert from "node:assert/strict";
  * import type { OptionSpec, OptionType } from "./model.ts";
  * const type: OptionType = "choice";
- * const effort: OptionSpec = { type, choices: ["low", "high"], description: "How hard it thinks." };
+ * const effort: OptionSpec = {
+ *   type,
+ *   choices: ["low", "high"],
+ *   description: "How hard it thinks.",
+ * };
  * assert.deepEqual(effort.choices, ["low", "high"]);
  * ```
  */
@@ -276,7 +280,9 @@ export function supportsImages(model: Model): boolean {
  * import { getModel, validateModelOptions, type ValidateOptionsOptions } from "../../mod.ts";
  * const userPath = await Deno.makeTempDir();
  * const settings: ValidateOptionsOptions = { coerce: true, where: "the command line" };
- * const options = validateModelOptions(getModel("gpt-4o-mini", { userPath }), { temperature: "0.5" }, settings);
+ * const options = validateModelOptions(getModel("gpt-4o-mini", { userPath }), {
+ *   temperature: "0.5",
+ * }, settings);
  * assert.equal(options.temperature, 0.5); // the string, as typed, made a number
  * await Deno.remove(userPath);
  * ```

@@ -67,7 +67,10 @@ export const OPENAI_API_BASE = "https://api.openai.com/v1";
  * ```ts
  * import assert from "node:assert/strict";
  * import { OPENAI_IMAGE_TYPES, OpenAIChatModel } from "../../mod.ts";
- * assert.deepEqual(new OpenAIChatModel("gpt-4o", { vision: true }).attachmentTypes, OPENAI_IMAGE_TYPES);
+ * assert.deepEqual(
+ *   new OpenAIChatModel("gpt-4o", { vision: true }).attachmentTypes,
+ *   OPENAI_IMAGE_TYPES,
+ * );
  * assert.ok(OPENAI_IMAGE_TYPES.includes("image/webp"));
  * ```
  */
@@ -370,10 +373,13 @@ export class OpenAIChatModel implements Model {
    * import assert from "node:assert/strict";
    * import { OpenAIChatModel } from "../../mod.ts";
    * const model = new OpenAIChatModel("gpt-4o-mini");
-   * assert.deepEqual(model.buildMessages({ prompt: "Hi", system: "Be brief.", attachments: [], options: {} }), [
-   *   { role: "system", content: "Be brief." },
-   *   { role: "user", content: "Hi" },
-   * ]);
+   * assert.deepEqual(
+   *   model.buildMessages({ prompt: "Hi", system: "Be brief.", attachments: [], options: {} }),
+   *   [
+   *     { role: "system", content: "Be brief." },
+   *     { role: "user", content: "Hi" },
+   *   ],
+   * );
    * ```
    */
   buildMessages(prompt: ModelPrompt): ChatMessage[] {
@@ -494,7 +500,10 @@ export class OpenAIChatModel implements Model {
    * import assert from "node:assert/strict";
    * import { OpenAIChatModel, UnsupportedFeatureError } from "../../mod.ts";
    * const model = new OpenAIChatModel("gpt-3.5-turbo-instruct", { completion: true });
-   * const events = model.execute({ prompt: "Hi", attachments: [], options: {} }, { key: "sk-test", stream: false });
+   * const events = model.execute({ prompt: "Hi", attachments: [], options: {} }, {
+   *   key: "sk-test",
+   *   stream: false,
+   * });
    * await assert.rejects(events.next(), UnsupportedFeatureError);
    * ```
    */

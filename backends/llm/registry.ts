@@ -249,7 +249,7 @@ export function getUserDir(options: RegistryOptions = {}): string {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { getModel, resolveModelKey, type ResolveKeyOptions } from "../../mod.ts";
+ * import { getModel, type ResolveKeyOptions, resolveModelKey } from "../../mod.ts";
  * const userPath = await Deno.makeTempDir();
  * const options: ResolveKeyOptions = { userPath, key: "sk-explicit" };
  * assert.equal(resolveModelKey(getModel("gpt-4o", { userPath }), options), "sk-explicit");
