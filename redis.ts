@@ -5,7 +5,7 @@
  * code; the package loads no Redis library either way (pass your node-redis
  * client, `npm:redis` v4 or v5).
  *
- * @example With node-redis (not run by the doc tests: it needs a Redis server at `REDIS_URL`)
+ * @example
  * ```ts ignore
  * import { createClient } from "npm:redis@^5";
  * import { createAI } from "@cms-ai/backends";
