@@ -70,7 +70,9 @@ Deno.test("parseYaml() refuses aliases of a long string by the characters they e
       assert.ok(error instanceof ImproperlyConfigured, String(error));
       assert.match(
         error.message,
-        new RegExp(`^"strings\\.yaml" is refused: .*more than ${MAX_YAML_EXPANDED_CHARS} characters`),
+        new RegExp(
+          `^"strings\\.yaml" is refused: .*more than ${MAX_YAML_EXPANDED_CHARS} characters`,
+        ),
       );
       assert.ok(error.message.length < 200);
       return true;

@@ -559,7 +559,10 @@ Deno.test("cli migrate prints YAML then the notes as comments, with secrets hidd
       timeout: 15,
     });
     assert.match(run.stdout, /\n# Migration notes:\n# - Backend "echo" is the echo backend/);
-    assert.match(run.stdout, /# - Keys, header values and URLs with credentials are hidden behind "TODO: " placeholders/);
+    assert.match(
+      run.stdout,
+      /# - Keys, header values and URLs with credentials are hidden behind "TODO: " placeholders/,
+    );
 
     const shown = await runCli(["--user-dir", dir, "migrate", "--show-secrets", file]);
     assert.equal(shown.code, 0);
