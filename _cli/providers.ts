@@ -3,7 +3,7 @@
 import { loadSettings } from "../load_settings.ts";
 import { listProviders } from "../providers/registry.ts";
 import { migrateSettings } from "../migrate.ts";
-import { maskUrl, redact, SECRET_KEYS } from "../_redact.ts";
+import { isSecretKey, maskUrl, redact } from "../_redact.ts";
 import { isPlainObject } from "../_validate.ts";
 import { writeTextFile } from "../_env.ts";
 import { stringifyYaml } from "../_yaml.ts";
@@ -73,7 +73,7 @@ function hideSecrets(value: unknown): unknown {
   if (!isPlainObject(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
-    if (!SECRET_KEYS.has(key) || item === undefined || item === null) out[key] = hideSecrets(item);
+    if (!isSecretKey(key) || item === undefined || item === null) out[key] = hideSecrets(item);
     else if (isPlainObject(item)) {
       out[key] = Object.fromEntries(Object.keys(item).map((name) => [name, HIDDEN]));
     } else out[key] = HIDDEN;
