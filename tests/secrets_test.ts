@@ -172,7 +172,11 @@ Deno.test("secrets: a secret nested anywhere in printed settings is masked (head
           MODEL_ID: "echo",
           TOKEN_LIMIT: 100,
           INIT_KWARGS: {
-            default_headers: { Authorization: "Bearer sk-n1", "X-Api-Key": "sk-n2", "x-trace": "n3" },
+            default_headers: {
+              Authorization: "Bearer sk-n1",
+              "X-Api-Key": "sk-n2",
+              "x-trace": "n3",
+            },
             extraHeaders: { "api-key": "sk-n4" },
             list: [{ api_key: "sk-n5" }, { nested: [{ client_secret: "sk-n6" }] }],
             access_token: "sk-n7",
