@@ -175,3 +175,9 @@ Deno.test("no module of the package touches Deno.* directly: guarded helpers (_e
   }
   assert.deepEqual(direct, [], `direct Deno.* uses:\n  ${direct.join("\n  ")}`);
 });
+
+Deno.test("docs/architecture.md numbers the layers of LAYERS, in order", async () => {
+  const text = await Deno.readTextFile(new URL("docs/architecture.md", ROOT));
+  const documented = [...text.matchAll(/^\d+\. \*\*([^*]+)\*\*/gm)].map((match) => match[1]);
+  assert.deepEqual(documented, LAYERS.map(([name]) => name));
+});
