@@ -122,8 +122,8 @@ a placeholder as a key or URL) unless --show-secrets is given.
       if (!parsed.flags.showSecrets && hasSecrets(result.settings)) {
         shown = hideSecrets(result.settings);
         notes.push(
-          'Keys, header values and URLs with credentials are hidden behind "TODO: " placeholders, which createAI() ' +
-            "refuses: set them, or use -o FILE (written with mode 0600) or --show-secrets to " +
+          'Keys, header values and URLs with credentials are hidden behind "TODO: " ' +
+            "placeholders, which createAI() refuses: set them, or use -o FILE (written with mode 0600) or --show-secrets to " +
             "get them.",
         );
       }
