@@ -10,14 +10,13 @@ import {
   connectionError,
   httpError,
   redirectError,
+  requestIdOf,
   safeBaseURL,
   serviceLabel,
   timeoutError,
 } from "./errors.ts";
 import { type AnthropicSettings, type MessagesRequest, retriesOf, timeoutOf } from "./types.ts";
 
-/** The largest answer body read (a JSON answer), in bytes. */
-export const MAX_ANSWER_BYTES: number = 16 * 1024 * 1024;
 /** The most of an error body read, in bytes (the rest is dropped). */
 const MAX_ERROR_BYTES = 64 * 1024;
 
@@ -100,9 +99,11 @@ function requestHeaders(settings: AnthropicSettings, stream: boolean): Headers {
   return headers;
 }
 
-/** The URL of the Messages endpoint. */
+/** The URL of the Messages endpoint: `/v1/messages` after the base URL's path, its query kept. */
 export function messagesURL(settings: AnthropicSettings): string {
-  return `${settings.baseURL.replace(/\/+$/, "")}/v1/messages`;
+  const url = new URL(settings.baseURL);
+  url.pathname = `${url.pathname.replace(/\/+$/, "")}/v1/messages`;
+  return url.href;
 }
 
 /** Reads a body as text, at most `max` bytes; over it: `undefined` when `cut` is false, else the start. */
@@ -194,8 +195,7 @@ export async function send<T = StartedResponse>(
         signal: controller.signal,
         redirect: "manual",
       });
-      const requestId = response.headers.get("request-id") ??
-        response.headers.get("x-request-id") ?? undefined;
+      const requestId = requestIdOf(response.headers, settings);
       if (response.status >= 300 && response.status < 400) {
         await response.body?.cancel().catch(() => {});
         throw redirectError(settings, model, response.status, response.headers.get("location"));

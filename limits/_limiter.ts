@@ -5,6 +5,7 @@ import { ImproperlyConfigured, LimitExceededError, type LimitType } from "../err
 import type { TokenUsage } from "../chat.ts";
 import type { AttemptGate, GatePass, GateRequest, GateUse } from "../operations/_gate.ts";
 import type { ModelPrice } from "../operations/types.ts";
+import { promptPriceUnits } from "../operations/_settings.ts";
 import {
   COST_UNITS_PER_DOLLAR,
   countedValue,
@@ -47,9 +48,7 @@ function counterKey(limit: RuleLimit, value: string): string {
 
 /** Cost in store units (billionths of a dollar), rounded up: a reservation never falls short. */
 function costUnits(price: ModelPrice, usage: TokenUsage): number {
-  const cached = Math.min(usage.cachedInputTokens ?? 0, usage.inputTokens);
-  const dollarsPerMillion = (usage.inputTokens - cached) * price.input +
-    cached * (price.cached_input ?? price.input) + usage.outputTokens * price.output;
+  const dollarsPerMillion = promptPriceUnits(price, usage) + usage.outputTokens * price.output;
   return Math.ceil(dollarsPerMillion * (COST_UNITS_PER_DOLLAR / 1e6));
 }
 

@@ -198,7 +198,8 @@ export interface EventsOptions {
 /**
  * One `PRICES` entry: US dollars per million tokens, as the vendor's price
  * page says. `cached_input` (default: `input`) prices the prompt tokens the
- * service read from its prompt cache.
+ * service read from its prompt cache, `cache_write_input` (default: `input`)
+ * those it wrote to it.
  *
  * @example
  * ```ts
@@ -213,8 +214,13 @@ export interface ModelPrice {
   input: number;
   /** Dollars per million answer tokens. */
   output: number;
-  /** Dollars per million cached prompt tokens (default: `input`). */
+  /** Dollars per million prompt tokens read from the prompt cache (default: `input`). */
   cached_input?: number;
+  /**
+   * Dollars per million prompt tokens written to the prompt cache (default:
+   * `input`; Anthropic bills them at 1.25 times the input price).
+   */
+  cache_write_input?: number;
 }
 
 /**
