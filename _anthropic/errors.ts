@@ -130,7 +130,6 @@ function contextCounts(message: string): { promptTokens?: number; contextWindow?
 
 /** The error of a context-window overflow the service reported (as the OpenAI path's). */
 function contextError(
-  settings: AnthropicSettings,
   model: string,
   status: number | undefined,
   detail: string,
@@ -188,7 +187,7 @@ export function httpError(
     status === 413 || body?.type === "request_too_large" ||
     (status === 400 && isContextMessage(body?.message ?? ""))
   ) {
-    return contextError(settings, model, status, detail, body?.message ?? "", options);
+    return contextError(model, status, detail, body?.message ?? "", options);
   }
   if (status === 429) {
     const wait = headers === undefined ? undefined : retryAfterSeconds(headers);
