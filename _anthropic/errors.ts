@@ -309,7 +309,6 @@ export function streamEventError(
   const label = serviceLabel(settings);
   if (body.type === "invalid_request_error" && isContextMessage(body.message)) {
     return contextError(
-      settings,
       model,
       undefined,
       detail,
