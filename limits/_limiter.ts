@@ -87,6 +87,15 @@ export class Limiter implements AttemptGate {
     this.#options = options;
   }
 
+  /** Reports a warning; a receiver that throws never breaks a request (the warning is dropped). */
+  #warn(warning: Error): void {
+    try {
+      this.#options.warn(warning);
+    } catch {
+      // dropped
+    }
+  }
+
   /** The store the limits (and cooldowns) are kept in. */
   get store(): LimitStore {
     return this.#store;
@@ -190,7 +199,7 @@ export class Limiter implements AttemptGate {
   /** When the store cannot be reached: on_store_error decides. */
   #unreachable(error: unknown): undefined {
     if (this.#onStoreError === "allow") {
-      this.#options.warn(
+      this.#warn(
         new Error(
           'The limit store cannot be reached: a request went through uncounted (LIMITS on_store_error is "allow")',
           { cause: error },
@@ -312,7 +321,7 @@ export class Limiter implements AttemptGate {
   }
 
   #unsettled(error: unknown): void {
-    this.#options.warn(
+    this.#warn(
       new Error(
         "The limit store cannot be reached: an answer's usage was not settled (its reservation stays counted)",
         { cause: error },

@@ -327,3 +327,18 @@ export interface TelemetryTracer {
   /** Starts a span (a child of the active one, as the tracer decides). */
   startSpan(name: string, options?: TelemetrySpanOptions): TelemetrySpan;
 }
+
+/**
+ * The answer tokens `LIMITS` reserves for a request whose answer cap is
+ * unknown: no `max_tokens` in the call, no maximum output in the token table
+ * and no known context window (a model of one's own on a local server). The
+ * reservation is settled with what the answer used, as any other.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_RESERVED_OUTPUT_TOKENS } from "./types.ts";
+ * assert.equal(DEFAULT_RESERVED_OUTPUT_TOKENS, 4096);
+ * ```
+ */
+export const DEFAULT_RESERVED_OUTPUT_TOKENS = 4096;
