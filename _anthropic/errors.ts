@@ -212,26 +212,28 @@ export function httpError(
   );
 }
 
-/** A redirect is never followed: the key and the prompt must not reach another host. */
+/**
+ * A redirect that was not followed: to another origin (the key and the prompt
+ * must not reach another host), too many times, or without a place to go.
+ * `target` is the host (`name:port`) for `"cross-origin"`, never a path or query.
+ */
 export function redirectError(
   settings: AnthropicSettings,
   model: string,
   status: number,
-  location: string | null,
+  target: string,
+  reason: "cross-origin" | "too-many" | "invalid" | "unreplayable",
 ): APIError {
-  let target = "an unknown place";
-  if (location !== null) {
-    try {
-      target = `host "${new URL(location, settings.baseURL).host}"`;
-    } catch {
-      target = "an invalid location";
-    }
-  }
+  const why = reason === "cross-origin"
+    ? `to host "${scrubText(target, settings)}": redirects to another host are not followed for ` +
+      "AI requests (set api_base to the final URL)"
+    : reason === "too-many"
+    ? `more than ${target} times on the same host`
+    : "to an invalid or missing location";
   return new APIError(
     `${
       serviceLabel(settings)
-    } answered with a redirect (HTTP ${status}) to ${target} for model "${model}": ` +
-      "redirects are not followed for AI requests (set api_base to the final URL)",
+    } answered with a redirect (HTTP ${status}) ${why} for model "${model}"`,
     { ...baseOptions(settings, model), status, retryable: false },
   );
 }

@@ -360,3 +360,28 @@ Deno.test("anthropic settings: max_answer_chars and max_event_chars as for the O
   );
   assert.throws(() => claude(peer, { max_answer_chars: 0 }), /max_answer_chars/);
 });
+
+Deno.test("anthropic sends through the shared guarded fetch: same-origin redirects followed, another host refused, bodies capped", async () => {
+  await using peer = await startAnthropicPeer({ key: KEY });
+  const provider = claude(peer, { max_answer_chars: 1000 });
+  // As the OpenAI-compatible providers: a redirect on the same host is followed...
+  peer.enqueue({ status: 307, headers: { location: `${peer.url}/v1/messages` } });
+  const answer = await provider.completion({ messages: hi });
+  assert.equal(answer.choices[0].message.content, "Echo: hi there");
+  assert.equal(peer.requests.length, 2);
+  assert.equal(peer.lastRequest().headers["x-api-key"], KEY);
+  // ...one to another host is refused before anything is sent there.
+  peer.enqueue({ status: 308, headers: { location: `http://${USER}:${PASS}@evil.example:81/x` } });
+  await assert.rejects(provider.completion({ messages: hi }), (error: unknown) => {
+    assert.match(String(error), /redirect \(HTTP 308\) to host "evil\.example:81"/);
+    assertNone(error, [KEY, USER, PASS]);
+    return true;
+  });
+  // A JSON body over the cap (4 x max_answer_chars + 1 MiB) is not read whole.
+  const big = JSON.stringify({ id: "m", type: "message", content: [], pad: "x".repeat(1_200_000) });
+  peer.enqueue({ raw: big, contentType: "application/json" });
+  await assert.rejects(
+    provider.completion({ messages: hi }),
+    /the body is larger than 1052576 bytes/,
+  );
+});
