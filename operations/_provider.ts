@@ -9,6 +9,7 @@ import type { CompletionOptions, Provider, ProviderStreamEvent } from "../provid
 import type { CompleteObjectOptions, ObjectCompletion } from "../structured.ts";
 import {
   countMessageTokens,
+  countMessageTokensNow,
   countSchemaTokens,
   estimateAnswerUsage,
   TOKENS_PER_IMAGE,
@@ -105,12 +106,41 @@ async function checkWindow(request: Request): Promise<void> {
  * it may send: the prompt again with the refused answer (at most the cap) and
  * its issues, and a second answer.
  */
-export async function planOf(request: Request, structured = false): Promise<AttemptPlan> {
-  const { entry, options } = request;
+export function planOf(
+  request: Request,
+  structured = false,
+): AttemptPlan | Promise<AttemptPlan> {
+  const { options } = request;
   const model = options.model ?? request.provider.model;
-  let promptTokens = Array.isArray(options.messages)
-    ? await countMessageTokens(options.messages, model)
-    : 0;
+  // Counted at once when the encoding is loaded (no promise for LIMITS to wait on).
+  const now = Array.isArray(options.messages) ? countMessageTokensNow(options.messages, model) : 0;
+  if (now !== undefined && !structured) return planWith(request, model, now, false);
+  return (async () => {
+    const promptTokens = now ?? await countMessageTokens(options.messages, model);
+    return await planWith(request, model, promptTokens, structured);
+  })();
+}
+
+function planWith(
+  request: Request,
+  model: string,
+  counted: number,
+  structured: false,
+): AttemptPlan;
+function planWith(
+  request: Request,
+  model: string,
+  counted: number,
+  structured: boolean,
+): AttemptPlan | Promise<AttemptPlan>;
+function planWith(
+  request: Request,
+  model: string,
+  counted: number,
+  structured: boolean,
+): AttemptPlan | Promise<AttemptPlan> {
+  const { entry, options } = request;
+  let promptTokens = counted;
   const chat = structured
     ? ((options as unknown as { options?: Record<string, unknown> }).options ?? {})
     : options;
@@ -126,11 +156,13 @@ export async function planOf(request: Request, structured = false): Promise<Atte
   }
   if (!structured) return { model, promptTokens, outputTokens };
   const schema = (options as unknown as { schema?: unknown }).schema;
-  // The schema goes with the request (a response format, a tool or the prompt), and the
-  // repair's issues name its parts: counted once for each request.
-  const schemaTokens = isJsonSchema(schema) ? await countSchemaTokens(schema, model) : 0;
-  promptTokens += schemaTokens;
-  return { model, promptTokens: 2 * promptTokens + outputTokens, outputTokens: 2 * outputTokens };
+  const cap = outputTokens;
+  return (async () => {
+    // The schema goes with the request (a response format, a tool or the prompt), and the
+    // repair's issues name its parts: counted once for each request.
+    promptTokens += isJsonSchema(schema) ? await countSchemaTokens(schema, model) : 0;
+    return { model, promptTokens: 2 * promptTokens + cap, outputTokens: 2 * cap };
+  })();
 }
 
 /** A JSON Schema object (not a Standard Schema value, whose JSON Schema is the provider's to get). */
