@@ -21,7 +21,7 @@ import {
   type MessagesRequest,
   timeoutOf,
 } from "./types.ts";
-import { checkUsage, toTokenUsage } from "./wire.ts";
+import { checkUsage, finishReason, toTokenUsage } from "./wire.ts";
 
 /** The most answer text one stream may bring, in characters. */
 export const MAX_STREAM_TEXT: number = 16 * 1024 * 1024;
@@ -32,6 +32,8 @@ const LEFT = new DOMException("The reader left the stream.", "AbortError");
 interface StreamState {
   usage: AnthropicUsage | undefined;
   finished: boolean;
+  /** The `stop_reason` of the message_delta, as an OpenAI finish_reason. */
+  finishReason?: string;
   textLength: number;
 }
 
@@ -94,9 +96,14 @@ function handle(
         ? delta.text
         : undefined;
     }
-    case "message_delta":
+    case "message_delta": {
+      const delta = data.delta as Record<string, unknown> | undefined;
+      if (typeof delta?.stop_reason === "string") {
+        state.finishReason = finishReason(delta.stop_reason) ?? undefined;
+      }
       state.usage = mergeUsage(state.usage, checkUsage(data.usage), data.usage);
       return undefined;
+    }
     case "message_stop":
       state.finished = true;
       return undefined;
@@ -198,6 +205,7 @@ async function* readEvents(
       { ...baseOptions(settings, model), retryable: true, requestId: started.requestId },
     );
   }
+  if (state.finishReason !== undefined) yield { type: "finish", reason: state.finishReason };
   if (state.usage !== undefined) {
     const usage: TokenUsage = toTokenUsage(state.usage);
     yield { type: "usage", usage };

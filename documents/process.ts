@@ -371,19 +371,34 @@ function linked(outer: AbortSignal): { controller: AbortController; unlink: () =
   return { controller, unlink: () => outer.removeEventListener("abort", forward) };
 }
 
+/** What a chunk's answer is: its text, and whether the output cap cut it. */
+interface Answer {
+  readonly text: string;
+  readonly truncated: boolean;
+}
+
+/** The finish reasons of an answer cut by the output cap (OpenAI's, and Anthropic's own). */
+const TRUNCATED = new Set(["length", "max_tokens"]);
+
 /**
  * The whole text of a chunk's answer: streamed, each piece reported to
  * `deltas`, while a reader wants the text as it arrives; else read whole.
+ * `truncated` when the service said the output cap cut it.
  */
 async function answerOf(
   response: AIResponse,
   deltas: DeltaSink | undefined,
   at: Omit<DocumentDelta, "delta">,
-): Promise<string> {
+): Promise<Answer> {
   if (deltas?.wanted) {
     for await (const delta of response) deltas.send({ ...at, delta });
   }
-  return await response.text();
+  const text = await response.text();
+  // A custom backend's look-alike response may not say why it ended.
+  const finish = typeof (response as Partial<AIResponse>).finishReason === "function"
+    ? await response.finishReason()
+    : undefined;
+  return { text, truncated: finish !== undefined && TRUNCATED.has(finish) };
 }
 
 async function replaceRun(
@@ -480,10 +495,12 @@ async function replaceRun(
           deltas,
           { index: i, total, start: plans[i].start, end: plans[i].end },
         );
-        const outcome = plans[i].apply(answer);
+        const outcome: Outcome = answer.truncated
+          ? { kept: "answer truncated" }
+          : plans[i].apply(answer.text);
         if (cache && "replacement" in outcome) {
-          await cache.set(keys[i], answer);
-          answers[i] = answer;
+          await cache.set(keys[i], answer.text);
+          answers[i] = answer.text;
         }
         outcomes[i] = outcome;
         flush();
@@ -576,7 +593,7 @@ async function appendRun(
   let outcome = cached ? plan.apply(answer!) : undefined;
   if (outcome === undefined || !("replacement" in outcome)) {
     cached = false;
-    answer = await answerOf(
+    const fresh = await answerOf(
       backend.promptWithContext({
         prePrompt: prompt,
         context: plan.sent,
@@ -586,7 +603,8 @@ async function appendRun(
       deltas,
       { index: 0, total: 1, start: plan.at, end: plan.at },
     );
-    outcome = plan.apply(answer);
+    answer = fresh.text;
+    outcome = fresh.truncated ? { kept: "answer truncated" } : plan.apply(answer);
     if (cache && "replacement" in outcome) await cache.set(key!, answer);
   }
   const at = outcome.at ?? plan.at;

@@ -24,8 +24,11 @@ export type DocumentFormat = "text" | "html" | "markdown";
  * - `"markup changed"`: the answer did not keep the chunk's tags (or Markdown
  *   marks) in the same order, or the same number of paragraphs.
  * - `"empty answer"`: the answer was empty.
+ * - `"answer truncated"`: the output cap (`max_tokens`) cut the answer
+ *   (`finish_reason` `"length"`, Anthropic's `stop_reason` `"max_tokens"`):
+ *   it is not put in place of the chunk, nor cached.
  */
-export type KeptReason = "markup changed" | "empty answer";
+export type KeptReason = "markup changed" | "empty answer" | "answer truncated";
 
 /**
  * The progress of one chunk, in document order: what was replaced and by

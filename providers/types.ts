@@ -99,6 +99,7 @@ export interface CompletionOptions extends ChatOptions {
  */
 export type ProviderStreamEvent =
   | { type: "text"; text: string }
+  | { type: "finish"; reason: string }
   | { type: "usage"; usage: TokenUsage };
 
 /**
