@@ -140,20 +140,46 @@ function formatHandler(format: DocumentFormat): DocumentFormatHandler {
   return textFormat();
 }
 
+const CAP_KEYS = ["max_tokens", "max_completion_tokens"];
+
+/**
+ * The longest answer a backend's requests may have, in tokens: the smallest
+ * of its `MAX_OUTPUT_TOKENS`, the `max_tokens` (or `max_completion_tokens`)
+ * of its `PROMPT_KWARGS`, `INIT_KWARGS` or `OPTIONS`, and the model's own
+ * output limit; undefined when none is known.
+ */
+export function answerCapOf(backend: Backend): number | undefined {
+  const config = backend.config as {
+    maxOutputTokens?: unknown;
+    promptKwargs?: unknown;
+    initKwargs?: unknown;
+    options?: unknown;
+  };
+  const caps: number[] = [];
+  const add = (value: unknown) => {
+    if (typeof value === "number" && Number.isFinite(value) && value > 0) caps.push(value);
+  };
+  add(config.maxOutputTokens);
+  for (const kwargs of [config.promptKwargs, config.initKwargs, config.options]) {
+    if (kwargs === null || typeof kwargs !== "object") continue;
+    for (const key of CAP_KEYS) add((kwargs as Record<string, unknown>)[key]);
+  }
+  add(getMaxOutputTokens(backend.config.modelId));
+  return caps.length === 0 ? undefined : Math.min(...caps);
+}
+
 /**
  * The largest chunk: half of what the context window leaves after the prompt
  * (room for an answer as long as the chunk), at most three quarters of the
- * model's largest answer, and at most the caller's `chunkSize`.
+ * backend's answer cap (see {@link answerCapOf}), and at most the caller's
+ * `chunkSize`.
  *
  * @throws {ContextLengthError} when the prompt leaves no room.
  */
 function chunkLimit(backend: Backend, promptLength: number, chunkSize: number): number {
   const { tokenLimit, modelId } = backend.config;
   let max = Math.floor((tokenLimit - promptLength - FRAMING) / 2);
-  const configured = (backend.config as { maxOutputTokens?: unknown }).maxOutputTokens;
-  const answerCap = typeof configured === "number" && configured > 0
-    ? configured
-    : getMaxOutputTokens(modelId);
+  const answerCap = answerCapOf(backend);
   if (answerCap !== undefined) max = Math.min(max, Math.floor(answerCap * 3 / 4));
   max = Math.min(max, chunkSize);
   if (max >= 1) return max;

@@ -161,8 +161,11 @@ export interface DocumentOptions {
    * The largest chunk, in the backend's length units (its
    * `SPLITTER_LENGTH_CALCULATOR_CLASS`; default 4,096). Chunks are never
    * larger than half of what the context window leaves after the prompt, nor
-   * than three quarters of the model's largest answer, so that an answer as
-   * long as its chunk fits.
+   * than three quarters of the backend's answer cap (the smallest of its
+   * `MAX_OUTPUT_TOKENS`, the `max_tokens` of its `PROMPT_KWARGS` or
+   * `INIT_KWARGS`, and the model's output limit), so that an answer as long
+   * as its chunk fits. An answer the cap cuts all the same keeps the
+   * original (`kept: "answer truncated"`).
    */
   chunkSize?: number;
   /**
