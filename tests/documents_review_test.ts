@@ -212,13 +212,16 @@ Deno.test("processText() never sends Markdown HTML blocks or indented code", asy
 });
 
 Deno.test("processText() refuses a Markdown answer that changes its block structure", async () => {
+  // (An answer wrapped whole in a code fence is unwrapped: models do that.)
   const answers = [
     "# The intro.",
     "- The intro.",
-    "```\nThe intro.\n```",
+    "The intro.\n```",
     "The\n\nintro.",
     "> The intro.",
     "1. The intro.",
+    "The intro.\n===",
+    "<div>The intro.",
   ];
   for (const answer of answers) {
     await using peer = await startPeer({ handler: () => ({ text: answer }) });
