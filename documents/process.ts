@@ -16,7 +16,7 @@ import { groupUnits, unitPriorities } from "./_chunker.ts";
 import type { ChunkPlan, DocumentFormatHandler, Outcome, Unit } from "./_format.ts";
 import { clearParses, htmlFormat } from "./_html.ts";
 import { markdownFormat } from "./_markdown.ts";
-import { answerKey } from "./_keys.ts";
+import { type AnswerContext, answerKey, backendIdentity } from "./_keys.ts";
 import {
   type BlockMatch,
   clearRuns,
@@ -385,6 +385,26 @@ function eventOf(
   return event;
 }
 
+/**
+ * `value` (a cache's answer, or a promise of it), or a rejection with the
+ * signal's reason as soon as `signal` aborts: a cache that never answers
+ * cannot hold a run that was stopped.
+ */
+function untilAborted<T>(value: T | Promise<T>, signal: AbortSignal): Promise<T> {
+  if (!(value instanceof Promise)) {
+    return signal.aborted ? Promise.reject(signal.reason) : Promise.resolve(value);
+  }
+  if (signal.aborted) {
+    value.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    value.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
 /** A signal that aborts with `outer`, and can be aborted on its own; `unlink` ends the link. */
 function linked(outer: AbortSignal): { controller: AbortController; unlink: () => void } {
   const controller = new AbortController();
@@ -440,13 +460,18 @@ async function replaceRun(
   if (blocks.length === 0) return text;
   const calculator = await backend.getSplitterLengthCalculator();
   signal.throwIfAborted();
-  const modelId = backend.config.modelId;
   const measure = (piece: string) => calculator.getSplitterLength(piece);
   const max = chunkLimit(backend, measure(prompt), options.chunkSize);
   // The last run of this prompt, format, model and size: what did not change is taken from it.
+  const context: AnswerContext = {
+    method: "replace",
+    format: options.format,
+    prompt,
+    backend: backendIdentity(backend),
+  };
   const runKey = JSON.stringify([
     options.format,
-    modelId,
+    context.backend,
     calculator.constructor.name,
     max,
     prompt,
@@ -479,9 +504,9 @@ async function replaceRun(
     keys = await Promise.all(plans.map((plan, i) => {
       const oldRange = oldRanges[i];
       const known = oldRange === undefined ? undefined : record!.keys.get(oldRange);
-      return known ?? answerKey(modelId, prompt, plan.sent);
+      return known ?? answerKey(context, plan.sent);
     }));
-    const cached = await Promise.all(keys.map((key) => cache.get(key)));
+    const cached = await untilAborted(Promise.all(keys.map((key) => cache.get(key))), signal);
     signal.throwIfAborted();
     for (let i = 0; i < total; i++) {
       const answer = cached[i];
@@ -525,7 +550,7 @@ async function replaceRun(
           ? { kept: "answer truncated" }
           : plans[i].apply(answer.text);
         if (cache && "replacement" in outcome) {
-          await cache.set(keys[i], answer.text);
+          await untilAborted(cache.set(keys[i], answer.text), controller.signal);
           answers[i] = answer.text;
         }
         outcomes[i] = outcome;
@@ -612,8 +637,14 @@ async function appendRun(
     );
   }
   const cache = options.cache;
-  const key = cache ? await answerKey(modelId, prompt, plan.sent) : undefined;
-  let answer = cache ? await cache.get(key!) : undefined;
+  const context: AnswerContext = {
+    method: "append",
+    format: options.format,
+    prompt,
+    backend: backendIdentity(backend),
+  };
+  const key = cache ? await answerKey(context, plan.sent) : undefined;
+  let answer = cache ? await untilAborted(cache.get(key!), signal) : undefined;
   signal.throwIfAborted();
   let cached = typeof answer === "string";
   let outcome = cached ? plan.apply(answer!) : undefined;
@@ -631,7 +662,7 @@ async function appendRun(
     );
     answer = fresh.text;
     outcome = fresh.truncated ? { kept: "answer truncated" } : plan.apply(answer);
-    if (cache && "replacement" in outcome) await cache.set(key!, answer);
+    if (cache && "replacement" in outcome) await untilAborted(cache.set(key!, answer), signal);
   }
   const at = outcome.at ?? plan.at;
   emit(eventOf(text, { start: at, end: at }, 0, 1, outcome, cached));

@@ -109,8 +109,12 @@ export interface DocumentDelta {
 }
 
 /**
- * A store of answers, keyed by a SHA-256 hash (64 hex digits) of the backend's
- * model, the prompt and the chunk as sent. `get` and `set` may be synchronous
+ * A store of answers, keyed by a SHA-256 hash (64 hex digits) of the method
+ * (`replace` or `append`), the format, the prompt text, the backend (its
+ * alias, class and settings: model, `PROMPT_KWARGS`... never a key) and the
+ * chunk as sent, so that two prompts, methods or backends never share
+ * answers. A `get` or `set` that has not settled when the run's signal
+ * aborts no longer holds the run. `get` and `set` may be synchronous
  * or return promises (a shared store such as Redis); an error from either
  * fails the run. Only answers that were used are stored.
  *
