@@ -303,3 +303,36 @@ Deno.test("processText() stops waiting for a cache get or set that never settles
     await assert.rejects(run, new RegExp("stop " + stuck));
   }
 });
+
+Deno.test("processText() re-sends only the first chunk after an edit of the document's first word", async () => {
+  await using peer = await startPeer({ handler: (request) => ({ text: chunkOf(request) }) });
+  const ai = createAI(settingsFor(peer, { TOKEN_LIMIT: 1000 }));
+  const words = "alpha beta gamma delta epsilon zeta eta theta iota kappa".split(" ");
+  const block = (i: number) =>
+    `Block ${i} ` + Array.from({ length: 25 + (i % 9) }, (_, w) => words[(i + w) % 10]).join(" ");
+  for (const format of ["text", "html", "markdown"] as const) {
+    const blocks = Array.from({ length: 80 }, (_, i) => block(i));
+    const wrap = (list: string[]) =>
+      format === "html" ? list.map((b) => `<p>${b}.</p>`).join("\n") : list.join(".\n\n") + ".";
+    const cache = createMemoryCache();
+    peer.reset();
+    const first = await eventsOf(
+      ai.processText({ prompt: "correction", text: wrap(blocks), cache, format }),
+    );
+    assert.ok(first.length >= 8, `${format}: only ${first.length} chunks`);
+    assert.equal(chunkRequests(peer).length, first.length);
+    for (const edit of ["Chapter", "A much longer first word than before, by far"]) {
+      peer.reset();
+      const edited = [blocks[0].replace("Block", edit), ...blocks.slice(1)];
+      const events = await eventsOf(
+        ai.processText({ prompt: "correction", text: wrap(edited), cache, format }),
+      );
+      const sent = chunkRequests(peer).length;
+      assert.ok(
+        sent >= 1 && sent <= 2,
+        `${format}, "${edit}": ${sent} of ${events.length} re-sent`,
+      );
+      assert.equal(events.filter((event) => !event.cached).length, sent);
+    }
+  }
+});
