@@ -260,8 +260,18 @@ export async function startEditor(options: EditorOptions = {}): Promise<Editor> 
       });
     }
     if (route === "GET /api/prompts") return Response.json(prompts);
-    const match = /^POST \/api\/prompts\/([a-z0-9_-]+)$/i.exec(route);
-    if (match) return runPrompt(ai, request, match[1], onError, cache);
+    // One path segment: the prompt's name as the page encodes it (encodeURIComponent), so any
+    // name of PROMPTS (spaces, dots, accents, a slash) reaches its prompt.
+    const match = /^POST \/api\/prompts\/([^/]+)$/.exec(route);
+    if (match) {
+      let name: string;
+      try {
+        name = decodeURIComponent(match[1]);
+      } catch {
+        return badRequest("The prompt name in the URL is not valid percent-encoding.");
+      }
+      return runPrompt(ai, request, name, onError, cache);
+    }
     if (route === "POST /api/alt-text") return altText(ai, request, onError);
     return new Response("Not found", { status: 404 });
   });
