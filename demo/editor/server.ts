@@ -213,6 +213,7 @@ async function altText(
 }
 
 const PAGE_URL = new URL("./index.html", import.meta.url);
+const SSE_URL = new URL("./sse.js", import.meta.url);
 
 /** Starts the editor server (and the offline peer, without `settings`). */
 export async function startEditor(options: EditorOptions = {}): Promise<Editor> {
@@ -229,6 +230,7 @@ export async function startEditor(options: EditorOptions = {}): Promise<Editor> 
     settings = { ...settings, PROMPTS: { ...settings.PROMPTS, ...options.prompts } };
   }
   const page = await Deno.readTextFile(PAGE_URL);
+  const sseScript = await Deno.readTextFile(SSE_URL);
   const ai = createAI(settings, { onWarning: () => {} });
   // Answers of chunks already corrected: running a prompt again after an edit sends only the
   // chunks around it.
@@ -254,8 +256,17 @@ export async function startEditor(options: EditorOptions = {}): Promise<Editor> 
           "content-type": "text/html; charset=utf-8",
           "cache-control": "no-store",
           "content-security-policy":
-            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; " +
+            "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; " +
             "img-src blob: data:; connect-src 'self'",
+        },
+      });
+    }
+    if (route === "GET /sse.js") {
+      // The page's reader of server-sent events (tests/web_sse_test.ts reads it too).
+      return new Response(sseScript, {
+        headers: {
+          "content-type": "text/javascript; charset=utf-8",
+          "cache-control": "no-store",
         },
       });
     }
