@@ -672,7 +672,18 @@ export class AI {
     for (const prompt of this.#prompts.values()) {
       const alias = prompt.backend;
       if (alias !== undefined && !Object.hasOwn(this.#backends, alias)) {
-        attempt(() => this.getAIBackend(alias));
+        attempt(() => {
+          try {
+            this.getAIBackend(alias);
+          } catch (error) {
+            if (!(error instanceof InvalidAIBackendError)) throw error;
+            // Which prompt names it, so that the settings can be fixed where the mistake is.
+            throw new InvalidAIBackendError(
+              `PROMPTS["${prompt.name}"] has BACKEND "${alias}", which is not a backend: ` +
+                error.message,
+            );
+          }
+        });
       }
     }
     for (const problem of this.#loadProblems) {

@@ -336,3 +336,20 @@ Deno.test("processText() re-sends only the first chunk after an edit of the docu
     }
   }
 });
+
+Deno.test("check() reports a PROMPTS entry whose BACKEND is not a backend, naming the prompt and the alias", () => {
+  const ai = createAI({
+    BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 100 } } },
+    PROMPTS: {
+      shorten: { LABEL: "Shorten", PROMPT: "Make it shorter.", METHOD: "replace", BACKEND: "nope" },
+      tidy: { LABEL: "Tidy", PROMPT: "Tidy it.", METHOD: "replace", BACKEND: "default" },
+    },
+  });
+  const problems = ai.check();
+  assert.equal(problems.length, 1);
+  assert.equal(problems[0].name, "InvalidAIBackendError");
+  assert.match(
+    problems[0].message,
+    /^PROMPTS\["shorten"\] has BACKEND "nope", which is not a backend/,
+  );
+});
