@@ -15,6 +15,20 @@ import type { CallMetadata } from "../chat.ts";
  *   elements whose content is not prose) are never sent.
  * - `"markdown"`: paragraphs, headings, list items and quotes, without their
  *   marks; code blocks, tables, HTML blocks and front matter are never sent.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, type DocumentFormat } from "../mod.ts";
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 4096 } } },
+ * });
+ * const format: DocumentFormat = "html";
+ * // The <pre> block is never sent: it stays as it is.
+ * const text = await ai.processText({ prompt: "correction", text: "<pre>a  b</pre>", format })
+ *   .text();
+ * assert.equal(text, "<pre>a  b</pre>");
+ * ```
  */
 export type DocumentFormat = "text" | "html" | "markdown";
 
@@ -27,6 +41,21 @@ export type DocumentFormat = "text" | "html" | "markdown";
  * - `"answer truncated"`: the output cap (`max_tokens`) cut the answer
  *   (`finish_reason` `"length"`, Anthropic's `stop_reason` `"max_tokens"`):
  *   it is not put in place of the chunk, nor cached.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, type KeptReason } from "../mod.ts";
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 4096 } } },
+ * });
+ * // The echo backend's answer has no <b> tag: the chunk keeps its original.
+ * const events = await Array.fromAsync(
+ *   ai.processText({ prompt: "correction", text: "<p>Hi <b>there</b></p>", format: "html" }),
+ * );
+ * const kept: KeptReason | undefined = events[0].kept;
+ * assert.equal(kept, "markup changed");
+ * ```
  */
 export type KeptReason = "markup changed" | "empty answer" | "answer truncated";
 
@@ -138,20 +167,63 @@ export interface AnswerCache {
   set(key: string, answer: string): void | Promise<void>;
 }
 
-/** The most chunks a run sends at once. */
+/**
+ * The most chunks a run sends at once: a larger `concurrency` is a `RangeError`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, MAX_CONCURRENCY } from "../mod.ts";
+ * const ai = createAI();
+ * assert.throws(
+ *   () => ai.processText({ prompt: "correction", text: "Hi", concurrency: MAX_CONCURRENCY + 1 }),
+ *   RangeError,
+ * );
+ * ```
+ */
 export const MAX_CONCURRENCY = 64;
 
-/** How many chunks a run sends at once unless told otherwise. */
+/**
+ * How many chunks a run sends at once unless told otherwise.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from "../mod.ts";
+ * assert.ok(DEFAULT_CONCURRENCY === 4 && DEFAULT_CONCURRENCY <= MAX_CONCURRENCY);
+ * ```
+ */
 export const DEFAULT_CONCURRENCY = 4;
 
 /**
  * The largest chunk unless told otherwise, in the backend's length units:
  * chunks of a few pages are answered in seconds, several at once, and an edit
  * sends only a little again.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_CHUNK_SIZE } from "../mod.ts";
+ * assert.equal(DEFAULT_CHUNK_SIZE, 4096);
+ * ```
  */
 export const DEFAULT_CHUNK_SIZE = 4096;
 
-/** Options of a document run, besides the prompt and the text. */
+/**
+ * Options of a document run, besides the prompt and the text.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, createMemoryCache, type DocumentOptions } from "../mod.ts";
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 4096 } } },
+ * });
+ * const options: DocumentOptions = { format: "markdown", concurrency: 2, cache: createMemoryCache() };
+ * const text = await ai.processText({ prompt: "correction", text: "# Title", ...options }).text();
+ * assert.equal(text, "# This is an echo backend: Title");
+ * ```
+ */
 export interface DocumentOptions {
   /** How the text is read (default `"text"`). */
   format?: DocumentFormat;
