@@ -893,8 +893,8 @@ function reassembleBlocks(
 interface AllowedTags {
   /** Names whose tags may come without attributes (and whose closing tags may come). */
   readonly names: Set<string>;
-  /** Tags with attributes, as {@link normalizeTag} writes them, that the document has. */
-  readonly exact: Set<string>;
+  /** Tags with attributes that the document has: each as {@link normalizeTag} writes it, to its text. */
+  readonly exact: Map<string, string>;
 }
 
 // Elements an answer may add without attributes though the document has none.
@@ -903,14 +903,15 @@ const PLAIN = ["p", "br", "strong", "em", "b", "i"];
 /** The tags of a document that an appended answer may use: its own, sent ones. */
 function allowedTags(parsed: Parsed): AllowedTags {
   const names = new Set(PLAIN);
-  const exact = new Set<string>();
+  const exact = new Map<string, string>();
   for (const token of parsed.tokens) {
     if (token.kind !== TAG || token.close || !isNameStart(token.name.charCodeAt(0))) continue;
     if (RAW.has(token.name) || NESTED.has(token.name)) continue;
     if (token.name === "html" || token.name === "body" || token.name === "head") continue;
     const raw = parsed.text.slice(token.start, token.end);
     names.add(token.name);
-    exact.add(normalizeTag(raw, token.name, false));
+    const normal = normalizeTag(raw, token.name, false);
+    if (!exact.has(normal)) exact.set(normal, raw);
   }
   return { names, exact };
 }
@@ -928,15 +929,27 @@ export function safeAppend(answer: string, allowed: AllowedTags): string {
   let out = "";
   for (const token of tokenize(answer)) {
     const raw = answer.slice(token.start, token.end);
-    if (token.kind === TAG && isNameStart(token.name.charCodeAt(0))) {
-      const name = token.name;
-      const ok = token.close
-        ? allowed.names.has(name)
-        : (allowed.names.has(name) && normalizeTag(raw, name, false) === `${name} `) ||
-          allowed.exact.has(normalizeTag(raw, name, false));
-      if (ok && !RAW.has(name) && !NESTED.has(name)) {
-        out += token.close ? `</${name}>` : raw;
-        continue;
+    const name = token.name;
+    if (
+      token.kind === TAG && isNameStart(name.charCodeAt(0)) && !RAW.has(name) && !NESTED.has(name)
+    ) {
+      // Written as the document writes it (or bare), never as the answer does.
+      if (token.close) {
+        if (allowed.names.has(name)) {
+          out += `</${name}>`;
+          continue;
+        }
+      } else {
+        const normal = normalizeTag(raw, name, false);
+        const own = allowed.exact.get(normal);
+        if (own !== undefined) {
+          out += own;
+          continue;
+        }
+        if (allowed.names.has(name) && normal === `${name} `) {
+          out += raw.endsWith("/>") ? `<${name} />` : `<${name}>`;
+          continue;
+        }
       }
     }
     out += escapeText(raw);

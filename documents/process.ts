@@ -390,18 +390,19 @@ function eventOf(
  * signal's reason as soon as `signal` aborts: a cache that never answers
  * cannot hold a run that was stopped.
  */
-function untilAborted<T>(value: T | Promise<T>, signal: AbortSignal): Promise<T> {
-  if (!(value instanceof Promise)) {
-    return signal.aborted ? Promise.reject(signal.reason) : Promise.resolve(value);
-  }
+function untilAborted<T>(value: T | PromiseLike<T>, signal: AbortSignal): Promise<T> {
+  const thenable = value !== null && typeof value === "object" &&
+    typeof (value as { then?: unknown }).then === "function";
+  if (!thenable) return signal.aborted ? Promise.reject(signal.reason) : Promise.resolve(value);
+  const pending = Promise.resolve(value);
   if (signal.aborted) {
-    value.catch(() => {});
+    pending.catch(() => {});
     return Promise.reject(signal.reason);
   }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
-    value.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+    pending.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
 }
 
