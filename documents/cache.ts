@@ -11,9 +11,9 @@ import type { AnswerCache } from "./types.ts";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { createMemoryCache, type MemoryCacheOptions } from "../mod.ts";
- * const options: MemoryCacheOptions = { maxEntries: 2 };
- * assert.equal(createMemoryCache(options).maxEntries, 2);
+ * import { createMemoryCache, type MemoryCacheOptions } from "./cache.ts";
+ * const options: MemoryCacheOptions = { maxEntries: 100 };
+ * assert.equal(createMemoryCache(options).maxEntries, 100);
  * ```
  */
 export interface MemoryCacheOptions {
@@ -27,16 +27,12 @@ export interface MemoryCacheOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { createMemoryCache, type MemoryCache } from "../mod.ts";
- * const cache: MemoryCache = createMemoryCache({ maxEntries: 2 });
- * cache.set("a", "A");
- * cache.set("b", "B");
- * cache.get("a"); // "a" is now the most recently used
- * cache.set("c", "C"); // drops "b"
- * assert.equal(cache.get("b"), undefined);
- * assert.equal(cache.size, 2);
+ * import { createMemoryCache, type MemoryCache } from "./cache.ts";
+ * const cache: MemoryCache = createMemoryCache();
+ * cache.set("key", "answer");
+ * assert.equal(cache.size, 1);
  * cache.clear();
- * assert.equal(cache.size, 0);
+ * assert.equal(cache.get("key"), undefined);
  * ```
  */
 export interface MemoryCache extends AnswerCache {
@@ -58,7 +54,7 @@ export interface MemoryCache extends AnswerCache {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { createMemoryCache, DEFAULT_MAX_CACHE_ENTRIES } from "../mod.ts";
+ * import { createMemoryCache, DEFAULT_MAX_CACHE_ENTRIES } from "./cache.ts";
  * assert.equal(createMemoryCache().maxEntries, DEFAULT_MAX_CACHE_ENTRIES);
  * ```
  */

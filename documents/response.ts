@@ -14,24 +14,18 @@ import type { DocumentDelta, DocumentEvent } from "./types.ts";
  * ```ts
  * import assert from "node:assert/strict";
  * import { DocumentResponse, type DocumentSource } from "./response.ts";
+ * let runs = 0;
  * const source: DocumentSource = {
- *   text: "teh end",
+ *   text: "Hi",
  *   run(emit) {
- *     emit({
- *       index: 0,
- *       total: 1,
- *       start: 0,
- *       end: 7,
- *       original: "teh end",
- *       replacement: "the end",
- *       cached: false,
- *     });
- *     return Promise.resolve("the end");
+ *     runs++;
+ *     emit({ index: 0, total: 1, start: 0, end: 2, original: "Hi", replacement: "Hello", cached: false });
+ *     return Promise.resolve("Hello");
  *   },
  * };
  * const response = new DocumentResponse(source);
- * assert.equal(response.input, "teh end");
- * assert.equal(await response.text(), "the end");
+ * assert.equal(runs, 0); // nothing runs until it is read
+ * assert.equal(await response.text(), "Hello");
  * ```
  */
 export interface DocumentSource {

@@ -23,10 +23,11 @@ import type { CallMetadata } from "../chat.ts";
  * const ai = createAI({
  *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 4096 } } },
  * });
- * const format: DocumentFormat = "markdown";
- * const response = ai.processText({ prompt: "correction", text: "# Title", format });
- * // The heading's text is sent without its mark, and the answer goes back under it.
- * assert.equal(await response.text(), "# This is an echo backend: Title");
+ * const format: DocumentFormat = "html";
+ * // The <pre> block is never sent: it stays as it is.
+ * const text = await ai.processText({ prompt: "correction", text: "<pre>a  b</pre>", format })
+ *   .text();
+ * assert.equal(text, "<pre>a  b</pre>");
  * ```
  */
 export type DocumentFormat = "text" | "html" | "markdown";
@@ -37,6 +38,9 @@ export type DocumentFormat = "text" | "html" | "markdown";
  * - `"markup changed"`: the answer did not keep the chunk's tags (or Markdown
  *   marks) in the same order, or the same number of paragraphs.
  * - `"empty answer"`: the answer was empty.
+ * - `"answer truncated"`: the output cap (`max_tokens`) cut the answer
+ *   (`finish_reason` `"length"`, Anthropic's `stop_reason` `"max_tokens"`):
+ *   it is not put in place of the chunk, nor cached.
  *
  * @example
  * ```ts
@@ -45,15 +49,15 @@ export type DocumentFormat = "text" | "html" | "markdown";
  * const ai = createAI({
  *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 4096 } } },
  * });
- * const reasons: (KeptReason | undefined)[] = [];
- * const text = "<p>Some <b>bold</b> words.</p>";
- * for await (const event of ai.processText({ prompt: "correction", text, format: "html" })) {
- *   reasons.push(event.kept); // the echo backend's answer has no <b>
- * }
- * assert.deepEqual(reasons, ["markup changed"]);
+ * // The echo backend's answer has no <b> tag: the chunk keeps its original.
+ * const events = await Array.fromAsync(
+ *   ai.processText({ prompt: "correction", text: "<p>Hi <b>there</b></p>", format: "html" }),
+ * );
+ * const kept: KeptReason | undefined = events[0].kept;
+ * assert.equal(kept, "markup changed");
  * ```
  */
-export type KeptReason = "markup changed" | "empty answer";
+export type KeptReason = "markup changed" | "empty answer" | "answer truncated";
 
 /**
  * The progress of one chunk, in document order: what was replaced and by
@@ -134,8 +138,12 @@ export interface DocumentDelta {
 }
 
 /**
- * A store of answers, keyed by a SHA-256 hash (64 hex digits) of the backend's
- * model, the prompt and the chunk as sent. `get` and `set` may be synchronous
+ * A store of answers, keyed by a SHA-256 hash (64 hex digits) of the method
+ * (`replace` or `append`), the format, the prompt text, the backend (its
+ * alias, class and settings: model, `PROMPT_KWARGS`... never a key) and the
+ * chunk as sent, so that two prompts, methods or backends never share
+ * answers. A `get` or `set` that has not settled when the run's signal
+ * aborts no longer holds the run. `get` and `set` may be synchronous
  * or return promises (a shared store such as Redis); an error from either
  * fails the run. Only answers that were used are stored.
  *
@@ -160,15 +168,13 @@ export interface AnswerCache {
 }
 
 /**
- * The most chunks a run sends at once.
+ * The most chunks a run sends at once: a larger `concurrency` is a `RangeError`.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { createAI, MAX_CONCURRENCY } from "../mod.ts";
- * const ai = createAI({
- *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 4096 } } },
- * });
+ * const ai = createAI();
  * assert.throws(
  *   () => ai.processText({ prompt: "correction", text: "Hi", concurrency: MAX_CONCURRENCY + 1 }),
  *   RangeError,
@@ -183,8 +189,8 @@ export const MAX_CONCURRENCY = 64;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { DEFAULT_CONCURRENCY } from "../mod.ts";
- * assert.equal(DEFAULT_CONCURRENCY, 4); // unless `concurrency` says otherwise, up to MAX_CONCURRENCY
+ * import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from "../mod.ts";
+ * assert.ok(DEFAULT_CONCURRENCY === 4 && DEFAULT_CONCURRENCY <= MAX_CONCURRENCY);
  * ```
  */
 export const DEFAULT_CONCURRENCY = 4;
@@ -197,14 +203,7 @@ export const DEFAULT_CONCURRENCY = 4;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { createAI, DEFAULT_CHUNK_SIZE } from "../mod.ts";
- * const ai = createAI({
- *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 4096 } } },
- * });
- * const text = "A paragraph.\n\nAnother one.";
- * const events = [];
- * for await (const event of ai.processText({ prompt: "correction", text })) events.push(event);
- * assert.equal(events.length, 1); // both paragraphs fit one chunk of DEFAULT_CHUNK_SIZE
+ * import { DEFAULT_CHUNK_SIZE } from "../mod.ts";
  * assert.equal(DEFAULT_CHUNK_SIZE, 4096);
  * ```
  */
@@ -220,19 +219,9 @@ export const DEFAULT_CHUNK_SIZE = 4096;
  * const ai = createAI({
  *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 4096 } } },
  * });
- * const options: DocumentOptions = {
- *   format: "text",
- *   concurrency: 2,
- *   cache: createMemoryCache(),
- *   metadata: { user: "42" },
- * };
- * const text = "First paragraph.";
- * await ai.processText({ prompt: "correction", text, ...options }).text();
- * const again = [];
- * for await (const event of ai.processText({ prompt: "correction", text, ...options })) {
- *   again.push(event);
- * }
- * assert.equal(again[0].cached, true); // answered from the cache: nothing sent
+ * const options: DocumentOptions = { format: "markdown", concurrency: 2, cache: createMemoryCache() };
+ * const text = await ai.processText({ prompt: "correction", text: "# Title", ...options }).text();
+ * assert.equal(text, "# This is an echo backend: Title");
  * ```
  */
 export interface DocumentOptions {
@@ -248,8 +237,11 @@ export interface DocumentOptions {
    * The largest chunk, in the backend's length units (its
    * `SPLITTER_LENGTH_CALCULATOR_CLASS`; default 4,096). Chunks are never
    * larger than half of what the context window leaves after the prompt, nor
-   * than three quarters of the model's largest answer, so that an answer as
-   * long as its chunk fits.
+   * than three quarters of the backend's answer cap (the smallest of its
+   * `MAX_OUTPUT_TOKENS`, the `max_tokens` of its `PROMPT_KWARGS` or
+   * `INIT_KWARGS`, and the model's output limit), so that an answer as long
+   * as its chunk fits. An answer the cap cuts all the same keeps the
+   * original (`kept: "answer truncated"`).
    */
   chunkSize?: number;
   /**

@@ -441,7 +441,7 @@ export class AnthropicProvider implements Provider {
   }
 
   /**
-   * Streams the answer: text events, then usage. Wrong arguments throw a
+   * Streams the answer: text events, the finish reason, then usage. Wrong arguments throw a
    * `TypeError` at the call.
    *
    * @example Wrong arguments throw at the call, before any request
