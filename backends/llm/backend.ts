@@ -58,7 +58,7 @@ import type { ObjectCompletion } from "../../structured.ts";
 import { OpenAIChatModel } from "./openai_models.ts";
 import { LLMModel, type LLMPromptOptions } from "./llm_model.ts";
 import { type Model, type ModelPrompt, supportsImages, validateModelOptions } from "./model.ts";
-import { getModel } from "./registry.ts";
+import { getModel, type RegistryOptions } from "./registry.ts";
 import { userDirEnvHint } from "./_user_dir.ts";
 
 /** The LLM backend's config. */
@@ -77,9 +77,27 @@ function tokenTable(modelId: string): number | undefined {
   }
 }
 
-function findModel(modelId: string, userPath: string | undefined, alias: string): Model {
+/**
+ * How often, at most, the LLM backend checks the user directory's files for
+ * changes when its context does not say (`llmCheckIntervalMs`): once a second.
+ */
+const DEFAULT_LLM_CHECK_INTERVAL_MS = 1000;
+
+function registryOptions(context: BackendContext): RegistryOptions {
+  const options: RegistryOptions = {
+    checkIntervalMs: context.llmCheckIntervalMs ?? DEFAULT_LLM_CHECK_INTERVAL_MS,
+  };
+  if (context.llmUserPath !== undefined) options.userPath = context.llmUserPath;
+  return options;
+}
+
+// The model each config of parseConfig() resolved to, for the constructor that follows.
+const parsedModels = new WeakMap<LLMBackendConfig, Model>();
+
+function findModel(modelId: string, options: RegistryOptions, alias: string): Model {
+  const userPath = options.userPath;
   try {
-    return getModel(modelId, userPath === undefined ? {} : { userPath });
+    return getModel(modelId, options);
   } catch (error) {
     if (error instanceof UnknownModelError) {
       throw new UnknownModelError(
@@ -190,7 +208,7 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
     const explicitLimit = optionalInteger(raw.TOKEN_LIMIT, "TOKEN_LIMIT", where, { min: 1 });
     const init = splitKwargs(raw.INIT_KWARGS, "INIT_KWARGS", where, { key: "string" });
     rejectSecretPlaceholder(init.special.key, "INIT_KWARGS.key", where);
-    const model = findModel(modelId, context.llmUserPath, context.alias);
+    const model = findModel(modelId, registryOptions(context), context.alias);
     validateModelOptions(model, init.options, { where: `INIT_KWARGS in ${where}` });
     const prompt = splitKwargs(raw.PROMPT_KWARGS, "PROMPT_KWARGS", where, {
       system: "string",
@@ -205,7 +223,7 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
         }: set TOKEN_LIMIT in ${where} to the model's context window`,
       );
     }
-    return {
+    const config: LLMBackendConfig = {
       modelId,
       tokenLimit,
       textSplitterClass: context.textSplitterClass,
@@ -213,6 +231,8 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
       initKwargs: Object.freeze(init.raw),
       promptKwargs: Object.freeze(prompt.raw),
     };
+    parsedModels.set(config, model);
+    return config;
   }
 
   readonly #llmModel: LLMModel;
@@ -222,13 +242,16 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
   constructor(config: LLMBackendConfig, context: BackendContext) {
     super(config, context);
     const where = configWhere(this.alias);
-    const userPath = context.llmUserPath;
-    const model = findModel(config.modelId, userPath, this.alias);
+    const registry = registryOptions(context);
+    const userPath = registry.userPath;
+    // The model parseConfig() found for this config, else looked up now.
+    const model = parsedModels.get(config) ?? findModel(config.modelId, registry, this.alias);
     const init = splitKwargs(config.initKwargs, "INIT_KWARGS", where, { key: "string" });
     this.#llmModel = new LLMModel(model, {
       ...(init.special.key === undefined ? {} : { key: init.special.key as string }),
       options: init.options,
       ...(userPath === undefined ? {} : { userPath }),
+      checkIntervalMs: registry.checkIntervalMs!,
       where: `INIT_KWARGS in ${where}`,
     });
     const prompt = splitKwargs(config.promptKwargs, "PROMPT_KWARGS", where, {

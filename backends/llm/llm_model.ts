@@ -31,7 +31,7 @@
  * @module
  */
 import { UnsupportedFeatureError } from "../../errors.ts";
-import { guardSecrets } from "../../_redact.ts";
+import { redact } from "../../_redact.ts";
 import { readImage } from "../../_image.ts";
 import type { TokenUsage } from "../../chat.ts";
 import { getMaxOutputTokens, getTokenCounter } from "../../tokens.ts";
@@ -44,7 +44,7 @@ import {
   supportsImages,
   validateModelOptions,
 } from "./model.ts";
-import { resolveModelKey } from "./registry.ts";
+import { type ResolveKeyOptions, resolveModelKey } from "./registry.ts";
 
 /**
  * An attachment as given to {@link LLMModel.prompt}: a ready
@@ -69,6 +69,12 @@ export interface LLMModelOptions {
   options?: Readonly<Record<string, unknown>>;
   /** The `llm` user directory (for keys.json). */
   userPath?: string;
+  /**
+   * Keep keys.json as read and check it for changes (a `stat`) at most once
+   * per this many milliseconds, instead of reading it at every prompt (see
+   * `RegistryOptions.checkIntervalMs`).
+   */
+  checkIntervalMs?: number;
   /** Where the options come from, for messages (`INIT_KWARGS in CONFIG of backend "default"`). */
   where?: string;
 }
@@ -184,6 +190,8 @@ export class LLMModel {
   readonly options: Readonly<Record<string, unknown>>;
   /** The user directory used for keys.json. */
   readonly userPath: string | undefined;
+  /** How often keys.json is checked for changes (undefined: read at every prompt). */
+  readonly checkIntervalMs: number | undefined;
 
   /**
    * Sets a model's key and options.
@@ -196,12 +204,40 @@ export class LLMModel {
     const where = settings.where === undefined ? {} : { where: settings.where };
     this.options = Object.freeze(validateModelOptions(model, settings.options ?? {}, where));
     this.userPath = settings.userPath;
-    guardSecrets(this, () => ({
+    this.checkIntervalMs = settings.checkIntervalMs;
+  }
+
+  // What JSON and inspectors show (the key masked): methods of the class, so
+  // that building a model (for every LLM backend built) defines nothing per instance.
+  #view(): unknown {
+    return redact({
       modelId: this.modelId,
       key: this.key,
       options: this.options,
       userPath: this.userPath,
-    }));
+    });
+  }
+
+  /** The model as JSON, its key masked. */
+  toJSON(): unknown {
+    return this.#view();
+  }
+
+  /** The model for `Deno.inspect` and `console.log`, its key masked. */
+  [Symbol.for("Deno.customInspect")](
+    inspect: (value: unknown, options?: unknown) => string,
+    options: unknown,
+  ): string {
+    return inspect(this.#view(), options);
+  }
+
+  /** The model for Node's `util.inspect`, its key masked. */
+  [Symbol.for("nodejs.util.inspect.custom")](
+    _depth: number,
+    options: unknown,
+    inspect: (value: unknown, options?: unknown) => string,
+  ): string {
+    return inspect(this.#view(), options);
   }
 
   /** The model's id. */
@@ -227,9 +263,10 @@ export class LLMModel {
    * @throws {MissingAPIKeyError} naming keys.json and the environment variable.
    */
   resolveKey(): string | undefined {
-    const options: { key?: string; userPath?: string } = {};
+    const options: ResolveKeyOptions = {};
     if (this.key !== undefined) options.key = this.key;
     if (this.userPath !== undefined) options.userPath = this.userPath;
+    if (this.checkIntervalMs !== undefined) options.checkIntervalMs = this.checkIntervalMs;
     return resolveModelKey(this.model, options);
   }
 
