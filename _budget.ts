@@ -129,6 +129,90 @@ export async function countMessageTokens(
   return total;
 }
 
+/**
+ * At least as many tokens as {@link countMessageTokens} counts, from the
+ * texts' lengths alone: a token is at least one UTF-8 byte (the naive
+ * estimate of models without an encoding is at most one per UTF-16 unit), and
+ * a UTF-16 unit is at most three UTF-8 bytes.
+ */
+export function tokenCeiling(messages: readonly ChatMessage[]): number {
+  const { units, fixed } = lengths(messages);
+  return fixed + 3 * units;
+}
+
+/** The messages' UTF-16 units, and the tokens counted whatever the texts (framing, images). */
+function lengths(messages: readonly ChatMessage[]): { units: number; fixed: number } {
+  let units = 0;
+  let fixed = TOKENS_FOR_REPLY;
+  for (const message of messages) {
+    fixed += TOKENS_PER_MESSAGE;
+    units += message.role.length;
+    if (typeof message.content === "string") units += message.content.length;
+    else {
+      for (const part of message.content) {
+        if (part.type === "text") units += part.text.length;
+        else fixed += TOKENS_PER_IMAGE;
+      }
+    }
+  }
+  return { units, fixed };
+}
+
+/** The UTF-8 length of `text` in bytes, without encoding it (a lone surrogate: 3, as U+FFFD). */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    if (code < 0x800) bytes += 1;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 2; // a pair: 4 bytes for 2 units
+        i++;
+      } else bytes += 2;
+    } else bytes += 2;
+  }
+  return bytes;
+}
+
+/**
+ * At least as many tokens as {@link countMessageTokens} counts, from the
+ * texts' UTF-8 lengths (one pass over the text, far cheaper than counting).
+ */
+export function byteCeiling(messages: readonly ChatMessage[]): number {
+  let ceiling = TOKENS_FOR_REPLY;
+  for (const message of messages) {
+    ceiling += TOKENS_PER_MESSAGE + utf8Length(message.role);
+    if (typeof message.content === "string") ceiling += utf8Length(message.content);
+    else {
+      for (const part of message.content) {
+        ceiling += part.type === "text" ? utf8Length(part.text) : TOKENS_PER_IMAGE;
+      }
+    }
+  }
+  return ceiling;
+}
+
+/**
+ * Whether the messages (and `extraTokens` beside them) provably leave more
+ * than `room` tokens of a `window`, from their lengths alone (no count, no
+ * encoder): first from their UTF-16 lengths, then from their UTF-8 lengths.
+ */
+export function fitsBySize(
+  messages: readonly ChatMessage[],
+  window: number,
+  room: number,
+  extraTokens = 0,
+): boolean {
+  const { units, fixed } = lengths(messages);
+  const need = fixed + extraTokens + room;
+  if (need + 3 * units < window) return true;
+  // A text has at least as many UTF-8 bytes as UTF-16 units: pass over the text only when that can fit.
+  if (need + units >= window) return false;
+  return byteCeiling(messages) + extraTokens + room < window;
+}
+
 /** Counts the tokens a JSON Schema sent beside the messages takes (its JSON text). */
 export async function countSchemaTokens(schema: unknown, modelId: string): Promise<number> {
   const count = await getTokenCounter(modelId);
@@ -153,6 +237,12 @@ export interface BudgetOptions {
   provider?: string;
   /** Stops a long count (it throws the signal's reason). */
   signal?: AbortSignal | undefined;
+  /**
+   * Count the prompt even when its size alone proves it fits (for LIMITS,
+   * which reserve its exact tokens). Default: a prompt whose size leaves the
+   * answer cap within the window is not counted.
+   */
+  countPrompt?: boolean;
 }
 
 /**
@@ -170,14 +260,26 @@ export async function answerBudget(
 
 /**
  * The prompt's tokens (the schema included) and the most tokens the answer
- * may have (see {@link answerBudget}).
+ * may have (see {@link answerBudget}). When an answer cap is known (the
+ * model's maximum output or a configured one) and the prompt's size alone
+ * proves that the prompt and the cap fit the window, nothing is counted and
+ * no encoder is loaded: `promptTokens` is then `undefined` (unless
+ * `countPrompt`). Otherwise the prompt is counted exactly, once.
  *
  * @throws {ContextLengthError} when the prompt alone fills the window, saying by how much.
  */
 export async function promptBudget(
   messages: ChatMessage[],
   options: BudgetOptions,
-): Promise<{ promptTokens: number; budget: number }> {
+): Promise<{ promptTokens: number | undefined; budget: number }> {
+  const cap = outputCap(options);
+  if (
+    !options.countPrompt && cap !== undefined &&
+    fitsBySize(messages, options.tokenLimit, cap, options.extraTokens)
+  ) {
+    // The window leaves more than the cap whatever the exact count: the cap is the budget.
+    return { promptTokens: undefined, budget: cap };
+  }
   const promptTokens = await countMessageTokens(messages, options.modelId, options.signal) +
     (options.extraTokens ?? 0);
   const left = options.tokenLimit - promptTokens;
@@ -201,11 +303,15 @@ export async function promptBudget(
       labels,
     );
   }
-  let budget = left;
+  return { promptTokens, budget: cap === undefined ? left : Math.min(left, cap) };
+}
+
+/** The answer cap without the window: the model's maximum output and the configured cap. */
+function outputCap(options: BudgetOptions): number | undefined {
   const modelMax = getMaxOutputTokens(options.modelId);
-  if (modelMax !== undefined) budget = Math.min(budget, modelMax);
-  if (options.maxOutputTokens !== undefined) budget = Math.min(budget, options.maxOutputTokens);
-  return { promptTokens, budget };
+  const configured = options.maxOutputTokens;
+  if (modelMax === undefined) return configured;
+  return configured === undefined ? modelMax : Math.min(modelMax, configured);
 }
 
 /**

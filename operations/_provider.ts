@@ -7,7 +7,7 @@ import { checkCallMetadata } from "../_json.ts";
 import { getDefaultTokenLimit, getMaxOutputTokens } from "../tokens.ts";
 import type { CompletionOptions, Provider, ProviderStreamEvent } from "../providers/types.ts";
 import type { CompleteObjectOptions, ObjectCompletion } from "../structured.ts";
-import { countMessageTokens, estimateAnswerUsage, TOKENS_PER_IMAGE } from "../_budget.ts";
+import { countMessageTokens, estimateAnswerUsage, fitsBySize } from "../_budget.ts";
 import { completionUsage } from "../backends/_messages.ts";
 import { BackendFeature } from "../backends/types.ts";
 import { Call, type CallInfo, type ChainEntry, NO_METADATA, type Opened } from "./_call.ts";
@@ -52,22 +52,13 @@ function knownWindow(model: string): number | undefined {
   }
 }
 
-/**
- * At least as many tokens as the messages can count (a token is at least one
- * UTF-8 byte, a UTF-16 code unit at most three): when it fits, nothing is counted.
- */
-function tokenCeiling(messages: readonly ChatMessage[]): number {
-  let ceiling = 3;
-  for (const message of messages) {
-    ceiling += 3 + 3 * message.role.length;
-    if (typeof message.content === "string") ceiling += 3 * message.content.length;
-    else {
-      for (const part of message.content) {
-        ceiling += part.type === "text" ? 3 * part.text.length : TOKENS_PER_IMAGE;
-      }
-    }
-  }
-  return ceiling;
+// One exact count per request, shared by the window check and the LIMITS plan.
+const counts = new WeakMap<Request, Promise<number>>();
+
+function promptCount(request: Request, messages: ChatMessage[], model: string): Promise<number> {
+  let count = counts.get(request);
+  if (count === undefined) counts.set(request, count = countMessageTokens(messages, model));
+  return count;
 }
 
 /**
@@ -79,8 +70,9 @@ async function checkWindow(request: Request): Promise<void> {
   const model = options.model ?? request.provider.model;
   const window = entry.contextWindow ?? knownWindow(model);
   if (window === undefined || !Array.isArray(options.messages)) return;
-  if (tokenCeiling(options.messages) < window) return;
-  const promptTokens = await countMessageTokens(options.messages, model);
+  // Its size alone proves it fits: not counted (no encoder loaded).
+  if (fitsBySize(options.messages, window, 0)) return;
+  const promptTokens = await promptCount(request, options.messages, model);
   if (promptTokens < window) return;
   throw new ContextLengthError(
     `The prompt is ${promptTokens} tokens, over the context window of model "${model}" of ` +
@@ -98,7 +90,7 @@ export async function planOf(request: Request): Promise<AttemptPlan> {
   const { entry, options } = request;
   const model = options.model ?? request.provider.model;
   const promptTokens = Array.isArray(options.messages)
-    ? await countMessageTokens(options.messages, model)
+    ? await promptCount(request, options.messages, model)
     : 0;
   const caps = [options.max_tokens, options.max_completion_tokens].filter((cap): cap is number =>
     typeof cap === "number" && Number.isFinite(cap) && cap >= 0
