@@ -1,0 +1,225 @@
+// The answer budget (issue 16, goal 3): a prompt whose size alone proves it
+// fits the window with the answer cap is sent without counting and without
+// loading an encoder; a prompt near the window is counted exactly once; one
+// over the window is refused as before. Counting is observed at the tokenizer
+// (the shared encoding's count(), which every exact counter calls) and, in a
+// fresh process, by whether the encoding was loaded at all.
+import assert from "node:assert/strict";
+import { ContextLengthError, createAI } from "../mod.ts";
+import {
+  byteCeiling,
+  countMessageTokens,
+  fitsBySize,
+  tokenCeiling,
+  utf8Length,
+} from "../_budget.ts";
+import { loadEncoding } from "../_tokenizer/mod.ts";
+import type { ChatMessage } from "../chat.ts";
+import { startPeer } from "./_peer.ts";
+import { runScript } from "./_llm.ts";
+
+/** Counts the exact counts of texts that contain `marker`, while `fn` runs. */
+async function countsOf(marker: string, fn: () => Promise<unknown>): Promise<number> {
+  const encoding = await loadEncoding("o200k_base");
+  let calls = 0;
+  const own = Object.getOwnPropertyDescriptor(encoding, "count");
+  const count = encoding.count;
+  encoding.count = function (text: string): number {
+    if (text.includes(marker)) calls++;
+    return count.call(this, text);
+  };
+  try {
+    await fn();
+  } finally {
+    if (own) Object.defineProperty(encoding, "count", own);
+    else delete (encoding as { count?: unknown }).count;
+  }
+  return calls;
+}
+
+Deno.test("utf8Length() is the UTF-8 length of any text, lone surrogates included", () => {
+  const encoder = new TextEncoder();
+  for (
+    const text of [
+      "",
+      "plain ASCII",
+      "é ü ß",
+      "日本語のテキスト",
+      "emoji 😀👍🏽",
+      "\ud800 lone",
+      "end \udc00",
+      "\ud83d",
+    ]
+  ) {
+    assert.equal(utf8Length(text), encoder.encode(text).length, JSON.stringify(text));
+  }
+});
+
+Deno.test("tokenCeiling() and byteCeiling() are never below the exact count, for every encoding and the naive estimate", async () => {
+  const texts = [
+    "Hello, world! ".repeat(40),
+    "日本語のテキストと中文和한국어 ".repeat(30),
+    "😀👍🏽🎉 ".repeat(50),
+    "x".repeat(3000),
+    " \n\t ".repeat(200),
+    "<|endoftext|> special ".repeat(20),
+    Array.from({ length: 2000 }, (_, i) => String.fromCharCode(33 + (i * 7919) % 20000)).join(""),
+  ];
+  for (const model of ["gpt-4o", "gpt-4", "mistral-large"]) {
+    for (const text of texts) {
+      const messages: ChatMessage[] = [
+        { role: "system", content: "Fix:" },
+        {
+          role: "user",
+          content: [{ type: "text", text }, { type: "image_url", image_url: { url: "" } }],
+        },
+      ];
+      const exact = await countMessageTokens(messages, model);
+      assert.ok(
+        byteCeiling(messages) >= exact,
+        `${model}: bytes ${byteCeiling(messages)} < ${exact}`,
+      );
+      assert.ok(tokenCeiling(messages) >= byteCeiling(messages));
+      // Just over the ceiling fits; the exact count's window does not prove it.
+      assert.equal(fitsBySize(messages, byteCeiling(messages) + 11, 10), true);
+      assert.equal(fitsBySize(messages, exact + 10, 10), exact + 10 > byteCeiling(messages) + 10);
+    }
+  }
+});
+
+Deno.test("a small prompt is sent without counting and without loading an encoder: OpenAI backend, provider backend, provider chain", async () => {
+  await using peer = await startPeer();
+  const run = await runScript(
+    `
+    import { createAI } from "MOD";
+    import { loadedEncoding } from ${
+      JSON.stringify(new URL("../_tokenizer/mod.ts", import.meta.url).href)
+    };
+    const base = Deno.env.get("TEST_BASE");
+    const ai = createAI({
+      BACKENDS: {
+        default: { CLASS: "openai", CONFIG: { MODEL_ID: "gpt-4o-mini", OPENAI_API_KEY: "sk-x", API_BASE: base } },
+        provider: { CLASS: "provider", CONFIG: { PROVIDER: "chain", MAX_OUTPUT_TOKENS: 500 } },
+      },
+      PROVIDERS: {
+        chain: { provider: "openai_compatible", model: "gpt-4o-mini", api_base: base, api_key: "sk-x", fallbacks: ["spare"] },
+        spare: { provider: "openai_compatible", model: "gpt-4o", api_base: base, api_key: "sk-x" },
+      },
+    });
+    const args = { prePrompt: "Correct this paragraph:", context: "Teh cat sat on teh mat." };
+    await ai.getBackend().promptWithContext(args).text();
+    await ai.getAIBackend("provider").promptWithContext(args).text();
+    await ai.getProvider("chain").completion({ messages: [{ role: "user", content: "Hello" }] });
+    console.log(JSON.stringify({ o200k: loadedEncoding("o200k_base") !== undefined, cl100k: loadedEncoding("cl100k_base") !== undefined }));
+    `,
+    { TEST_BASE: peer.url },
+  );
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(JSON.parse(run.stdout.trim().split("\n").at(-1)!), {
+    o200k: false,
+    cl100k: false,
+  });
+  assert.equal(peer.requests.length, 3);
+  // The caps are as an exact count would make them: the model's maximum output, then MAX_OUTPUT_TOKENS.
+  assert.equal(peer.requests[0].body.max_tokens, 16_384);
+  assert.equal(peer.requests[1].body.max_tokens, 500);
+});
+
+Deno.test("a prompt near the window is counted exactly once: plain, with LIMITS, through a provider chain with LIMITS", async () => {
+  await using peer = await startPeer();
+  const context = "near-window " + "word ".repeat(3000);
+  const settings = {
+    BACKENDS: {
+      default: {
+        CLASS: "openai",
+        CONFIG: {
+          MODEL_ID: "gpt-4o-mini",
+          OPENAI_API_KEY: "sk-x",
+          API_BASE: peer.url,
+          TOKEN_LIMIT: 5000,
+        },
+      },
+      provider: { CLASS: "provider", CONFIG: { PROVIDER: "chain", TOKEN_LIMIT: 5000 } },
+    },
+    PROVIDERS: {
+      chain: {
+        provider: "openai_compatible",
+        model: "gpt-4o-mini",
+        api_base: peer.url,
+        api_key: "sk-x",
+        context_window: 5000,
+        fallbacks: ["spare"],
+      },
+      spare: {
+        provider: "openai_compatible",
+        model: "gpt-4o",
+        api_base: peer.url,
+        api_key: "sk-x",
+      },
+    },
+  };
+  const limits = { LIMITS: [{ key: "site", tokens_per_minute: 1e9 }] };
+  const args = { prePrompt: "Correct:", context };
+  for (
+    const [name, ai] of [["plain", createAI(settings)], [
+      "LIMITS",
+      createAI({ ...settings, ...limits }),
+    ]] as const
+  ) {
+    for (const alias of ["default", "provider"]) {
+      const calls = await countsOf(
+        "near-window",
+        () => ai.getAIBackend(alias).promptWithContext(args).text(),
+      );
+      assert.equal(calls, 1, `${name}, ${alias}`);
+    }
+    const calls = await countsOf(
+      "near-window",
+      () => ai.getProvider("chain").completion({ messages: [{ role: "user", content: context }] }),
+    );
+    assert.equal(calls, 1, `${name}, provider chain`);
+  }
+  // Exact: what the window leaves after the counted prompt.
+  const sent = peer.requests[0].body;
+  const exact = await countMessageTokens(sent.messages, "gpt-4o-mini");
+  assert.equal(sent.max_tokens, 5000 - exact);
+});
+
+Deno.test("a prompt over the window is still refused before any request, counted once, with the same error", async () => {
+  await using peer = await startPeer();
+  const ai = createAI({
+    BACKENDS: {
+      default: {
+        CLASS: "openai",
+        CONFIG: {
+          MODEL_ID: "gpt-4o-mini",
+          OPENAI_API_KEY: "sk-x",
+          API_BASE: peer.url,
+          TOKEN_LIMIT: 100,
+        },
+      },
+    },
+  });
+  const context = "over-window " + "word ".repeat(200);
+  let refused: unknown;
+  const calls = await countsOf("over-window", async () => {
+    refused = await ai.getBackend().promptWithContext({ prePrompt: "Fix:", context }).text().then(
+      () => undefined,
+      (error) => error,
+    );
+  });
+  assert.equal(calls, 1);
+  assert.ok(refused instanceof ContextLengthError);
+  const exact = await countMessageTokens([
+    { role: "system", content: [{ type: "text", text: "Fix:" }] },
+    { role: "user", content: [{ type: "text", text: context }] },
+  ], "gpt-4o-mini");
+  assert.equal(
+    refused.message,
+    `The prompt is ${exact} tokens, over the context window of model "gpt-4o-mini" (100 tokens) by ${
+      exact - 100
+    } tokens: split the content or raise TOKEN_LIMIT`,
+  );
+  assert.equal(refused.promptTokens, exact);
+  assert.equal(peer.requests.length, 0);
+});
