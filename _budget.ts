@@ -3,7 +3,8 @@
 // does not fit the context window, and cap the answer to what is left.
 import type { ChatMessage, TokenUsage } from "./chat.ts";
 import { ContextLengthError, type ContextLengthErrorOptions } from "./errors.ts";
-import { getMaxOutputTokens, getTokenCounter } from "./tokens.ts";
+import { getEncodingName, getMaxOutputTokens, getTokenCounter } from "./tokens.ts";
+import { type Encoding, loadedEncoding } from "./_tokenizer/mod.ts";
 
 // Chat formatting adds a few tokens per message and to prime the reply
 // (OpenAI's published counting recipe: 3 per message, 3 for the reply).
@@ -103,6 +104,33 @@ export async function countInSlices(
 }
 
 /**
+ * Counts a long text with an encoding in the {@link slicesOf} ranges, without
+ * slicing the text (each range counted in place: the same count as the
+ * whole), with a turn of the event loop between ranges, after which an
+ * aborted `signal` throws its reason.
+ */
+export async function countRanges(
+  encoding: Encoding,
+  text: string,
+  options: { signal?: AbortSignal | undefined; sliceChars?: number } = {},
+): Promise<number> {
+  const sliceChars = options.sliceChars ?? COUNT_SLICE_CHARS;
+  if (text.length <= sliceChars) return encoding.count(text);
+  let total = 0;
+  let start = 0;
+  while (start < text.length) {
+    if (start > 0) {
+      await turn();
+      options.signal?.throwIfAborted();
+    }
+    const end = safeSplit(text, start + sliceChars);
+    total += encoding.countRange(text, start, end);
+    start = end;
+  }
+  return total;
+}
+
+/**
  * Counts the tokens of chat messages for a model (exact text, estimated
  * images). A long text is counted in slices, so an aborted `signal` takes
  * effect within one slice.
@@ -113,8 +141,14 @@ export async function countMessageTokens(
   signal?: AbortSignal,
 ): Promise<number> {
   const count = await getTokenCounter(modelId);
+  const name = getEncodingName(modelId);
+  const encoding = name === undefined ? undefined : loadedEncoding(name);
   const counted = (text: string): number | Promise<number> =>
-    text.length <= COUNT_SLICE_CHARS ? count(text) : countInSlices(count, text, { signal });
+    text.length <= COUNT_SLICE_CHARS
+      ? count(text)
+      : encoding !== undefined
+      ? countRanges(encoding, text, { signal })
+      : countInSlices(count, text, { signal });
   let total = TOKENS_FOR_REPLY;
   for (const message of messages) {
     total += TOKENS_PER_MESSAGE + count(message.role);

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { createAI, registerPlugin, setAlias, UnknownModelError, unregisterPlugin } from "../mod.ts";
 import { runScript, tempUserDir } from "./_llm.ts";
 
-const EXTRA = "- model_id: \"llama3.1:8b\"\n  model_name: llama3\n  api_base: http://127.0.0.1:9/v1\n";
+const EXTRA =
+  '- model_id: "llama3.1:8b"\n  model_name: llama3\n  api_base: http://127.0.0.1:9/v1\n';
 
 /** Counts the files opened and stat-ed under `dir` while `fn` runs. */
 function fileAccess(dir: string, fn: () => void): { opens: number; stats: number } {

@@ -55,9 +55,29 @@ export function defaultUserDir(): string | undefined {
   return home === undefined ? undefined : joinPath(home, ".config", APP_NAME);
 }
 
-/** The user directory: `userPath`, then `LLM_USER_PATH`, then the default. */
-export function resolveUserDir(userPath?: string): string | undefined {
+// The directory found from the environment, for checked reads: looked up again
+// at most once per check interval (reading the environment asks for permission each time).
+let fromEnvironment: { dir: string | undefined; at: number } | undefined;
+
+/** Forgets the directory found from the environment (`ai.reload()`). */
+export function forgetUserDir(): void {
+  fromEnvironment = undefined;
+}
+
+/**
+ * The user directory: `userPath`, then `LLM_USER_PATH`, then the default.
+ * With a check `interval`, the one found from the environment is kept that long.
+ */
+export function resolveUserDir(userPath?: string, interval?: CheckInterval): string | undefined {
   if (userPath !== undefined && userPath !== "") return userPath;
+  if (interval !== undefined) {
+    const at = Date.now();
+    const kept = fromEnvironment;
+    if (kept !== undefined && at >= kept.at && at - kept.at < interval) return kept.dir;
+    const dir = resolveUserDir();
+    fromEnvironment = { dir, at };
+    return dir;
+  }
   const fromEnv = getEnv("LLM_USER_PATH");
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
   return defaultUserDir();

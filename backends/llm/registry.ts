@@ -36,6 +36,7 @@ import { pluginModels, pluginsVersion } from "./plugins.ts";
 import {
   type CheckInterval,
   type ExtraModelEntry,
+  forgetUserDir,
   KEYS_FILE,
   LLM_DEFAULT_MODEL,
   readAliases,
@@ -132,7 +133,7 @@ const MAX_KEPT = 64;
 function catalog(options: RegistryOptions): Catalog {
   const interval = options.checkIntervalMs;
   if (interval === undefined) return buildCatalog(options, undefined);
-  const dir = resolveUserDir(options.userPath);
+  const dir = resolveUserDir(options.userPath, interval);
   const extra = dir === undefined ? NO_EXTRA : readExtraModels(dir, interval);
   const aliases = dir === undefined ? NO_ALIASES : readAliases(dir, interval);
   const plugins = pluginsVersion();
@@ -148,13 +149,14 @@ function catalog(options: RegistryOptions): Catalog {
   return built;
 }
 
-/** Forgets the catalogs kept for checked reads (`ai.reload()`). */
+/** Forgets the catalogs, and the directory found from the environment, kept for checked reads (`ai.reload()`). */
 export function forgetCatalogs(): void {
   kept.clear();
+  forgetUserDir();
 }
 
 function buildCatalog(options: RegistryOptions, interval: CheckInterval): Catalog {
-  const dir = resolveUserDir(options.userPath);
+  const dir = resolveUserDir(options.userPath, interval);
   const registered: { model: Model; aliases: readonly string[]; source: ModelSource }[] = [];
   for (const { model, aliases } of builtInOpenAIModels()) {
     registered.push({ model, aliases, source: "builtin" });
@@ -326,7 +328,7 @@ export interface ResolveKeyOptions extends RegistryOptions {
  * ```
  */
 export function resolveModelKey(model: Model, options: ResolveKeyOptions = {}): string | undefined {
-  const dir = resolveUserDir(options.userPath);
+  const dir = resolveUserDir(options.userPath, options.checkIntervalMs);
   const keys = () => (dir === undefined ? {} : readKeys(dir, options.checkIntervalMs));
   if (options.key !== undefined && options.key !== "") {
     const stored = keys()[options.key];
