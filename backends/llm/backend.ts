@@ -92,7 +92,14 @@ function registryOptions(context: BackendContext): RegistryOptions {
 }
 
 // The model each config of parseConfig() resolved to, for the constructor that follows.
-const parsedModels = new WeakMap<LLMBackendConfig, Model>();
+interface Parsed {
+  model: Model;
+  init: ReturnType<typeof splitKwargs>;
+  prompt: ReturnType<typeof splitKwargs>;
+  /** INIT_KWARGS' model options, checked against the model (frozen). */
+  initOptions: Readonly<Record<string, unknown>>;
+}
+const parsedConfigs = new WeakMap<LLMBackendConfig, Parsed>();
 
 function findModel(modelId: string, options: RegistryOptions, alias: string): Model {
   const userPath = options.userPath;
@@ -209,7 +216,9 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
     const init = splitKwargs(raw.INIT_KWARGS, "INIT_KWARGS", where, { key: "string" });
     rejectSecretPlaceholder(init.special.key, "INIT_KWARGS.key", where);
     const model = findModel(modelId, registryOptions(context), context.alias);
-    validateModelOptions(model, init.options, { where: `INIT_KWARGS in ${where}` });
+    const initOptions = Object.freeze(validateModelOptions(model, init.options, {
+      where: `INIT_KWARGS in ${where}`,
+    }));
     const prompt = splitKwargs(raw.PROMPT_KWARGS, "PROMPT_KWARGS", where, {
       system: "string",
       stream: "boolean",
@@ -231,7 +240,7 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
       initKwargs: Object.freeze(init.raw),
       promptKwargs: Object.freeze(prompt.raw),
     };
-    parsedModels.set(config, model);
+    parsedConfigs.set(config, { model, init, prompt, initOptions });
     return config;
   }
 
@@ -245,16 +254,19 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
     const registry = registryOptions(context);
     const userPath = registry.userPath;
     // The model parseConfig() found for this config, else looked up now.
-    const model = parsedModels.get(config) ?? findModel(config.modelId, registry, this.alias);
-    const init = splitKwargs(config.initKwargs, "INIT_KWARGS", where, { key: "string" });
+    // What parseConfig() found for this config (the model, the split and checked kwargs), else now.
+    const parsed = parsedConfigs.get(config);
+    const model = parsed?.model ?? findModel(config.modelId, registry, this.alias);
+    const init = parsed?.init ??
+      splitKwargs(config.initKwargs, "INIT_KWARGS", where, { key: "string" });
     this.#llmModel = new LLMModel(model, {
       ...(init.special.key === undefined ? {} : { key: init.special.key as string }),
-      options: init.options,
+      options: parsed?.initOptions ?? init.options,
       ...(userPath === undefined ? {} : { userPath }),
       checkIntervalMs: registry.checkIntervalMs!,
       where: `INIT_KWARGS in ${where}`,
     });
-    const prompt = splitKwargs(config.promptKwargs, "PROMPT_KWARGS", where, {
+    const prompt = parsed?.prompt ?? splitKwargs(config.promptKwargs, "PROMPT_KWARGS", where, {
       system: "string",
       stream: "boolean",
     });

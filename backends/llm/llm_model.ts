@@ -39,6 +39,7 @@ import { TOKENS_PER_IMAGE } from "../../_budget.ts";
 import { AIResponse, type AnswerInfo, type RequestPlan, type ResponseEvent } from "../response.ts";
 import {
   type Attachment,
+  isCheckedFor,
   type Model,
   type ModelPrompt,
   supportsImages,
@@ -202,7 +203,11 @@ export class LLMModel {
     this.model = model;
     this.key = settings.key === "" ? undefined : settings.key;
     const where = settings.where === undefined ? {} : { where: settings.where };
-    this.options = Object.freeze(validateModelOptions(model, settings.options ?? {}, where));
+    const options = settings.options ?? {};
+    // Options already checked for this model (the LLM backend's INIT_KWARGS) are not checked twice.
+    this.options = Object.freeze(
+      isCheckedFor(options, model) ? options : validateModelOptions(model, options, where),
+    );
     this.userPath = settings.userPath;
     this.checkIntervalMs = settings.checkIntervalMs;
   }
