@@ -56,7 +56,7 @@ import type {
 } from "../types.ts";
 import type { ObjectCompletion } from "../../structured.ts";
 import { OpenAIChatModel } from "./openai_models.ts";
-import { LLMModel, type LLMPromptOptions } from "./llm_model.ts";
+import { LLMModel, llmModelOfChecked, type LLMPromptOptions } from "./llm_model.ts";
 import { type Model, type ModelPrompt, supportsImages, validateModelOptions } from "./model.ts";
 import { getModel, type RegistryOptions } from "./registry.ts";
 import { userDirEnvHint } from "./_user_dir.ts";
@@ -99,7 +99,8 @@ interface Parsed {
   /** INIT_KWARGS' model options, checked against the model (frozen). */
   initOptions: Readonly<Record<string, unknown>>;
 }
-const parsedConfigs = new WeakMap<LLMBackendConfig, Parsed>();
+// The last config of parseConfig() and what it found, for the constructor that follows it.
+let lastParsed: { config: LLMBackendConfig; parsed: Parsed } | undefined;
 
 function findModel(modelId: string, options: RegistryOptions, alias: string): Model {
   const userPath = options.userPath;
@@ -240,7 +241,7 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
       initKwargs: Object.freeze(init.raw),
       promptKwargs: Object.freeze(prompt.raw),
     };
-    parsedConfigs.set(config, { model, init, prompt, initOptions });
+    lastParsed = { config, parsed: { model, init, prompt, initOptions } };
     return config;
   }
 
@@ -255,13 +256,14 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
     const userPath = registry.userPath;
     // The model parseConfig() found for this config, else looked up now.
     // What parseConfig() found for this config (the model, the split and checked kwargs), else now.
-    const parsed = parsedConfigs.get(config);
+    const parsed = lastParsed?.config === config ? lastParsed.parsed : undefined;
+    lastParsed = undefined;
     const model = parsed?.model ?? findModel(config.modelId, registry, this.alias);
     const init = parsed?.init ??
       splitKwargs(config.initKwargs, "INIT_KWARGS", where, { key: "string" });
-    this.#llmModel = new LLMModel(model, {
+    this.#llmModel = llmModelOfChecked(model, {
       ...(init.special.key === undefined ? {} : { key: init.special.key as string }),
-      options: parsed?.initOptions ?? init.options,
+      options: parsed === undefined ? init.options : parsed.initOptions,
       ...(userPath === undefined ? {} : { userPath }),
       checkIntervalMs: registry.checkIntervalMs!,
       where: `INIT_KWARGS in ${where}`,

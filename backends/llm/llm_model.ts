@@ -39,7 +39,6 @@ import { TOKENS_PER_IMAGE } from "../../_budget.ts";
 import { AIResponse, type AnswerInfo, type RequestPlan, type ResponseEvent } from "../response.ts";
 import {
   type Attachment,
-  isCheckedFor,
   type Model,
   type ModelPrompt,
   supportsImages,
@@ -163,6 +162,26 @@ async function* abortable(
   }
 }
 
+// The frozen options that llmModelOfChecked() passes to the constructor, while it runs.
+let trusted: Readonly<Record<string, unknown>> | undefined;
+
+/**
+ * Builds an {@link LLMModel} whose `options` are frozen and were checked for
+ * `model` already (by `validateModelOptions()`, as the LLM backend checks
+ * `INIT_KWARGS` in `parseConfig()`), so they are not checked again.
+ */
+export function llmModelOfChecked(model: Model, settings: LLMModelOptions): LLMModel {
+  if (settings.options === undefined || !Object.isFrozen(settings.options)) {
+    return new LLMModel(model, settings);
+  }
+  trusted = settings.options;
+  try {
+    return new LLMModel(model, settings);
+  } finally {
+    trusted = undefined;
+  }
+}
+
 /**
  * A model with its key and options set. Its key never shows in
  * `JSON.stringify` or `Deno.inspect`.
@@ -205,9 +224,9 @@ export class LLMModel {
     const where = settings.where === undefined ? {} : { where: settings.where };
     const options = settings.options ?? {};
     // Options already checked for this model (the LLM backend's INIT_KWARGS) are not checked twice.
-    this.options = Object.freeze(
-      isCheckedFor(options, model) ? options : validateModelOptions(model, options, where),
-    );
+    this.options = options === trusted
+      ? options
+      : Object.freeze(validateModelOptions(model, options, where));
     this.userPath = settings.userPath;
     this.checkIntervalMs = settings.checkIntervalMs;
   }

@@ -426,15 +426,5 @@ export function validateModelOptions(
     }
     out[name] = checked.value;
   }
-  if (settings.coerce !== true) checkedFor.set(out, model);
   return out;
-}
-
-// The results of validateModelOptions() and their model: one frozen since
-// (so unchanged) needs no second check for the same model.
-const checkedFor = new WeakMap<object, Model>();
-
-/** Whether `options` is what {@link validateModelOptions} returned for `model`, frozen since. */
-export function isCheckedFor(options: object, model: Model): boolean {
-  return checkedFor.get(options) === model && Object.isFrozen(options);
 }
