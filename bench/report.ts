@@ -11,6 +11,7 @@
 import { type ColdStartRow, runColdStart } from "./cold_start.ts";
 import { prose } from "./corpus.ts";
 import { limitsSection } from "./_limits_report.ts";
+import { backendSection } from "./_backend_report.ts";
 
 const HERE = new URL("./", import.meta.url);
 const MEASURE = new URL("_measure.ts", HERE).pathname;
@@ -392,6 +393,9 @@ if (!memory.reset) push("(The peak could not be reset on this system; it include
 
 // Issue 18's section, measured in its own processes.
 push(...await limitsSection());
+
+// Issue 16's LLM-backend and budget section (goals 3 and 5), measured in its own process.
+push(...await backendSection());
 
 const readme = new URL("README.md", HERE).pathname;
 await Deno.writeTextFile(readme, lines.join("\n") + "\n");
