@@ -263,6 +263,12 @@ export interface BudgetOptions {
   maxOutputTokens?: number | undefined;
   /** Tokens sent beside the messages (a structured-output schema), counted with them. */
   extraTokens?: number | undefined;
+  /**
+   * A JSON Schema sent beside the messages: its size counts toward the
+   * window as a ceiling, and its tokens are counted (with {@link countSchemaTokens})
+   * only when the prompt is.
+   */
+  schema?: unknown;
   /** What to do about a prompt over the window, for the error (default: about TOKEN_LIMIT). */
   hint?: string;
   /** Labels for the error. */
@@ -307,15 +313,19 @@ export async function promptBudget(
   options: BudgetOptions,
 ): Promise<{ promptTokens: number | undefined; budget: number }> {
   const cap = outputCap(options);
-  if (
-    !options.countPrompt && cap !== undefined &&
-    fitsBySize(messages, options.tokenLimit, cap, options.extraTokens)
-  ) {
-    // The window leaves more than the cap whatever the exact count: the cap is the budget.
-    return { promptTokens: undefined, budget: cap };
+  const schemaText = options.schema === undefined ? undefined : JSON.stringify(options.schema);
+  if (!options.countPrompt && cap !== undefined) {
+    const extra = (options.extraTokens ?? 0) +
+      (schemaText === undefined ? 0 : TOKENS_PER_SCHEMA + 3 * schemaText.length);
+    if (fitsBySize(messages, options.tokenLimit, cap, extra)) {
+      // The window leaves more than the cap whatever the exact count: the cap is the budget.
+      return { promptTokens: undefined, budget: cap };
+    }
   }
+  const extraTokens = (options.extraTokens ?? 0) +
+    (options.schema === undefined ? 0 : await countSchemaTokens(options.schema, options.modelId));
   const promptTokens = await countMessageTokens(messages, options.modelId, options.signal) +
-    (options.extraTokens ?? 0);
+    extraTokens;
   const left = options.tokenLimit - promptTokens;
   if (left <= 0) {
     const labels: ContextLengthErrorOptions = {
@@ -328,7 +338,7 @@ export async function promptBudget(
     const over = promptTokens - options.tokenLimit;
     throw new ContextLengthError(
       `The prompt is ${promptTokens} tokens${
-        options.extraTokens ? ` (the schema included)` : ""
+        extraTokens ? ` (the schema included)` : ""
       }, ${
         over > 0
           ? `over the context window of model "${options.modelId}" (${options.tokenLimit} tokens) by ${over} tokens`

@@ -37,7 +37,7 @@ import {
 } from "../_openai/mod.ts";
 import { getEnv } from "../_env.ts";
 import { optionalChoice, optionalInteger, optionalSecret, optionalUrl } from "../_validate.ts";
-import { countSchemaTokens, estimateAnswerUsage } from "../_budget.ts";
+import { estimateAnswerUsage } from "../_budget.ts";
 import { loadEngine, resolveSchema } from "../_structured/mod.ts";
 import type { ChatStructuredOutputStrategy, ObjectCompletion } from "../structured.ts";
 import { answerLimit, answerLimitOption, lowerCap, splitAnswerCap } from "./_budget.ts";
@@ -254,7 +254,7 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
         modelId: config.modelId,
         tokenLimit: config.tokenLimit,
         maxOutputTokens: lowerCap(cap, config.maxOutputTokens),
-        extraTokens: await countSchemaTokens(checked.jsonSchema, config.modelId),
+        schema: checked.jsonSchema,
         backend: alias,
         provider: "openai",
         signal,

@@ -24,7 +24,7 @@ import { ImproperlyConfigured, InvalidProviderError } from "../errors.ts";
 import type { CompletionOptions, Provider } from "../providers/types.ts";
 import { OpenAICompatibleProvider } from "../providers/openai_compatible.ts";
 import { describeType, optionalInteger, optionalString, rejectUnknownKeys } from "../_validate.ts";
-import { countSchemaTokens, estimateAnswerUsage } from "../_budget.ts";
+import { estimateAnswerUsage } from "../_budget.ts";
 import type { ObjectCompletion } from "../structured.ts";
 import { answerLimit, answerLimitOption, lowerCap, splitAnswerCap } from "./_budget.ts";
 import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "../_image.ts";
@@ -285,7 +285,7 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
         modelId: config.modelId,
         tokenLimit: config.tokenLimit,
         maxOutputTokens,
-        extraTokens: await countSchemaTokens(checked.jsonSchema, config.modelId),
+        schema: checked.jsonSchema,
         backend: alias,
         provider: provider.provider,
         signal,

@@ -9,7 +9,9 @@ import { ContextLengthError, createAI } from "../mod.ts";
 import {
   byteCeiling,
   countMessageTokens,
+  countSchemaTokens,
   fitsBySize,
+  promptBudget,
   tokenCeiling,
   utf8Length,
 } from "../_budget.ts";
@@ -222,4 +224,27 @@ Deno.test("a prompt over the window is still refused before any request, counted
   );
   assert.equal(refused.promptTokens, exact);
   assert.equal(peer.requests.length, 0);
+});
+
+Deno.test("a structured-output schema beside a small prompt is not counted; beside a near-window prompt, once", async () => {
+  const schema = {
+    type: "object",
+    description: "schema-marker",
+    properties: { title: { type: "string" } },
+  };
+  const small: ChatMessage[] = [{ role: "user", content: "A page about cats." }];
+  let result: { promptTokens: number | undefined; budget: number } | undefined;
+  const none = await countsOf("schema-marker", async () => {
+    result = await promptBudget(small, { modelId: "gpt-4o-mini", tokenLimit: 128_000, schema });
+  });
+  assert.equal(none, 0);
+  assert.deepEqual(result, { promptTokens: undefined, budget: 16_384 });
+  const near: ChatMessage[] = [{ role: "user", content: "word ".repeat(3000) }];
+  const once = await countsOf("schema-marker", async () => {
+    result = await promptBudget(near, { modelId: "gpt-4o-mini", tokenLimit: 5000, schema });
+  });
+  assert.equal(once, 1);
+  const exact = await countMessageTokens(near, "gpt-4o-mini") +
+    await countSchemaTokens(schema, "gpt-4o-mini");
+  assert.deepEqual(result, { promptTokens: exact, budget: 5000 - exact });
 });
