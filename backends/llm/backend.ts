@@ -160,6 +160,15 @@ function splitKwargs(
  * attachment to vision models and throws {@link UnsupportedFeatureError} at
  * the call for the others.
  *
+ * The user directory's files (`extra-openai-models.yaml`, `aliases.json`,
+ * `keys.json`) are read once and kept: building the backend again and
+ * prompting open no file while they are unchanged. They are checked by
+ * modification time (a `stat` of each, no file opened) at most once per
+ * `llmCheckIntervalMs` of the context (`createAI()`'s option; default one
+ * second, 0: at every call), and a changed, new or deleted file is seen at
+ * the first call after the check is due; `ai.reload()` makes the next call
+ * read them afresh.
+ *
  * @example A plugin model through the LLM backend
  * ```ts
  * import assert from "node:assert/strict";
