@@ -619,7 +619,9 @@ export class AI {
   /**
    * Checks all the settings at once, as an application's start-up should:
    * builds every `BACKENDS` and `PROVIDERS` entry, looks up the API keys that
-   * the OpenAI and LLM backends otherwise look up at the first request,
+   * the OpenAI and LLM backends otherwise look up at the first request (not
+   * for the default backend of settings that have `PROVIDERS` and no
+   * `BACKENDS`: no one configured it),
    * checks the fallbacks (an unknown alias, a cycle) and the aliases the
    * features name. Returns the problems found, in that order (an empty list
    * when all is well). Nothing is sent to any service.
@@ -662,8 +664,16 @@ export class AI {
         problems.push(problem);
       }
     };
+    // Without BACKENDS but with PROVIDERS, the default backend is no one's configuration: it
+    // is still built (and so checked), but the key it would need is not asked for.
+    const implicitBackends = this.settings.BACKENDS === undefined &&
+      this.settings.PROVIDERS !== undefined;
     for (const alias of Object.keys(this.#backends)) {
       attempt(() => {
+        if (implicitBackends) {
+          this.getAIBackend(alias);
+          return;
+        }
         const backend = this.getAIBackend(alias) as Backend & {
           getOpenAIApiKey?: () => string;
           getLLMModel?: () => { resolveKey(): string | undefined };
