@@ -337,9 +337,7 @@ export async function promptBudget(
     if (options.provider !== undefined) labels.provider = options.provider;
     const over = promptTokens - options.tokenLimit;
     throw new ContextLengthError(
-      `The prompt is ${promptTokens} tokens${
-        extraTokens ? ` (the schema included)` : ""
-      }, ${
+      `The prompt is ${promptTokens} tokens${extraTokens ? ` (the schema included)` : ""}, ${
         over > 0
           ? `over the context window of model "${options.modelId}" (${options.tokenLimit} tokens) by ${over} tokens`
           : `filling the whole context window of model "${options.modelId}" (${options.tokenLimit} tokens) with no room for the answer`
