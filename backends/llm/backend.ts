@@ -56,7 +56,7 @@ import type {
 } from "../types.ts";
 import type { ObjectCompletion } from "../../structured.ts";
 import { OpenAIChatModel } from "./openai_models.ts";
-import { LLMModel, llmModelOfChecked, type LLMPromptOptions } from "./llm_model.ts";
+import { type LLMModel, llmModelOfChecked, type LLMPromptOptions } from "./llm_model.ts";
 import { type Model, type ModelPrompt, supportsImages, validateModelOptions } from "./model.ts";
 import { getModel, type RegistryOptions } from "./registry.ts";
 import { userDirEnvHint } from "./_user_dir.ts";
