@@ -4,7 +4,7 @@
 import type { ChatMessage, TokenUsage } from "./chat.ts";
 import { ContextLengthError, type ContextLengthErrorOptions } from "./errors.ts";
 import { getEncodingName, getMaxOutputTokens, getTokenCounter } from "./tokens.ts";
-import { type Encoding, loadedEncoding } from "./_tokenizer/mod.ts";
+import { type Encoding, loadedEncoding, loadEncoding } from "./_tokenizer/mod.ts";
 
 // Chat formatting adds a few tokens per message and to prime the reply
 // (OpenAI's published counting recipe: 3 per message, 3 for the reply).
@@ -206,13 +206,21 @@ function lengths(messages: readonly ChatMessage[]): { units: number; fixed: numb
 }
 
 /** The UTF-8 length of `text` in bytes, without encoding it (a lone surrogate: 3, as U+FFFD). */
-export function utf8Length(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
+export function utf8Length(text: string, from = 0, to: number = text.length): number {
+  const n = to - from;
+  if (n >= 4096 && n <= ASCII_CHECK_MAX) {
+    // ASCII text (most prompts) is told by the encoder's fast copy, far quicker than the loop.
+    if (scratch.length < n) scratch = new Uint8Array(Math.max(n, 2 * scratch.length));
+    const part = from === 0 && to === text.length ? text : text.slice(from, to);
+    const { read, written } = utf8Encoder.encodeInto(part, scratch.subarray(0, n));
+    if (read === n && written === n) return n;
+  }
+  let bytes = n;
+  for (let i = from; i < to; i++) {
     const code = text.charCodeAt(i);
     if (code < 0x80) continue;
     if (code < 0x800) bytes += 1;
-    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < to) {
       const next = text.charCodeAt(i + 1);
       if (next >= 0xdc00 && next <= 0xdfff) {
         bytes += 2; // a pair: 4 bytes for 2 units
@@ -222,6 +230,11 @@ export function utf8Length(text: string): number {
   }
   return bytes;
 }
+
+const utf8Encoder = new TextEncoder();
+// The encoder's output for the ASCII check of utf8Length(), kept (at most 1 MiB).
+const ASCII_CHECK_MAX = 1 << 20;
+let scratch = new Uint8Array(0);
 
 /**
  * At least as many tokens as {@link countMessageTokens} counts, from the
@@ -258,6 +271,75 @@ export function fitsBySize(
   // A text has at least as many UTF-8 bytes as UTF-16 units: pass over the text only when that can fit.
   if (need + units >= window) return false;
   return byteCeiling(messages) + extraTokens + room < window;
+}
+
+/** Ranges of a long text that the budget counts one by one, checking the fit after each. */
+export const FIT_RANGE_CHARS: number = 1 << 18;
+
+/**
+ * The exact count of {@link countMessageTokens}, unless counting part of the
+ * messages proves that the whole stays under `limit` tokens (the counted
+ * part's exact tokens plus the UTF-8 bytes of the rest, which a token is never
+ * shorter than): then `undefined`, and the rest is not counted. Long texts are
+ * counted in place by ranges of about {@link FIT_RANGE_CHARS}, with a turn of
+ * the event loop after each {@link COUNT_SLICE_CHARS} or so (an aborted
+ * `signal` then throws its reason).
+ */
+export async function countUnlessUnder(
+  messages: ChatMessage[],
+  modelId: string,
+  limit: number,
+  signal?: AbortSignal,
+): Promise<number | undefined> {
+  const name = getEncodingName(modelId);
+  if (name === undefined) {
+    // The naive estimate is cheap: counted whole.
+    return await countMessageTokens(messages, modelId, signal);
+  }
+  const encoding = loadedEncoding(name) ?? await loadEncoding(name);
+  const pieces: { text: string; from: number; to: number; bytes: number }[] = [];
+  let counted = TOKENS_FOR_REPLY;
+  let rest = 0;
+  const add = (text: string) => {
+    if (text.length <= FIT_RANGE_CHARS) {
+      const bytes = utf8Length(text);
+      pieces.push({ text, from: 0, to: text.length, bytes });
+      rest += bytes;
+      return;
+    }
+    for (let from = 0, to = 0; from < text.length; from = to) {
+      to = safeSplit(text, from + FIT_RANGE_CHARS);
+      const bytes = utf8Length(text, from, to);
+      pieces.push({ text, from, to, bytes });
+      rest += bytes;
+    }
+  };
+  for (const message of messages) {
+    counted += TOKENS_PER_MESSAGE;
+    add(message.role);
+    if (typeof message.content === "string") add(message.content);
+    else {
+      for (const part of message.content) {
+        if (part.type === "text") add(part.text);
+        else counted += TOKENS_PER_IMAGE;
+      }
+    }
+  }
+  let sinceTurn = 0;
+  for (const piece of pieces) {
+    if (counted + rest < limit) return undefined;
+    if (sinceTurn >= COUNT_SLICE_CHARS) {
+      await turn();
+      signal?.throwIfAborted();
+      sinceTurn = 0;
+    }
+    counted += piece.from === 0 && piece.to === piece.text.length
+      ? encoding.count(piece.text)
+      : encoding.countRange(piece.text, piece.from, piece.to);
+    rest -= piece.bytes;
+    sinceTurn += piece.to - piece.from;
+  }
+  return counted;
 }
 
 /** Counts the tokens a JSON Schema sent beside the messages takes (its JSON text). */
@@ -327,17 +409,26 @@ export async function promptBudget(
 ): Promise<{ promptTokens: number | undefined; budget: number }> {
   const cap = outputCap(options);
   const schemaText = options.schema === undefined ? undefined : JSON.stringify(options.schema);
+  let messageTokens: number | undefined;
   if (!options.countPrompt && cap !== undefined) {
     const extra = (options.extraTokens ?? 0) +
       (schemaText === undefined ? 0 : TOKENS_PER_SCHEMA + 3 * schemaText.length);
-    if (fitsBySize(messages, options.tokenLimit, cap, extra)) {
-      // The window leaves more than the cap whatever the exact count: the cap is the budget.
-      return { promptTokens: undefined, budget: cap };
-    }
+    // The window leaves more than the cap whatever the exact count: the cap is the budget.
+    const fits = { promptTokens: undefined, budget: cap };
+    if (fitsBySize(messages, options.tokenLimit, cap, extra)) return fits;
+    // Near the window: counted until the rest's size proves the fit, else to the end (once).
+    messageTokens = await countUnlessUnder(
+      messages,
+      options.modelId,
+      options.tokenLimit - cap - extra,
+      options.signal,
+    );
+    if (messageTokens === undefined) return fits;
   }
   const extraTokens = (options.extraTokens ?? 0) +
     (options.schema === undefined ? 0 : await countSchemaTokens(options.schema, options.modelId));
-  const promptTokens = await countMessageTokens(messages, options.modelId, options.signal) +
+  const promptTokens =
+    (messageTokens ?? await countMessageTokens(messages, options.modelId, options.signal)) +
     extraTokens;
   const left = options.tokenLimit - promptTokens;
   if (left <= 0) {

@@ -10,6 +10,8 @@ import {
   byteCeiling,
   countMessageTokens,
   countSchemaTokens,
+  countUnlessUnder,
+  FIT_RANGE_CHARS,
   fitsBySize,
   promptBudget,
   tokenCeiling,
@@ -54,6 +56,12 @@ Deno.test("utf8Length() is the UTF-8 length of any text, lone surrogates include
     ]
   ) {
     assert.equal(utf8Length(text), encoder.encode(text).length, JSON.stringify(text));
+  }
+  // Long texts (the encoder's ASCII check) and ranges.
+  const long = "ascii ".repeat(2000) + "é日😀 " + "tail ".repeat(1000);
+  for (const [from, to] of [[0, long.length], [0, 12_000], [12_000, long.length], [5, 9000]]) {
+    const part = long.slice(from, to);
+    assert.equal(utf8Length(long, from, to), encoder.encode(part).length, `${from}-${to}`);
   }
 });
 
@@ -247,4 +255,43 @@ Deno.test("a structured-output schema beside a small prompt is not counted; besi
   const exact = await countMessageTokens(near, "gpt-4o-mini") +
     await countSchemaTokens(schema, "gpt-4o-mini");
   assert.deepEqual(result, { promptTokens: exact, budget: 5000 - exact });
+});
+
+Deno.test("countUnlessUnder() stops counting once the counted part and the rest's size prove the fit, else gives the exact count", async () => {
+  const encoding = await loadEncoding("o200k_base");
+  const text = "word ".repeat(240_000); // 1.2 MB: ranges of FIT_RANGE_CHARS
+  const messages: ChatMessage[] = [
+    { role: "system", content: "Fix:" },
+    { role: "user", content: [{ type: "text", text }] },
+  ];
+  const exact = await countMessageTokens(messages, "gpt-4o");
+  let countedChars = 0;
+  const countRange = encoding.countRange;
+  encoding.countRange = function (t: string, from: number, to: number): number {
+    countedChars += to - from;
+    return countRange.call(this, t, from, to);
+  };
+  try {
+    // Under a limit that the size alone does not prove, but the first range and the rest do.
+    assert.ok(byteCeiling(messages) >= 1_000_000 && exact < 1_000_000);
+    assert.equal(await countUnlessUnder(messages, "gpt-4o", 1_000_000), undefined);
+    assert.ok(countedChars > 0 && countedChars <= FIT_RANGE_CHARS + 10, `${countedChars} counted`);
+    // Just above the exact count: counted to the end, once.
+    countedChars = 0;
+    assert.equal(await countUnlessUnder(messages, "gpt-4o", exact), exact);
+    assert.equal(countedChars, text.length);
+    // Models without an encoding: the naive estimate, whole.
+    assert.equal(
+      await countUnlessUnder(messages, "mistral-large", 10),
+      await countMessageTokens(messages, "mistral-large"),
+    );
+  } finally {
+    delete (encoding as { countRange?: unknown }).countRange;
+  }
+  // Whatever the limit: undefined only when the exact count is under it, else the exact count.
+  for (const limit of [1, exact - 1, exact, exact + 1, 400_000, 2_000_000]) {
+    const result = await countUnlessUnder(messages, "gpt-4o", limit);
+    if (result === undefined) assert.ok(exact < limit, `limit ${limit}`);
+    else assert.equal(result, exact, `limit ${limit}`);
+  }
 });
