@@ -399,7 +399,9 @@ export async function answerBudget(
  * model's maximum output or a configured one) and the prompt's size alone
  * proves that the prompt and the cap fit the window, nothing is counted and
  * no encoder is loaded: `promptTokens` is then `undefined` (unless
- * `countPrompt`). Otherwise the prompt is counted exactly, once.
+ * `countPrompt`). Otherwise the prompt is counted, at most once: until the
+ * counted part and the rest's size prove the fit (`promptTokens` then
+ * `undefined` too), else exactly to the end.
  *
  * @throws {ContextLengthError} when the prompt alone fills the window, saying by how much.
  */
