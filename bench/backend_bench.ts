@@ -2,7 +2,7 @@
  * Issue 16, goals 3 and 5, for `deno task bench`: 1,000 `getBackend()` calls
  * of an LLM backend (its user directory holding `extra-openai-models.yaml`,
  * `aliases.json` and `keys.json`) against 1,000 of an OpenAI backend; and a
- * 2 MB prompt near gpt-4.1's window (counted once) through the OpenAI backend
+ * 2 MB prompt near gpt-4.1's window (counted at most once) through the OpenAI backend
  * against the bare `openai` client's same request and one `countTokens`
  * pass, against an instant test peer on 127.0.0.1. `bench/report.ts` measures
  * the same for `bench/README.md` (`bench/_backend_report.ts`).
@@ -73,7 +73,7 @@ Deno.bench(
     peer.reset();
   },
 );
-Deno.bench("2 MB prompt: OpenAI backend (counted once)", { group: "2 MB prompt" }, async (b) => {
+Deno.bench("2 MB prompt: OpenAI backend (counted at most once)", { group: "2 MB prompt" }, async (b) => {
   const text = fresh();
   b.start();
   await ai.getBackend().promptWithContext({ prePrompt: "Correct this text:", context: text })

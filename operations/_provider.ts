@@ -7,7 +7,12 @@ import { checkCallMetadata } from "../_json.ts";
 import { getDefaultTokenLimit, getMaxOutputTokens } from "../tokens.ts";
 import type { CompletionOptions, Provider, ProviderStreamEvent } from "../providers/types.ts";
 import type { CompleteObjectOptions, ObjectCompletion } from "../structured.ts";
-import { countMessageTokens, estimateAnswerUsage, fitsBySize } from "../_budget.ts";
+import {
+  countMessageTokens,
+  countUnlessUnder,
+  estimateAnswerUsage,
+  fitsBySize,
+} from "../_budget.ts";
 import { completionUsage } from "../backends/_messages.ts";
 import { BackendFeature } from "../backends/types.ts";
 import { Call, type CallInfo, type ChainEntry, NO_METADATA, type Opened } from "./_call.ts";
@@ -65,14 +70,19 @@ function promptCount(request: Request, messages: ChatMessage[], model: string): 
  * Refuses a request whose prompt does not fit the alias's window (counted
  * before sending), so the chain goes to the next alias without sending it.
  */
-async function checkWindow(request: Request): Promise<void> {
+async function checkWindow(request: Request, exact: boolean): Promise<void> {
   const { entry, options } = request;
   const model = options.model ?? request.provider.model;
   const window = entry.contextWindow ?? knownWindow(model);
   if (window === undefined || !Array.isArray(options.messages)) return;
   // Its size alone proves it fits: not counted (no encoder loaded).
   if (fitsBySize(options.messages, window, 0)) return;
-  const promptTokens = await promptCount(request, options.messages, model);
+  // Counted only as far as the fit needs, unless LIMITS will take the exact count (then shared).
+  const promptTokens = exact
+    ? await promptCount(request, options.messages, model)
+    : await countUnlessUnder(options.messages, model, window);
+  if (promptTokens === undefined) return;
+  counts.set(request, Promise.resolve(promptTokens));
   if (promptTokens < window) return;
   throw new ContextLengthError(
     `The prompt is ${promptTokens} tokens, over the context window of model "${model}" of ` +
@@ -156,7 +166,7 @@ export function chainProvider(
     while (true) {
       let answer: R;
       try {
-        if (windows) await checkWindow(request);
+        if (windows) await checkWindow(request, call.gated);
         if (call.gated) {
           const planned = request;
           const admitted = call.admit(() => planOf(planned));
@@ -274,7 +284,7 @@ class ChainStream implements AsyncIterator<ProviderStreamEvent> {
     while (true) {
       this.#request = current;
       try {
-        if (this.#windows) await checkWindow(current);
+        if (this.#windows) await checkWindow(current, this.#call.gated);
         if (this.#call.gated) {
           const planned = current;
           const admitted = this.#call.admit(() => planOf(planned));
