@@ -317,7 +317,15 @@ export class AI {
     }
     const prices = parsePrices(top.PRICES);
     const limits = limitsOf(top);
-    const warn = (warning: Error) => this.#report(warning);
+    // What the limits and operations layers report never breaks a request, even when
+    // onWarning throws.
+    const warn = (warning: Error) => {
+      try {
+        this.#report(warning);
+      } catch {
+        // onWarning threw: the warning is dropped.
+      }
+    };
     // One store for the counts and the cooldowns, unless the options say otherwise.
     const store = limitStore ?? (limits.rules.length > 0 ? new MemoryLimitStore() : undefined);
     this.#limiter = limits.rules.length === 0 ? undefined : new Limiter(limits, store!, {

@@ -4,7 +4,9 @@
  * `bench/cold_start.ts` for whole-process cold start and import time) and
  * writes the results table with the goals of issues 6 and 8.
  *
- * Run: `deno run -A bench/report.ts` (about three minutes).
+ * Run: `deno run -A bench/report.ts` (about three minutes), or
+ * `deno run -A bench/report.ts limits` to measure the limits section alone
+ * and replace it in the existing `bench/README.md`.
  *
  * @module
  */
@@ -72,6 +74,19 @@ interface MemoryResult {
 const f1 = (x: number) => x.toFixed(1);
 const f2 = (x: number) => x.toFixed(2);
 const ok = (met: boolean) => (met ? "**met**" : "**NOT met**");
+
+if (Deno.args[0] === "limits") {
+  // The limits section alone, in place of the one in the README (it is the last section).
+  const readme = new URL("README.md", HERE).pathname;
+  const text = await Deno.readTextFile(readme);
+  const at = text.indexOf("## Limits (issue 18)");
+  if (at < 0) throw new Error("bench/README.md has no limits section: run the whole report");
+  const section = (await limitsSection()).join("\n");
+  await Deno.writeTextFile(readme, text.slice(0, at) + section + "\n");
+  await new Deno.Command(Deno.execPath(), { args: ["fmt", "--config", CONFIG, readme] }).output();
+  console.error("wrote the limits section of bench/README.md");
+  Deno.exit(0);
+}
 
 console.error("counting...");
 const count = await section(["count", "7"]) as Record<string, CountResult>;

@@ -9,6 +9,8 @@ import type { CompletionOptions, Provider, ProviderStreamEvent } from "../provid
 import type { CompleteObjectOptions, ObjectCompletion } from "../structured.ts";
 import {
   countMessageTokens,
+  countMessageTokensNow,
+  countSchemaTokens,
   countUnlessUnder,
   estimateAnswerUsage,
   fitsBySize,
@@ -20,6 +22,7 @@ import type { Operations } from "./_events.ts";
 import { overlay } from "./_overlay.ts";
 import type { FallbackOn } from "./_settings.ts";
 import type { AttemptPlan } from "./_gate.ts";
+import { DEFAULT_RESERVED_OUTPUT_TOKENS } from "./types.ts";
 
 /** One alias of a provider chain. */
 export interface ProviderEntry extends ChainEntry {
@@ -57,12 +60,20 @@ function knownWindow(model: string): number | undefined {
   }
 }
 
-// One exact count per request, shared by the window check and the LIMITS plan.
-const counts = new WeakMap<Request, Promise<number>>();
+// One exact count per request, shared by the window check and the LIMITS plan (a number
+// when it was counted at once).
+const counts = new WeakMap<Request, number | Promise<number>>();
 
-function promptCount(request: Request, messages: ChatMessage[], model: string): Promise<number> {
+function promptCount(
+  request: Request,
+  messages: ChatMessage[],
+  model: string,
+): number | Promise<number> {
   let count = counts.get(request);
-  if (count === undefined) counts.set(request, count = countMessageTokens(messages, model));
+  if (count === undefined) {
+    count = countMessageTokensNow(messages, model) ?? countMessageTokens(messages, model);
+    counts.set(request, count);
+  }
   return count;
 }
 
@@ -82,7 +93,7 @@ async function checkWindow(request: Request, exact: boolean): Promise<void> {
     ? await promptCount(request, options.messages, model)
     : await countUnlessUnder(options.messages, model, window);
   if (promptTokens === undefined) return;
-  counts.set(request, Promise.resolve(promptTokens));
+  counts.set(request, promptTokens);
   if (promptTokens < window) return;
   throw new ContextLengthError(
     `The prompt is ${promptTokens} tokens, over the context window of model "${model}" of ` +
@@ -94,23 +105,82 @@ async function checkWindow(request: Request, exact: boolean): Promise<void> {
 /**
  * What a request will send, for LIMITS: its exact prompt count and its answer
  * cap (the `max_tokens` it asks for; else the model's maximum output; else
- * what the context window leaves; else nothing known: 0).
+ * what the context window leaves; else {@link DEFAULT_RESERVED_OUTPUT_TOKENS}).
+ *
+ * A `completeObject()` request (`structured`) takes its cap from its chat
+ * `options`, counts its schema, and reserves room for the one repair request
+ * it may send: the prompt again with the refused answer (at most the cap) and
+ * its issues, and a second answer.
  */
-export async function planOf(request: Request): Promise<AttemptPlan> {
-  const { entry, options } = request;
+export function planOf(
+  request: Request,
+  structured = false,
+): AttemptPlan | Promise<AttemptPlan> {
+  const { options } = request;
   const model = options.model ?? request.provider.model;
-  const promptTokens = Array.isArray(options.messages)
-    ? await promptCount(request, options.messages, model)
-    : 0;
-  const caps = [options.max_tokens, options.max_completion_tokens].filter((cap): cap is number =>
+  // The window check's count when it made one; else counted at once when the encoding is
+  // loaded (no promise for LIMITS to wait on).
+  const memo = counts.get(request);
+  if (memo instanceof Promise) {
+    return memo.then((counted) => planWith(request, model, counted, structured));
+  }
+  const now = memo ??
+    (Array.isArray(options.messages) ? countMessageTokensNow(options.messages, model) : 0);
+  if (now !== undefined && !structured) return planWith(request, model, now, false);
+  return (async () => {
+    const promptTokens = now ?? await countMessageTokens(options.messages, model);
+    return await planWith(request, model, promptTokens, structured);
+  })();
+}
+
+function planWith(
+  request: Request,
+  model: string,
+  counted: number,
+  structured: false,
+): AttemptPlan;
+function planWith(
+  request: Request,
+  model: string,
+  counted: number,
+  structured: boolean,
+): AttemptPlan | Promise<AttemptPlan>;
+function planWith(
+  request: Request,
+  model: string,
+  counted: number,
+  structured: boolean,
+): AttemptPlan | Promise<AttemptPlan> {
+  const { entry, options } = request;
+  let promptTokens = counted;
+  const chat = structured
+    ? ((options as unknown as { options?: Record<string, unknown> }).options ?? {})
+    : options;
+  const caps = [chat.max_tokens, chat.max_completion_tokens].filter((cap): cap is number =>
     typeof cap === "number" && Number.isFinite(cap) && cap >= 0
   );
   let outputTokens = caps.length > 0 ? Math.min(...caps) : getMaxOutputTokens(model);
   if (outputTokens === undefined) {
     const window = entry.contextWindow ?? knownWindow(model);
-    outputTokens = window === undefined ? 0 : Math.max(0, window - promptTokens);
+    outputTokens = window === undefined
+      ? DEFAULT_RESERVED_OUTPUT_TOKENS
+      : Math.max(0, window - promptTokens);
   }
-  return { model, promptTokens, outputTokens };
+  if (!structured) return { model, promptTokens, outputTokens };
+  const schema = (options as unknown as { schema?: unknown }).schema;
+  const cap = outputTokens;
+  return (async () => {
+    // The schema goes with the request (a response format, a tool or the prompt), and the
+    // repair's issues name its parts: counted once for each request.
+    promptTokens += isJsonSchema(schema) ? await countSchemaTokens(schema, model) : 0;
+    return { model, promptTokens: 2 * promptTokens + cap, outputTokens: 2 * cap };
+  })();
+}
+
+/** A JSON Schema object (not a Standard Schema value, whose JSON Schema is the provider's to get). */
+function isJsonSchema(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) &&
+    !("~standard" in value);
 }
 
 /**
@@ -169,7 +239,7 @@ export function chainProvider(
         if (windows) await checkWindow(request, call.gated);
         if (call.gated) {
           const planned = request;
-          const admitted = call.admit(() => planOf(planned));
+          const admitted = call.admit(() => planOf(planned, method === "completeObject"));
           if (admitted !== undefined) await admitted;
         }
         answer = await send(request.provider, request.options as O);
