@@ -73,14 +73,18 @@ Deno.bench(
     peer.reset();
   },
 );
-Deno.bench("2 MB prompt: OpenAI backend (counted at most once)", { group: "2 MB prompt" }, async (b) => {
-  const text = fresh();
-  b.start();
-  await ai.getBackend().promptWithContext({ prePrompt: "Correct this text:", context: text })
-    .text();
-  b.end();
-  peer.reset();
-});
+Deno.bench(
+  "2 MB prompt: OpenAI backend (counted at most once)",
+  { group: "2 MB prompt" },
+  async (b) => {
+    const text = fresh();
+    b.start();
+    await ai.getBackend().promptWithContext({ prePrompt: "Correct this text:", context: text })
+      .text();
+    b.end();
+    peer.reset();
+  },
+);
 Deno.bench("2 MB prompt: one countTokens pass", { group: "2 MB prompt" }, async (b) => {
   const text = fresh();
   b.start();
