@@ -716,7 +716,18 @@ export class AI {
     for (const prompt of this.#prompts.values()) {
       const alias = prompt.backend;
       if (alias !== undefined && !Object.hasOwn(this.#backends, alias)) {
-        attempt(() => this.getAIBackend(alias));
+        attempt(() => {
+          try {
+            this.getAIBackend(alias);
+          } catch (error) {
+            if (!(error instanceof InvalidAIBackendError)) throw error;
+            // Which prompt names it, so that the settings can be fixed where the mistake is.
+            throw new InvalidAIBackendError(
+              `PROMPTS["${prompt.name}"] has BACKEND "${alias}", which is not a backend: ` +
+                error.message,
+            );
+          }
+        });
       }
     }
     for (const problem of this.#loadProblems) {
@@ -790,15 +801,24 @@ export class AI {
    *   are sent at once, and each answer replaces its chunk. The markup stays:
    *   an answer must keep its chunk's tags (or Markdown marks) in the same
    *   order, else the chunk keeps its text and its event says
-   *   `kept: "markup changed"`. Spaces between chunks, and content never
-   *   sent (`pre`, `code`, `script`, `style`, code blocks...), stay byte for
-   *   byte.
+   *   `kept: "markup changed"` (so does a Markdown answer that starts a
+   *   heading, list, quote or fence its chunk did not have). An HTML answer's
+   *   text goes back as text: a `<` in it is written `&lt;`. An answer the
+   *   output cap cut (`finish_reason` `"length"`) keeps the original too:
+   *   `kept: "answer truncated"`. Spaces between chunks, and content never
+   *   sent (`pre`, `code`, `script`, `style`, code blocks, HTML blocks...),
+   *   stay byte for byte.
    * - `append` prompts: the whole text is sent, and the answer is added after
    *   it. A text over the context window is a `ContextLengthError` before
-   *   anything is sent ("Cannot run completion on text this long").
-   * - `cache`: answers are kept by a hash of the model, the prompt and the
-   *   chunk; chunk boundaries depend on the content, so a run over an edited
-   *   document sends only the chunks around the edit.
+   *   anything is sent ("Cannot run completion on text this long"). An HTML
+   *   answer keeps only tags the document itself has (and plain `p`, `br`,
+   *   `strong`, `em`, `b`, `i`); any other tag, attribute or comment is
+   *   written as text.
+   * - `cache`: answers are kept by a hash of the method, the format, the
+   *   prompt, the backend (alias, class, settings) and the chunk; chunk
+   *   boundaries depend on the content, so a run over an edited document
+   *   sends only the chunks around the edit. A `get` or `set` still pending
+   *   when `signal` aborts no longer holds the run.
    * - `signal` aborts every request in flight; the first chunk that fails
    *   aborts the others and the run rejects with its error. Nothing
    *   half-replaced is ever returned.

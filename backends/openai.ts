@@ -331,6 +331,8 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
       async complete(callSignal?: AbortSignal): Promise<CompleteAnswer> {
         const completion = await chatCompletion(settings, await requests.take(callSignal));
         const answer: CompleteAnswer = { text: completion.choices[0]?.message.content ?? "" };
+        const reason = completion.choices[0]?.finish_reason;
+        if (typeof reason === "string") answer.finishReason = reason;
         const usage = completionUsage(completion.usage);
         if (usage) answer.usage = usage;
         return answer;

@@ -381,6 +381,8 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
       source.complete = async (callSignal?: AbortSignal): Promise<CompleteAnswer> => {
         const completion = await provider.completion(await requests.take(callSignal));
         const answer: CompleteAnswer = { text: completion.choices[0]?.message.content ?? "" };
+        const reason = completion.choices[0]?.finish_reason;
+        if (typeof reason === "string") answer.finishReason = reason;
         const usage = completionUsage(completion.usage);
         if (usage) answer.usage = usage;
         return answer;

@@ -3,7 +3,7 @@
 // from PRICES, and errors described without secrets.
 import type { TokenUsage } from "../chat.ts";
 import { APIError } from "../errors.ts";
-import { maskUrl, scrub, SECRET_KEYS, urlSecrets } from "../_redact.ts";
+import { isSecretKey, maskUrl, scrub, urlSecrets } from "../_redact.ts";
 import type { CooldownStore } from "./cooldown.ts";
 import type { AttemptGate } from "./_gate.ts";
 import { promptPriceUnits } from "./_settings.ts";
@@ -187,14 +187,14 @@ function round(value: number): number {
 }
 
 /**
- * The strings under secret keys (`api_key`, `headers`...) of a settings or
+ * The strings under secret keys (`api_key`, any `*headers`, `token`, `password`...) of a settings or
  * config object, and the credentials of the URLs in it (`api_base` with a
  * user name and password, or a `?key=` query parameter).
  */
 export function secretsIn(value: unknown, depth = 0, found: string[] = []): string[] {
   if (depth > 8 || typeof value !== "object" || value === null) return found;
   for (const [key, item] of Object.entries(value)) {
-    if (SECRET_KEYS.has(key)) collectStrings(item, found, 0);
+    if (isSecretKey(key)) collectStrings(item, found, 0);
     else if (typeof item === "string") {
       for (const secret of urlSecrets(item)) found.push(secret, encodeURIComponent(secret));
     } else secretsIn(item, depth + 1, found);
