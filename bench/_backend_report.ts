@@ -396,7 +396,7 @@ export async function backendSection(): Promise<string[]> {
     } |`,
     "",
     "Run to run, on this shared machine: in the runs made while writing this, (backend - bare",
-    "client) / count pass ranged from 0.7 to 1.0, and `getBackend()` LLM / OpenAI from 1.3x to 1.5x.",
+    "client) / count pass ranged from 0.7 to 1.0, and `getBackend()` LLM / OpenAI from 1.3x to 1.6x.",
     "",
   ];
 }
