@@ -286,12 +286,37 @@ export class LLMModel {
     });
   }
 
-  /** The model as JSON, its key masked. */
+  /**
+   * The model as JSON, its key masked.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { getModel, LLMModel } from "../../mod.ts";
+   * const userPath = await Deno.makeTempDir();
+   * const model = new LLMModel(getModel("gpt-4o-mini", { userPath }), { key: "sk-secret" });
+   * const json = JSON.stringify(model);
+   * assert.ok(json.includes("gpt-4o-mini") && !json.includes("sk-secret"));
+   * await Deno.remove(userPath);
+   * ```
+   */
   toJSON(): unknown {
     return this.#view();
   }
 
-  /** The model for `Deno.inspect` and `console.log`, its key masked. */
+  /**
+   * The model for `Deno.inspect` and `console.log`, its key masked.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { getModel, LLMModel } from "../../mod.ts";
+   * const userPath = await Deno.makeTempDir();
+   * const model = new LLMModel(getModel("gpt-4o-mini", { userPath }), { key: "sk-secret" });
+   * assert.ok(!Deno.inspect(model).includes("sk-secret"));
+   * await Deno.remove(userPath);
+   * ```
+   */
   [Symbol.for("Deno.customInspect")](
     inspect: (value: unknown, options?: unknown) => string,
     options: unknown,
@@ -299,7 +324,20 @@ export class LLMModel {
     return inspect(this.#view(), options);
   }
 
-  /** The model for Node's `util.inspect`, its key masked. */
+  /**
+   * The model for Node's `util.inspect`, its key masked.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { inspect } from "node:util";
+   * import { getModel, LLMModel } from "../../mod.ts";
+   * const userPath = await Deno.makeTempDir();
+   * const model = new LLMModel(getModel("gpt-4o-mini", { userPath }), { key: "sk-secret" });
+   * assert.ok(!inspect(model).includes("sk-secret"));
+   * await Deno.remove(userPath);
+   * ```
+   */
   [Symbol.for("nodejs.util.inspect.custom")](
     _depth: number,
     options: unknown,
