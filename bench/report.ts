@@ -5,14 +5,16 @@
  * writes the results table with the goals of issues 6 and 8.
  *
  * Run: `deno run -A bench/report.ts` (about three minutes), or
- * `deno run -A bench/report.ts limits` to measure the limits section alone
- * and replace it in the existing `bench/README.md`.
+ * `deno run -A bench/report.ts limits` (or `backend`) to measure the limits
+ * (or the LLM-backend and budget) section alone and replace it in the
+ * existing `bench/README.md`.
  *
  * @module
  */
 import { type ColdStartRow, runColdStart } from "./cold_start.ts";
 import { prose } from "./corpus.ts";
 import { limitsSection } from "./_limits_report.ts";
+import { backendSection } from "./_backend_report.ts";
 
 const HERE = new URL("./", import.meta.url);
 const MEASURE = new URL("_measure.ts", HERE).pathname;
@@ -76,16 +78,21 @@ const f1 = (x: number) => x.toFixed(1);
 const f2 = (x: number) => x.toFixed(2);
 const ok = (met: boolean) => (met ? "**met**" : "**NOT met**");
 
-if (Deno.args[0] === "limits") {
-  // The limits section alone, in place of the one in the README (it is the last section).
+if (Deno.args[0] === "limits" || Deno.args[0] === "backend") {
+  // One section alone, in place of the one in the README (up to the next section).
+  const [heading, measure] = Deno.args[0] === "limits"
+    ? ["## Limits (issue 18)", limitsSection]
+    : ["## LLM backend and the answer budget", backendSection];
   const readme = new URL("README.md", HERE).pathname;
   const text = await Deno.readTextFile(readme);
-  const at = text.indexOf("## Limits (issue 18)");
-  if (at < 0) throw new Error("bench/README.md has no limits section: run the whole report");
-  const section = (await limitsSection()).join("\n");
-  await Deno.writeTextFile(readme, text.slice(0, at) + section + "\n");
+  const at = text.indexOf(heading);
+  if (at < 0) throw new Error(`bench/README.md has no "${heading}": run the whole report`);
+  const next = text.indexOf("\n## ", at + heading.length);
+  const section = (await measure()).join("\n");
+  const after = next < 0 ? "" : text.slice(next + 1);
+  await Deno.writeTextFile(readme, text.slice(0, at) + section + "\n" + after);
   await new Deno.Command(Deno.execPath(), { args: ["fmt", "--config", CONFIG, readme] }).output();
-  console.error("wrote the limits section of bench/README.md");
+  console.error(`wrote the ${Deno.args[0]} section of bench/README.md`);
   Deno.exit(0);
 }
 
@@ -419,6 +426,9 @@ if (!memory.reset) push("(The peak could not be reset on this system; it include
 
 // Issue 18's section, measured in its own processes.
 push(...await limitsSection());
+
+// Issue 16's LLM-backend and budget section (goals 3 and 5), measured in its own process.
+push(...await backendSection());
 
 const readme = new URL("README.md", HERE).pathname;
 await Deno.writeTextFile(readme, lines.join("\n") + "\n");
