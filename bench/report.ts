@@ -397,8 +397,8 @@ push(
   }x; the library's own time in process CPU time, ${f2(de.cpu.libraryOverCount)}x and`,
   `${
     f1(100 * de.cpu.rerunOverFirst)
-  }%. With the default \`naive\` length calculator (the library's own time; a real backend then counts`,
-  `each prompt exactly as well): ${f2(dn.libraryOverCount)}x and ${
+  }%. With the default \`naive\` length calculator (the library's own time, each chunk measured`,
+  `whole by the estimate): ${f2(dn.libraryOverCount)}x and ${
     f1(100 * dn.rerunOverFirst)
   }% (${dn.rounds} iterations).`,
   "",
