@@ -40,35 +40,12 @@ export function backendIdentity(backend: Backend): string {
   }
 }
 
-/** The part of `node:crypto` the keys use. */
-interface NodeHash {
-  update(data: string, encoding: "utf8"): NodeHash;
-  digest(encoding: "hex"): string;
-}
-
 /**
- * `node:crypto`'s `createHash`, where the runtime has it (Deno, Node, Bun:
- * through `process.getBuiltinModule`, so nothing is imported where it is
- * not): the same SHA-256, several times faster on a chunk than Web Crypto's
- * `digest` (no copy of the input, no promise). Else undefined.
+ * The cache key of an answer: the SHA-256 (hex) of the method, the format,
+ * the prompt, the backend's identity and the text sent.
  */
-const createHash: ((algorithm: "sha256") => NodeHash) | undefined = (() => {
-  try {
-    const process = (globalThis as {
-      process?: { getBuiltinModule?: (name: string) => unknown };
-    }).process;
-    const module = process?.getBuiltinModule?.("node:crypto") as
-      | { createHash?: (algorithm: "sha256") => NodeHash }
-      | undefined;
-    return typeof module?.createHash === "function" ? module.createHash : undefined;
-  } catch {
-    return undefined;
-  }
-})();
-
-/** The input of {@link answerKey}'s hash. */
-export function answerKeyInput(context: AnswerContext, sent: string): string {
-  return JSON.stringify([
+export async function answerKey(context: AnswerContext, sent: string): Promise<string> {
+  const input = JSON.stringify([
     KEY_VERSION,
     context.method,
     context.format,
@@ -76,21 +53,6 @@ export function answerKeyInput(context: AnswerContext, sent: string): string {
     context.prompt,
     sent,
   ]);
-}
-
-/**
- * The cache key of an answer: the SHA-256 (hex) of the method, the format,
- * the prompt, the backend's identity and the text sent (the UTF-8 of their
- * JSON, which has no lone surrogate: the same bytes whichever hash runs).
- */
-export async function answerKey(context: AnswerContext, sent: string): Promise<string> {
-  const input = answerKeyInput(context, sent);
-  if (createHash !== undefined) return createHash("sha256").update(input, "utf8").digest("hex");
-  return await webDigest(input);
-}
-
-/** The SHA-256 (hex) of `input`'s UTF-8 with Web Crypto. */
-export async function webDigest(input: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(input)));
   let hex = "";
   for (const byte of digest) hex += byte.toString(16).padStart(2, "0");

@@ -249,31 +249,3 @@ Deno.test("processText() sends chunks that fit the answer cap by their exact cou
     ),
   );
 });
-
-Deno.test("answerKey() is the SHA-256 of its input whichever hash computes it", async () => {
-  const { answerKey, answerKeyInput, webDigest } = await import("../documents/_keys.ts");
-  const context = { method: "replace", format: "html", prompt: "Fix it.", backend: '["default"]' };
-  const random = rng(11);
-  const samples = ["", "plain", "é😀日本", "\ud800 lone \udfff", prose(3_000, 9)];
-  for (let i = 0; i < 20; i++) {
-    samples.push(
-      Array.from({ length: 50 }, () => String.fromCharCode(Math.floor(random() * 0x10000))).join(
-        "",
-      ),
-    );
-  }
-  for (const sent of samples) {
-    const key = await answerKey(context, sent);
-    assert.match(key, /^[0-9a-f]{64}$/);
-    assert.equal(key, await webDigest(answerKeyInput(context, sent)));
-  }
-  // A known digest: SHA-256 of the UTF-8 bytes.
-  assert.equal(
-    await webDigest("abc"),
-    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-  );
-  assert.notEqual(
-    await answerKey(context, "a"),
-    await answerKey({ ...context, prompt: "Other" }, "a"),
-  );
-});
