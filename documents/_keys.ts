@@ -1,6 +1,5 @@
 // The cache key of an answer, and what identifies the backend that gave it.
 import type { Backend } from "../backends/types.ts";
-import { sha256Hex } from "./_sha256.ts";
 
 const KEY_VERSION = "cms-ai/document-answer/2";
 const encoder = new TextEncoder();
@@ -46,24 +45,7 @@ export function backendIdentity(backend: Backend): string {
  * the prompt, the backend's identity and the text sent.
  */
 export async function answerKey(context: AnswerContext, sent: string): Promise<string> {
-  const input = keyInput(context, sent);
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(input)));
-  let hex = "";
-  for (const byte of digest) hex += byte.toString(16).padStart(2, "0");
-  return hex;
-}
-
-/**
- * {@link answerKey} at once, hashed in JavaScript (the same key): for a few
- * chunks, where waiting for Web Crypto costs more than hashing.
- */
-export function answerKeyNow(context: AnswerContext, sent: string): string {
-  return sha256Hex(keyInput(context, sent));
-}
-
-/** What {@link answerKey} hashes. */
-function keyInput(context: AnswerContext, sent: string): string {
-  return JSON.stringify([
+  const input = JSON.stringify([
     KEY_VERSION,
     context.method,
     context.format,
@@ -71,4 +53,8 @@ function keyInput(context: AnswerContext, sent: string): string {
     context.prompt,
     sent,
   ]);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(input)));
+  let hex = "";
+  for (const byte of digest) hex += byte.toString(16).padStart(2, "0");
+  return hex;
 }

@@ -16,7 +16,7 @@ import { groupUnits, unitPriorities } from "./_chunker.ts";
 import type { ChunkPlan, DocumentFormatHandler, Outcome, Unit } from "./_format.ts";
 import { clearParses, htmlFormat } from "./_html.ts";
 import { markdownFormat } from "./_markdown.ts";
-import { type AnswerContext, answerKey, answerKeyNow, backendIdentity } from "./_keys.ts";
+import { type AnswerContext, answerKey, backendIdentity } from "./_keys.ts";
 import {
   type BlockMatch,
   clearRuns,
@@ -83,9 +83,6 @@ const FORMATS: readonly DocumentFormat[] = ["text", "html", "markdown"];
 // backend counts them (3 per message and its role, 3 to prime the reply), and
 // a little more.
 const FRAMING = 16;
-
-// Chunks whose cache keys are hashed at once when no more than these need one.
-const SYNC_KEYS = 8;
 
 /**
  * Checks the options of a run: `format` one of the three, `signal` an
@@ -514,15 +511,11 @@ async function replaceRun(
   let keys: string[] = [];
   const queue: number[] = [];
   if (cache) {
-    const known = oldRanges.map((oldRange) =>
-      oldRange === undefined ? undefined : record!.keys.get(oldRange)
-    );
-    let unknown = 0;
-    for (const key of known) if (key === undefined) unknown++;
-    // A few (after an edit): hashed at once; many: by Web Crypto, concurrently.
-    keys = unknown <= SYNC_KEYS
-      ? plans.map((plan, i) => known[i] ?? answerKeyNow(context, plan.sent))
-      : await Promise.all(plans.map((plan, i) => known[i] ?? answerKey(context, plan.sent)));
+    keys = await Promise.all(plans.map((plan, i) => {
+      const oldRange = oldRanges[i];
+      const known = oldRange === undefined ? undefined : record!.keys.get(oldRange);
+      return known ?? answerKey(context, plan.sent);
+    }));
     const cached = await untilAborted(Promise.all(keys.map((key) => cache.get(key))), signal);
     signal.throwIfAborted();
     for (let i = 0; i < total; i++) {

@@ -249,33 +249,3 @@ Deno.test("processText() sends chunks that fit the answer cap by their exact cou
     ),
   );
 });
-
-Deno.test("answerKeyNow() gives the same key as answerKey(), and sha256Hex() Web Crypto's digest", async () => {
-  const { answerKey, answerKeyNow } = await import("../documents/_keys.ts");
-  const { sha256Hex } = await import("../documents/_sha256.ts");
-  const encoder = new TextEncoder();
-  const web = async (input: string) => {
-    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(input)));
-    return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
-  };
-  assert.equal(
-    sha256Hex("abc"),
-    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-  );
-  // Every padding case (a length of 55, 56, 63, 64 bytes...), then longer and non-ASCII texts.
-  for (let n = 0; n < 200; n++) {
-    assert.equal(sha256Hex("a".repeat(n)), await web("a".repeat(n)), `${n}`);
-  }
-  const random = rng(13);
-  const context = { method: "replace", format: "html", prompt: "Fix it.", backend: '["default"]' };
-  for (let i = 0; i < 30; i++) {
-    const sent = Array.from(
-      { length: Math.floor(random() * 3_000) },
-      () => String.fromCharCode(Math.floor(random() * 0x10000)),
-    ).join("");
-    assert.equal(sha256Hex(sent), await web(sent));
-    assert.equal(answerKeyNow(context, sent), await answerKey(context, sent));
-  }
-  const long = prose(200_000, 5);
-  assert.equal(answerKeyNow(context, long), await answerKey(context, long));
-});
