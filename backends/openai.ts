@@ -332,9 +332,19 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
     }, { maxChars: config.maxAnswerChars, ...(signal === undefined ? {} : { signal }) });
   }
 
+  /** The client settings of the last request (the client cache finds its client by this object). */
+  #settings: ClientSettings | undefined;
+
+  /** The client settings, built again only when the key changed (OPENAI_API_KEY is read each time). */
   #clientSettings(): ClientSettings {
+    const apiKey = this.getOpenAIApiKey();
+    if (this.#settings?.apiKey === apiKey) return this.#settings;
+    return this.#settings = this.#buildClientSettings(apiKey);
+  }
+
+  #buildClientSettings(apiKey: string): ClientSettings {
     return {
-      apiKey: this.getOpenAIApiKey(),
+      apiKey,
       baseURL: this.config.apiBase,
       timeoutMs: this.config.timeoutSeconds * 1000,
       maxRetries: this.config.maxRetries,

@@ -74,7 +74,9 @@ function streamOf(n: number): Uint8Array[] {
   let events = streams.get(n);
   if (events === undefined) {
     events = [ROLE];
-    for (let i = 0; i < n; i++) events.push(chunkEvent({ content: i === 0 ? "w0" : ` w${i}` }, null));
+    for (let i = 0; i < n; i++) {
+      events.push(chunkEvent({ content: i === 0 ? "w0" : ` w${i}` }, null));
+    }
     events.push(FINISH, ...TAIL);
     streams.set(n, events);
   }
@@ -101,7 +103,10 @@ const JSON_HEADERS = { "content-type": "application/json" };
 async function answer(request: Request): Promise<Response> {
   const body = await request.text();
   const kind = new URL(request.url).pathname.split("/")[1] ?? "";
-  if (!/"stream"\s*:\s*true/.test(body.slice(0, 4096)) && !/"stream"\s*:\s*true/.test(body.slice(-4096))) {
+  if (
+    !/"stream"\s*:\s*true/.test(body.slice(0, 4096)) &&
+    !/"stream"\s*:\s*true/.test(body.slice(-4096))
+  ) {
     return new Response(JSON_BODY, { headers: JSON_HEADERS });
   }
   const holdMatch = /^hold(\d+)(?:x\w+)?$/.exec(kind);

@@ -98,7 +98,10 @@ export const providerVariant: VariantFactory = async (baseURL) => {
     async stream(context, onFirst) {
       let length = 0;
       for await (
-        const event of ai.getProvider().stream({ messages: messages(context), max_tokens: MAX_TOKENS })
+        const event of ai.getProvider().stream({
+          messages: messages(context),
+          max_tokens: MAX_TOKENS,
+        })
       ) {
         if (event.type !== "text") continue;
         if (length === 0) onFirst?.();

@@ -499,7 +499,14 @@ export class OpenAICompatibleProvider implements Provider {
     return request;
   }
 
+  /** The client settings, built once (the client cache finds its client by this object). */
+  #settings: ClientSettings | undefined;
+
   #clientSettings(): ClientSettings {
+    return this.#settings ??= this.#buildClientSettings();
+  }
+
+  #buildClientSettings(): ClientSettings {
     const config = this.config;
     const headers: Record<string, string> = { ...config.headers };
     let apiKey = config.apiKey;
