@@ -50,7 +50,7 @@ import {
   type RequestPlan,
   type ResponseEvent,
 } from "./response.ts";
-import { PreparedRequest } from "./_prepared.ts";
+import { deferredStream, PreparedRequest } from "./_prepared.ts";
 import type {
   BaseBackendConfig,
   ConfigContext,
@@ -316,8 +316,8 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
         await requests.prepare(callSignal);
         return plan!;
       },
-      async *stream(callSignal?: AbortSignal): AsyncGenerator<ResponseEvent> {
-        yield* chatStream(settings, await requests.take(callSignal));
+      stream(callSignal?: AbortSignal): AsyncIterable<ResponseEvent> {
+        return deferredStream(async () => chatStream(settings, await requests.take(callSignal)));
       },
       async complete(callSignal?: AbortSignal): Promise<CompleteAnswer> {
         const completion = await chatCompletion(settings, await requests.take(callSignal));
