@@ -136,6 +136,8 @@ interface ScenarioResult {
   ratio: Record<string, number>;
   /** Median process CPU µs per request. */
   cpuUs: Record<string, number>;
+  /** Median of per-round ratios: the Vercel AI SDK's batch time over the variant's. */
+  overVercel: Record<string, number>;
   /** Streams: the time to the first chunk, ms. */
   first?: Record<string, { p50: number; p99: number }>;
 }
@@ -164,6 +166,7 @@ async function batch(
 }
 
 const BASELINE = "openai client";
+const VERCEL = "Vercel AI SDK";
 
 async function measureScenario(
   origin: string,
@@ -177,6 +180,7 @@ async function measureScenario(
   const times: Record<string, number[]> = {};
   const cpus: Record<string, number[]> = {};
   const ratios: Record<string, number[]> = {};
+  const overVercel: Record<string, number[]> = {};
   const firsts: Record<string, number[]> = {};
   for (let round = 0; round <= rounds; round++) {
     const counted = round > 0;
@@ -198,11 +202,22 @@ async function measureScenario(
       }
     }
     if (counted) {
-      for (const name of names) (ratios[name] ??= []).push(took[BASELINE] / took[name]);
+      for (const name of names) {
+        (ratios[name] ??= []).push(took[BASELINE] / took[name]);
+        (overVercel[name] ??= []).push(took[VERCEL] / took[name]);
+      }
     }
   }
-  const result: ScenarioResult = { requests, rounds, ms: {}, ratio: {}, cpuUs: {} };
+  const result: ScenarioResult = {
+    requests,
+    rounds,
+    ms: {},
+    ratio: {},
+    cpuUs: {},
+    overVercel: {},
+  };
   for (const name of names) {
+    result.overVercel[name] = median(overVercel[name]);
     result.ms[name] = median(times[name]);
     result.ratio[name] = median(ratios[name]);
     result.cpuUs[name] = median(cpus[name]);
