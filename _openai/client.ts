@@ -98,21 +98,18 @@ export function checkNetPermission(settings: ClientSettings, model: string): voi
  */
 function clientFetch(settings: ClientSettings): Fetch {
   const guarded = createGuardedFetch({ maxBodyBytes: bodyLimitOf(settings) });
-  return async (input, init) => {
-    try {
-      return await guarded(input, init);
-    } catch (error) {
-      if (!(error instanceof RedirectRefusedError)) throw error;
-      return new Response(JSON.stringify({ error: { message: error.message } }), {
-        status: error.status,
-        headers: {
-          "content-type": "application/json",
-          "x-should-retry": "false",
-          [REFUSED_REDIRECT_HEADER]: `${error.reason} ${error.target}`,
-        },
-      });
-    }
+  const refused = (error: unknown): Response => {
+    if (!(error instanceof RedirectRefusedError)) throw error;
+    return new Response(JSON.stringify({ error: { message: error.message } }), {
+      status: error.status,
+      headers: {
+        "content-type": "application/json",
+        "x-should-retry": "false",
+        [REFUSED_REDIRECT_HEADER]: `${error.reason} ${error.target}`,
+      },
+    });
   };
+  return (input, init) => guarded(input, init).catch(refused);
 }
 
 /** Whether two header or query records hold the same names and values (in any order). */

@@ -101,9 +101,11 @@ export async function chatCompletion(
     const [loaded, client] = await getClient(settings);
     mod = loaded;
     if (request.signal?.aborted) throw abortReason(request.signal);
+    const body = requestBody(request);
+    body.stream = false;
     const { data, request_id } = await client.chat.completions
       // deno-lint-ignore no-explicit-any
-      .create({ ...requestBody(request), stream: false } as any, { signal: request.signal })
+      .create(body as any, { signal: request.signal })
       .withResponse();
     return validateCompletion(data, context, request_id ?? undefined);
   } catch (error) {

@@ -13,9 +13,11 @@
  *   chunk (p50 and p99 over every request). The first round is a warm-up.
  * - `deno run -A --v8-flags=--expose-gc bench/_request_measure.ts memory
  *   VARIANT ORIGIN [streams]`: in this fresh process, one variant holds
- *   `streams` (500) streams open at once (the server answers their first
- *   chunk and the rest once all are open) and reads them to the end; the
- *   process's resident memory before and its peak (VmHWM).
+ *   `streams` (500) streams open at once (the server sends each its first
+ *   chunk and the rest when this process asks, once every stream has its
+ *   first chunk) and reads them to the end; the process's resident memory
+ *   before, while they are held open (and its JavaScript heap), and its peak
+ *   (VmHWM).
  *
  * Prints one line of JSON.
  *
@@ -260,20 +262,39 @@ function status(field: string): number {
   return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(text)?.[1] ?? "0") / 1024;
 }
 
-/** One variant holding `streams` streams open at once, in this fresh process. */
+/**
+ * One variant holding `streams` streams open at once, in this fresh process: the
+ * resident memory before (after a warm-up and a collection), while all are held
+ * open (once each has its first chunk: after a collection, and the JavaScript
+ * heap then), and the process's peak (VmHWM) once they are read to the end.
+ */
 async function measureMemory(name: string, origin: string, streams: number): Promise<unknown> {
   const make = VARIANTS[name];
   if (make === undefined) throw new Error(`unknown variant "${name}"`);
+  const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
   const warm = await make(`${origin}/s50/v1`);
   for (let i = 0; i < 3; i++) await warm.stream(SHORT);
-  const variant = await make(`${origin}/hold${streams}x${crypto.randomUUID().slice(0, 8)}/v1`);
-  (globalThis as { gc?: () => void }).gc?.();
+  const id = crypto.randomUUID().replaceAll("-", "");
+  const variant = await make(`${origin}/hold-${id}/v1`);
+  gc();
   const before = status("VmRSS");
-  const lengths = await Promise.all(
-    Array.from({ length: streams }, () => variant.stream(SHORT)),
+  let firsts = 0;
+  let allOpen!: () => void;
+  const open = new Promise<void>((resolve) => (allOpen = resolve));
+  const reading = Promise.all(
+    Array.from({ length: streams }, () =>
+      variant.stream(SHORT, () => {
+        if (++firsts === streams) allOpen();
+      })),
   );
+  await open;
+  gc();
+  const heldMB = status("VmRSS");
+  const heapMB = Deno.memoryUsage().heapUsed / 1024 / 1024;
+  await (await fetch(`${origin}/release/${id}`)).text();
+  const lengths = await reading;
   if (lengths.some((length) => length === 0)) throw new Error("a stream gave no text");
-  return { variant: name, streams, beforeMB: before, peakMB: status("VmHWM") };
+  return { variant: name, streams, beforeMB: before, heldMB, heapMB, peakMB: status("VmHWM") };
 }
 
 if (import.meta.main) {

@@ -12,10 +12,9 @@
  *
  * - `/s<N>/v1`: N text chunks, then the finish, usage and `[DONE]` events
  *   (`/json/v1` and any other: 50).
- * - `/hold<N>/v1` (or `/hold<N>x<id>/v1`, a group of its own): the role and first text chunk at once, then nothing until N
- *   such streams are open at the same time, then the other 49 chunks (the
- *   memory row: N streams held open together, bounded by that event, not by a
- *   timer).
+ * - `/hold-<id>/v1`: the role and first text chunk at once, then nothing until
+ *   `GET <origin>/release/<id>`, then the other 49 chunks (the memory row:
+ *   streams held open together, released by that event, not by a timer).
  *
  * @module
  */
@@ -83,18 +82,17 @@ function streamOf(n: number): Uint8Array[] {
   return events;
 }
 
-// The held streams by path: each waits until `n` of its path are open together.
-const held = new Map<string, (() => void)[]>();
-function hold(kind: string, n: number): Promise<void> {
-  return new Promise((resolve) => {
-    const waiting = held.get(kind) ?? [];
-    held.set(kind, waiting);
-    waiting.push(resolve);
-    if (waiting.length >= n) {
-      held.delete(kind);
-      for (const release of waiting) release();
-    }
-  });
+// The held streams by id, each released by `GET /release/<id>`.
+const held = new Map<string, { promise: Promise<void>; release: () => void }>();
+function group(id: string): { promise: Promise<void>; release: () => void } {
+  let entry = held.get(id);
+  if (entry === undefined) {
+    let release!: () => void;
+    const promise = new Promise<void>((resolve) => (release = resolve));
+    entry = { promise, release };
+    held.set(id, entry);
+  }
+  return entry;
 }
 
 const SSE_HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache" };
@@ -102,14 +100,20 @@ const JSON_HEADERS = { "content-type": "application/json" };
 
 async function answer(request: Request): Promise<Response> {
   const body = await request.text();
-  const kind = new URL(request.url).pathname.split("/")[1] ?? "";
+  const path = new URL(request.url).pathname.split("/");
+  const kind = path[1] ?? "";
+  if (kind === "release") {
+    group(path[2] ?? "").release();
+    held.delete(path[2] ?? "");
+    return new Response("released\n");
+  }
   if (
     !/"stream"\s*:\s*true/.test(body.slice(0, 4096)) &&
     !/"stream"\s*:\s*true/.test(body.slice(-4096))
   ) {
     return new Response(JSON_BODY, { headers: JSON_HEADERS });
   }
-  const holdMatch = /^hold(\d+)(?:x\w+)?$/.exec(kind);
+  const holdMatch = /^hold-(\w+)$/.exec(kind);
   const count = Number(/^s(\d+)$/.exec(kind)?.[1] ?? 50);
   const events = streamOf(holdMatch ? 50 : count);
   const readable = new ReadableStream<Uint8Array>({
@@ -117,7 +121,7 @@ async function answer(request: Request): Promise<Response> {
       if (holdMatch) {
         controller.enqueue(events[0]);
         controller.enqueue(events[1]);
-        await hold(kind, Number(holdMatch[1]));
+        await group(holdMatch[1]).promise;
         for (let i = 2; i < events.length; i++) controller.enqueue(events[i]);
       } else {
         for (const event of events) controller.enqueue(event);
