@@ -374,6 +374,6 @@ Deno.test("checkOptionsData() copies flat options as they are and walks any othe
   assert.throws(() => checkOptionsData({ temperature: 0.2, seed: Infinity }, "stream"), TypeError);
   assert.throws(
     () => checkOptionsData({ temperature: 0.2, logit_bias: { a: NaN } }, "completion"),
-    /options of completion\(\)/,
+    /logit_bias\.a of completion\(\) must be JSON data, got NaN/,
   );
 });
