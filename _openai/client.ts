@@ -140,9 +140,18 @@ function findClient(settings: ClientSettings): number {
   return -1;
 }
 
-/** The `openai` module and a client for `settings` (cached). */
-export async function getClient(settings: ClientSettings): Promise<[OpenAIModule, OpenAIClient]> {
-  const mod = loadedModule ?? await loadOpenAI();
+/**
+ * The `openai` module and a client for `settings` (cached): at once when the
+ * module is loaded, else once it is.
+ */
+export function getClient(
+  settings: ClientSettings,
+): [OpenAIModule, OpenAIClient] | Promise<[OpenAIModule, OpenAIClient]> {
+  if (loadedModule !== undefined) return [loadedModule, clientFor(loadedModule, settings)];
+  return loadOpenAI().then((mod): [OpenAIModule, OpenAIClient] => [mod, clientFor(mod, settings)]);
+}
+
+function clientFor(mod: OpenAIModule, settings: ClientSettings): OpenAIClient {
   const index = findClient(settings);
   let client: OpenAIClient;
   if (index >= 0) {
@@ -193,7 +202,7 @@ export async function getClient(settings: ClientSettings): Promise<[OpenAIModule
       client,
     });
   }
-  return [mod, client];
+  return client;
 }
 
 export function clearClientCache(): void {

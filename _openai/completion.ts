@@ -98,7 +98,8 @@ export async function chatCompletion(
   checkNetPermission(settings, request.model);
   let mod: OpenAIModule | undefined;
   try {
-    const [loaded, client] = await getClient(settings);
+    const got = getClient(settings);
+    const [loaded, client] = Array.isArray(got) ? got : await got;
     mod = loaded;
     if (request.signal?.aborted) throw abortReason(request.signal);
     const body = requestBody(request);

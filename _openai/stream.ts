@@ -152,7 +152,8 @@ async function* streamBody(
   let mod: OpenAIModule | undefined;
   let response: Response;
   try {
-    const [loaded, client] = await getClient(settings);
+    const got = getClient(settings);
+    const [loaded, client] = Array.isArray(got) ? got : await got;
     mod = loaded;
     if (signal?.aborted) throw abortReason(signal);
     if (run.left) return;

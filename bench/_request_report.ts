@@ -25,6 +25,8 @@ interface MemoryResult {
   variant: string;
   streams: number;
   beforeMB: number;
+  heldMB: number;
+  heapMB: number;
   peakMB: number;
 }
 
@@ -62,6 +64,14 @@ const STREAMS = [
   "50-chunk stream, concurrency 50",
   "2,000-chunk stream, concurrency 1",
 ];
+/** The scenarios' names in the goals table. */
+const SHORT: Record<string, string> = {
+  "whole answer, concurrency 1": "c1",
+  "whole answer, concurrency 50": "c50",
+  "50-chunk stream, concurrency 1": "50 chunks c1",
+  "50-chunk stream, concurrency 50": "50 chunks c50",
+  "2,000-chunk stream, concurrency 1": "2,000 chunks c1",
+};
 
 /**
  * Measures and returns the section's Markdown lines. `rounds`: of each
@@ -94,6 +104,8 @@ export async function requestSection(
   }
   const peak = (name: string) => median(memory[name].map((m) => m.peakMB));
   const before = (name: string) => median(memory[name].map((m) => m.beforeMB));
+  const held = (name: string) => median(memory[name].map((m) => m.heldMB));
+  const heap = (name: string) => median(memory[name].map((m) => m.heapMB));
 
   const ratioOf = (scenario: string, name: string) => scenarios[scenario].ratio[name];
   const p99Ratio = (scenario: string, name: string) =>
@@ -102,7 +114,7 @@ export async function requestSection(
     rows: string[],
     variant: string,
     value: (scenario: string, name: string) => number,
-  ) => rows.map((scenario) => `${scenario} ${f2(value(scenario, variant))}x`).join("; ");
+  ) => rows.map((scenario) => `${SHORT[scenario]} ${f2(value(scenario, variant))}x`).join(", ");
   const all = (rows: string[], variants: string[], test: (s: string, v: string) => boolean) =>
     rows.every((scenario) => variants.every((variant) => test(scenario, variant)));
 
@@ -142,8 +154,9 @@ export async function requestSection(
       f0(peak(PROVIDER))
     } MB against ${f0(peak(BARE))} MB) | ${ok(goal4)} |`,
     `| 6. the OpenAI backend's throughput ≥ the Vercel AI SDK's, streaming and not | backend over Vercel AI SDK: ${
-      vercelRows.map((scenario) => `${scenario} ${f2(scenarios[scenario].overVercel[BACKEND])}x`)
-        .join("; ")
+      vercelRows.map((scenario) =>
+        `${SHORT[scenario]} ${f2(scenarios[scenario].overVercel[BACKEND])}x`
+      ).join(", ")
     } | ${ok(goal6)} |`,
     "",
     "How it is measured (`bench/_request_measure.ts`): the OpenAI-compatible server",
@@ -196,14 +209,20 @@ export async function requestSection(
     "",
     "Memory: each variant in a fresh process (`_request_measure.ts memory`) streams three answers",
     "to warm up, collects garbage and notes its resident memory, then opens 500 streams at once;",
-    "the server sends each its first chunk and holds the rest until all 500 are open, then sends",
-    "the other 49 chunks; the variant reads them all. Peak is the process's VmHWM (the runtime,",
-    `the variant's code and the 500 streams); medians of ${memoryRepeats} processes per variant.`,
+    "the server sends each its first chunk and holds the rest. Once every stream has its first",
+    "chunk, the process collects garbage and notes its resident memory and JavaScript heap (held",
+    "open), then asks the server to send the other 49 chunks of each and reads them all. Peak is",
+    "the process's VmHWM over its whole run (the runtime, the variant's code, the 500 streams and",
+    "the garbage of reading them at once, which depends on when the collector runs: the held figure",
+    `is the steadier one); medians of ${memoryRepeats} processes per variant, in turn. c1, c50:`,
+    "concurrency 1 and 50 in the goals above.",
     "",
-    "| variant | before the streams MB | peak MB | peak / bare client |",
-    "| --- | ---: | ---: | ---: |",
+    "| variant | before the streams MB | held open MB | held open, JS heap MB | peak MB | peak / bare client | held / bare client |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...Object.keys(memory).map((name) =>
-      `| ${name} | ${f1(before(name))} | ${f1(peak(name))} | ${f2(memoryRatio(name))}x |`
+      `| ${name} | ${f1(before(name))} | ${f1(held(name))} | ${f1(heap(name))} | ${
+        f1(peak(name))
+      } | ${f2(memoryRatio(name))}x | ${f2(held(name) / held(BARE))}x |`
     ),
     "",
   );
