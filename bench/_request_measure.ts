@@ -80,7 +80,7 @@ const SCENARIOS: Scenario[] = [
     concurrency: 1,
     perWorker: 20,
     context: SHORT,
-    share: 1,
+    share: 2,
   },
   {
     name: "whole answer, concurrency 50",
@@ -89,7 +89,7 @@ const SCENARIOS: Scenario[] = [
     concurrency: 50,
     perWorker: 4,
     context: SHORT,
-    share: 1,
+    share: 2,
   },
   {
     name: "50-chunk stream, concurrency 1",
