@@ -3,7 +3,13 @@
 // does not fit the context window, and cap the answer to what is left.
 import type { ChatMessage, TokenUsage } from "./chat.ts";
 import { ContextLengthError, type ContextLengthErrorOptions } from "./errors.ts";
-import { getMaxOutputTokens, getTokenCounter } from "./tokens.ts";
+import {
+  getEncodingName,
+  getMaxOutputTokens,
+  getTokenCounter,
+  type TokenCounter,
+} from "./tokens.ts";
+import { loadedEncoding } from "./_tokenizer/mod.ts";
 
 // Chat formatting adds a few tokens per message and to prime the reply
 // (OpenAI's published counting recipe: 3 per message, 3 for the reply).
@@ -107,7 +113,68 @@ export async function countInSlices(
  * images). A long text is counted in slices, so an aborted `signal` takes
  * effect within one slice.
  */
-export async function countMessageTokens(
+export function countMessageTokens(
+  messages: ChatMessage[],
+  modelId: string,
+  signal?: AbortSignal,
+): Promise<number> {
+  const known = countMessageTokensNow(messages, modelId);
+  return known === undefined
+    ? countMessageTokensLater(messages, modelId, signal)
+    : Promise.resolve(known);
+}
+
+// The counters of models whose encoding is loaded, by model id (a few ids per application).
+const counters = new Map<string, TokenCounter>();
+const MAX_COUNTERS = 256;
+
+/** The counter of `modelId` when it can count at once (its encoding loaded, or none needed). */
+function counterNow(modelId: string): TokenCounter | undefined {
+  const known = counters.get(modelId);
+  if (known !== undefined) return known;
+  const name = getEncodingName(modelId);
+  let counter: TokenCounter | undefined;
+  if (name === undefined) counter = undefined;
+  else {
+    const encoding = loadedEncoding(name);
+    if (encoding === undefined) return undefined;
+    counter = (text) => encoding.count(text);
+  }
+  if (counter === undefined) return undefined;
+  if (counters.size >= MAX_COUNTERS) counters.clear();
+  counters.set(modelId, counter);
+  return counter;
+}
+
+/**
+ * The messages' tokens counted at once, as {@link countMessageTokens} counts
+ * them, or undefined when that needs waiting (an encoding to load, a text long
+ * enough to be counted in slices, a model without an encoding).
+ */
+export function countMessageTokensNow(
+  messages: readonly ChatMessage[],
+  modelId: string,
+): number | undefined {
+  const count = counterNow(modelId);
+  if (count === undefined) return undefined;
+  let total = TOKENS_FOR_REPLY;
+  for (const message of messages) {
+    total += TOKENS_PER_MESSAGE + count(message.role);
+    if (typeof message.content === "string") {
+      if (message.content.length > COUNT_SLICE_CHARS) return undefined;
+      total += count(message.content);
+      continue;
+    }
+    for (const part of message.content) {
+      if (part.type !== "text") total += TOKENS_PER_IMAGE;
+      else if (part.text.length > COUNT_SLICE_CHARS) return undefined;
+      else total += count(part.text);
+    }
+  }
+  return total;
+}
+
+async function countMessageTokensLater(
   messages: ChatMessage[],
   modelId: string,
   signal?: AbortSignal,

@@ -12,6 +12,30 @@ export const SECRET_KEYS: ReadonlySet<string> = new Set([
   "Authorization",
 ]);
 
+// Names (lower case, without "-" and "_") whose values are secrets wherever they appear:
+// keys, tokens, passwords and the credential headers of the services (Azure's api-key,
+// APIM's subscription key), besides SECRET_KEYS. A name that ends in "headers"
+// (default_headers, extraHeaders) holds header values, each a secret.
+const SECRET_NAME =
+  /(?:^key|apikey|authorization|auth|token|secret|password|passwd|credentials?|cookie|subscriptionkey|signature)$/;
+const HEADERS_NAME = /headers$/;
+
+function normalName(name: string): string {
+  return name.toLowerCase().replace(/[-_\s]/g, "");
+}
+
+/**
+ * Whether the values of the property `name` are secrets: one of
+ * {@link SECRET_KEYS}, a name ending in "key" after "api" (`X-Api-Key`,
+ * `api-key`), "token", "secret", "password", "authorization"..., or a
+ * headers object under any name (`default_headers`).
+ */
+export function isSecretKey(name: string): boolean {
+  if (SECRET_KEYS.has(name)) return true;
+  const normal = normalName(name);
+  return SECRET_NAME.test(normal) || HEADERS_NAME.test(normal);
+}
+
 /** The mask shown in place of a secret. */
 export const MASK = "***";
 
@@ -97,7 +121,7 @@ export function redact(value: unknown, depth = 0, ancestors: object[] = []): unk
     if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1, ancestors));
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
-      if (SECRET_KEYS.has(key) && item !== undefined && item !== null) {
+      if (isSecretKey(key) && item !== undefined && item !== null) {
         out[key] = typeof item === "object" && !Array.isArray(item)
           ? Object.fromEntries(Object.keys(item as object).map((name) => [name, MASK]))
           : MASK;

@@ -1,6 +1,7 @@
 // Small validators for settings. Each throws ImproperlyConfigured with a
 // message naming `where` (for example `CONFIG of backend "default"`) and the key.
 import { ImproperlyConfigured } from "./errors.ts";
+import { urlSecrets } from "./_redact.ts";
 
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
@@ -195,6 +196,12 @@ export function optionalStringRecord(
 export function optionalUrl(value: unknown, key: string, where: string): string | undefined {
   const text = optionalString(value, key, where)?.trim();
   if (text === undefined) return undefined;
+  if (/^TODO\b/.test(text)) {
+    throw new ImproperlyConfigured(
+      `${key} in ${where} is a placeholder (a TODO note), not a URL: set the real value ` +
+        '("migrate" prints URLs with credentials hidden; "migrate -o FILE" writes them)',
+    );
+  }
   let url: URL;
   try {
     url = new URL(text);
@@ -203,6 +210,13 @@ export function optionalUrl(value: unknown, key: string, where: string): string 
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new ImproperlyConfigured(`${key} in ${where} must be an http(s) URL`);
+  }
+  // Printed settings mask URL credentials as "***": such a URL saved back would send the mask.
+  if (urlSecrets(text).some((secret) => isSecretPlaceholder(secret))) {
+    throw new ImproperlyConfigured(
+      `${key} in ${where} holds a placeholder ("***") where a credential was masked: set the ` +
+        "real URL (printed settings mask URL credentials)",
+    );
   }
   return text.replace(/\/+$/, "");
 }

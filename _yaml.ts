@@ -15,38 +15,68 @@ export const MAX_YAML_CHARS = 5 * 1024 * 1024;
  */
 export const MAX_YAML_NODES = 100_000;
 
-/** A node count past {@link MAX_YAML_NODES}, or a value that holds itself. */
+/**
+ * The most characters (of strings and mapping keys) a document may hold once
+ * its aliases are expanded: an alias of a long string is a copy of it, so a
+ * few aliases of a 1 MiB string would make tens of megabytes from a small
+ * file. A document without aliases under {@link MAX_YAML_CHARS} is always
+ * under it.
+ */
+export const MAX_YAML_EXPANDED_CHARS = 8 * 1024 * 1024;
+
+/** A size past {@link MAX_YAML_NODES} or {@link MAX_YAML_EXPANDED_CHARS}, or a value that holds itself. */
 class TooLarge extends Error {}
 
+/** The expanded size of a value: its nodes and its characters. */
+interface Size {
+  nodes: number;
+  chars: number;
+}
+
 /**
- * The number of nodes of `value` with every shared object counted each time it
- * appears (a mapping counts its keys too); throws TooLarge past `max`. Each
- * object is walked once (its size is remembered), so this is fast however large
- * the expanded size would be.
+ * Checks the size of `value` with every shared object counted each time it
+ * appears (a mapping counts its keys too, as nodes and characters); throws
+ * TooLarge past `maxNodes` nodes or `maxChars` characters. Each object is
+ * walked once (its size is remembered), so this is fast however large the
+ * expanded size would be.
  */
-function expandedSize(value: unknown, max: number): number {
-  const sizes = new Map<object, number>();
+function checkExpandedSize(value: unknown, maxNodes: number, maxChars: number): void {
+  const sizes = new Map<object, Size>();
   const walking = new Set<object>();
-  const size = (node: unknown): number => {
-    if (node === null || typeof node !== "object") return 1;
+  const size = (node: unknown): Size => {
+    if (typeof node === "string") return { nodes: 1, chars: node.length };
+    if (node === null || typeof node !== "object") return { nodes: 1, chars: 0 };
     const known = sizes.get(node);
     if (known !== undefined) return known;
     if (walking.has(node)) throw new TooLarge("it holds itself (a recursive alias)");
     walking.add(node);
-    let total = 1;
-    const children = Array.isArray(node) ? node : Object.values(node);
-    if (!Array.isArray(node)) total += children.length;
+    const total: Size = { nodes: 1, chars: 0 };
+    let children: unknown[];
+    if (Array.isArray(node)) children = node;
+    else {
+      const keys = Object.keys(node);
+      total.nodes += keys.length;
+      for (const key of keys) total.chars += key.length;
+      children = Object.values(node);
+    }
     for (const child of children) {
-      total += size(child);
-      if (total > max) {
-        throw new TooLarge(`it expands to more than ${max} nodes (aliases of aliases)`);
+      const part = size(child);
+      total.nodes += part.nodes;
+      total.chars += part.chars;
+      if (total.nodes > maxNodes) {
+        throw new TooLarge(`it expands to more than ${maxNodes} nodes (aliases of aliases)`);
+      }
+      if (total.chars > maxChars) {
+        throw new TooLarge(
+          `it expands to more than ${maxChars} characters (aliases of long strings)`,
+        );
       }
     }
     walking.delete(node);
     sizes.set(node, total);
     return total;
   };
-  return size(value);
+  size(value);
 }
 
 /** Options of {@linkcode parseYaml}. */
@@ -102,7 +132,7 @@ export function parseYaml(
     );
   }
   try {
-    expandedSize(value, MAX_YAML_NODES);
+    checkExpandedSize(value, MAX_YAML_NODES, MAX_YAML_EXPANDED_CHARS);
   } catch (error) {
     if (!(error instanceof TooLarge)) throw error;
     throw new ImproperlyConfigured(`"${fileName}" is refused: ${error.message}`);

@@ -294,7 +294,15 @@ export class AI {
     }
     const prices = parsePrices(top.PRICES);
     const limits = limitsOf(top);
-    const warn = (warning: Error) => this.#report(warning);
+    // What the limits and operations layers report never breaks a request, even when
+    // onWarning throws.
+    const warn = (warning: Error) => {
+      try {
+        this.#report(warning);
+      } catch {
+        // onWarning threw: the warning is dropped.
+      }
+    };
     // One store for the counts and the cooldowns, unless the options say otherwise.
     const store = limitStore ?? (limits.rules.length > 0 ? new MemoryLimitStore() : undefined);
     this.#limiter = limits.rules.length === 0 ? undefined : new Limiter(limits, store!, {
@@ -593,7 +601,9 @@ export class AI {
   /**
    * Checks all the settings at once, as an application's start-up should:
    * builds every `BACKENDS` and `PROVIDERS` entry, looks up the API keys that
-   * the OpenAI and LLM backends otherwise look up at the first request,
+   * the OpenAI and LLM backends otherwise look up at the first request (not
+   * for the default backend of settings that have `PROVIDERS` and no
+   * `BACKENDS`: no one configured it),
    * checks the fallbacks (an unknown alias, a cycle) and the aliases the
    * features name. Returns the problems found, in that order (an empty list
    * when all is well). Nothing is sent to any service.
@@ -636,8 +646,16 @@ export class AI {
         problems.push(problem);
       }
     };
+    // Without BACKENDS but with PROVIDERS, the default backend is no one's configuration: it
+    // is still built (and so checked), but the key it would need is not asked for.
+    const implicitBackends = this.settings.BACKENDS === undefined &&
+      this.settings.PROVIDERS !== undefined;
     for (const alias of Object.keys(this.#backends)) {
       attempt(() => {
+        if (implicitBackends) {
+          this.getAIBackend(alias);
+          return;
+        }
         const backend = this.getAIBackend(alias) as Backend & {
           getOpenAIApiKey?: () => string;
           getLLMModel?: () => { resolveKey(): string | undefined };

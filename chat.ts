@@ -177,6 +177,12 @@ export interface TokenUsage {
    * the `cached_input` price of `PRICES`), when it reports them.
    */
   cachedInputTokens?: number;
+  /**
+   * Of `inputTokens`, those the service wrote to its prompt cache (billed at
+   * the `cache_write_input` price of `PRICES`), when it reports them
+   * (Anthropic's `cache_creation_input_tokens`).
+   */
+  cacheWriteInputTokens?: number;
 }
 
 /**

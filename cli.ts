@@ -28,9 +28,9 @@ import { type CliContext, type CliIO, type Command, MAX_INPUT_BYTES } from "./_c
 import { coreCommands } from "./_cli/core.ts";
 import { llmCommands } from "./_cli/llm.ts";
 import { providerCommands } from "./_cli/providers.ts";
+import { exitProcess, isMainModule, processArgs, processIO, streamIsTerminal } from "./_cli/io.ts";
 import { terminalWriter } from "./_cli/terminal.ts";
 import { VERSION } from "./_cli/version.ts";
-import { FileAccessError, readFileIfExists } from "./_env.ts";
 
 export type { CliIO };
 
@@ -49,67 +49,20 @@ function usage(): string {
   ].join("\n");
 }
 
-/** Standard input as text, at most `max` bytes (checked while reading). */
-async function readStdin(max: number): Promise<string> {
-  const reader = Deno.stdin.readable.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > max) {
-        throw new Error(`standard input is larger than the limit of ${max} bytes`);
-      }
-      chunks.push(value);
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  return new TextDecoder().decode(await new Blob(chunks as Uint8Array<ArrayBuffer>[]).bytes());
-}
-
-/** A file's bytes, at most `max` (checked while reading: `/dev/zero` fails at once). */
-async function readFile(path: string, max: number): Promise<Uint8Array> {
-  const bytes = await readFileIfExists(path, { maxBytes: max });
-  if (bytes === undefined) throw new FileAccessError(path, "no such file");
-  return bytes;
-}
-
-function defaultIO(): CliIO {
-  const encoder = new TextEncoder();
-  return {
-    stdout: async (text) => void await Deno.stdout.write(encoder.encode(text)),
-    stderr: async (text) => void await Deno.stderr.write(encoder.encode(text)),
-    readStdin: () => readStdin(MAX_INPUT_BYTES),
-    stdinIsTerminal: () => Deno.stdin.isTerminal(),
-    readFile: (path) => readFile(path, MAX_INPUT_BYTES),
-  };
-}
-
-function isTerminal(stream: { isTerminal(): boolean }): boolean {
-  try {
-    return stream.isTerminal();
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The IO of a run: `io` over the defaults. Writers to a terminal escape
  * control characters; a writer (or stdin reader) given in `io` is a pipe
  * unless `io` says otherwise.
  */
 function runIO(io: Partial<CliIO>): CliIO {
-  const full: CliIO = { ...defaultIO(), ...io };
+  const full: CliIO = { ...processIO(MAX_INPUT_BYTES), ...io };
   if (io.readStdin !== undefined && io.stdinIsTerminal === undefined) {
     full.stdinIsTerminal = () => false;
   }
   const stdoutTerminal = io.stdoutIsTerminal?.() ??
-    (io.stdout === undefined && isTerminal(Deno.stdout));
+    (io.stdout === undefined && streamIsTerminal("stdout"));
   const stderrTerminal = io.stderrIsTerminal?.() ??
-    (io.stderr === undefined && isTerminal(Deno.stderr));
+    (io.stderr === undefined && streamIsTerminal("stderr"));
   return {
     ...full,
     stdout: terminalWriter(full.stdout, stdoutTerminal),
@@ -195,6 +148,6 @@ export async function main(args: string[], io: Partial<CliIO> = {}): Promise<num
   }
 }
 
-if (import.meta.main) {
-  Deno.exit(await main(Deno.args));
+if (isMainModule(import.meta)) {
+  exitProcess(await main(processArgs()));
 }

@@ -5,20 +5,48 @@
  * code; the package loads no Redis library either way (pass your node-redis
  * client, `npm:redis` v4 or v5).
  *
- * @example
+ * In an application, the client is node-redis's:
+ *
  * ```ts ignore
  * import { createClient } from "npm:redis@^5";
- * import { createAI } from "@cms-ai/backends";
- * import { createRedisStore } from "@cms-ai/backends/redis";
- *
  * const client = createClient({ url: Deno.env.get("REDIS_URL") });
  * client.on("error", (error) => console.error("Redis:", error.message));
  * await client.connect();
+ * const ai = createAI(settings, { limitStore: createRedisStore(client) });
+ * ```
+ *
+ * @example With a stand-in client that answers as Redis does when other processes used the budget
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, LimitExceededError } from "./mod.ts";
+ * import { createRedisStore, type RedisClientLike } from "./redis.ts";
+ *
+ * const commands: string[][] = [];
+ * const client: RedisClientLike = {
+ *   isReady: true,
+ *   sendCommand(args) {
+ *     commands.push(args);
+ *     // The reservation script's reply: refused by rule 0, 30 used, free again in 12 s.
+ *     return Promise.resolve([0, 0, 30, 12_000]);
+ *   },
+ * };
  * const ai = createAI({
- *   BACKENDS: { default: { CLASS: "provider", CONFIG: {} } },
- *   PROVIDERS: { default: { provider: "openai", model: "gpt-4.1-mini" } },
- *   LIMITS: [{ key: "user", tokens_per_minute: 20_000, tokens_per_day: 200_000 }],
- * }, { limitStore: createRedisStore(client) });
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
+ *   LIMITS: [{ key: "user", requests_per_minute: 30 }],
+ * }, { limitStore: createRedisStore(client, { prefix: "{blog}:" }) });
+ * const answer = ai.getBackend().promptWithContext({
+ *   prePrompt: "",
+ *   context: "hi",
+ *   metadata: { user: "42" },
+ * });
+ * await assert.rejects(answer.text(), (error: unknown) => {
+ *   assert.ok(error instanceof LimitExceededError);
+ *   assert.equal(error.retryAfterSeconds, 12);
+ *   assert.equal(error.value, "42");
+ *   return true;
+ * });
+ * assert.equal(commands[0][0], "EVALSHA");
+ * assert.equal(commands[0][3], "{blog}:limit:rpm|*|user=42");
  * ```
  *
  * @module

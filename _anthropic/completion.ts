@@ -1,6 +1,6 @@
 // One non-streaming Messages API request: sent with retries, its 200 answer
 // read (bounded), checked and returned as an AnthropicMessage.
-import { MAX_ANSWER_BYTES, readBounded, RequestControl, send } from "./http.ts";
+import { readBounded, RequestControl, send } from "./http.ts";
 import { unusableAnswer } from "./errors.ts";
 import type {
   AnthropicMessage,
@@ -9,6 +9,7 @@ import type {
   AnthropicToolUseBlock,
   MessagesRequest,
 } from "./types.ts";
+import { answerLimitOf, bodyLimitOf } from "./types.ts";
 import { checkUsage } from "./wire.ts";
 
 /** Checks a 200 answer's JSON and keeps its text and tool-use blocks. */
@@ -19,7 +20,7 @@ function checkMessage(
   requestId: string | undefined,
 ): AnthropicMessage {
   const fail = (what: string) => unusableAnswer(settings, model, what, requestId);
-  if (text === undefined) throw fail(`the body is larger than ${MAX_ANSWER_BYTES} bytes`);
+  if (text === undefined) throw fail(`the body is larger than ${bodyLimitOf(settings)} bytes`);
   if (text.trim() === "") throw fail("the body is empty");
   let data: unknown;
   try {
@@ -51,6 +52,14 @@ function checkMessage(
     }
     // Other blocks (thinking, redacted_thinking, server tools) are not part of the answer.
   });
+  const maxAnswer = answerLimitOf(settings);
+  let length = 0;
+  for (const block of content) {
+    length += block.type === "text"
+      ? block.text.length
+      : (JSON.stringify(block.input) ?? "").length;
+    if (length > maxAnswer) throw fail(`the answer is longer than ${maxAnswer} characters`);
+  }
   return {
     id: typeof body.id === "string" ? body.id : "",
     model: typeof body.model === "string" ? body.model : model,
@@ -74,7 +83,7 @@ export async function createMessage(
       stream: false,
       read: async ({ response, requestId }) =>
         checkMessage(
-          await readBounded(response, MAX_ANSWER_BYTES, false),
+          await readBounded(response, bodyLimitOf(settings), false),
           settings,
           request.body.model,
           requestId,

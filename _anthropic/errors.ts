@@ -13,23 +13,48 @@ import {
   StreamInterruptedError,
   TimeoutError,
 } from "../errors.ts";
-import { MASK } from "../_redact.ts";
+import { maskUrl, scrub, urlSecrets } from "../_redact.ts";
 import { retryAfterSeconds } from "../_http/retry_after.ts";
 import { type AnthropicSettings, retriesOf, timeoutOf } from "./types.ts";
 
-/** The values that must never appear in a message: the key and header values (and their URL forms). */
-function secretsOf(settings: AnthropicSettings): string[] {
-  const secrets = [settings.apiKey, ...Object.values(settings.headers ?? {})]
-    .filter((value): value is string => typeof value === "string" && value.length >= 4);
-  return [...new Set([...secrets, ...secrets.map(encodeURIComponent)])]
+const secretsCache = new WeakMap<AnthropicSettings, string[]>();
+
+/**
+ * The values that must never appear in a message: the key, the header
+ * values, and the credentials of the base URL (its user name and password,
+ * query parameters named like a key or token), each also in its URL form.
+ */
+export function secretsOf(settings: AnthropicSettings): string[] {
+  const known = secretsCache.get(settings);
+  if (known !== undefined) return known;
+  const secrets = [
+    settings.apiKey,
+    ...Object.values(settings.headers ?? {}),
+    ...urlSecrets(settings.baseURL),
+  ].filter((value): value is string => typeof value === "string" && value.length >= 4);
+  const all = [...new Set([...secrets, ...secrets.map(encodeURIComponent)])]
     .sort((a, b) => b.length - a.length);
+  secretsCache.set(settings, all);
+  return all;
 }
 
-/** `text` with every secret of `settings` replaced by `***`. */
+/**
+ * `text` with every secret of `settings` replaced by `***`, and the
+ * credentials of any URL in it masked (a runtime's message quotes the URL
+ * it failed to reach, query included).
+ */
 export function scrubText(text: string, settings: AnthropicSettings): string {
-  let out = text;
-  for (const secret of secretsOf(settings)) out = out.split(secret).join(MASK);
-  return out;
+  return scrub(text, secretsOf(settings)).replace(/https?:\/\/[^\s()<>"']+/gi, maskUrl);
+}
+
+/** The longest request id kept (a header is the server's to fill). */
+const MAX_REQUEST_ID = 200;
+
+/** A response's request id (`request-id`, `x-request-id`), scrubbed and bounded, or undefined. */
+export function requestIdOf(headers: Headers, settings: AnthropicSettings): string | undefined {
+  const id = headers.get("request-id") ?? headers.get("x-request-id");
+  if (id === null || id === "") return undefined;
+  return truncate(scrubText(id, settings), MAX_REQUEST_ID);
 }
 
 /** Cuts a text to `max` characters (after scrubbing, so no secret is left half-masked). */
@@ -81,7 +106,42 @@ export function errorBody(value: unknown): { type: string; message: string } | u
   };
 }
 
-const CONTEXT_PATTERN = /prompt is too long|context[ _-]?(length|window)|too many tokens/i;
+// "prompt is too long: 210000 tokens > 200000 maximum", "input length and `max_tokens` exceed
+// context limit: 197000 + 8192 > 200000, ...", and the OpenAI-style wordings.
+const CONTEXT_PATTERN =
+  /prompt is too long|context[ _-]?(length|window|limit)|maximum context|too many tokens|exceeds? (the )?context/i;
+
+/** Whether an error body's message says the prompt does not fit the context window. */
+export function isContextMessage(message: string): boolean {
+  return CONTEXT_PATTERN.test(message);
+}
+
+/** The prompt's tokens and the window, when the message gives them. */
+function contextCounts(message: string): { promptTokens?: number; contextWindow?: number } {
+  const sum = /(\d+)\s*\+\s*\d+\s*>\s*(\d+)/.exec(message);
+  const over = sum ?? /(\d+)\s*tokens?\s*>\s*(\d+)/i.exec(message);
+  if (over === null) return {};
+  const promptTokens = Number(over[1]);
+  const contextWindow = Number(over[2]);
+  return Number.isSafeInteger(promptTokens) && Number.isSafeInteger(contextWindow)
+    ? { promptTokens, contextWindow }
+    : {};
+}
+
+/** The error of a context-window overflow the service reported (as the OpenAI path's). */
+function contextError(
+  model: string,
+  status: number | undefined,
+  detail: string,
+  message: string,
+  options: APIErrorOptions,
+): ContextLengthError {
+  const at = status === undefined ? "" : ` (HTTP ${status})`;
+  return new ContextLengthError(
+    `The prompt does not fit the context window of model "${model}"${at}: ${detail}`,
+    { ...options, ...contextCounts(message), retryable: false },
+  );
+}
 
 /**
  * The error of an HTTP error answer: its status, the body's message (read
@@ -125,12 +185,9 @@ export function httpError(
   }
   if (
     status === 413 || body?.type === "request_too_large" ||
-    (status === 400 && CONTEXT_PATTERN.test(body?.message ?? ""))
+    (status === 400 && isContextMessage(body?.message ?? ""))
   ) {
-    return new ContextLengthError(
-      `The prompt does not fit the context window of model "${model}" (HTTP ${status}): ${detail}`,
-      { ...options, retryable: false },
-    );
+    return contextError(model, status, detail, body?.message ?? "", options);
   }
   if (status === 429) {
     const wait = headers === undefined ? undefined : retryAfterSeconds(headers);
@@ -155,26 +212,28 @@ export function httpError(
   );
 }
 
-/** A redirect is never followed: the key and the prompt must not reach another host. */
+/**
+ * A redirect that was not followed: to another origin (the key and the prompt
+ * must not reach another host), too many times, or without a place to go.
+ * `target` is the host (`name:port`) for `"cross-origin"`, never a path or query.
+ */
 export function redirectError(
   settings: AnthropicSettings,
   model: string,
   status: number,
-  location: string | null,
+  target: string,
+  reason: "cross-origin" | "too-many" | "invalid" | "unreplayable",
 ): APIError {
-  let target = "an unknown place";
-  if (location !== null) {
-    try {
-      target = `host "${new URL(location, settings.baseURL).host}"`;
-    } catch {
-      target = "an invalid location";
-    }
-  }
+  const why = reason === "cross-origin"
+    ? `to host "${scrubText(target, settings)}": redirects to another host are not followed for ` +
+      "AI requests (set api_base to the final URL)"
+    : reason === "too-many"
+    ? `more than ${target} times on the same host`
+    : "to an invalid or missing location";
   return new APIError(
     `${
       serviceLabel(settings)
-    } answered with a redirect (HTTP ${status}) to ${target} for model "${model}": ` +
-      "redirects are not followed for AI requests (set api_base to the final URL)",
+    } answered with a redirect (HTTP ${status}) ${why} for model "${model}"`,
     { ...baseOptions(settings, model), status, retryable: false },
   );
 }
@@ -250,6 +309,15 @@ export function streamEventError(
   const body = errorBody(data) ?? { type: "error", message: "" };
   const detail = truncate(scrubText(`${body.type}: ${body.message}`, settings));
   const label = serviceLabel(settings);
+  if (body.type === "invalid_request_error" && isContextMessage(body.message)) {
+    return contextError(
+      model,
+      undefined,
+      detail,
+      body.message,
+      baseOptions(settings, model),
+    );
+  }
   if (TRANSIENT_STREAM_ERRORS.has(body.type)) {
     return new StreamInterruptedError(
       `The stream from ${label} for model "${model}" was interrupted by an error event: ${detail}`,

@@ -1,8 +1,17 @@
-// Sending one Messages API request: fetch with the key and version headers,
-// one timer per attempt, one listener on the caller's signal for the whole
-// request, retries (before any answer has started) as _http/retry.ts says,
-// redirects refused, and bodies read with a size cap.
+// Sending one Messages API request: the shared guarded fetch of
+// _http/fetch.ts (as the OpenAI client's: a redirect to another origin
+// refused before anything is sent there, same-origin ones followed, a JSON
+// or error body capped after decompression; a stream's body is counted by
+// its reader) with the key and version headers, one timer per attempt, one
+// listener on the caller's signal for the whole request, and retries (before
+// any answer has started) as _http/retry.ts says.
 import { APIError, ConnectionError } from "../errors.ts";
+import {
+  BodyTooLargeError,
+  createGuardedFetch,
+  RAW_BODY,
+  RedirectRefusedError,
+} from "../_http/fetch.ts";
 import { netPermissionProblem } from "../_http/permission.ts";
 import { abortReason, isRetryableStatus, shouldRetryHeader, withRetries } from "../_http/retry.ts";
 import {
@@ -10,14 +19,19 @@ import {
   connectionError,
   httpError,
   redirectError,
+  requestIdOf,
   safeBaseURL,
   serviceLabel,
   timeoutError,
 } from "./errors.ts";
-import { type AnthropicSettings, type MessagesRequest, retriesOf, timeoutOf } from "./types.ts";
+import {
+  type AnthropicSettings,
+  bodyLimitOf,
+  type MessagesRequest,
+  retriesOf,
+  timeoutOf,
+} from "./types.ts";
 
-/** The largest answer body read (a JSON answer), in bytes. */
-export const MAX_ANSWER_BYTES: number = 16 * 1024 * 1024;
 /** The most of an error body read, in bytes (the rest is dropped). */
 const MAX_ERROR_BYTES = 64 * 1024;
 
@@ -100,12 +114,14 @@ function requestHeaders(settings: AnthropicSettings, stream: boolean): Headers {
   return headers;
 }
 
-/** The URL of the Messages endpoint. */
+/** The URL of the Messages endpoint: `/v1/messages` after the base URL's path, its query kept. */
 export function messagesURL(settings: AnthropicSettings): string {
-  return `${settings.baseURL.replace(/\/+$/, "")}/v1/messages`;
+  const url = new URL(settings.baseURL);
+  url.pathname = `${url.pathname.replace(/\/+$/, "")}/v1/messages`;
+  return url.href;
 }
 
-/** Reads a body as text, at most `max` bytes; over it: `undefined` when `cut` is false, else the start. */
+/** Reads a body as text, at most `max` bytes; over it (or over the fetch's cap): `undefined` when `cut` is false, else the start. */
 export async function readBounded(
   response: Response,
   max: number,
@@ -117,7 +133,16 @@ export async function readBounded(
   let total = 0;
   try {
     while (true) {
-      const { done, value } = await reader.read();
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        result = await reader.read();
+      } catch (error) {
+        // The guarded fetch's own cap (of the whole body) was reached first.
+        if (error instanceof BodyTooLargeError && !cut) return undefined;
+        if (error instanceof BodyTooLargeError) break;
+        throw error;
+      }
+      const { done, value } = result;
       if (done) break;
       total += value.byteLength;
       if (total > max) {
@@ -179,6 +204,7 @@ export async function send<T = StartedResponse>(
   const url = messagesURL(settings);
   const body = JSON.stringify(options.stream ? { ...request.body, stream: true } : request.body);
   const timeout = timeoutOf(settings);
+  const guarded = createGuardedFetch({ maxBodyBytes: bodyLimitOf(settings) });
   return await withRetries(async () => {
     const controller = control.attempt();
     let timedOut = false;
@@ -187,18 +213,25 @@ export async function send<T = StartedResponse>(
       controller.abort(new DOMException("The attempt timed out.", "TimeoutError"));
     }, timeout);
     try {
-      const response = await fetch(url, {
-        method: "POST",
-        headers: requestHeaders(settings, options.stream),
-        body,
-        signal: controller.signal,
-        redirect: "manual",
-      });
-      const requestId = response.headers.get("request-id") ??
-        response.headers.get("x-request-id") ?? undefined;
+      let response: Response;
+      try {
+        response = await guarded(url, {
+          method: "POST",
+          headers: requestHeaders(settings, options.stream),
+          body,
+          signal: controller.signal,
+          // A stream's reader counts what it reads (text and event limits).
+          ...(options.stream ? { [RAW_BODY]: true } : {}),
+        } as RequestInit);
+      } catch (error) {
+        if (!(error instanceof RedirectRefusedError)) throw error;
+        throw redirectError(settings, model, error.status, error.target, error.reason);
+      }
+      const requestId = requestIdOf(response.headers, settings);
       if (response.status >= 300 && response.status < 400) {
+        // A redirect without a location (or one not to follow): not an answer.
         await response.body?.cancel().catch(() => {});
-        throw redirectError(settings, model, response.status, response.headers.get("location"));
+        throw redirectError(settings, model, response.status, "an unknown place", "invalid");
       }
       if (!response.ok) {
         const text = await readBounded(response, MAX_ERROR_BYTES, true) ?? "";

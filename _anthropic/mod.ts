@@ -4,7 +4,7 @@
 // public API. Files: types.ts (settings and wire types), wire.ts (messages,
 // options, usage), and, loaded on the first request so that importing the
 // package loads none of it, client.ts: http.ts (sending with retries,
-// timeouts, abort, redirects refused, bounded bodies), errors.ts (error
+// timeouts, abort, guarded fetch, bounded bodies), errors.ts (error
 // mapping, scrubbing), completion.ts and stream.ts (the two request kinds).
 //
 // Behaviour, as for the OpenAI client in ../_openai/:
@@ -16,8 +16,11 @@
 //   it bounds the wait for the response, then every wait for the next bytes.
 // - Abort: the caller's signal ends the request or stream at once and it rejects
 //   (or throws) with `signal.reason`.
-// - Redirects are refused (an APIError naming the target host, not retried), so
-//   the key and the prompt never reach another host.
+// - Requests go through the shared guarded fetch (../_http/fetch.ts), as the
+//   OpenAI client's: a redirect to another origin is refused (an APIError naming
+//   the target host, not retried), so the key and the prompt never reach another
+//   host; same-origin redirects are followed; JSON and error bodies are capped
+//   (after decompression), a stream's by its reader (`maxAnswerChars`, `maxEventChars`).
 // - Messages never contain the API key or a header value (replaced by "***").
 import type {
   AnthropicMessage,

@@ -15,16 +15,15 @@ import {
 } from "./errors.ts";
 import { RequestControl, send, type StartedResponse } from "./http.ts";
 import {
+  answerLimitOf,
   type AnthropicSettings,
   type AnthropicStreamEvent,
   type AnthropicUsage,
+  eventLimitOf,
   type MessagesRequest,
   timeoutOf,
 } from "./types.ts";
 import { checkUsage, toTokenUsage } from "./wire.ts";
-
-/** The most answer text one stream may bring, in characters. */
-export const MAX_STREAM_TEXT: number = 16 * 1024 * 1024;
 
 const LEFT = new DOMException("The reader left the stream.", "AbortError");
 
@@ -126,12 +125,17 @@ async function* readEvents(
     );
   }
   const timeout = timeoutOf(settings);
-  let last = Date.now();
+  const maxAnswer = answerLimitOf(settings);
+  const maxEvent = eventLimitOf(settings);
+  // When the current wait for bytes began; undefined while the consumer holds an
+  // event (its pace is not the server's silence).
+  let waitingSince: number | undefined = Date.now();
   let timedOut = false;
-  // One timer for the whole stream: when it fires it looks at the time of the last
-  // bytes and waits again for the rest, so reading a chunk only stores a number.
+  // One timer for the whole stream: when it fires it looks at how long the current
+  // wait for bytes has lasted and waits again for the rest (a full timeout when no
+  // wait is under way), so reading a chunk only stores a number.
   const check = () => {
-    const idle = Date.now() - last;
+    const idle = waitingSince === undefined ? 0 : Date.now() - waitingSince;
     if (idle >= timeout) {
       timedOut = true;
       controller.abort(new DOMException("The stream timed out.", "TimeoutError"));
@@ -141,21 +145,22 @@ async function* readEvents(
   };
   let timer = setTimeout(check, timeout);
   const reader = response.body.getReader();
-  const decoder = new SSEDecoder();
+  const decoder = new SSEDecoder({ maxLineLength: maxEvent, maxEventLength: maxEvent });
   const state: StreamState = { usage: undefined, finished: false, textLength: 0 };
   let ended = false;
   try {
     while (!state.finished) {
       let chunk: ReadableStreamReadResult<Uint8Array>;
       try {
+        waitingSince = Date.now();
         chunk = await reader.read();
+        waitingSince = undefined;
       } catch (error) {
         if (control.callerAborted) throw control.reason;
         if (control.aborted) return; // the reader left
         if (timedOut) throw streamTimeoutError(settings, model);
         throw brokenStreamError(settings, model, error);
       }
-      last = Date.now();
       let events: ServerSentEvent[];
       try {
         events = chunk.done ? decoder.end() : decoder.decode(chunk.value);
@@ -167,11 +172,11 @@ async function* readEvents(
         const text = handle(event, state, settings, model);
         if (text !== undefined && text !== "") {
           state.textLength += text.length;
-          if (state.textLength > MAX_STREAM_TEXT) {
+          if (state.textLength > maxAnswer) {
             throw unusableAnswer(
               settings,
               model,
-              `the answer is longer than ${MAX_STREAM_TEXT} characters`,
+              `the answer is longer than ${maxAnswer} characters`,
               started.requestId,
             );
           }

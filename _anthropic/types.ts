@@ -25,8 +25,36 @@ export interface AnthropicSettings {
   service?: string;
   /** Backend alias or class label for errors. */
   backend?: string;
+  /** The longest answer, in characters (default {@link DEFAULT_MAX_ANSWER_CHARS}). */
+  maxAnswerChars?: number;
+  /** The longest line or event of a stream, in characters (default {@link DEFAULT_MAX_EVENT_CHARS}). */
+  maxEventChars?: number;
   /** Random numbers for the retry jitter (tests). */
   random?: () => number;
+}
+
+/** The default {@link AnthropicSettings.maxAnswerChars}: 16 MiB of text (as the OpenAI client's). */
+export const DEFAULT_MAX_ANSWER_CHARS: number = 16 * 1024 * 1024;
+/** The default {@link AnthropicSettings.maxEventChars}: 1 MiB (as the OpenAI client's). */
+export const DEFAULT_MAX_EVENT_CHARS: number = 1024 * 1024;
+
+function positiveInteger(value: unknown, fallback: number): number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value > 0 ? value : fallback;
+}
+
+/** The longest answer in characters. */
+export function answerLimitOf(settings: AnthropicSettings): number {
+  return positiveInteger(settings.maxAnswerChars, DEFAULT_MAX_ANSWER_CHARS);
+}
+
+/** The line and event limit of a stream in characters. */
+export function eventLimitOf(settings: AnthropicSettings): number {
+  return positiveInteger(settings.maxEventChars, DEFAULT_MAX_EVENT_CHARS);
+}
+
+/** The largest JSON answer body read, in bytes: four times the answer limit, plus 1 MiB. */
+export function bodyLimitOf(settings: AnthropicSettings): number {
+  return 4 * answerLimitOf(settings) + 1024 * 1024;
 }
 
 /** A text block of a message. */

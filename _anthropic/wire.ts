@@ -105,8 +105,9 @@ const OPENAI_ONLY: Readonly<Record<string, string>> = {
 /**
  * Chat options under the Messages API's names: `max_tokens` (the smaller of
  * `max_tokens` and `max_completion_tokens`), `stop` as `stop_sequences`,
- * `user` as `metadata.user_id`; `temperature`, `top_p`, `top_k` and any
- * other key (`thinking`, `tools`, `metadata`...) as they are.
+ * `user` as `metadata.user_id` (the only metadata sent); `metadata` (the
+ * call's, for usage events) dropped; `temperature`, `top_p`, `top_k` and any
+ * other key (`thinking`, `tools`...) as they are.
  *
  * @throws {TypeError} for an OpenAI option the API does not take, naming it.
  */
@@ -140,7 +141,8 @@ export function toAnthropicOptions(
       if (typeof value !== "string") throw new TypeError("user must be a string");
       rest.metadata = { ...(rest.metadata as object | undefined), user_id: value };
     } else if (name === "metadata") {
-      rest.metadata = { ...(value as object), ...(rest.metadata as object | undefined) };
+      // The call's metadata (for usage events) is never sent.
+      continue;
     } else {
       rest[name] = value;
     }
@@ -166,17 +168,23 @@ export function checkUsage(value: unknown): AnthropicUsage | undefined {
 
 /**
  * Usage in our shape: `inputTokens` counts the whole prompt (the tokens
- * written to and read from the prompt cache included), `outputTokens` the
- * answer.
+ * written to and read from the prompt cache included), of which
+ * `cachedInputTokens` were read from the cache and `cacheWriteInputTokens`
+ * written to it (each when non-zero, priced apart by `PRICES`);
+ * `outputTokens` the answer.
  */
 export function toTokenUsage(usage: AnthropicUsage): TokenUsage {
-  const input = usage.input_tokens + (usage.cache_creation_input_tokens ?? 0) +
-    (usage.cache_read_input_tokens ?? 0);
-  return {
+  const written = usage.cache_creation_input_tokens ?? 0;
+  const read = usage.cache_read_input_tokens ?? 0;
+  const input = usage.input_tokens + written + read;
+  const tokens: TokenUsage = {
     inputTokens: input,
     outputTokens: usage.output_tokens,
     totalTokens: input + usage.output_tokens,
   };
+  if (read > 0) tokens.cachedInputTokens = read;
+  if (written > 0) tokens.cacheWriteInputTokens = written;
+  return tokens;
 }
 
 const STOP_REASONS: Readonly<Record<string, string>> = {

@@ -10,7 +10,7 @@ export interface CliIO {
   readStdin(): Promise<string>;
   /**
    * Whether standard input is a terminal (then `prompt` does not read it
-   * unless asked with `-`). Default: `Deno.stdin.isTerminal()`, or `false`
+   * unless asked with `-`). Default: whether the process's standard input is a terminal, or `false`
    * when `readStdin` is given without it.
    */
   stdinIsTerminal?(): boolean;
@@ -19,7 +19,7 @@ export interface CliIO {
   /**
    * Whether `stdout` writes to a terminal: then control characters other than
    * newline and tab are written as visible escapes. Default: for the CLI's own
-   * standard output, `Deno.stdout.isTerminal()`; for a `stdout` given, false.
+   * standard output, whether it is a terminal; for a `stdout` given, false.
    */
   stdoutIsTerminal?(): boolean;
   /** The same for `stderr`. */

@@ -299,7 +299,11 @@ export const keys: Command = {
       expectArgs(rest, ["NAME"], 0, false);
       const stored = readKeys(getUserDir(options));
       if (rest[0] === KEYS_NOTE_NAME || !Object.hasOwn(stored, rest[0])) {
-        throw new ImproperlyConfigured(`No key found with name "${rest[0]}" in keys.json`);
+        // The name is not repeated: a key typed in its place would be printed.
+        throw new ImproperlyConfigured(
+          "No key found in keys.json with the name given (not shown: it may be a key; " +
+            "'keys list' prints the names)",
+        );
       }
       await context.io.stdout(`${stored[rest[0]]}\n`);
       return 0;
@@ -310,7 +314,8 @@ export const keys: Command = {
       throw new UsageError("No key given: pass --value VALUE or the key on standard input");
     }
     const path = await setKey(rest[0], value, options);
-    await context.io.stderr(`Stored key "${rest[0]}" in ${path}\n`);
+    // The name is not repeated either ('keys list' shows it): it may be a key typed in its place.
+    await context.io.stderr(`Stored the key in ${path} ('keys list' prints the names)\n`);
     return 0;
   },
 };

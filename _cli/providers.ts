@@ -3,7 +3,7 @@
 import { loadSettings } from "../load_settings.ts";
 import { listProviders } from "../providers/registry.ts";
 import { migrateSettings } from "../migrate.ts";
-import { maskUrl, redact, SECRET_KEYS } from "../_redact.ts";
+import { isSecretKey, maskUrl, redact } from "../_redact.ts";
 import { isPlainObject } from "../_validate.ts";
 import { writeTextFile } from "../_env.ts";
 import { stringifyYaml } from "../_yaml.ts";
@@ -57,18 +57,23 @@ function hasSecrets(value: unknown): boolean {
 /** What the printed output holds in place of a key or header value: createAI() refuses it. */
 const HIDDEN = "TODO: hidden here (migrate -o FILE or --show-secrets writes it)";
 
+/** What the printed output holds in place of a URL with credentials (never a masked URL). */
+const HIDDEN_URL =
+  "TODO: a URL with credentials, hidden here (migrate -o FILE or --show-secrets writes it)";
+
 /**
  * A copy of migrated settings with each key and header value replaced by a
  * TODO placeholder, which fails validation if the output is saved as it is
- * (a mask such as "***" would be sent as the key). URL credentials are masked.
+ * (a mask such as "***" would be sent as the key). A URL with credentials is
+ * replaced whole (a URL with "***" in it would be sent as it is).
  */
 function hideSecrets(value: unknown): unknown {
-  if (typeof value === "string") return maskUrl(value);
+  if (typeof value === "string") return maskUrl(value) === value ? value : HIDDEN_URL;
   if (Array.isArray(value)) return value.map(hideSecrets);
   if (!isPlainObject(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
-    if (!SECRET_KEYS.has(key) || item === undefined || item === null) out[key] = hideSecrets(item);
+    if (!isSecretKey(key) || item === undefined || item === null) out[key] = hideSecrets(item);
     else if (isPlainObject(item)) {
       out[key] = Object.fromEntries(Object.keys(item).map((name) => [name, HIDDEN]));
     } else out[key] = HIDDEN;
@@ -84,9 +89,9 @@ export const migrate: Command = {
 Reads a settings file (YAML or JSON) written for backends, moves what can move
 to PROVIDERS and prints the migrated settings as YAML, then the notes as YAML
 comments (so the output can be saved as the new settings file).
-Keys and header values are printed as "TODO: hidden here" placeholders (which
-createAI() refuses, so the printed output cannot send a placeholder as a key)
-unless --show-secrets is given.
+Keys, header values and URLs with credentials are printed as "TODO: hidden
+here" placeholders (which createAI() refuses, so the printed output cannot send
+a placeholder as a key or URL) unless --show-secrets is given.
   -o, --output FILE   write the migrated settings to FILE (mode 0600, secrets
                       included; JSON when FILE ends in .json) and print only the notes
   --show-secrets      print keys and header values as they are`,
@@ -117,8 +122,8 @@ unless --show-secrets is given.
       if (!parsed.flags.showSecrets && hasSecrets(result.settings)) {
         shown = hideSecrets(result.settings);
         notes.push(
-          'Keys and header values are hidden behind "TODO: " placeholders, which createAI() ' +
-            "refuses: set them, or use -o FILE (written with mode 0600) or --show-secrets to " +
+          'Keys, header values and URLs with credentials are hidden behind "TODO: " ' +
+            "placeholders, which createAI() refuses: set them, or use -o FILE (written with mode 0600) or --show-secrets to " +
             "get them.",
         );
       }

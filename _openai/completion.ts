@@ -108,7 +108,9 @@ export async function chatCompletion(
       // deno-lint-ignore no-explicit-any
       .create(body as any, { signal: request.signal })
       .withResponse();
-    return validateCompletion(data, context, request_id ?? undefined);
+    // The request id is a response header: a hostile server may echo the key in it.
+    const requestId = request_id ? truncate(scrubText(request_id, settings), 200) : undefined;
+    return validateCompletion(data, context, requestId);
   } catch (error) {
     throw mapError(mod, error, context);
   }

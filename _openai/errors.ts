@@ -191,7 +191,9 @@ export function mapError(
   }
   if (mod && error instanceof mod.APIError) {
     const status = typeof error.status === "number" ? error.status : undefined;
-    const requestId = typeof error.requestID === "string" ? error.requestID : undefined;
+    const requestId = typeof error.requestID === "string"
+      ? truncate(scrubText(error.requestID, settings), 200)
+      : undefined;
     const options: APIErrorOptions = { ...base, status, requestId };
     const refused = error.headers?.get(REFUSED_REDIRECT_HEADER);
     if (refused) {

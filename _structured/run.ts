@@ -51,11 +51,17 @@ export function addUsage(
 ): TokenUsage | undefined {
   if (a === undefined) return b;
   if (b === undefined) return a;
-  return {
+  const sum: TokenUsage = {
     inputTokens: a.inputTokens + b.inputTokens,
     outputTokens: a.outputTokens + b.outputTokens,
     totalTokens: a.totalTokens + b.totalTokens,
   };
+  // Prompt-cache reads and writes, priced apart by PRICES.
+  const read = (a.cachedInputTokens ?? 0) + (b.cachedInputTokens ?? 0);
+  const written = (a.cacheWriteInputTokens ?? 0) + (b.cacheWriteInputTokens ?? 0);
+  if (read > 0) sum.cachedInputTokens = read;
+  if (written > 0) sum.cacheWriteInputTokens = written;
+  return sum;
 }
 
 /** How many issues an error message lists (all of them are in `validationErrors`). */

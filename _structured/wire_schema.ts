@@ -5,6 +5,13 @@
 // The wire schema only ever narrows or drops keywords: what it drops is
 // written into the `description` for the model and checked here afterwards
 // against the caller's full schema, so the answer still has to meet it.
+// Only a strict send is narrowed (a service without strict decoding gets the
+// caller's schema as it is), and only where narrowing keeps the caller's
+// meaning: an object with declared properties is closed (the model answers
+// those; an extra one the caller's schema allows is still accepted), but a
+// free-form object (`{type: "object"}`: a map of anything) or an explicitly
+// open one is not, since closed it could only be `{}`: the schema then goes
+// as it is, not strict. Answers are always checked against the caller's schema.
 import type { JSONSchema } from "../structured.ts";
 
 /** Whose subset. */
@@ -113,6 +120,10 @@ function narrow(node: unknown, dialect: SchemaDialect): unknown {
     if (out.additionalProperties !== undefined && out.additionalProperties !== false) {
       throw new NotStrict();
     }
+    // A free-form object (no properties, extra ones allowed): closed, it could only be {}.
+    const declared = typeof out.properties === "object" && out.properties !== null &&
+      Object.keys(out.properties).length > 0;
+    if (out.additionalProperties === undefined && !declared) throw new NotStrict();
     out.additionalProperties = false;
     if (dialect === "openai") {
       const names = Object.keys((out.properties as object | undefined) ?? {});

@@ -36,11 +36,14 @@ export function completionUsage(
 ): TokenUsage | undefined {
   if (usage === undefined || usage === null) return undefined;
   if (typeof usage.inputTokens === "number") {
-    const { inputTokens, outputTokens, totalTokens, cachedInputTokens } =
+    const { inputTokens, outputTokens, totalTokens, cachedInputTokens, cacheWriteInputTokens } =
       usage as ChatCompletionUsage;
     const tokens: TokenUsage = { inputTokens, outputTokens, totalTokens };
-    // Prompt-cache hits, priced apart by PRICES' cached_input.
+    // Prompt-cache reads and writes, priced apart by PRICES' cached_input and cache_write_input.
     if (typeof cachedInputTokens === "number") tokens.cachedInputTokens = cachedInputTokens;
+    if (typeof cacheWriteInputTokens === "number") {
+      tokens.cacheWriteInputTokens = cacheWriteInputTokens;
+    }
     return tokens;
   }
   const wire = usage as CompletionUsage;

@@ -2,10 +2,11 @@
  * Interleaved measurements of the limits (issue 18) for `bench/report.ts`, run
  * in a fresh process: `deno run -A bench/_limits_measure.ts memory|redis`.
  *
- * - `memory`: a request against an instant test peer on 127.0.0.1, plain and
- *   with `LIMITS` on the in-memory store (a provider's `completion()` and a
- *   provider backend's `text()`), in turn iteration by iteration; the median
- *   of per-iteration ratios.
+ * - `memory`: a request against an instant test peer on 127.0.0.1, plain, with
+ *   a requests-only rule, with `LIMITS` on a store that does nothing and on the
+ *   in-memory store (a provider's `completion()` and a provider backend's
+ *   `text()`), in turn iteration by iteration; the median of per-iteration
+ *   ratios.
  * - `redis`: on one node-redis client of a redis-server started for the run,
  *   a bare `PING`, a reservation (`reserve()` of 1 and of 4 counters) and a
  *   settlement, in turn; medians, their ratio to the PING, and the commands
@@ -169,6 +170,12 @@ async function measureMemoryOn(url: string, rounds: number): Promise<unknown> {
   };
   const variants = {
     plain: createAI(base),
+    // Requests only: no prompt to count, no tokens or cost to reserve (the wrapper and the
+    // gate alone).
+    "LIMITS, requests only": createAI({
+      ...base,
+      LIMITS: [{ key: "user", requests_per_minute: 1e12 }],
+    }),
     "LIMITS, a store that does nothing": createAI({ ...base, LIMITS }, { limitStore: none }),
     "LIMITS, in-memory store": createAI({ ...base, LIMITS }),
   };

@@ -6,10 +6,11 @@
  *
  * Run: `deno run -A bench/report.ts` (about twelve minutes).
  *
- * One section alone: `BENCH_ONLY=<name> deno run -A bench/report.ts` measures
- * only that section (a name of {@link SECTIONS}: `limits`, `requests`) and puts
- * it in place of the same section of the existing `bench/README.md` (found by
- * its `## ` heading, up to the next one), keeping the rest of the file.
+ * One section alone: `deno run -A bench/report.ts <name>` (or
+ * `BENCH_ONLY=<name> deno run -A bench/report.ts`) measures only that section
+ * (a name of {@link SECTIONS}: `limits`, `requests`) and puts it in place of
+ * the same section of the existing `bench/README.md` (found by its `## `
+ * heading, up to the next one), keeping the rest of the file.
  *
  * @module
  */
@@ -88,7 +89,9 @@ const SECTIONS: Record<string, () => Promise<string[]>> = {
 async function writeOnly(name: string): Promise<void> {
   const measure = SECTIONS[name];
   if (measure === undefined) {
-    throw new Error(`BENCH_ONLY="${name}": no such section (${Object.keys(SECTIONS).join(", ")})`);
+    throw new Error(
+      `"${name}": no such section of the report (${Object.keys(SECTIONS).join(", ")})`,
+    );
   }
   const section = await measure();
   const readme = new URL("README.md", HERE).pathname;
@@ -104,7 +107,7 @@ async function writeOnly(name: string): Promise<void> {
   console.error(`wrote the ${name} section of bench/README.md`);
 }
 
-const ONLY = Deno.env.get("BENCH_ONLY");
+const ONLY = Deno.args[0] ?? Deno.env.get("BENCH_ONLY");
 if (ONLY !== undefined && ONLY !== "") {
   await writeOnly(ONLY);
   Deno.exit(0);

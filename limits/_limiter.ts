@@ -5,6 +5,7 @@ import { ImproperlyConfigured, LimitExceededError, type LimitType } from "../err
 import type { TokenUsage } from "../chat.ts";
 import type { AttemptGate, GatePass, GateRequest, GateUse } from "../operations/_gate.ts";
 import type { ModelPrice } from "../operations/types.ts";
+import { promptPriceUnits } from "../operations/_settings.ts";
 import {
   COST_UNITS_PER_DOLLAR,
   countedValue,
@@ -47,9 +48,7 @@ function counterKey(limit: RuleLimit, value: string): string {
 
 /** Cost in store units (billionths of a dollar), rounded up: a reservation never falls short. */
 function costUnits(price: ModelPrice, usage: TokenUsage): number {
-  const cached = Math.min(usage.cachedInputTokens ?? 0, usage.inputTokens);
-  const dollarsPerMillion = (usage.inputTokens - cached) * price.input +
-    cached * (price.cached_input ?? price.input) + usage.outputTokens * price.output;
+  const dollarsPerMillion = promptPriceUnits(price, usage) + usage.outputTokens * price.output;
   return Math.ceil(dollarsPerMillion * (COST_UNITS_PER_DOLLAR / 1e6));
 }
 
@@ -86,6 +85,15 @@ export class Limiter implements AttemptGate {
     this.#onStoreError = limits.onStoreError;
     this.#store = store;
     this.#options = options;
+  }
+
+  /** Reports a warning; a receiver that throws never breaks a request (the warning is dropped). */
+  #warn(warning: Error): void {
+    try {
+      this.#options.warn(warning);
+    } catch {
+      // dropped
+    }
   }
 
   /** The store the limits (and cooldowns) are kept in. */
@@ -191,7 +199,7 @@ export class Limiter implements AttemptGate {
   /** When the store cannot be reached: on_store_error decides. */
   #unreachable(error: unknown): undefined {
     if (this.#onStoreError === "allow") {
-      this.#options.warn(
+      this.#warn(
         new Error(
           'The limit store cannot be reached: a request went through uncounted (LIMITS on_store_error is "allow")',
           { cause: error },
@@ -313,7 +321,7 @@ export class Limiter implements AttemptGate {
   }
 
   #unsettled(error: unknown): void {
-    this.#options.warn(
+    this.#warn(
       new Error(
         "The limit store cannot be reached: an answer's usage was not settled (its reservation stays counted)",
         { cause: error },

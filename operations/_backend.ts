@@ -22,7 +22,7 @@ import {
 import { BaseBackend } from "../backends/base.ts";
 import { OpenAIBackend } from "../backends/openai.ts";
 import { ProviderBackend, type ProviderBackendConfig } from "../backends/provider.ts";
-import { countMessageTokens, estimateAnswerUsage } from "../_budget.ts";
+import { countMessageTokens, countSchemaTokens, estimateAnswerUsage } from "../_budget.ts";
 import { getMaxOutputTokens } from "../tokens.ts";
 import type { ObjectCompletion } from "../structured.ts";
 import { Call, type ChainEntry, NO_METADATA, type Opened } from "./_call.ts";
@@ -94,14 +94,24 @@ function promptOf(method: Method, options: Options): ChatMessage[] {
  * What a call to `backend` will send, for LIMITS, when its response source
  * cannot say (a custom backend's): the call's prompt counted for the
  * backend's model, and the model's maximum output (else what its window
- * leaves) as the answer's cap.
+ * leaves) as the answer's cap. For `promptForObject()` (`schema` given),
+ * the schema counts, and so does the one repair request it may send: the
+ * prompt again with the refused answer (at most the cap), and a second answer.
  */
-async function planOfCall(backend: Backend, messages: ChatMessage[]): Promise<AttemptPlan> {
+async function planOfCall(
+  backend: Backend,
+  messages: ChatMessage[],
+  schema?: unknown,
+): Promise<AttemptPlan> {
   const model = backend.config.modelId;
-  const promptTokens = await countMessageTokens(messages, model);
+  let promptTokens = await countMessageTokens(messages, model);
   const outputTokens = (backend.config as { maxOutputTokens?: number }).maxOutputTokens ??
     getMaxOutputTokens(model) ?? Math.max(0, backend.config.tokenLimit - promptTokens);
-  return { model, promptTokens, outputTokens };
+  if (schema === undefined) return { model, promptTokens, outputTokens };
+  if (typeof schema === "object" && schema !== null && !("~standard" in schema)) {
+    promptTokens += await countSchemaTokens(schema, model);
+  }
+  return { model, promptTokens: 2 * promptTokens + outputTokens, outputTokens: 2 * outputTokens };
 }
 
 /**
@@ -217,7 +227,7 @@ export function chainBackend(
         try {
           const backend = attempt;
           if (call.gated) {
-            const admitted = call.admit(() => planOfCall(backend, messages()));
+            const admitted = call.admit(() => planOfCall(backend, messages(), options.schema));
             if (admitted !== undefined) await admitted;
           }
           answer = await ask(backend, rest as PromptForObjectOptions<T>);

@@ -2,7 +2,12 @@
 // down), whether a failure fails over, what each attempt reports (request, answer, error,
 // fallback events and spans) and which error the caller gets when no alias answers.
 import type { CallMetadata, ChatMessage, ContentPart, TokenUsage } from "../chat.ts";
-import { APIError, ContextLengthError, LimitExceededError } from "../errors.ts";
+import {
+  APIError,
+  ContextLengthError,
+  LimitExceededError,
+  StructuredOutputError,
+} from "../errors.ts";
 import { getTokenCounter } from "../tokens.ts";
 import type { AnswerInfo, AnswerOutcome, FallbackRecord } from "../backends/response.ts";
 import type { FallbackOn } from "./_settings.ts";
@@ -345,7 +350,10 @@ export class Call {
     // failure of the alias (one user at their limit puts no alias in cooldown).
     const refused = error instanceof LimitExceededError;
     const window = error instanceof ContextLengthError;
-    const apiError = error instanceof APIError;
+    // An answer off its schema is the model's answer, not a failure of the service: it never
+    // fails over (not with fallback_on "any" either) and is no failure towards a cooldown.
+    const offSchema = error instanceof StructuredOutputError;
+    const apiError = error instanceof APIError && !offSchema;
     const retryable = apiError && error.retryable;
     const failsOver = !started && !aborted &&
       (refused

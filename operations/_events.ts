@@ -3,9 +3,10 @@
 // from PRICES, and errors described without secrets.
 import type { TokenUsage } from "../chat.ts";
 import { APIError } from "../errors.ts";
-import { scrub, SECRET_KEYS } from "../_redact.ts";
+import { isSecretKey, maskUrl, scrub, urlSecrets } from "../_redact.ts";
 import type { CooldownStore } from "./cooldown.ts";
 import type { AttemptGate } from "./_gate.ts";
+import { promptPriceUnits } from "./_settings.ts";
 import type {
   AIEvent,
   EventCost,
@@ -171,11 +172,7 @@ export class Operations {
       }
       return undefined;
     }
-    const cached = Math.min(usage.cachedInputTokens ?? 0, usage.inputTokens);
-    const input = round(
-      ((usage.inputTokens - cached) * price.input + cached * (price.cached_input ?? price.input)) /
-        1e6,
-    );
+    const input = round(promptPriceUnits(price, usage) / 1e6);
     const output = round(usage.outputTokens * price.output / 1e6);
     const cost: EventCost = usage.estimated
       ? { input, output, total: round(input + output), currency: "USD", estimated: true }
@@ -189,14 +186,25 @@ function round(value: number): number {
   return Math.round(value * 1e12) / 1e12;
 }
 
-/** The strings under secret keys (`api_key`, `headers`...) of a settings or config object. */
+/**
+ * The strings under secret keys (`api_key`, any `*headers`, `token`, `password`...) of a settings or
+ * config object, and the credentials of the URLs in it (`api_base` with a
+ * user name and password, or a `?key=` query parameter).
+ */
 export function secretsIn(value: unknown, depth = 0, found: string[] = []): string[] {
   if (depth > 8 || typeof value !== "object" || value === null) return found;
   for (const [key, item] of Object.entries(value)) {
-    if (SECRET_KEYS.has(key)) collectStrings(item, found, 0);
-    else secretsIn(item, depth + 1, found);
+    if (isSecretKey(key)) collectStrings(item, found, 0);
+    else if (typeof item === "string") {
+      for (const secret of urlSecrets(item)) found.push(secret, encodeURIComponent(secret));
+    } else secretsIn(item, depth + 1, found);
   }
   return found;
+}
+
+/** `text` with `secrets` masked, and the credentials of any URL in it. */
+export function scrubMessage(text: string, secrets: readonly string[]): string {
+  return scrub(text, secrets).replace(/https?:\/\/[^\s()<>"']+/gi, maskUrl);
 }
 
 function collectStrings(value: unknown, found: string[], depth: number): void {
@@ -212,7 +220,7 @@ export function describeError(error: unknown, secrets: readonly string[]): Event
   const raw = error instanceof Error || error instanceof DOMException
     ? error.message
     : String(error);
-  const message = scrub(raw, secrets);
+  const message = scrubMessage(raw, secrets);
   if (!(error instanceof APIError)) return { name, message };
   const described: { -readonly [K in keyof EventError]: EventError[K] } = {
     name,
@@ -220,6 +228,6 @@ export function describeError(error: unknown, secrets: readonly string[]): Event
     retryable: error.retryable,
   };
   if (error.status !== undefined) described.status = error.status;
-  if (error.requestId !== undefined) described.requestId = error.requestId;
+  if (error.requestId !== undefined) described.requestId = scrubMessage(error.requestId, secrets);
   return described;
 }

@@ -7,7 +7,13 @@ import { checkCallMetadata } from "../_json.ts";
 import { getDefaultTokenLimit, getMaxOutputTokens } from "../tokens.ts";
 import type { CompletionOptions, Provider, ProviderStreamEvent } from "../providers/types.ts";
 import type { CompleteObjectOptions, ObjectCompletion } from "../structured.ts";
-import { countMessageTokens, estimateAnswerUsage, TOKENS_PER_IMAGE } from "../_budget.ts";
+import {
+  countMessageTokens,
+  countMessageTokensNow,
+  countSchemaTokens,
+  estimateAnswerUsage,
+  TOKENS_PER_IMAGE,
+} from "../_budget.ts";
 import { completionUsage } from "../backends/_messages.ts";
 import { BackendFeature } from "../backends/types.ts";
 import { Call, type CallInfo, type ChainEntry, NO_METADATA, type Opened } from "./_call.ts";
@@ -15,6 +21,7 @@ import type { Operations } from "./_events.ts";
 import { overlay } from "./_overlay.ts";
 import type { FallbackOn } from "./_settings.ts";
 import type { AttemptPlan } from "./_gate.ts";
+import { DEFAULT_RESERVED_OUTPUT_TOKENS } from "./types.ts";
 
 /** One alias of a provider chain. */
 export interface ProviderEntry extends ChainEntry {
@@ -92,23 +99,76 @@ async function checkWindow(request: Request): Promise<void> {
 /**
  * What a request will send, for LIMITS: its exact prompt count and its answer
  * cap (the `max_tokens` it asks for; else the model's maximum output; else
- * what the context window leaves; else nothing known: 0).
+ * what the context window leaves; else {@link DEFAULT_RESERVED_OUTPUT_TOKENS}).
+ *
+ * A `completeObject()` request (`structured`) takes its cap from its chat
+ * `options`, counts its schema, and reserves room for the one repair request
+ * it may send: the prompt again with the refused answer (at most the cap) and
+ * its issues, and a second answer.
  */
-export async function planOf(request: Request): Promise<AttemptPlan> {
-  const { entry, options } = request;
+export function planOf(
+  request: Request,
+  structured = false,
+): AttemptPlan | Promise<AttemptPlan> {
+  const { options } = request;
   const model = options.model ?? request.provider.model;
-  const promptTokens = Array.isArray(options.messages)
-    ? await countMessageTokens(options.messages, model)
-    : 0;
-  const caps = [options.max_tokens, options.max_completion_tokens].filter((cap): cap is number =>
+  // Counted at once when the encoding is loaded (no promise for LIMITS to wait on).
+  const now = Array.isArray(options.messages) ? countMessageTokensNow(options.messages, model) : 0;
+  if (now !== undefined && !structured) return planWith(request, model, now, false);
+  return (async () => {
+    const promptTokens = now ?? await countMessageTokens(options.messages, model);
+    return await planWith(request, model, promptTokens, structured);
+  })();
+}
+
+function planWith(
+  request: Request,
+  model: string,
+  counted: number,
+  structured: false,
+): AttemptPlan;
+function planWith(
+  request: Request,
+  model: string,
+  counted: number,
+  structured: boolean,
+): AttemptPlan | Promise<AttemptPlan>;
+function planWith(
+  request: Request,
+  model: string,
+  counted: number,
+  structured: boolean,
+): AttemptPlan | Promise<AttemptPlan> {
+  const { entry, options } = request;
+  let promptTokens = counted;
+  const chat = structured
+    ? ((options as unknown as { options?: Record<string, unknown> }).options ?? {})
+    : options;
+  const caps = [chat.max_tokens, chat.max_completion_tokens].filter((cap): cap is number =>
     typeof cap === "number" && Number.isFinite(cap) && cap >= 0
   );
   let outputTokens = caps.length > 0 ? Math.min(...caps) : getMaxOutputTokens(model);
   if (outputTokens === undefined) {
     const window = entry.contextWindow ?? knownWindow(model);
-    outputTokens = window === undefined ? 0 : Math.max(0, window - promptTokens);
+    outputTokens = window === undefined
+      ? DEFAULT_RESERVED_OUTPUT_TOKENS
+      : Math.max(0, window - promptTokens);
   }
-  return { model, promptTokens, outputTokens };
+  if (!structured) return { model, promptTokens, outputTokens };
+  const schema = (options as unknown as { schema?: unknown }).schema;
+  const cap = outputTokens;
+  return (async () => {
+    // The schema goes with the request (a response format, a tool or the prompt), and the
+    // repair's issues name its parts: counted once for each request.
+    promptTokens += isJsonSchema(schema) ? await countSchemaTokens(schema, model) : 0;
+    return { model, promptTokens: 2 * promptTokens + cap, outputTokens: 2 * cap };
+  })();
+}
+
+/** A JSON Schema object (not a Standard Schema value, whose JSON Schema is the provider's to get). */
+function isJsonSchema(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) &&
+    !("~standard" in value);
 }
 
 /**
@@ -167,7 +227,7 @@ export function chainProvider(
         if (windows) await checkWindow(request);
         if (call.gated) {
           const planned = request;
-          const admitted = call.admit(() => planOf(planned));
+          const admitted = call.admit(() => planOf(planned, method === "completeObject"));
           if (admitted !== undefined) await admitted;
         }
         answer = await send(request.provider, request.options as O);

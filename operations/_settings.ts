@@ -11,6 +11,7 @@ import {
   requireObject,
 } from "../_validate.ts";
 import type { ModelPrice } from "./types.ts";
+import type { TokenUsage } from "../chat.ts";
 
 /** When a chain fails over: on retryable errors only, or on any error. */
 export type FallbackOn = "retryable" | "any";
@@ -139,7 +140,7 @@ export function splitBackendOperations(
 }
 
 /**
- * Checks `PRICES` (`{model: {input, output, cached_input?}}`, dollars per
+ * Checks `PRICES` (`{model: {input, output, cached_input?, cache_write_input?}}`, dollars per
  * million tokens) and returns it as a map by model id.
  *
  * @throws {ImproperlyConfigured} naming `PRICES["model"]` and the key.
@@ -151,7 +152,7 @@ export function parsePrices(value: unknown): ReadonlyMap<string, ModelPrice> {
   for (const [model, raw] of Object.entries(object)) {
     const where = `PRICES["${model}"]`;
     const entry = requireObject(raw, where);
-    rejectUnknownKeys(entry, ["input", "output", "cached_input"], where);
+    rejectUnknownKeys(entry, ["input", "output", "cached_input", "cache_write_input"], where);
     const range = { min: 0, max: 1_000_000 };
     const input = optionalNumber(entry.input, "input", where, range);
     const output = optionalNumber(entry.output, "output", where, range);
@@ -160,7 +161,23 @@ export function parsePrices(value: unknown): ReadonlyMap<string, ModelPrice> {
     const price: ModelPrice = { input, output };
     const cached = optionalNumber(entry.cached_input, "cached_input", where, range);
     if (cached !== undefined) price.cached_input = cached;
+    const written = optionalNumber(entry.cache_write_input, "cache_write_input", where, range);
+    if (written !== undefined) price.cache_write_input = written;
     prices.set(model, price);
   }
   return prices;
+}
+
+/**
+ * The prompt's price in dollars per million tokens times tokens: the
+ * uncached tokens at `input`, those read from the prompt cache at
+ * `cached_input`, those written to it at `cache_write_input` (each
+ * defaulting to `input`). Divide by 1e6 for dollars.
+ */
+export function promptPriceUnits(price: ModelPrice, usage: TokenUsage): number {
+  const read = Math.min(usage.cachedInputTokens ?? 0, usage.inputTokens);
+  const written = Math.min(usage.cacheWriteInputTokens ?? 0, usage.inputTokens - read);
+  return (usage.inputTokens - read - written) * price.input +
+    read * (price.cached_input ?? price.input) +
+    written * (price.cache_write_input ?? price.input);
 }

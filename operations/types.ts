@@ -198,7 +198,8 @@ export interface EventsOptions {
 /**
  * One `PRICES` entry: US dollars per million tokens, as the vendor's price
  * page says. `cached_input` (default: `input`) prices the prompt tokens the
- * service read from its prompt cache.
+ * service read from its prompt cache, `cache_write_input` (default: `input`)
+ * those it wrote to it.
  *
  * @example
  * ```ts
@@ -213,8 +214,13 @@ export interface ModelPrice {
   input: number;
   /** Dollars per million answer tokens. */
   output: number;
-  /** Dollars per million cached prompt tokens (default: `input`). */
+  /** Dollars per million prompt tokens read from the prompt cache (default: `input`). */
   cached_input?: number;
+  /**
+   * Dollars per million prompt tokens written to the prompt cache (default:
+   * `input`; Anthropic bills them at 1.25 times the input price).
+   */
+  cache_write_input?: number;
 }
 
 /**
@@ -321,3 +327,18 @@ export interface TelemetryTracer {
   /** Starts a span (a child of the active one, as the tracer decides). */
   startSpan(name: string, options?: TelemetrySpanOptions): TelemetrySpan;
 }
+
+/**
+ * The answer tokens `LIMITS` reserves for a request whose answer cap is
+ * unknown: no `max_tokens` in the call, no maximum output in the token table
+ * and no known context window (a model of one's own on a local server). The
+ * reservation is settled with what the answer used, as any other.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_RESERVED_OUTPUT_TOKENS } from "./types.ts";
+ * assert.equal(DEFAULT_RESERVED_OUTPUT_TOKENS, 4096);
+ * ```
+ */
+export const DEFAULT_RESERVED_OUTPUT_TOKENS = 4096;

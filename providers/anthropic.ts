@@ -12,7 +12,8 @@
  *   from the token table capped by what its context window leaves after the
  *   prompt (a prompt over the window is a `ContextLengthError` before any
  *   request), else {@link DEFAULT_ANTHROPIC_MAX_TOKENS}.
- * - `stop` is sent as `stop_sequences`, `user` as `metadata.user_id`;
+ * - `stop` is sent as `stop_sequences`, `user` as `metadata.user_id` (the
+ *   only metadata sent: the per-call `metadata` is for usage events);
  *   OpenAI-only options (`seed`, `response_format`, penalties...) are a
  *   `TypeError` at the call; any other option (`top_k`, `thinking`...) is
  *   sent as it is.
@@ -25,9 +26,12 @@
  *
  * Settings keys: `provider`, `model`, `api_key` (default `ANTHROPIC_API_KEY`),
  * `api_key_env`, `api_base` (default `https://api.anthropic.com`; a trailing
- * `/v1` is dropped), `headers`, `timeout`, `max_retries`, `api_version` (the
- * `anthropic-version` header, default {@link DEFAULT_ANTHROPIC_VERSION}) and
- * `structured_output` (`json_schema`, `tool` or `prompt`).
+ * `/v1` is dropped, a query kept), `headers`, `timeout` (seconds per attempt;
+ * for a stream, the server's silence between chunks), `max_retries`,
+ * `max_answer_chars`, `max_event_chars` (as for the OpenAI-compatible
+ * providers), `api_version` (the `anthropic-version` header, default
+ * {@link DEFAULT_ANTHROPIC_VERSION}) and `structured_output` (`json_schema`,
+ * `tool` or `prompt`).
  *
  * @example
  * ```ts
@@ -50,6 +54,7 @@ import type { CompleteObjectOptions, JSONSchema, ObjectCompletion } from "../str
 import { answerBudget, countSchemaTokens } from "../_budget.ts";
 import { getDefaultTokenLimit, getMaxOutputTokens } from "../tokens.ts";
 import { guardSecrets } from "../_redact.ts";
+import { checkCallMetadata } from "../_json.ts";
 import {
   type AnthropicMessage,
   type AnthropicSettings,
@@ -105,6 +110,8 @@ export const ANTHROPIC_KEYS: readonly string[] = [
   "timeout",
   "max_retries",
   "api_version",
+  "max_answer_chars",
+  "max_event_chars",
   "structured_output",
 ];
 
@@ -159,6 +166,10 @@ export interface AnthropicConfig {
   readonly headers: Readonly<Record<string, string>> | undefined;
   /** The `anthropic-version` header. */
   readonly apiVersion: string;
+  /** `max_answer_chars`: the longest answer, in characters (default 16 MiB). */
+  readonly maxAnswerChars?: number;
+  /** `max_event_chars`: the longest line or event of a stream, in characters (default 1 MiB). */
+  readonly maxEventChars?: number;
   /** `structured_output`, when set (else: by model, see {@link hasNativeStructuredOutput}). */
   readonly structuredOutput: AnthropicStrategy | undefined;
   /**
@@ -209,8 +220,8 @@ export function createAnthropicProvider(
     model: common.model,
     alias: common.alias,
     // `{api_base}/v1/messages`: a base URL given with its /v1 (as the OpenAI-compatible
-    // endpoint takes it) is used without.
-    baseURL: common.baseURL.replace(/\/v1\/*$/, ""),
+    // endpoint takes it) is used without; its query (a gateway's) is kept.
+    baseURL: withoutV1(common.baseURL),
     apiKey: common.apiKey,
     keySource: common.keySource,
     keyEnv: common.keyEnv,
@@ -218,9 +229,20 @@ export function createAnthropicProvider(
     maxRetries: common.maxRetries,
     headers: common.headers,
     apiVersion: common.apiVersion ?? DEFAULT_ANTHROPIC_VERSION,
+    ...(common.maxAnswerChars !== undefined ? { maxAnswerChars: common.maxAnswerChars } : {}),
+    ...(common.maxEventChars !== undefined ? { maxEventChars: common.maxEventChars } : {}),
     structuredOutput,
     ...(common.service !== undefined ? { service: common.service } : {}),
   });
+}
+
+/** A base URL without a trailing `/v1` (or slash) in its path; its query and fragment kept. */
+function withoutV1(base: string): string {
+  const url = new URL(base);
+  const path = url.pathname.replace(/\/+$/, "").replace(/\/v1$/, "");
+  url.pathname = path === "" ? "/" : path;
+  const href = url.href;
+  return path === "" && url.search === "" && url.hash === "" ? href.replace(/\/$/, "") : href;
 }
 
 /** A checked call: the model, the messages as Anthropic turns, the options and the signal. */
@@ -373,10 +395,13 @@ export class AnthropicProvider implements Provider {
         tool_choice: { type: "tool", name: args.name },
       };
     }
+    // What the window budget counts: the messages, and the instruction when it is sent.
+    let counted: ChatMessage[] = call.messages;
     if (strategy === "prompt") {
       extraSchema = undefined;
       const instruction = schemaInstruction(schema);
       call.system = call.system === undefined ? instruction : `${instruction}\n\n${call.system}`;
+      counted = [{ role: "system", content: instruction }, ...call.messages];
     }
     const schemaTokens = extraSchema === undefined
       ? 0
@@ -397,7 +422,16 @@ export class AnthropicProvider implements Provider {
           ...call.turns,
           ...repairTurns(repair, lastToolUse, repairText),
         ];
-        const request = await this.#request({ ...call, turns }, extra, schemaTokens);
+        // The repair request's max_tokens leaves room for the refused answer and the issues.
+        const messages: ChatMessage[] = repair === undefined ? counted : [
+          ...counted,
+          {
+            role: "assistant",
+            content: lastToolUse ? JSON.stringify(lastToolUse.input) ?? "" : repair.answer.text,
+          },
+          { role: "user", content: repairText(repair.issues) },
+        ];
+        const request = await this.#request({ ...call, turns, messages }, extra, schemaTokens);
         const message = await createMessage(settings, request);
         const truncated = message.stop_reason === "max_tokens";
         const usage = message.usage && toTokenUsage(message.usage);
@@ -422,7 +456,10 @@ export class AnthropicProvider implements Provider {
     if (typeof options !== "object" || options === null) {
       throw new TypeError(`${method}() takes an options object with messages`);
     }
-    const { messages, signal, model, ...chatOptions } = options;
+    // metadata is for usage events and LIMITS: checked here, never sent (the API's own
+    // metadata takes only user_id, which the `user` option sets).
+    const { messages, signal, model, metadata, ...chatOptions } = options;
+    checkCallMetadata(metadata, method);
     checkMessages(messages);
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       throw new TypeError("signal must be an AbortSignal when given");
@@ -483,6 +520,8 @@ export class AnthropicProvider implements Provider {
     if (config.apiKey !== undefined) settings.apiKey = config.apiKey;
     if (config.headers !== undefined) settings.headers = { ...config.headers };
     if (config.service !== undefined) settings.service = config.service;
+    if (config.maxAnswerChars !== undefined) settings.maxAnswerChars = config.maxAnswerChars;
+    if (config.maxEventChars !== undefined) settings.maxEventChars = config.maxEventChars;
     return settings;
   }
 }

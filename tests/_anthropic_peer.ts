@@ -23,6 +23,8 @@ export interface AnthropicRecordedRequest {
   method: string;
   /** URL path. */
   path: string;
+  /** URL query (`?a=b`, or `""` when none). */
+  search: string;
   /** Headers, names in lower case. */
   headers: Record<string, string>;
   /** The body parsed as JSON (`undefined` when it is not JSON). */
@@ -59,6 +61,8 @@ export interface AnthropicPeerReply {
   stopReason?: string;
   /** Send no usage. */
   noUsage?: boolean;
+  /** Extra usage fields (`cache_read_input_tokens`...), merged into the usage sent. */
+  usage?: Record<string, number>;
   /** A raw body. */
   raw?: string;
   /** The content type of `raw` (default `text/plain`). */
@@ -185,6 +189,14 @@ function problemOf(request: AnthropicRecordedRequest, key: string | undefined): 
     if (!FIELDS.has(field)) return bad(`${field}: Extra inputs are not permitted`);
   }
   if (typeof body.model !== "string" || body.model === "") return bad("model: Field required");
+  if (body.metadata !== undefined) {
+    // The API takes one metadata field, user_id (a string).
+    if (!body.metadata || typeof body.metadata !== "object") return bad("metadata: invalid");
+    for (const [field, value] of Object.entries(body.metadata)) {
+      if (field !== "user_id") return bad(`metadata.${field}: Extra inputs are not permitted`);
+      if (typeof value !== "string") return bad("metadata.user_id: Input should be a string");
+    }
+  }
   if (!Number.isSafeInteger(body.max_tokens) || body.max_tokens < 1) {
     return bad("max_tokens: Field required (a positive integer)");
   }
@@ -323,7 +335,7 @@ export function startAnthropicPeer(options: AnthropicPeerOptions = {}): Promise<
       stop_reason: stopReason ?? "end_turn",
       stop_sequence: null,
       ...(reply.noUsage ? {} : {
-        usage: { input_tokens: promptWords(body), output_tokens: outputWords },
+        usage: { input_tokens: promptWords(body), output_tokens: outputWords, ...reply.usage },
       }),
     };
   }
@@ -338,7 +350,7 @@ export function startAnthropicPeer(options: AnthropicPeerOptions = {}): Promise<
   ): Response {
     const text = reply.text ?? anthropicEcho(body);
     const chunks = text.split(/(?=\s+\S)/).filter((chunk) => chunk !== "");
-    const usage = { input_tokens: promptWords(body), output_tokens: 1 };
+    const usage = { input_tokens: promptWords(body), output_tokens: 1, ...reply.usage };
     async function* events(): AsyncGenerator<Uint8Array | "cut" | "break"> {
       yield sse("message_start", {
         message: {
@@ -484,6 +496,7 @@ export function startAnthropicPeer(options: AnthropicPeerOptions = {}): Promise<
       const recorded: AnthropicRecordedRequest = {
         method: request.method,
         path: url.pathname,
+        search: url.search,
         headers,
         body,
         at: performance.now(),

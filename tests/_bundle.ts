@@ -3,8 +3,15 @@
 // whose node_modules must provide them.
 import assert from "node:assert/strict";
 
-/** Bundles mod.ts into `path` (leaving the `external` specifiers as imports) and returns it. */
-export async function bundleMod(path: string, external: string[] = []): Promise<string> {
+/**
+ * Bundles `entry` (default mod.ts) into `path` (leaving the `external` specifiers as imports)
+ * and returns it.
+ */
+export async function bundleMod(
+  path: string,
+  external: string[] = [],
+  entry = "mod.ts",
+): Promise<string> {
   const built = await new Deno.Command(Deno.execPath(), {
     args: [
       "bundle",
@@ -14,7 +21,7 @@ export async function bundleMod(path: string, external: string[] = []): Promise<
       ...external.flatMap((specifier) => ["--external", specifier]),
       "-o",
       path,
-      "mod.ts",
+      entry,
     ],
     cwd: new URL("../", import.meta.url).pathname,
     env: { NO_COLOR: "1" },

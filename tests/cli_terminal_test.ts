@@ -156,3 +156,45 @@ Deno.test("cli on a full disk says so in one line, without a doubled prefix", as
   assert.equal(child.code, 1);
   assert.match(stderr, /^Error: No space left on device \(os error 28\)\n$/);
 });
+
+Deno.test("escapeControls() shows Unicode bidi controls as escapes, so an answer or a name cannot reorder what is shown", () => {
+  const bidi = [
+    0x061c,
+    0x200e,
+    0x200f,
+    0x202a,
+    0x202b,
+    0x202c,
+    0x202d,
+    0x202e,
+    0x2066,
+    0x2067,
+    0x2068,
+    0x2069,
+  ];
+  for (const code of bidi) {
+    const char = String.fromCharCode(code);
+    assert.equal(escapeControls(`a${char}b`), `a\\u${code.toString(16).padStart(4, "0")}b`);
+  }
+  assert.equal(escapeControls("invoice\u202Efdp.exe"), "invoice\\u202efdp.exe");
+  // Right-to-left text itself is kept.
+  assert.equal(escapeControls("שלום مرحبا"), "שלום مرحبا");
+});
+
+Deno.test("cli models escapes a model name's bidi controls on a terminal, not in a pipe", async () => {
+  await using dir = await tempDir();
+  await Deno.writeTextFile(`${dir}/extra-openai-models.yaml`, '- model_id: "evil\u202Egnp.exe"\n');
+  for (const terminal of [true, false]) {
+    let stdout = "";
+    const code = await main(["--user-dir", dir, "models", "-q", "evil"], {
+      stdout: (text) => void (stdout += text),
+      stderr: () => {},
+      stdoutIsTerminal: () => terminal,
+    });
+    assert.equal(code, 0);
+    if (terminal) {
+      assert.ok(!stdout.includes("\u202E"), JSON.stringify(stdout));
+      assert.match(stdout, /evil\\u202egnp\.exe/);
+    } else assert.ok(stdout.includes("evil\u202Egnp.exe"));
+  }
+});

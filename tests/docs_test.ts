@@ -47,3 +47,16 @@ Deno.test("the README's first example prints each answer once", async () => {
     "This is an echo backend: A",
   ]);
 });
+
+Deno.test("the README's task table gives each deno task's real permission flags", async () => {
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
+  const readme = await Deno.readTextFile(new URL("README.md", ROOT));
+  const flags = (text: string) =>
+    [...text.matchAll(/--allow-[a-z]+(?:=[^\s`]+)?/g)].map((m) => m[0]).sort();
+  for (const name of ["test", "bench", "demo", "serve"]) {
+    const row = readme.split("\n").find((line) => line.startsWith(`| \`deno task ${name}\``));
+    assert.ok(row, `README has no row for deno task ${name}`);
+    assert.deepEqual(flags(row), flags(config.tasks[name]), `deno task ${name}`);
+  }
+  assert.ok(!/no network/i.test(readme), 'the tests use local servers: not "no network"');
+});

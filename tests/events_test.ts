@@ -334,3 +334,20 @@ Deno.test("events: without onEvent, tracer or fallbacks, backends and providers 
     (observed.getBackend() as unknown as { getProvider(): unknown }).getProvider(),
   );
 });
+
+Deno.test("events: secretsIn() finds secrets under any headers object and secret-like names, as printed settings mask them", async () => {
+  const { secretsIn, scrubMessage } = await import("../operations/_events.ts");
+  const config = {
+    MODEL_ID: "gpt-4o-mini",
+    INIT_KWARGS: { default_headers: { "X-Session": "hdr-value-1" }, password: "pw-value-2" },
+    extra: [{ access_token: "tok-value-3" }],
+    max_tokens: 100,
+  };
+  const secrets = secretsIn(config);
+  for (const secret of ["hdr-value-1", "pw-value-2", "tok-value-3"]) {
+    assert.ok(secrets.includes(secret), `${secret} found`);
+  }
+  assert.ok(!secrets.includes("gpt-4o-mini"), "a model name is no secret");
+  const message = scrubMessage("refused hdr-value-1 with pw-value-2 and tok-value-3", secrets);
+  assert.equal(message, "refused *** with *** and ***");
+});

@@ -16,6 +16,7 @@ import {
   ProviderBackend,
   RateLimitError,
   StreamInterruptedError,
+  StructuredOutputError,
 } from "../mod.ts";
 import { startPeer } from "./_peer.ts";
 import { chainSettings, chatRequests, providerOn, refusedUrl, sequence } from "./_operations.ts";
@@ -86,14 +87,30 @@ Deno.test("a provider fails over on 429 with Retry-After after its own retries",
   assert.equal(answer.choices[0].message.content, "Echo: Hello");
   assert.equal(chatRequests(primary), 2, "the primary's own retry first");
   assert.equal(chatRequests(backup), 1);
-  // Without retries a long Retry-After does not hold the answer back.
+  // Without retries a long Retry-After does not hold the answer back: an hour's wait could not
+  // end within the test run, so the answer itself shows that the backup was asked at once.
   primary.reset();
-  primary.setHandler(() => ({ status: 429, error: "slow down", headers: { "retry-after": "30" } }));
-  const quick = createAI(chainSettings(primary, backup));
-  const started = Date.now();
-  await quick.getProvider("primary").completion({ messages: hello });
+  backup.reset();
+  primary.setHandler(() => ({
+    status: 429,
+    error: "slow down",
+    headers: { "retry-after": "3600" },
+  }));
+  const events: AIEvent[] = [];
+  const quick = createAI(chainSettings(primary, backup), {
+    onEvent: (event) => events.push(event),
+  });
+  const answered = await quick.getProvider("primary").completion({ messages: hello });
+  assert.equal(answered.choices[0].message.content, "Echo: Hello");
   assert.equal(chatRequests(primary), 1);
-  assert.ok(Date.now() - started < 20_000, "the backup answered without waiting out Retry-After");
+  assert.equal(chatRequests(backup), 1);
+  assert.deepEqual(sequence(events), [
+    "request:primary",
+    "fallback:primary",
+    "request:backup",
+    "answer:backup",
+  ]);
+  assert.equal(events[1].error?.status, 429);
 });
 
 Deno.test("a stream that fails after its first chunk is a StreamInterruptedError: no fallback, no splice", async () => {
@@ -540,4 +557,48 @@ Deno.test("structured output fails over too: completeObject() and promptForObjec
     /metadata of completeObject\(\) must be an object of JSON data/,
   );
   assert.equal(chatRequests(primary), 2);
+});
+
+Deno.test("an answer off its schema (StructuredOutputError) never fails over, also with fallback_on: 'any'", async () => {
+  for (const fallback_on of [undefined, "any" as const]) {
+    await using primary = await startPeer({ handler: () => ({ text: '{"name":"not a title"}' }) });
+    await using backup = await startPeer({ handler: () => ({ text: '{"title":"Spring"}' }) });
+    const events: AIEvent[] = [];
+    const ai = createAI(
+      chainSettings(primary, backup, {
+        primary: fallback_on === undefined ? {} : { fallback_on },
+      }),
+      { onEvent: (event) => events.push(event) },
+    );
+    const schema = {
+      type: "object",
+      properties: { title: { type: "string" } },
+      required: ["title"],
+      additionalProperties: false,
+    };
+    await assert.rejects(
+      ai.getProvider("primary").completeObject({ messages: hello, schema }),
+      StructuredOutputError,
+    );
+    await assert.rejects(
+      ai.getBackend().promptForObject({ prePrompt: "Title:", context: "spring", schema }),
+      StructuredOutputError,
+    );
+    assert.equal(chatRequests(backup), 0, `fallback_on ${fallback_on}`);
+    assert.equal(chatRequests(primary), 4); // each: the answer and its repair
+    assert.deepEqual(sequence(events), [
+      "request:primary",
+      "error:primary",
+      "request:primary",
+      "error:primary",
+    ]);
+    // The model answered: no failure towards the alias's cooldown.
+    for (let n = 0; n < 3; n++) {
+      await ai.getProvider("primary").completeObject({ messages: hello, schema }).catch(() => {});
+    }
+    primary.setHandler(() => ({ text: '{"title":"Summer"}' }));
+    const answer = await ai.getProvider("primary").completeObject({ messages: hello, schema });
+    assert.deepEqual(answer.object, { title: "Summer" });
+    assert.equal(chatRequests(backup), 0);
+  }
 });

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { main } from "../cli.ts";
 import { getModel, ImproperlyConfigured, loadSettings, setKey } from "../mod.ts";
-import { MAX_YAML_NODES, parseYaml } from "../_yaml.ts";
+import { MAX_YAML_CHARS, MAX_YAML_EXPANDED_CHARS, MAX_YAML_NODES, parseYaml } from "../_yaml.ts";
 
 // Six levels of eight aliases (48, under the limit of 50) over 160 items: 160 x 8^6, about
 // 42 million nodes once expanded, from under 1 KiB.
@@ -58,6 +58,39 @@ Deno.test("parseYaml() still reads shared aliases under the expanded limit", () 
   // A long flat list is many nodes but no bomb.
   const list = parseYaml(`items: [${Array(50_000).fill("1").join(",")}]`, "list.yaml");
   assert.equal((list as { items: number[] }).items.length, 50_000);
+});
+
+Deno.test("parseYaml() refuses aliases of a long string by the characters they expand to, naming the file", () => {
+  // 1 MiB once, 48 aliases (under the alias limit, a few hundred nodes): about 49 MiB expanded.
+  const text = `s: &s "${"x".repeat(1024 * 1024)}"\nl: [${Array(48).fill("*s").join(",")}]\n`;
+  assert.ok(text.length < MAX_YAML_CHARS);
+  assert.throws(
+    () => parseYaml(text, "strings.yaml"),
+    (error: unknown) => {
+      assert.ok(error instanceof ImproperlyConfigured, String(error));
+      assert.match(
+        error.message,
+        new RegExp(
+          `^"strings\\.yaml" is refused: .*more than ${MAX_YAML_EXPANDED_CHARS} characters`,
+        ),
+      );
+      assert.ok(error.message.length < 200);
+      return true;
+    },
+  );
+  // Long keys count too: a mapping with a long key, aliased.
+  const keys = `m: &m {"${"k".repeat(1024 * 1024)}": 1}\nl: [${Array(48).fill("*m").join(",")}]\n`;
+  assert.throws(() => parseYaml(keys, "keys.yaml"), /"keys\.yaml" is refused: .*characters/);
+});
+
+Deno.test("parseYaml() reads a long string without aliases, and a few aliases of it", () => {
+  const long = "y".repeat(4 * 1024 * 1024);
+  assert.equal((parseYaml(`s: "${long}"\n`, "long.yaml") as { s: string }).s.length, long.length);
+  const shared = parseYaml(
+    `s: &s "${"z".repeat(100_000)}"\nl: [${Array(20).fill("*s").join(",")}]\n`,
+    "shared.yaml",
+  ) as { l: string[] };
+  assert.equal(shared.l.length, 20);
 });
 
 Deno.test("parseYaml() refuses a recursive alias", () => {

@@ -254,6 +254,44 @@ Deno.test("chatStream() counts SSE comments as activity for the chunk timeout", 
   assert.equal(textOf(events), "done");
 });
 
+Deno.test("chatStream(): a stream of nothing but keep-alive comments is ended by the caller's signal, not by the chunk timeout", async () => {
+  // Endless comments: the chunk timeout never fires (each comment is activity), so only the
+  // caller's signal (say AbortSignal.timeout() for a total bound) ends the stream.
+  const controller = new AbortController();
+  const reason = new Error("total time is up");
+  let cancelled!: () => void;
+  const serverCancelled = new Promise<void>((resolve) => cancelled = resolve);
+  await using service = await startServer(() => {
+    let sent = 0;
+    return eventStream(
+      new ReadableStream({
+        async pull(stream) {
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          stream.enqueue(encoder.encode(": keep-alive\n\n"));
+          if (++sent === 200) controller.abort(reason);
+        },
+        cancel() {
+          cancelled();
+        },
+      }),
+    );
+  });
+  const events: StreamEvent[] = [];
+  await assert.rejects(
+    (async () => {
+      for await (
+        const event of chatStream(
+          settingsFor(service, { timeoutMs: 60_000 }),
+          ask("hi", { signal: controller.signal }),
+        )
+      ) events.push(event);
+    })(),
+    (error) => error === reason,
+  );
+  assert.deepEqual(events.filter((event) => event.type === "text"), []);
+  await serverCancelled; // the connection was closed, not left running
+});
+
 Deno.test("chatStream() still times out when only the first bytes of an event arrive and then nothing", async () => {
   let timer: ReturnType<typeof setTimeout> | undefined;
   await using service = await startServer(() =>

@@ -7,6 +7,7 @@ import {
   type AISettings,
   BackendFeature,
   createAI,
+  DEFAULT_RESERVED_OUTPUT_TOKENS,
   EchoBackend,
   errorResponse,
   ImproperlyConfigured,
@@ -600,4 +601,103 @@ Deno.test("without LIMITS nothing is wrapped or counted", async () => {
     name: "TypeError",
     message: 'No LIMITS rule has key "user" (keys: none)',
   });
+});
+
+Deno.test("a request whose answer cap is unknown reserves the default output reserve, not nothing", async () => {
+  await using peer = await startPeer();
+  const ai = createAI({
+    PROVIDERS: { default: provider(peer, { model: "house-model-without-a-table-entry" }) },
+    LIMITS: [{ key: "user", tokens_per_minute: 100_000 }],
+  });
+  const gate = held();
+  const sent = whenRequests(peer, 1, () => gate.reply);
+  const answer = ai.getProvider().completion({ messages: MESSAGES, metadata: { user: "ana" } });
+  await sent;
+  const prompt = await countMessageTokens(MESSAGES, "house-model-without-a-table-entry");
+  const during = await ai.getUsage({ key: "user", value: "ana" });
+  assert.equal(
+    during.rules[0].counts.tokens_per_minute?.used,
+    prompt + DEFAULT_RESERVED_OUTPUT_TOKENS,
+  );
+  gate.release({ text: "The cat sat on the mat." });
+  const completion = await answer;
+  const after = await ai.getUsage({ key: "user", value: "ana" });
+  assert.equal(after.rules[0].counts.tokens_per_minute?.used, completion.usage!.totalTokens);
+});
+
+const TITLE_SCHEMA = {
+  type: "object",
+  properties: { title: { type: "string" } },
+  required: ["title"],
+  additionalProperties: false,
+};
+
+Deno.test("completeObject() reserves its own max_tokens and room for its repair request, and settles both", async () => {
+  await using peer = await startPeer();
+  const ai = createAI(settings(peer, [{ key: "user", tokens_per_minute: 100_000 }]));
+  const gate = held();
+  const sent = whenRequests(peer, 1, () => gate.reply);
+  const answer = ai.getProvider().completeObject({
+    messages: MESSAGES,
+    schema: TITLE_SCHEMA,
+    options: { max_tokens: 50 },
+    metadata: { user: "ana" },
+  });
+  await sent;
+  const prompt = await countMessageTokens(MESSAGES, MODEL);
+  const during = await ai.getUsage({ key: "user", value: "ana" });
+  const used = during.rules[0].counts.tokens_per_minute!.used;
+  // The first request (prompt + 50) and a repair (the prompt again, the refused answer, 50).
+  assert.ok(used >= 2 * prompt + 3 * 50, `reserved ${used}`);
+  // The call's max_tokens, not the model's maximum output (16,384).
+  assert.ok(used < prompt + 16_384, `reserved ${used}`);
+  // An answer off the schema, then the repaired one: both requests count.
+  let second = 0;
+  peer.setHandler(() => {
+    second++;
+    return { text: JSON.stringify({ title: "Cats" }) };
+  });
+  gate.release({ text: JSON.stringify({ name: "not a title" }) });
+  const result = await answer;
+  assert.deepEqual(result.object, { title: "Cats" });
+  assert.equal(second, 1);
+  const after = await ai.getUsage({ key: "user", value: "ana" });
+  assert.equal(after.rules[0].counts.tokens_per_minute?.used, result.usage!.totalTokens);
+});
+
+Deno.test("an onWarning that throws never breaks a request through LIMITS", async () => {
+  await using peer = await startPeer();
+  const failing: LimitStore = Object.assign(new MemoryLimitStore(), {
+    reserve: () => Promise.reject(new Error("connection refused")),
+    settle: () => Promise.reject(new Error("connection refused")),
+  });
+  let warned = 0;
+  const ai = createAI(
+    settings(peer, { rules: [{ key: "user", requests_per_minute: 5 }], on_store_error: "allow" }),
+    {
+      limitStore: failing,
+      onWarning: () => {
+        warned++;
+        throw new Error("the log server is down");
+      },
+    },
+  );
+  const answer = await ai.getProvider().completion({ messages: MESSAGES, metadata: { user: "u" } });
+  assert.ok(answer.choices[0].message.content);
+  assert.ok(warned >= 1);
+  // A store that reserves but cannot settle: the warning about it throws too.
+  const settleFails: LimitStore = Object.assign(new MemoryLimitStore(), {
+    settle: () => Promise.reject(new Error("connection refused")),
+  });
+  const ai2 = createAI(settings(peer, [{ key: "user", tokens_per_minute: 100_000 }]), {
+    limitStore: settleFails,
+    onWarning: () => {
+      warned++;
+      throw new Error("the log server is down");
+    },
+  });
+  const before = warned;
+  await ai2.getProvider().completion({ messages: MESSAGES, metadata: { user: "u" } });
+  await ai2.getUsage({ key: "user", value: "u" });
+  assert.ok(warned > before);
 });

@@ -802,3 +802,33 @@ Deno.test("a per-call max_tokens of the LLM backend stays within PROMPT_KWARGS' 
     .text();
   assert.equal(env.peer.lastRequest().body.temperature, 0.5);
 });
+
+Deno.test("the LLM backend's errors and printed model name its api_base without user info or query credentials", async () => {
+  await using peer = await startPeer();
+  const port = new URL(peer.url).port;
+  // The peer answers at any path; the URL carries a user, a password and a key in its query.
+  const apiBase = `http://gwuser:pw-in-url@127.0.0.1:${port}/v1?api-key=sk-in-query&region=eu`;
+  const refused = `http://gwuser:pw-in-url@127.0.0.1:9/v1?token=sk-in-query`;
+  await using dir = await tempUserDir({
+    "extra-openai-models.yaml": `- model_id: gw\n  model_name: gpt-4o\n  api_base: "${apiBase}"\n` +
+      `- model_id: gone\n  model_name: gpt-4o\n  api_base: "${refused}"\n`,
+  });
+  const secrets = ["pw-in-url", "gwuser", "sk-in-query"];
+  const clean = (text: string, what: string) => {
+    for (const secret of secrets) assert.ok(!text.includes(secret), `${what}: ${text}`);
+  };
+  peer.enqueue({ status: 400, error: `bad request for ${apiBase}` });
+  const gw = backend(dir, { MODEL_ID: "gw", TOKEN_LIMIT: 1000 });
+  await assert.rejects(gw.promptWithContext({ prePrompt: "a", context: "b" }).text(), (error) => {
+    clean(`${(error as Error).message} ${String(error)} ${JSON.stringify(error)}`, "400");
+    return true;
+  });
+  const gone = backend(dir, { MODEL_ID: "gone", TOKEN_LIMIT: 1000 });
+  await assert.rejects(gone.promptWithContext({ prePrompt: "a", context: "b" }).text(), (error) => {
+    clean(`${(error as Error).message} ${String(error)}`, "refused");
+    return true;
+  });
+  clean(Deno.inspect(gw.getLLMModel(), { depth: 10 }), "inspect");
+  clean(JSON.stringify(gw.getLLMModel()), "JSON");
+  clean(Deno.inspect(gw, { depth: 10 }), "backend");
+});

@@ -155,7 +155,7 @@ Deno.test("cli keys path, set (stdin or --value, mode 0600) and list never print
   assert.equal(fromFlag.code, 0);
   for (const run of [fromStdin, fromFlag]) {
     assert.ok(!run.stderr.includes("sk-from"), run.stderr);
-    assert.match(run.stderr, /Stored key "(openai|other)" in .*keys\.json/);
+    assert.match(run.stderr, /^Stored the key in .*keys\.json/);
   }
   const keys = JSON.parse(await dir.read("keys.json"));
   assert.equal(keys.openai, "sk-from-stdin");
@@ -373,7 +373,7 @@ Deno.test("cli keys without a subcommand lists the key names; keys get NAME prin
     const missing = await runCli([...base, "get", name]);
     assert.equal(missing.code, 1, name);
     assert.equal(missing.stdout, "");
-    assert.match(missing.stderr, /^Error: .*No key found with name "/);
+    assert.match(missing.stderr, /^Error: .*No key found in keys\.json with the name given/);
     assert.ok(!missing.stderr.includes("stored"));
   }
 });
@@ -388,4 +388,26 @@ Deno.test("cli --version prints the version of deno.json", async () => {
   }
   const usage = await runCli(["--help"]);
   assert.match(usage.stdout, /--version/);
+});
+
+Deno.test("cli keys never prints a positional argument: a key typed where a name or subcommand goes", async () => {
+  await using dir = await tempUserDir({ "keys.json": JSON.stringify({ openai: "sk-stored" }) });
+  const base = ["--user-dir", dir.path, "keys"];
+  const typed = "sk-TYPED-AS-POSITIONAL-0123456789";
+  const cases: [string[], string | undefined][] = [
+    [[typed], undefined],
+    [["get", typed], undefined],
+    [["set", "openai", typed], undefined],
+    [["set", typed, "--value", "sk-other"], undefined],
+    [["set", typed], "sk-from-stdin"],
+    [["list", typed], undefined],
+    [["path", typed], undefined],
+    [["get", "openai", typed], undefined],
+  ];
+  for (const [args, stdin] of cases) {
+    const run = await runCli([...base, ...args], { stdin });
+    assert.ok(!run.stdout.includes(typed), `${args.join(" ")}: ${run.stdout}`);
+    assert.ok(!run.stderr.includes(typed), `${args.join(" ")}: ${run.stderr}`);
+    assert.ok(!run.stderr.includes("TYPED"), `${args.join(" ")}: ${run.stderr}`);
+  }
 });

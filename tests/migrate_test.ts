@@ -559,7 +559,10 @@ Deno.test("cli migrate prints YAML then the notes as comments, with secrets hidd
       timeout: 15,
     });
     assert.match(run.stdout, /\n# Migration notes:\n# - Backend "echo" is the echo backend/);
-    assert.match(run.stdout, /# - Keys and header values are hidden behind "TODO: " placeholders/);
+    assert.match(
+      run.stdout,
+      /# - Keys, header values and URLs with credentials are hidden behind "TODO: " placeholders/,
+    );
 
     const shown = await runCli(["--user-dir", dir, "migrate", "--show-secrets", file]);
     assert.equal(shown.code, 0);
@@ -684,4 +687,73 @@ Deno.test("migrateSettings(): MAX_ANSWER_CHARS and MAX_EVENT_CHARS move to the p
     max_event_chars: 20_000,
   });
   assert.deepEqual(notes, []);
+});
+
+Deno.test("cli migrate never prints a masked URL as a value: a URL with credentials becomes a TODO that createAI() refuses", async () => {
+  const dir = await userDir();
+  const file = `${dir}/settings.yaml`;
+  try {
+    await Deno.writeTextFile(
+      file,
+      `BACKENDS:
+  default:
+    CLASS: openai
+    CONFIG:
+      MODEL_ID: gpt-4o
+      API_BASE: "https://user:pw-secret@proxy.example/v1?api-key=sk-in-url&region=eu"
+`,
+    );
+    const run = await runCli(["--user-dir", dir, "migrate", file]);
+    assert.equal(run.code, 0, run.stderr);
+    for (const secret of ["sk-in-url", "pw-secret"]) assert.ok(!run.stdout.includes(secret));
+    assert.ok(!run.stdout.includes("***"), run.stdout);
+    const parsed = parseYaml(run.stdout, "stdout") as AISettings;
+    assert.match(String(parsed.PROVIDERS?.default.api_base), /^TODO: /);
+    assert.throws(
+      () => createAI(parsed).getProvider(),
+      (error: Error) =>
+        error.name === "ImproperlyConfigured" && /api_base .*placeholder/.test(error.message),
+    );
+
+    // Written to a file, the URL is the real one.
+    const out = `${dir}/out.yaml`;
+    const written = await runCli(["--user-dir", dir, "migrate", "-o", out, file]);
+    assert.equal(written.code, 0, written.stderr);
+    assert.ok(!written.stdout.includes("sk-in-url"));
+    const saved = parseYaml(await Deno.readTextFile(out), out) as AISettings;
+    assert.equal(
+      saved.PROVIDERS?.default.api_base,
+      "https://user:pw-secret@proxy.example/v1?api-key=sk-in-url&region=eu",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("createAI() refuses an api_base or API_BASE whose credentials are the mask of printed settings", () => {
+  for (
+    const url of [
+      "https://***:***@proxy.example/v1",
+      "https://proxy.example/v1?api-key=***",
+      "https://proxy.example/v1?token=%2A%2A%2A",
+    ]
+  ) {
+    assert.throws(
+      () =>
+        createAI({ PROVIDERS: { default: { provider: "openai", model: "gpt-4o", api_base: url } } })
+          .getProvider(),
+      (error: Error) =>
+        error.name === "ImproperlyConfigured" && /api_base .*placeholder/.test(error.message),
+      url,
+    );
+    assert.throws(
+      () =>
+        createAI({
+          BACKENDS: { default: { CLASS: "openai", CONFIG: { MODEL_ID: "gpt-4o", API_BASE: url } } },
+        }).getBackend(),
+      (error: Error) =>
+        error.name === "ImproperlyConfigured" && /API_BASE .*placeholder/.test(error.message),
+      url,
+    );
+  }
 });

@@ -322,3 +322,59 @@ Deno.test({
     }
   },
 });
+
+// Runs cli.ts's main() on Node with its default IO (process.stdout, process.stderr, stdin):
+// a command that writes, one that fails, and one that reads standard input.
+const CLI_MAIN = `
+const [bundle] = process.argv.slice(2);
+const m = await import(bundle);
+const codes = [];
+codes.push(await m.main(["--version"]));
+codes.push(await m.main(["no-such-command"]));
+codes.push(await m.main(["tokens", "-m", "gpt-4", "-"]));
+process.stderr.write("codes " + JSON.stringify(codes) + "\\n");
+`;
+
+Deno.test({
+  name: "the CLI runs on Node: main() with its default IO, and the bundle run as a script",
+  ignore: NODE === undefined,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "node_cli_test_" });
+    try {
+      const bundle = await bundleMod(`${dir}/cli.mjs`, [], "cli.ts");
+      const script = `${dir}/cli_main.mjs`;
+      await Deno.writeTextFile(script, CLI_MAIN);
+      const runNode = async (args: string[], stdin: string) => {
+        const child = new Deno.Command(NODE!, {
+          args,
+          env: { NO_COLOR: "1" },
+          clearEnv: true,
+          stdin: "piped",
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        const writer = child.stdin.getWriter();
+        await writer.write(new TextEncoder().encode(stdin));
+        await writer.close();
+        const run = await child.output();
+        const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+        return { code: run.code, stdout: decode(run.stdout), stderr: decode(run.stderr) };
+      };
+
+      const viaMain = await runNode([script, bundle], "hello world");
+      assert.equal(viaMain.code, 0, viaMain.stderr);
+      assert.equal(viaMain.stdout, "cli 0.1.0\n2\n");
+      assert.match(viaMain.stderr, /^Error: Unknown command "no-such-command"/);
+      assert.match(viaMain.stderr, /codes \[0,2,0\]\n$/);
+
+      // The bundle as the main script: arguments from process.argv, the exit code set.
+      const direct = await runNode([bundle, "tokens", "-m", "gpt-4", "-"], "hello world");
+      assert.deepEqual([direct.code, direct.stdout, direct.stderr], [0, "2\n", ""]);
+      const failing = await runNode([bundle, "keys", "get"], "");
+      assert.equal(failing.code, 2);
+      assert.match(failing.stderr, /^Error: Missing NAME/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -318,7 +318,9 @@ Deno.test("OpenAIBackend without a key throws MissingAPIKeyError naming both pla
 
 Deno.test("OpenAIBackend: abort stops a streaming response", async () => {
   await using peer = await startPeer();
-  peer.enqueue({ stream: ["a", " b", " c", " d", " e"], chunkDelayMs: 1000 });
+  // The second chunk would come in an hour: only the abort can end this stream (a chunk
+  // timeout would end it with a TimeoutError, not an AbortError).
+  peer.enqueue({ stream: ["a", " b", " c", " d", " e"], chunkDelayMs: 3_600_000 });
   const controller = new AbortController();
   const response = backendFor(peer).promptWithContext({
     prePrompt: "p",
@@ -326,7 +328,6 @@ Deno.test("OpenAIBackend: abort stops a streaming response", async () => {
     signal: controller.signal,
   });
   const chunks: string[] = [];
-  const started = performance.now();
   await assert.rejects(async () => {
     for await (const chunk of response) {
       chunks.push(chunk);
@@ -334,8 +335,10 @@ Deno.test("OpenAIBackend: abort stops a streaming response", async () => {
     }
   }, (error: Error) => error.name === "AbortError");
   assert.deepEqual(chunks, ["a"]);
-  // Not a threshold: the peer would need four more seconds to finish.
-  assert.ok(performance.now() - started < 4000);
+  assert.equal(peer.requests.length, 1);
+  // The same abort is what text() reports afterwards: nothing else arrived or was sent.
+  await assert.rejects(response.text(), (error: Error) => error.name === "AbortError");
+  assert.equal(peer.requests.length, 1);
 });
 
 Deno.test("OpenAIBackend: non-2xx answers become typed errors with status", async () => {

@@ -126,5 +126,8 @@ Deno.test("cli migrate output saved as settings is refused by check() until the 
     messages.some((m) => /INIT_KWARGS\.key in CONFIG of backend "kept" is a placeholder/.test(m)),
     messages.join("\n"),
   );
-  assert.match(run.stdout, /# - Keys and header values are hidden behind "TODO: " placeholders/);
+  assert.match(
+    run.stdout,
+    /# - Keys, header values and URLs with credentials are hidden behind "TODO: " placeholders/,
+  );
 });

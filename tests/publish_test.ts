@@ -80,3 +80,25 @@ Deno.test("the publish leaves out the tests, the benchmarks and the demo", async
   const leaked = [...published].filter((path) => /^(tests|bench|demo|\.ci)\//.test(path));
   assert.deepEqual(leaked, []);
 });
+
+Deno.test("every file the published README.md and docs link to or show is published", async () => {
+  const published = await publishedFiles();
+  const missing: string[] = [];
+  for (const doc of [...published].filter((path) => path.endsWith(".md"))) {
+    const text = await Deno.readTextFile(new URL(doc, ROOT));
+    const dir = doc.includes("/") ? doc.slice(0, doc.lastIndexOf("/") + 1) : "";
+    // Markdown links and images, `[text](target)` and `![alt](target)`, to files of the package.
+    for (const [, target] of text.matchAll(/!?\[[^\]]*\]\(([^)\s]+)\)/g)) {
+      if (/^[a-z]+:|^#/.test(target)) continue;
+      const path = new URL(target.split("#")[0], new URL(dir, "file:///")).pathname.slice(1);
+      if (path !== "" && !published.has(path)) missing.push(`${doc} -> ${target}`);
+    }
+  }
+  assert.deepEqual(missing, [], "published docs link to files the publish leaves out");
+});
+
+Deno.test("deno.json's publish.exclude lists each path once", async () => {
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
+  const exclude = config.publish.exclude as string[];
+  assert.deepEqual(exclude.filter((path, index) => exclude.indexOf(path) !== index), []);
+});

@@ -162,3 +162,46 @@ Deno.test("secrets: a provider whose api_base holds credentials prints them as *
     assert.doesNotMatch(shown, /pa55word|tok-secret-1/, shown);
   }
 });
+
+Deno.test("secrets: a secret nested anywhere in printed settings is masked (headers under any name, token, password...)", () => {
+  const settings = {
+    BACKENDS: {
+      default: {
+        CLASS: "echo",
+        CONFIG: {
+          MODEL_ID: "echo",
+          TOKEN_LIMIT: 100,
+          INIT_KWARGS: {
+            default_headers: {
+              Authorization: "Bearer sk-n1",
+              "X-Api-Key": "sk-n2",
+              "x-trace": "n3",
+            },
+            extraHeaders: { "api-key": "sk-n4" },
+            list: [{ api_key: "sk-n5" }, { nested: [{ client_secret: "sk-n6" }] }],
+            access_token: "sk-n7",
+            password: "sk-n8",
+            "Ocp-Apim-Subscription-Key": "sk-n9",
+            max_tokens: 77,
+          },
+        },
+      },
+    },
+    PROVIDERS: { default: { provider: "ollama", model: "llama3.1", api_key_env: "MY_KEY_VAR" } },
+  };
+  const ai = createAI(settings as never);
+  for (
+    const shown of [
+      Deno.inspect(ai.settings, { depth: 20 }),
+      JSON.stringify(ai.settings),
+      Deno.inspect(ai, { depth: 20 }),
+    ]
+  ) {
+    for (let n = 1; n <= 9; n++) assert.ok(!shown.includes(`sk-n${n}`), `sk-n${n} in ${shown}`);
+    assert.ok(!shown.includes('"n3"') && !shown.includes(" n3"), shown); // every header value
+    // What is not secret still shows: limits, token counts, the name of a key variable.
+    assert.match(shown, /TOKEN_LIMIT"?: ?100/);
+    assert.match(shown, /max_tokens"?: ?77/);
+    assert.match(shown, /MY_KEY_VAR/);
+  }
+});

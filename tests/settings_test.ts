@@ -917,3 +917,31 @@ Deno.test("createAI() names the class of an object that is not plain (CONFIG: ne
     );
   }
 });
+
+Deno.test("AI.check() with only PROVIDERS reports no problem of the default backend nobody configured", async () => {
+  const dir = await Deno.makeTempDir();
+  const previous = Deno.env.get("OPENAI_API_KEY");
+  Deno.env.delete("OPENAI_API_KEY");
+  try {
+    const ai = createAI({
+      PROVIDERS: {
+        default: { provider: "openai", model: "gpt-4o-mini", api_key: "sk-providers-only" },
+        vision: { provider: "openai", model: "gpt-4o", api_key: "sk-providers-vision" },
+      },
+      IMAGE_DESCRIPTION_PROVIDER: "vision",
+    }, { llmUserPath: dir });
+    assert.deepEqual(ai.check().map((problem) => problem.message), []);
+    // A problem of a provider is still reported, once.
+    const broken = createAI({
+      PROVIDERS: { default: { provider: "groq", model: "m", api_key_env: "NO_SUCH_KEY_VAR_Z" } },
+    }, { llmUserPath: dir }).check();
+    assert.deepEqual(broken.map((problem) => problem.name), ["MissingAPIKeyError"]);
+    assert.match(broken[0].message, /NO_SUCH_KEY_VAR_Z/);
+    // Without PROVIDERS either, the default backend is what the application uses: its key is checked.
+    const none = createAI({}, { llmUserPath: dir }).check();
+    assert.deepEqual(none.map((problem) => problem.name), ["MissingAPIKeyError"]);
+  } finally {
+    if (previous !== undefined) Deno.env.set("OPENAI_API_KEY", previous);
+    await Deno.remove(dir, { recursive: true });
+  }
+});

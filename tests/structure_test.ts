@@ -149,3 +149,35 @@ Deno.test("every module of the package has a layer, and imports only point down"
   }
   assert.deepEqual(upward, [], `imports that point up:\n  ${upward.join("\n  ")}`);
 });
+
+/** The code of `text` without its comments (a `//` inside a string may cut more, never less). */
+function withoutComments(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:])\/\/.*$/gm, "$1");
+}
+
+/** `Deno.something` used as a value (a type such as `Deno.FsFile` is erased, so it is allowed). */
+const DENO_VALUE = /(?<![.\w])Deno\s*\.\s*(?!customInspect\b)[a-z]\w*/g;
+
+Deno.test("withoutComments() and DENO_VALUE find a direct Deno.* use in code, not in comments or types", () => {
+  const code =
+    'const a = Deno.args; // Deno.exit\n/** Deno.env */ let f: Deno.FsFile; x("Deno.customInspect");';
+  assert.deepEqual(withoutComments(code).match(DENO_VALUE), ["Deno.args"]);
+  assert.deepEqual("runtime.Deno?.stdout".match(DENO_VALUE), null);
+});
+
+Deno.test("no module of the package touches Deno.* directly: guarded helpers (_env.ts, _cli/io.ts) reach it through globalThis, so the package runs on Node", async () => {
+  const graph = await importGraph(await entryPoints());
+  const direct: string[] = [];
+  for (const path of [...graph.keys()].sort()) {
+    const code = withoutComments(await Deno.readTextFile(new URL(path, ROOT)));
+    const uses = [...new Set(code.match(DENO_VALUE) ?? [])];
+    if (uses.length > 0) direct.push(`${path}: ${uses.join(", ")}`);
+  }
+  assert.deepEqual(direct, [], `direct Deno.* uses:\n  ${direct.join("\n  ")}`);
+});
+
+Deno.test("docs/architecture.md numbers the layers of LAYERS, in order", async () => {
+  const text = await Deno.readTextFile(new URL("docs/architecture.md", ROOT));
+  const documented = [...text.matchAll(/^\d+\. \*\*([^*]+)\*\*/gm)].map((match) => match[1]);
+  assert.deepEqual(documented, LAYERS.map(([name]) => name));
+});

@@ -588,3 +588,37 @@ Deno.test("completeObject() aborts with the signal's reason, the repair included
   controller.abort(reason);
   await assert.rejects(pending, (error: unknown) => error === reason);
 });
+
+Deno.test("completeObject(): a free-form object is never closed for strict decoding, and answers are checked against the caller's schema", async () => {
+  // tags is a map of anything: closing it (additionalProperties: false, no properties) would
+  // allow only {}, so the schema is sent as it is, not strict.
+  const withMap: JSONSchema = {
+    type: "object",
+    properties: { title: { type: "string" }, tags: { type: "object" } },
+    required: ["title", "tags"],
+  };
+  const answer = { title: "Spring", tags: { season: "spring", year: 2026 } };
+  await using peer = await startPeer();
+  peer.enqueue({ text: JSON.stringify(answer) });
+  const result = await openai(peer).completeObject({ messages: ask, schema: withMap });
+  assert.deepEqual(result.object, answer);
+  const format = peer.lastRequest().body.response_format;
+  assert.equal(format.json_schema.strict, false);
+  assert.deepEqual(format.json_schema.schema, withMap);
+  await using anthropic = await startAnthropicPeer({ key: KEY });
+  anthropic.enqueue({ object: answer });
+  const claudeResult = await claude(anthropic, "claude-sonnet-4-5").completeObject({
+    messages: ask,
+    schema: withMap,
+  });
+  assert.equal(claudeResult.strategy, "tool");
+  assert.deepEqual(anthropic.lastRequest().body.tools[0].input_schema, withMap);
+  assert.equal(anthropic.lastRequest().body.output_config, undefined);
+  // A schema with declared properties is closed on the wire for strict decoding only; an
+  // answer with a property the caller's schema allows is still accepted as it is.
+  peer.enqueue({ text: JSON.stringify({ ...GOOD, extra: "allowed by SEO" }) });
+  const strict = await openai(peer).completeObject({ messages: ask, schema: SEO });
+  assert.equal(peer.lastRequest().body.response_format.json_schema.strict, true);
+  assert.deepEqual(strict.object, { ...GOOD, extra: "allowed by SEO" });
+  assert.equal(peer.requests.length, 2); // no repair: the caller's schema allows it
+});
