@@ -133,7 +133,7 @@ export async function requestSection(
     "Regenerate this section alone (about eight minutes; the rest of the file is kept):",
     "",
     "```sh",
-    "BENCH_ONLY=requests deno run -A bench/report.ts",
+    "deno run -A bench/report.ts requests",
     "```",
     "",
     "| goal | measured | |",
