@@ -57,7 +57,6 @@ const ok = (met: boolean) => (met ? "**met**" : "**NOT met**");
 const BARE = "openai client";
 const BACKEND = "module backend";
 const PROVIDER = "module provider";
-const VERCEL = "Vercel AI SDK";
 const WHOLE = ["whole answer, concurrency 1", "whole answer, concurrency 50"];
 const STREAMS = [
   "50-chunk stream, concurrency 1",
