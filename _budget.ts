@@ -9,7 +9,7 @@ import {
   getTokenCounter,
   type TokenCounter,
 } from "./tokens.ts";
-import { loadedEncoding } from "./_tokenizer/mod.ts";
+import { type Encoding, loadedEncoding, loadEncoding } from "./_tokenizer/mod.ts";
 
 // Chat formatting adds a few tokens per message and to prime the reply
 // (OpenAI's published counting recipe: 3 per message, 3 for the reply).
@@ -61,9 +61,22 @@ export function safeSplit(text: string, from: number): number {
   return n;
 }
 
-/** Lets timers and I/O run (an abort, for one) between slices of a long count. */
+/**
+ * Lets timers and I/O run (an abort, for one) between slices of a long count:
+ * a message through a new channel, a task of its own (a `setTimeout(0)` waits
+ * a millisecond or more, a tenth of a slice's count), else a timeout.
+ */
 function turn(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
+  if (typeof MessageChannel !== "function") return new Promise((resolve) => setTimeout(resolve, 0));
+  return new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => {
+      port1.close();
+      port2.close();
+      resolve();
+    };
+    port2.postMessage(undefined);
+  });
 }
 
 /**
@@ -104,6 +117,33 @@ export async function countInSlices(
     }
     first = false;
     total += count(slice);
+  }
+  return total;
+}
+
+/**
+ * Counts a long text with an encoding in the {@link slicesOf} ranges, without
+ * slicing the text (each range counted in place: the same count as the
+ * whole), with a turn of the event loop between ranges, after which an
+ * aborted `signal` throws its reason.
+ */
+export async function countRanges(
+  encoding: Encoding,
+  text: string,
+  options: { signal?: AbortSignal | undefined; sliceChars?: number } = {},
+): Promise<number> {
+  const sliceChars = options.sliceChars ?? COUNT_SLICE_CHARS;
+  if (text.length <= sliceChars) return encoding.count(text);
+  let total = 0;
+  let start = 0;
+  while (start < text.length) {
+    if (start > 0) {
+      await turn();
+      options.signal?.throwIfAborted();
+    }
+    const end = safeSplit(text, start + sliceChars);
+    total += encoding.countRange(text, start, end);
+    start = end;
   }
   return total;
 }
@@ -180,8 +220,14 @@ async function countMessageTokensLater(
   signal?: AbortSignal,
 ): Promise<number> {
   const count = await getTokenCounter(modelId);
+  const name = getEncodingName(modelId);
+  const encoding = name === undefined ? undefined : loadedEncoding(name);
   const counted = (text: string): number | Promise<number> =>
-    text.length <= COUNT_SLICE_CHARS ? count(text) : countInSlices(count, text, { signal });
+    text.length <= COUNT_SLICE_CHARS
+      ? count(text)
+      : encoding !== undefined
+      ? countRanges(encoding, text, { signal })
+      : countInSlices(count, text, { signal });
   let total = TOKENS_FOR_REPLY;
   for (const message of messages) {
     total += TOKENS_PER_MESSAGE + count(message.role);
@@ -194,6 +240,172 @@ async function countMessageTokensLater(
     }
   }
   return total;
+}
+
+/**
+ * At least as many tokens as {@link countMessageTokens} counts, from the
+ * texts' lengths alone: a token is at least one UTF-8 byte (the naive
+ * estimate of models without an encoding is at most one per UTF-16 unit), and
+ * a UTF-16 unit is at most three UTF-8 bytes.
+ */
+export function tokenCeiling(messages: readonly ChatMessage[]): number {
+  const { units, fixed } = lengths(messages);
+  return fixed + 3 * units;
+}
+
+/** The messages' UTF-16 units, and the tokens counted whatever the texts (framing, images). */
+function lengths(messages: readonly ChatMessage[]): { units: number; fixed: number } {
+  let units = 0;
+  let fixed = TOKENS_FOR_REPLY;
+  for (const message of messages) {
+    fixed += TOKENS_PER_MESSAGE;
+    units += message.role.length;
+    if (typeof message.content === "string") units += message.content.length;
+    else {
+      for (const part of message.content) {
+        if (part.type === "text") units += part.text.length;
+        else fixed += TOKENS_PER_IMAGE;
+      }
+    }
+  }
+  return { units, fixed };
+}
+
+/** The UTF-8 length of `text` in bytes, without encoding it (a lone surrogate: 3, as U+FFFD). */
+export function utf8Length(text: string, from = 0, to: number = text.length): number {
+  const n = to - from;
+  if (n >= 4096 && n <= ASCII_CHECK_MAX) {
+    // ASCII text (most prompts) is told by the encoder's fast copy, far quicker than the loop.
+    if (scratch.length < n) scratch = new Uint8Array(Math.max(n, 2 * scratch.length));
+    const part = from === 0 && to === text.length ? text : text.slice(from, to);
+    const { read, written } = utf8Encoder.encodeInto(part, scratch.subarray(0, n));
+    if (read === n && written === n) return n;
+  }
+  let bytes = n;
+  for (let i = from; i < to; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    if (code < 0x800) bytes += 1;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < to) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 2; // a pair: 4 bytes for 2 units
+        i++;
+      } else bytes += 2;
+    } else bytes += 2;
+  }
+  return bytes;
+}
+
+const utf8Encoder = new TextEncoder();
+// The encoder's output for the ASCII check of utf8Length(), kept (at most 1 MiB).
+const ASCII_CHECK_MAX = 1 << 20;
+let scratch = new Uint8Array(0);
+
+/**
+ * At least as many tokens as {@link countMessageTokens} counts, from the
+ * texts' UTF-8 lengths (one pass over the text, far cheaper than counting).
+ */
+export function byteCeiling(messages: readonly ChatMessage[]): number {
+  let ceiling = TOKENS_FOR_REPLY;
+  for (const message of messages) {
+    ceiling += TOKENS_PER_MESSAGE + utf8Length(message.role);
+    if (typeof message.content === "string") ceiling += utf8Length(message.content);
+    else {
+      for (const part of message.content) {
+        ceiling += part.type === "text" ? utf8Length(part.text) : TOKENS_PER_IMAGE;
+      }
+    }
+  }
+  return ceiling;
+}
+
+/**
+ * Whether the messages (and `extraTokens` beside them) provably leave more
+ * than `room` tokens of a `window`, from their lengths alone (no count, no
+ * encoder): first from their UTF-16 lengths, then from their UTF-8 lengths.
+ */
+export function fitsBySize(
+  messages: readonly ChatMessage[],
+  window: number,
+  room: number,
+  extraTokens = 0,
+): boolean {
+  const { units, fixed } = lengths(messages);
+  const need = fixed + extraTokens + room;
+  if (need + 3 * units < window) return true;
+  // A text has at least as many UTF-8 bytes as UTF-16 units: pass over the text only when that can fit.
+  if (need + units >= window) return false;
+  return byteCeiling(messages) + extraTokens + room < window;
+}
+
+/** Ranges of a long text that the budget counts one by one, checking the fit after each. */
+export const FIT_RANGE_CHARS: number = 1 << 18;
+
+/**
+ * The exact count of {@link countMessageTokens}, unless counting part of the
+ * messages proves that the whole stays under `limit` tokens (the counted
+ * part's exact tokens plus the UTF-8 bytes of the rest, which a token is never
+ * shorter than): then `undefined`, and the rest is not counted. Long texts are
+ * counted in place by ranges of about {@link FIT_RANGE_CHARS}, with a turn of
+ * the event loop after each {@link COUNT_SLICE_CHARS} or so (an aborted
+ * `signal` then throws its reason).
+ */
+export async function countUnlessUnder(
+  messages: ChatMessage[],
+  modelId: string,
+  limit: number,
+  signal?: AbortSignal,
+): Promise<number | undefined> {
+  const name = getEncodingName(modelId);
+  if (name === undefined) {
+    // The naive estimate is cheap: counted whole.
+    return await countMessageTokens(messages, modelId, signal);
+  }
+  const encoding = loadedEncoding(name) ?? await loadEncoding(name);
+  const pieces: { text: string; from: number; to: number; bytes: number }[] = [];
+  let counted = TOKENS_FOR_REPLY;
+  let rest = 0;
+  const add = (text: string) => {
+    if (text.length <= FIT_RANGE_CHARS) {
+      const bytes = utf8Length(text);
+      pieces.push({ text, from: 0, to: text.length, bytes });
+      rest += bytes;
+      return;
+    }
+    for (let from = 0, to = 0; from < text.length; from = to) {
+      to = safeSplit(text, from + FIT_RANGE_CHARS);
+      const bytes = utf8Length(text, from, to);
+      pieces.push({ text, from, to, bytes });
+      rest += bytes;
+    }
+  };
+  for (const message of messages) {
+    counted += TOKENS_PER_MESSAGE;
+    add(message.role);
+    if (typeof message.content === "string") add(message.content);
+    else {
+      for (const part of message.content) {
+        if (part.type === "text") add(part.text);
+        else counted += TOKENS_PER_IMAGE;
+      }
+    }
+  }
+  let sinceTurn = 0;
+  for (const piece of pieces) {
+    if (counted + rest < limit) return undefined;
+    if (sinceTurn >= COUNT_SLICE_CHARS) {
+      await turn();
+      signal?.throwIfAborted();
+      sinceTurn = 0;
+    }
+    counted += piece.from === 0 && piece.to === piece.text.length
+      ? encoding.count(piece.text)
+      : encoding.countRange(piece.text, piece.from, piece.to);
+    rest -= piece.bytes;
+    sinceTurn += piece.to - piece.from;
+  }
+  return counted;
 }
 
 /** Counts the tokens a JSON Schema sent beside the messages takes (its JSON text). */
@@ -212,6 +424,12 @@ export interface BudgetOptions {
   maxOutputTokens?: number | undefined;
   /** Tokens sent beside the messages (a structured-output schema), counted with them. */
   extraTokens?: number | undefined;
+  /**
+   * A JSON Schema sent beside the messages: its size counts toward the
+   * window as a ceiling, and its tokens are counted (with {@link countSchemaTokens})
+   * only when the prompt is.
+   */
+  schema?: unknown;
   /** What to do about a prompt over the window, for the error (default: about TOKEN_LIMIT). */
   hint?: string;
   /** Labels for the error. */
@@ -220,6 +438,12 @@ export interface BudgetOptions {
   provider?: string;
   /** Stops a long count (it throws the signal's reason). */
   signal?: AbortSignal | undefined;
+  /**
+   * Count the prompt even when its size alone proves it fits (for LIMITS,
+   * which reserve its exact tokens). Default: a prompt whose size leaves the
+   * answer cap within the window is not counted.
+   */
+  countPrompt?: boolean;
 }
 
 /**
@@ -237,16 +461,43 @@ export async function answerBudget(
 
 /**
  * The prompt's tokens (the schema included) and the most tokens the answer
- * may have (see {@link answerBudget}).
+ * may have (see {@link answerBudget}). When an answer cap is known (the
+ * model's maximum output or a configured one) and the prompt's size alone
+ * proves that the prompt and the cap fit the window, nothing is counted and
+ * no encoder is loaded: `promptTokens` is then `undefined` (unless
+ * `countPrompt`). Otherwise the prompt is counted, at most once: until the
+ * counted part and the rest's size prove the fit (`promptTokens` then
+ * `undefined` too), else exactly to the end.
  *
  * @throws {ContextLengthError} when the prompt alone fills the window, saying by how much.
  */
 export async function promptBudget(
   messages: ChatMessage[],
   options: BudgetOptions,
-): Promise<{ promptTokens: number; budget: number }> {
-  const promptTokens = await countMessageTokens(messages, options.modelId, options.signal) +
-    (options.extraTokens ?? 0);
+): Promise<{ promptTokens: number | undefined; budget: number }> {
+  const cap = outputCap(options);
+  const schemaText = options.schema === undefined ? undefined : JSON.stringify(options.schema);
+  let messageTokens: number | undefined;
+  if (!options.countPrompt && cap !== undefined) {
+    const extra = (options.extraTokens ?? 0) +
+      (schemaText === undefined ? 0 : TOKENS_PER_SCHEMA + 3 * schemaText.length);
+    // The window leaves more than the cap whatever the exact count: the cap is the budget.
+    const fits = { promptTokens: undefined, budget: cap };
+    if (fitsBySize(messages, options.tokenLimit, cap, extra)) return fits;
+    // Near the window: counted until the rest's size proves the fit, else to the end (once).
+    messageTokens = await countUnlessUnder(
+      messages,
+      options.modelId,
+      options.tokenLimit - cap - extra,
+      options.signal,
+    );
+    if (messageTokens === undefined) return fits;
+  }
+  const extraTokens = (options.extraTokens ?? 0) +
+    (options.schema === undefined ? 0 : await countSchemaTokens(options.schema, options.modelId));
+  const promptTokens =
+    (messageTokens ?? await countMessageTokens(messages, options.modelId, options.signal)) +
+    extraTokens;
   const left = options.tokenLimit - promptTokens;
   if (left <= 0) {
     const labels: ContextLengthErrorOptions = {
@@ -258,9 +509,7 @@ export async function promptBudget(
     if (options.provider !== undefined) labels.provider = options.provider;
     const over = promptTokens - options.tokenLimit;
     throw new ContextLengthError(
-      `The prompt is ${promptTokens} tokens${
-        options.extraTokens ? ` (the schema included)` : ""
-      }, ${
+      `The prompt is ${promptTokens} tokens${extraTokens ? ` (the schema included)` : ""}, ${
         over > 0
           ? `over the context window of model "${options.modelId}" (${options.tokenLimit} tokens) by ${over} tokens`
           : `filling the whole context window of model "${options.modelId}" (${options.tokenLimit} tokens) with no room for the answer`
@@ -268,11 +517,15 @@ export async function promptBudget(
       labels,
     );
   }
-  let budget = left;
+  return { promptTokens, budget: cap === undefined ? left : Math.min(left, cap) };
+}
+
+/** The answer cap without the window: the model's maximum output and the configured cap. */
+function outputCap(options: BudgetOptions): number | undefined {
   const modelMax = getMaxOutputTokens(options.modelId);
-  if (modelMax !== undefined) budget = Math.min(budget, modelMax);
-  if (options.maxOutputTokens !== undefined) budget = Math.min(budget, options.maxOutputTokens);
-  return { promptTokens, budget };
+  const configured = options.maxOutputTokens;
+  if (modelMax === undefined) return configured;
+  return configured === undefined ? modelMax : Math.min(modelMax, configured);
 }
 
 /**

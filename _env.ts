@@ -319,6 +319,48 @@ export function readTextFileIfExistsSync(
   }
 }
 
+/**
+ * A stamp of a file's state from a `stat` (which opens nothing): its
+ * modification and change times, size and inode, so that an edit in place, a
+ * file renamed over it and a deletion all change it. Returns `undefined` when
+ * the file does not exist; throws {@link FileAccessError} when read permission
+ * is denied (checked first, so Deno never prompts) or the stat fails.
+ */
+export function fileStampSync(path: string): string | undefined {
+  const deno = denoNs();
+  if (deno?.statSync) {
+    if (!hasReadPermission(path)) {
+      throw new FileAccessError(path, "read permission denied (run with --allow-read)");
+    }
+    let info: Deno.FileInfo;
+    try {
+      info = deno.statSync(path);
+    } catch (error) {
+      if (error instanceof deno.errors.NotFound) return undefined;
+      throw new FileAccessError(path, (error as Error).message);
+    }
+    return `${info.mtime?.getTime()}:${info.ctime?.getTime()}:${info.size}:${info.ino}`;
+  }
+  const fs = runtime.process?.getBuiltinModule?.("node:fs") as
+    | {
+      statSync(
+        path: string,
+        options: { throwIfNoEntry: false },
+      ): { mtimeMs: number; ctimeMs: number; size: number; ino: number } | undefined;
+    }
+    | undefined;
+  if (!fs) throw new FileAccessError(path, "synchronous file access is not available");
+  let info: { mtimeMs: number; ctimeMs: number; size: number; ino: number } | undefined;
+  try {
+    info = fs.statSync(path, { throwIfNoEntry: false });
+  } catch (error) {
+    throw new FileAccessError(path, nodeReason(error));
+  }
+  return info === undefined
+    ? undefined
+    : `${info.mtimeMs}:${info.ctimeMs}:${info.size}:${info.ino}`;
+}
+
 /** Options of {@link writeTextFile}. */
 export interface WriteOptions {
   /** The file's mode (default 0o600). */

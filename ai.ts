@@ -72,6 +72,8 @@ import {
   splitProviderOperations,
 } from "./operations/_settings.ts";
 import { preloadClient } from "./_openai/mod.ts";
+import { forgetFiles } from "./backends/llm/_checked_files.ts";
+import { forgetCatalogs } from "./backends/llm/registry.ts";
 import { guardSecrets } from "./_redact.ts";
 import { nameList, optionalString } from "./_validate.ts";
 
@@ -108,6 +110,16 @@ function unknownFeature(feature: unknown, byAlias: string): TypeError {
 export interface CreateAIOptions {
   /** The `llm` user directory (default: `LLM_USER_PATH`, then the `llm` tool's default). */
   llmUserPath?: string;
+  /**
+   * How often, at most, the LLM backend checks the user directory's files
+   * (`extra-openai-models.yaml`, `aliases.json`, `keys.json`) for changes, in
+   * milliseconds: default 1000; 0 checks at every call. The files are read
+   * once and kept; a check is a `stat` of each (no file is opened), and a file
+   * whose modification time, size or inode changed, a new one and a deleted
+   * one are read again (or dropped) at the first call after the check is due.
+   * {@link AI.reload} makes the next call read them afresh at once.
+   */
+  llmCheckIntervalMs?: number;
   /**
    * Receives deprecation warnings, and what `onEvent` or `tracer` threw
    * (default: `console.warn`, once per message). The `IMAGE_DESCRIPTION_BACKEND`
@@ -262,6 +274,17 @@ export class AI {
     if (options.llmUserPath !== undefined && typeof options.llmUserPath !== "string") {
       throw new TypeError("llmUserPath must be a string");
     }
+    const interval = options.llmCheckIntervalMs;
+    if (
+      interval !== undefined &&
+      (typeof interval !== "number" || !(interval >= 0) || interval === Infinity)
+    ) {
+      throw new TypeError(
+        `llmCheckIntervalMs must be a finite number of milliseconds, 0 or more (got ${
+          String(interval)
+        })`,
+      );
+    }
     const { tracer, cooldownStore, events } = options;
     if (tracer !== undefined && typeof tracer?.startSpan !== "function") {
       throw new TypeError("tracer must be an OpenTelemetry tracer (with startSpan())");
@@ -402,6 +425,9 @@ export class AI {
   protected backendContext(alias: string): BackendContext {
     const context: BackendContext = { alias };
     if (this.options.llmUserPath !== undefined) context.llmUserPath = this.options.llmUserPath;
+    if (this.options.llmCheckIntervalMs !== undefined) {
+      context.llmCheckIntervalMs = this.options.llmCheckIntervalMs;
+    }
     if (this.options.onWarning !== undefined) context.onWarning = this.options.onWarning;
     context.getProvider = (providerAlias: string) => this.#rawProvider(providerAlias);
     return context;
@@ -690,7 +716,18 @@ export class AI {
     for (const prompt of this.#prompts.values()) {
       const alias = prompt.backend;
       if (alias !== undefined && !Object.hasOwn(this.#backends, alias)) {
-        attempt(() => this.getAIBackend(alias));
+        attempt(() => {
+          try {
+            this.getAIBackend(alias);
+          } catch (error) {
+            if (!(error instanceof InvalidAIBackendError)) throw error;
+            // Which prompt names it, so that the settings can be fixed where the mistake is.
+            throw new InvalidAIBackendError(
+              `PROMPTS["${prompt.name}"] has BACKEND "${alias}", which is not a backend: ` +
+                error.message,
+            );
+          }
+        });
       }
     }
     for (const problem of this.#loadProblems) {
@@ -764,15 +801,24 @@ export class AI {
    *   are sent at once, and each answer replaces its chunk. The markup stays:
    *   an answer must keep its chunk's tags (or Markdown marks) in the same
    *   order, else the chunk keeps its text and its event says
-   *   `kept: "markup changed"`. Spaces between chunks, and content never
-   *   sent (`pre`, `code`, `script`, `style`, code blocks...), stay byte for
-   *   byte.
+   *   `kept: "markup changed"` (so does a Markdown answer that starts a
+   *   heading, list, quote or fence its chunk did not have). An HTML answer's
+   *   text goes back as text: a `<` in it is written `&lt;`. An answer the
+   *   output cap cut (`finish_reason` `"length"`) keeps the original too:
+   *   `kept: "answer truncated"`. Spaces between chunks, and content never
+   *   sent (`pre`, `code`, `script`, `style`, code blocks, HTML blocks...),
+   *   stay byte for byte.
    * - `append` prompts: the whole text is sent, and the answer is added after
    *   it. A text over the context window is a `ContextLengthError` before
-   *   anything is sent ("Cannot run completion on text this long").
-   * - `cache`: answers are kept by a hash of the model, the prompt and the
-   *   chunk; chunk boundaries depend on the content, so a run over an edited
-   *   document sends only the chunks around the edit.
+   *   anything is sent ("Cannot run completion on text this long"). An HTML
+   *   answer keeps only tags the document itself has (and plain `p`, `br`,
+   *   `strong`, `em`, `b`, `i`); any other tag, attribute or comment is
+   *   written as text.
+   * - `cache`: answers are kept by a hash of the method, the format, the
+   *   prompt, the backend (alias, class, settings) and the chunk; chunk
+   *   boundaries depend on the content, so a run over an edited document
+   *   sends only the chunks around the edit. A `get` or `set` still pending
+   *   when `signal` aborts no longer holds the run.
    * - `signal` aborts every request in flight; the first chunk that fails
    *   aborts the others and the run rejects with its error. Nothing
    *   half-replaced is ever returned.
@@ -905,8 +951,42 @@ export class AI {
   }
 
   /**
+   * Makes the next call read the `llm` user directory's files afresh
+   * (`extra-openai-models.yaml`, `aliases.json`, `keys.json`), for every
+   * backend of the process: the LLM backend keeps them as read and otherwise
+   * sees a change at its next check (`llmCheckIntervalMs`, once a second by
+   * default). Call it after editing the files, or on a signal such as SIGHUP.
+   * What this module writes itself (`setKey()`, `setAlias()`, the CLI) is seen
+   * at once without it.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI } from "./mod.ts";
+   * const llmUserPath = await Deno.makeTempDir();
+   * const settings = { BACKENDS: { default: { CLASS: "llm", CONFIG: { MODEL_ID: "fast" } } } };
+   * const ai = createAI(settings, { llmUserPath, llmCheckIntervalMs: 60_000 });
+   * await Deno.writeTextFile(`${llmUserPath}/aliases.json`, '{"fast": "gpt-4o-mini"}');
+   * ai.reload();
+   * assert.equal(ai.getBackend().config.tokenLimit, 128_000);
+   * await Deno.writeTextFile(`${llmUserPath}/aliases.json`, '{"fast": "gpt-4"}');
+   * ai.reload(); // seen now, not a minute later
+   * assert.equal(ai.getBackend().config.tokenLimit, 8192);
+   * await Deno.remove(llmUserPath, { recursive: true });
+   * ```
+   */
+  reload(): void {
+    forgetFiles();
+    forgetCatalogs();
+  }
+
+  /**
    * Builds the backend configured under `alias` in `BACKENDS` (a new instance
-   * each call, so files the backend reads are read afresh).
+   * each call). The LLM backend reads the `llm` user directory's files once
+   * and keeps them: a change is seen at the first call after its next check
+   * (`llmCheckIntervalMs`: a `stat` of each file at most once a second by
+   * default, and no file read while they are unchanged), or at once after
+   * {@link AI.reload}.
    *
    * @throws {InvalidAIBackendError} for an unknown alias or `CLASS`.
    * @throws {ImproperlyConfigured} for a bad `CONFIG` or `TEXT_SPLITTING`, naming the key.

@@ -23,7 +23,7 @@ import {
   type MessagesRequest,
   timeoutOf,
 } from "./types.ts";
-import { checkUsage, toTokenUsage } from "./wire.ts";
+import { checkUsage, finishReason, toTokenUsage } from "./wire.ts";
 
 const LEFT = new DOMException("The reader left the stream.", "AbortError");
 
@@ -31,6 +31,8 @@ const LEFT = new DOMException("The reader left the stream.", "AbortError");
 interface StreamState {
   usage: AnthropicUsage | undefined;
   finished: boolean;
+  /** The `stop_reason` of the message_delta, as an OpenAI finish_reason. */
+  finishReason?: string;
   textLength: number;
 }
 
@@ -93,9 +95,14 @@ function handle(
         ? delta.text
         : undefined;
     }
-    case "message_delta":
+    case "message_delta": {
+      const delta = data.delta as Record<string, unknown> | undefined;
+      if (typeof delta?.stop_reason === "string") {
+        state.finishReason = finishReason(delta.stop_reason) ?? undefined;
+      }
       state.usage = mergeUsage(state.usage, checkUsage(data.usage), data.usage);
       return undefined;
+    }
     case "message_stop":
       state.finished = true;
       return undefined;
@@ -203,6 +210,7 @@ async function* readEvents(
       { ...baseOptions(settings, model), retryable: true, requestId: started.requestId },
     );
   }
+  if (state.finishReason !== undefined) yield { type: "finish", reason: state.finishReason };
   if (state.usage !== undefined) {
     const usage: TokenUsage = toTokenUsage(state.usage);
     yield { type: "usage", usage };

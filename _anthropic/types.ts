@@ -129,6 +129,7 @@ export interface MessagesRequest {
 /** An event of a streamed answer: a piece of text, or the token usage (last). */
 export type AnthropicStreamEvent =
   | { type: "text"; text: string }
+  | { type: "finish"; reason: string }
   | { type: "usage"; usage: TokenUsage };
 
 /** The attempt timeout in whole milliseconds (at least 1). */

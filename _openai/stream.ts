@@ -280,7 +280,16 @@ async function* streamBody(
             return;
           }
         }
-        if (choice?.finish_reason) finished = true;
+        if (choice?.finish_reason) {
+          finished = true;
+          if (typeof choice.finish_reason === "string") {
+            yield { type: "finish", reason: choice.finish_reason };
+            if (run.ended) {
+              stopped();
+              return;
+            }
+          }
+        }
       }
       const usage = toUsage(data?.usage);
       if (usage) {

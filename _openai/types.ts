@@ -54,8 +54,15 @@ export interface ChatRequest {
   signal?: AbortSignal;
 }
 
-/** An event of a streamed answer: a piece of text, or the token usage (last). */
-export type StreamEvent = { type: "text"; text: string } | { type: "usage"; usage: TokenUsage };
+/**
+ * An event of a streamed answer: a piece of text, why the answer ended (the
+ * service's `finish_reason`: `"length"` when the output cap cut it), or the
+ * token usage (last).
+ */
+export type StreamEvent =
+  | { type: "text"; text: string }
+  | { type: "finish"; reason: string }
+  | { type: "usage"; usage: TokenUsage };
 
 /** The default {@link ClientSettings.maxAnswerChars}: 16 MiB of text. */
 export const DEFAULT_MAX_ANSWER_CHARS: number = 16 * 1024 * 1024;

@@ -34,6 +34,13 @@ export interface Encoding {
    * {@link Encoding.encode}; special-token strings are plain text.
    */
   count(text: string): number;
+  /**
+   * The tokens of `text` from `from` to `to` without slicing it (a slice of a
+   * long text reads more slowly): exact when both ends are cuts of the
+   * pre-tokeniser (0, the text's length, or a point after which it splits
+   * whatever comes before or after, as the budget's safe split points).
+   */
+  countRange(text: string, from: number, to: number): number;
   /** The tokens of `text`; special-token strings are plain text. */
   encode(text: string): number[];
   /** The text of `tokens` (bytes that are not valid UTF-8 become U+FFFD). */
@@ -125,6 +132,10 @@ export class BpeEncoding implements Encoding {
       joins.remember(flat, this.#beforeHead, this.#beforeTail, flat !== text);
     }
     return total;
+  }
+
+  countRange(text: string, from: number, to: number): number {
+    return this.#countPieces(text, from, to, -1, -1);
   }
 
   #beforeHead = 0;

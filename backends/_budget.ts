@@ -24,12 +24,13 @@ export async function answerLimitOption(
 
 /**
  * {@link answerLimitOption}, the prompt's token count (kept for an estimate of
- * usage) and the cap itself (what LIMITS reserve for the answer).
+ * usage; `undefined` when its size alone proved it fits, unless
+ * `options.countPrompt`) and the cap itself (what LIMITS reserve for the answer).
  */
 export async function answerLimit(
   messages: ChatMessage[],
   options: BudgetOptions,
-): Promise<{ option: Record<string, number>; promptTokens: number; budget: number }> {
+): Promise<{ option: Record<string, number>; promptTokens: number | undefined; budget: number }> {
   const { promptTokens, budget } = await promptBudget(messages, options);
   const key = usesMaxCompletionTokens(options.modelId) ? "max_completion_tokens" : "max_tokens";
   return { option: { [key]: budget }, promptTokens, budget };

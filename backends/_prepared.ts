@@ -1,19 +1,25 @@
 // A request built once: by ResponseSource.prepare() (LIMITS reserve before sending) or by
 // the send that follows it with the same signal, for the built-in backends' sources.
 
+/**
+ * Builds a request for a signal; `prepared` when prepare() asks (LIMITS then
+ * reserve its exact prompt tokens, so the prompt is counted).
+ */
+export type BuildRequest<R> = (signal: AbortSignal | undefined, prepared: boolean) => Promise<R>;
+
 /** A request built at most once per send. */
 export class PreparedRequest<R> {
-  readonly #build: (signal: AbortSignal | undefined) => Promise<R>;
+  readonly #build: BuildRequest<R>;
   #prepared: { signal: AbortSignal | undefined; request: Promise<R> } | undefined;
 
   /** `build` makes the request for a signal. */
-  constructor(build: (signal: AbortSignal | undefined) => Promise<R>) {
+  constructor(build: BuildRequest<R>) {
     this.#build = build;
   }
 
   /** Builds the request now, for the send with `signal` to use. */
   prepare(signal: AbortSignal | undefined): Promise<R> {
-    const request = this.#build(signal);
+    const request = this.#build(signal, true);
     this.#prepared = { signal, request };
     return request;
   }
@@ -23,7 +29,7 @@ export class PreparedRequest<R> {
     const prepared = this.#prepared;
     this.#prepared = undefined;
     if (prepared !== undefined && prepared.signal === signal) return prepared.request;
-    return this.#build(signal);
+    return this.#build(signal, false);
   }
 }
 

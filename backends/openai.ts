@@ -37,7 +37,7 @@ import {
 } from "../_openai/mod.ts";
 import { getEnv } from "../_env.ts";
 import { optionalChoice, optionalInteger, optionalSecret, optionalUrl } from "../_validate.ts";
-import { countSchemaTokens, estimateAnswerUsage } from "../_budget.ts";
+import { estimateAnswerUsage } from "../_budget.ts";
 import { loadEngine, resolveSchema } from "../_structured/mod.ts";
 import type { ChatStructuredOutputStrategy, ObjectCompletion } from "../structured.ts";
 import { answerLimit, answerLimitOption, lowerCap, splitAnswerCap } from "./_budget.ts";
@@ -254,7 +254,7 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
         modelId: config.modelId,
         tokenLimit: config.tokenLimit,
         maxOutputTokens: lowerCap(cap, config.maxOutputTokens),
-        extraTokens: await countSchemaTokens(checked.jsonSchema, config.modelId),
+        schema: checked.jsonSchema,
         backend: alias,
         provider: "openai",
         signal,
@@ -285,7 +285,10 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
     // Counted before sending; kept for an estimate when the service reports no usage.
     let promptTokens: number | undefined;
     let plan: RequestPlan | undefined;
-    const request = async (callSignal?: AbortSignal): Promise<ChatRequest> => {
+    const request = async (
+      callSignal: AbortSignal | undefined,
+      prepared: boolean,
+    ): Promise<ChatRequest> => {
       // An aborted signal wins over any other outcome, as with fetch.
       callSignal?.throwIfAborted();
       const messages = await buildMessages();
@@ -297,9 +300,15 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
         backend: alias,
         provider: "openai",
         signal: callSignal,
+        // LIMITS reserve the exact prompt; a send alone counts it only near the window.
+        countPrompt: prepared,
       });
       promptTokens = limit.promptTokens;
-      plan = { model: config.modelId, promptTokens, maxOutputTokens: limit.budget };
+      plan = {
+        model: config.modelId,
+        promptTokens: promptTokens ?? 0,
+        maxOutputTokens: limit.budget,
+      };
       const built: ChatRequest = {
         model: config.modelId,
         messages,
@@ -322,6 +331,8 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
       async complete(callSignal?: AbortSignal): Promise<CompleteAnswer> {
         const completion = await chatCompletion(settings, await requests.take(callSignal));
         const answer: CompleteAnswer = { text: completion.choices[0]?.message.content ?? "" };
+        const reason = completion.choices[0]?.finish_reason;
+        if (typeof reason === "string") answer.finishReason = reason;
         const usage = completionUsage(completion.usage);
         if (usage) answer.usage = usage;
         return answer;

@@ -24,7 +24,7 @@ import { ImproperlyConfigured, InvalidProviderError } from "../errors.ts";
 import type { CompletionOptions, Provider } from "../providers/types.ts";
 import { OpenAICompatibleProvider } from "../providers/openai_compatible.ts";
 import { describeType, optionalInteger, optionalString, rejectUnknownKeys } from "../_validate.ts";
-import { countSchemaTokens, estimateAnswerUsage } from "../_budget.ts";
+import { estimateAnswerUsage } from "../_budget.ts";
 import type { ObjectCompletion } from "../structured.ts";
 import { answerLimit, answerLimitOption, lowerCap, splitAnswerCap } from "./_budget.ts";
 import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "../_image.ts";
@@ -285,7 +285,7 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
         modelId: config.modelId,
         tokenLimit: config.tokenLimit,
         maxOutputTokens,
-        extraTokens: await countSchemaTokens(checked.jsonSchema, config.modelId),
+        schema: checked.jsonSchema,
         backend: alias,
         provider: provider.provider,
         signal,
@@ -320,7 +320,10 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
     // Counted before sending; kept for an estimate when the service reports no usage.
     let promptTokens: number | undefined;
     let plan: RequestPlan | undefined;
-    const request = async (callSignal?: AbortSignal): Promise<CompletionOptions> => {
+    const request = async (
+      callSignal: AbortSignal | undefined,
+      prepared: boolean,
+    ): Promise<CompletionOptions> => {
       // An aborted signal wins over any other outcome, as with fetch.
       callSignal?.throwIfAborted();
       const messages = await buildMessages();
@@ -332,9 +335,15 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
         backend: alias,
         provider: provider.provider,
         signal: callSignal,
+        // LIMITS reserve the exact prompt; a send alone counts it only near the window.
+        countPrompt: prepared,
       });
       promptTokens = limit.promptTokens;
-      plan = { model: config.modelId, promptTokens, maxOutputTokens: limit.budget };
+      plan = {
+        model: config.modelId,
+        promptTokens: promptTokens ?? 0,
+        maxOutputTokens: limit.budget,
+      };
       // The LLM backend sends no answer cap of its own.
       const capped = config.promptStyle !== "llm" || maxOutputTokens !== undefined;
       const built: CompletionOptions = {
@@ -372,6 +381,8 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
       source.complete = async (callSignal?: AbortSignal): Promise<CompleteAnswer> => {
         const completion = await provider.completion(await requests.take(callSignal));
         const answer: CompleteAnswer = { text: completion.choices[0]?.message.content ?? "" };
+        const reason = completion.choices[0]?.finish_reason;
+        if (typeof reason === "string") answer.finishReason = reason;
         const usage = completionUsage(completion.usage);
         if (usage) answer.usage = usage;
         return answer;

@@ -45,8 +45,15 @@ export interface AIResponseOptions {
   maxChars?: number;
 }
 
-/** One event of a response source: a piece of text, or the usage at the end. */
-export type ResponseEvent = { type: "text"; text: string } | { type: "usage"; usage: TokenUsage };
+/**
+ * One event of a response source: a piece of text, why the answer ended (an
+ * OpenAI-style `finish_reason`: `"stop"`, or `"length"` when the output cap
+ * cut it), or the usage at the end.
+ */
+export type ResponseEvent =
+  | { type: "text"; text: string }
+  | { type: "finish"; reason: string }
+  | { type: "usage"; usage: TokenUsage };
 
 /** A whole answer, for sources that can answer without streaming. */
 export interface CompleteAnswer {
@@ -54,6 +61,8 @@ export interface CompleteAnswer {
   text: string;
   /** Token usage, when the service reported it. */
   usage?: TokenUsage;
+  /** Why the answer ended (`"stop"`, `"length"`...), when the service said. */
+  finishReason?: string;
 }
 
 /**
@@ -307,6 +316,7 @@ export class AIResponse implements AsyncIterable<string> {
   readonly #chunks: string[] = [];
   #length = 0;
   #usage: (TokenUsage & { estimated?: true }) | undefined;
+  #finishReason: string | undefined;
   #answeredBy: (AnswerInfo & { fallbackFrom?: FallbackRecord[] }) | undefined;
   #final: Promise<ResponseUsage | undefined> | undefined;
   #state: State = { kind: "idle" };
@@ -397,6 +407,30 @@ export class AIResponse implements AsyncIterable<string> {
   }
 
   /**
+   * Why the answer ended, as the service said (OpenAI's `finish_reason`;
+   * Anthropic's `stop_reason` under the same names): `"stop"` for a whole
+   * answer, `"length"` when the output cap (`max_tokens`) cut it, or
+   * undefined when the source did not say. Reads the answer if needed.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { AIResponse } from "./response.ts";
+   * const response = new AIResponse({
+   *   async *stream() {
+   *     yield { type: "text", text: "Once upon a" };
+   *     yield { type: "finish", reason: "length" };
+   *   },
+   * });
+   * assert.equal(await response.finishReason(), "length");
+   * ```
+   */
+  async finishReason(): Promise<string | undefined> {
+    await this.#settle();
+    return this.#finishReason;
+  }
+
+  /**
    * Token usage and who answered (see {@link ResponseUsage}); reads the answer
    * if needed. Undefined when the source reports no usage and cannot estimate
    * it (a custom source).
@@ -460,6 +494,7 @@ export class AIResponse implements AsyncIterable<string> {
         if (answer.text.length > this.#maxChars) throw this.#tooLong();
         if (answer.text !== "") this.#chunks.push(answer.text);
         this.#usage = answer.usage;
+        this.#finishReason = answer.finishReason;
         if (observer) await this.#answered(observer);
         this.#state = { kind: "done" };
         return;
@@ -549,7 +584,8 @@ export class AIResponse implements AsyncIterable<string> {
           if (this.#chunks.length === 0) this.#observer?.firstChunk();
           this.#chunks.push(text);
         }
-      } else this.#usage = next.value.usage;
+      } else if (next.value.type === "finish") this.#finishReason = next.value.reason;
+      else this.#usage = next.value.usage;
     } catch (error) {
       if (this.#state.kind === "streaming") {
         const failure = this.#observer ? await this.#failover(this.#observer, error) : error;
@@ -620,6 +656,7 @@ async function completeFrom(
   const answer: CompleteAnswer = { text: "" };
   for await (const event of source.stream(signal)) {
     if (event.type === "text") texts.push(event.text);
+    else if (event.type === "finish") answer.finishReason = event.reason;
     else answer.usage = event.usage;
   }
   answer.text = texts.join("");
@@ -648,10 +685,15 @@ export function observedResponse(
 export function responseSource(response: AIResponse): ResponseSource {
   if (response instanceof AIResponse) return sourceOf(response);
   // Not ours (a custom backend's look-alike): read it as it reads itself.
-  const other = response as AsyncIterable<string> & { usage?: () => Promise<unknown> };
+  const other = response as AsyncIterable<string> & {
+    usage?: () => Promise<unknown>;
+    finishReason?: () => Promise<unknown>;
+  };
   return {
     async *stream(): AsyncGenerator<ResponseEvent> {
       for await (const text of other) yield { type: "text", text };
+      const reason = await other.finishReason?.();
+      if (typeof reason === "string") yield { type: "finish", reason };
       const usage = await other.usage?.();
       if (isUsage(usage)) yield { type: "usage", usage };
     },

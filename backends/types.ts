@@ -207,6 +207,12 @@ export interface BackendContext {
   alias: string;
   /** The `llm` user directory override (`createAI` option `llmUserPath`). */
   llmUserPath?: string;
+  /**
+   * How often, at most, the LLM backend checks the user directory's files for
+   * changes, in milliseconds (`createAI` option `llmCheckIntervalMs`; default
+   * 1000, 0: at every call).
+   */
+  llmCheckIntervalMs?: number;
   /** Receives deprecation and other warnings. */
   onWarning?: (warning: Error) => void;
   /** Finds a provider by alias in `PROVIDERS` (for the provider backend); set by `createAI()`. */

@@ -2,8 +2,10 @@
  * Editor actions (issue 13): `ai.processText()` correcting 1 MB of HTML
  * (about 2,000 blocks) against a peer on 127.0.0.1 that answers at once,
  * against one `countTokens` pass over the same text; the same requests sent
- * without the document machinery (the peer's time); and the run again after
- * one block is edited. `bench/report.ts` takes the table from
+ * without the document machinery (the peer's time); the library's own time,
+ * measured directly (the first run against an in-process backend that
+ * answers at once: no HTTP, no peer); and the run again after one block is
+ * edited. `bench/report.ts` takes the table from
  * `bench/_documents.ts` instead (interleaved, per-iteration ratios).
  *
  * @module
@@ -12,10 +14,11 @@ import { countTokens, createMemoryCache, type MemoryCache } from "../mod.ts";
 import { clearTokenizerCaches } from "../_tokenizer/mod.ts";
 import { clearDocumentMemos } from "../documents/process.ts";
 import type { RecordedRequest } from "../tests/_peer.ts";
-import { documentsSetup, editOneBlock, htmlDocument, replay } from "./_documents.ts";
+import { documentsSetup, editOneBlock, htmlDocument, instantSetup, replay } from "./_documents.ts";
 import { freshSeed, record } from "./_samples.ts";
 
 const { peer, ai } = await documentsSetup("tiktoken");
+const instant = instantSetup("tiktoken");
 const group = "correct 1 MB of HTML (about 2,000 blocks) against an instant peer";
 
 // Warm the JIT on every path once (other text).
@@ -50,6 +53,26 @@ Deno.bench({ name: "processText, first run", group, n: 7, warmup: 1 }, async (b)
   const start = performance.now();
   await run(text, createMemoryCache());
   record(group, "processText, first run", performance.now() - start);
+  b.end();
+});
+
+Deno.bench({
+  name: "processText against an in-process backend (the library's own time)",
+  group,
+  n: 7,
+  warmup: 1,
+}, async (b) => {
+  const text = htmlDocument(1_000_000, freshSeed());
+  clearTokenizerCaches();
+  clearDocumentMemos();
+  b.start();
+  const start = performance.now();
+  await instant.processText({ prompt: "correction", text, format: "html" }).text();
+  record(
+    group,
+    "processText against an in-process backend (the library's own time)",
+    performance.now() - start,
+  );
   b.end();
 });
 

@@ -703,6 +703,15 @@ function tagsMatch(
 }
 
 /**
+ * An answer's text as HTML text: every `<` written `&lt;`, so that no part of
+ * it (an unterminated tag, `</ p>`, `<!--`) can become markup, however a
+ * browser reads it. Entities the model kept (`&amp;`) stay as they are.
+ */
+export function escapeText(text: string): string {
+  return text.includes("<") ? text.replaceAll("<", "&lt;") : text;
+}
+
+/**
  * Puts an answer back into the items it was asked about: the original tags,
  * spaces between blocks and content never sent, with the answer's text
  * between each pair of tags.
@@ -741,11 +750,11 @@ function reassemble(
       const lead = leadingSpace(original);
       const trail = lead.length === original.length ? "" : trailingSpace(original);
       for (const item of group) {
-        if (item === block) out += lead + said.trim() + trail;
+        if (item === block) out += lead + escapeText(said.trim()) + trail;
         else out += text.slice(item.start, item.end);
       }
     } else if (group.length === 0 && previousTagInBlock && nextTagInBlock) {
-      out += said; // text the answer put between two tags of a block
+      out += escapeText(said); // text the answer put between two tags of a block
     } else {
       if (said.trim() !== "") return false; // text between blocks
       for (const item of group) out += text.slice(item.start, item.end);
@@ -817,10 +826,10 @@ function reassembleBlocks(
       else {
         const lead = leadingSpace(original);
         const trail = lead.length === original.length ? "" : trailingSpace(original);
-        out += before + lead + slot.trim() + trail + after;
+        out += before + lead + escapeText(slot.trim()) + trail + after;
       }
     } else if (before === "" && previousTagInBlock && nextTagInBlock) {
-      out += slot; // text the answer put between two tags of a block
+      out += escapeText(slot); // text the answer put between two tags of a block
     } else {
       if (slot.trim() !== "") return false; // text between blocks
       out += before;
@@ -878,6 +887,74 @@ function reassembleBlocks(
   // The answer has more tags than the chunk.
   if (a < said.length) return { kept: "markup changed" };
   return { replacement: out };
+}
+
+/** Tags an appended answer may use (see {@link safeAppend}). */
+interface AllowedTags {
+  /** Names whose tags may come without attributes (and whose closing tags may come). */
+  readonly names: Set<string>;
+  /** Tags with attributes that the document has: each as {@link normalizeTag} writes it, to its text. */
+  readonly exact: Map<string, string>;
+}
+
+// Elements an answer may add without attributes though the document has none.
+const PLAIN = ["p", "br", "strong", "em", "b", "i"];
+
+/** The tags of a document that an appended answer may use: its own, sent ones. */
+function allowedTags(parsed: Parsed): AllowedTags {
+  const names = new Set(PLAIN);
+  const exact = new Map<string, string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== TAG || token.close || !isNameStart(token.name.charCodeAt(0))) continue;
+    if (RAW.has(token.name) || NESTED.has(token.name)) continue;
+    if (token.name === "html" || token.name === "body" || token.name === "head") continue;
+    const raw = parsed.text.slice(token.start, token.end);
+    names.add(token.name);
+    const normal = normalizeTag(raw, token.name, false);
+    if (!exact.has(normal)) exact.set(normal, raw);
+  }
+  return { names, exact };
+}
+
+/**
+ * An appended answer with only the markup the document itself uses: a tag
+ * is kept when the document has the same tag (name and attributes), or it is
+ * a tag of an element the document uses, without attributes (or `p`, `br`,
+ * `strong`, `em`, `b`, `i`); every other tag, comment, and the content of
+ * elements never sent (`<script>`...) is written as text (`<` as `&lt;`), as
+ * is every `<` of the text. So no answer adds an element or an attribute (an
+ * event handler, a `javascript:` link) that the document did not have.
+ */
+export function safeAppend(answer: string, allowed: AllowedTags): string {
+  let out = "";
+  for (const token of tokenize(answer)) {
+    const raw = answer.slice(token.start, token.end);
+    const name = token.name;
+    if (
+      token.kind === TAG && isNameStart(name.charCodeAt(0)) && !RAW.has(name) && !NESTED.has(name)
+    ) {
+      // Written as the document writes it (or bare), never as the answer does.
+      if (token.close) {
+        if (allowed.names.has(name)) {
+          out += `</${name}>`;
+          continue;
+        }
+      } else {
+        const normal = normalizeTag(raw, name, false);
+        const own = allowed.exact.get(normal);
+        if (own !== undefined) {
+          out += own;
+          continue;
+        }
+        if (allowed.names.has(name) && normal === `${name} `) {
+          out += raw.endsWith("/>") ? `<${name} />` : `<${name}>`;
+          continue;
+        }
+      }
+    }
+    out += escapeText(raw);
+  }
+  return out;
 }
 
 function parsedFor(text: string, anchor: object): Parsed {
@@ -989,12 +1066,13 @@ export function htmlFormat(): DocumentFormatHandler {
         }
         break;
       }
+      const allowed = allowedTags(parsed);
       return {
         at: inlineAt,
         sent,
         apply(rawAnswer: string): Outcome & { at?: number } {
-          const answer = unfence(rawAnswer, sent).trim();
-          if (answer === "") return { kept: "empty answer" };
+          const answer = safeAppend(unfence(rawAnswer, sent).trim(), allowed);
+          if (answer.trim() === "") return { kept: "empty answer" };
           const tokens = tokenize(answer);
           const stack: string[] = [];
           let block = false;

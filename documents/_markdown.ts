@@ -122,6 +122,8 @@ export function markdownBlocks(text: string): MarkdownUnit[] {
   let fence: { char: string; length: number } | undefined;
   let mode: "html" | "table" | "front" | undefined;
   let listContext = false;
+  /** The column where the text of the last list item starts. */
+  let listContent = 0;
   let previousBlank = true;
   const close = () => {
     if (!paragraph) return;
@@ -184,8 +186,11 @@ export function markdownBlocks(text: string): MarkdownUnit[] {
       next();
       continue;
     }
-    if (line.indent >= 4 && !paragraph && !listContext && previousBlank && !line.item) {
-      next(); // indented code
+    if (
+      !paragraph && previousBlank && !line.item &&
+      line.indent >= (listContext ? listContent + 4 : 4)
+    ) {
+      next(); // indented code (in a list item: four columns past the item's text)
       continue;
     }
     const fenceOpen = FENCE.exec(content);
@@ -234,6 +239,7 @@ export function markdownBlocks(text: string): MarkdownUnit[] {
     if (line.item) {
       close();
       listContext = true;
+      listContent = line.content - line.start;
     } else if (!paragraph && line.indent === 0) listContext = false;
     if (paragraph) {
       paragraph.lines.push([line.content, line.contentEnd]);
@@ -256,12 +262,41 @@ function clip(unit: MarkdownUnit, start: number, end: number): Span[] {
   return out;
 }
 
-/** A unit's new text for one answer paragraph, or undefined when its marks changed. */
+const LIST_START = /^(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)/;
+
+/**
+ * What makes a line start a block of its own (or end the one it is in) in
+ * Markdown: a heading's `#`, a list marker, a quote's `>`, a fence, a
+ * thematic break, a setext underline, a table's delimiter row, an HTML
+ * block's tag; "" for a line of paragraph text.
+ */
+export function blockMarkOf(line: string): string {
+  const trimmed = line.trimStart();
+  for (const pattern of [ATX, LIST_START, FENCE, HTML_BLOCK]) {
+    const match = pattern.exec(trimmed);
+    if (match) return match[0].trim();
+  }
+  if (trimmed.startsWith(">")) return ">";
+  if (THEMATIC.test(trimmed) || SETEXT.test(trimmed) || TABLE_DELIMITER.test(trimmed)) {
+    return trimmed.trim();
+  }
+  return "";
+}
+
+/** A unit's new text for one answer paragraph, or undefined when its marks or blocks changed. */
 function replaceUnit(text: string, unit: MarkdownUnit, answer: string): string | undefined {
   const marks = inlineMarks(unit.sent);
   const said = inlineMarks(answer);
   if (marks.length !== said.length || marks.some((mark, i) => mark !== said[i])) return undefined;
-  let lines = answer.split("\n").map((line) => line.trim());
+  // The answer's lines must not start blocks its chunk's lines did not: a
+  // paragraph that became a heading, a list, a quote or a fence is refused.
+  const sentLines = unit.sent.split("\n");
+  const answerLines = answer.split("\n");
+  for (let i = 0; i < answerLines.length; i++) {
+    const mark = blockMarkOf(answerLines[i]);
+    if (mark !== "" && mark !== blockMarkOf(sentLines[i] ?? "")) return undefined;
+  }
+  let lines = answerLines.map((line) => line.trim());
   if (unit.heading) lines = [lines.join(" ")];
   if (lines.length === unit.lines.length) {
     let out = lines[0];

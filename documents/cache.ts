@@ -5,13 +5,36 @@
  */
 import type { AnswerCache } from "./types.ts";
 
-/** Options of {@link createMemoryCache}. */
+/**
+ * Options of {@link createMemoryCache}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createMemoryCache, type MemoryCacheOptions } from "./cache.ts";
+ * const options: MemoryCacheOptions = { maxEntries: 100 };
+ * assert.equal(createMemoryCache(options).maxEntries, 100);
+ * ```
+ */
 export interface MemoryCacheOptions {
   /** The most answers kept (default 10,000); the least recently used goes first. */
   maxEntries?: number;
 }
 
-/** An {@link AnswerCache} in memory, least recently used first out. */
+/**
+ * An {@link AnswerCache} in memory, least recently used first out.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createMemoryCache, type MemoryCache } from "./cache.ts";
+ * const cache: MemoryCache = createMemoryCache();
+ * cache.set("key", "answer");
+ * assert.equal(cache.size, 1);
+ * cache.clear();
+ * assert.equal(cache.get("key"), undefined);
+ * ```
+ */
 export interface MemoryCache extends AnswerCache {
   /** The answer under `key` (and marks it recently used), or `undefined`. */
   get(key: string): string | undefined;
@@ -25,7 +48,16 @@ export interface MemoryCache extends AnswerCache {
   clear(): void;
 }
 
-/** The default `maxEntries` of {@link createMemoryCache}. */
+/**
+ * The default `maxEntries` of {@link createMemoryCache}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createMemoryCache, DEFAULT_MAX_CACHE_ENTRIES } from "./cache.ts";
+ * assert.equal(createMemoryCache().maxEntries, DEFAULT_MAX_CACHE_ENTRIES);
+ * ```
+ */
 export const DEFAULT_MAX_CACHE_ENTRIES = 10_000;
 
 /**

@@ -16,7 +16,7 @@ import { groupUnits, unitPriorities } from "./_chunker.ts";
 import type { ChunkPlan, DocumentFormatHandler, Outcome, Unit } from "./_format.ts";
 import { clearParses, htmlFormat } from "./_html.ts";
 import { markdownFormat } from "./_markdown.ts";
-import { answerKey } from "./_keys.ts";
+import { type AnswerContext, answerKey, backendIdentity } from "./_keys.ts";
 import {
   type BlockMatch,
   clearRuns,
@@ -140,20 +140,46 @@ function formatHandler(format: DocumentFormat): DocumentFormatHandler {
   return textFormat();
 }
 
+const CAP_KEYS = ["max_tokens", "max_completion_tokens"];
+
+/**
+ * The longest answer a backend's requests may have, in tokens: the smallest
+ * of its `MAX_OUTPUT_TOKENS`, the `max_tokens` (or `max_completion_tokens`)
+ * of its `PROMPT_KWARGS`, `INIT_KWARGS` or `OPTIONS`, and the model's own
+ * output limit; undefined when none is known.
+ */
+export function answerCapOf(backend: Backend): number | undefined {
+  const config = backend.config as {
+    maxOutputTokens?: unknown;
+    promptKwargs?: unknown;
+    initKwargs?: unknown;
+    options?: unknown;
+  };
+  const caps: number[] = [];
+  const add = (value: unknown) => {
+    if (typeof value === "number" && Number.isFinite(value) && value > 0) caps.push(value);
+  };
+  add(config.maxOutputTokens);
+  for (const kwargs of [config.promptKwargs, config.initKwargs, config.options]) {
+    if (kwargs === null || typeof kwargs !== "object") continue;
+    for (const key of CAP_KEYS) add((kwargs as Record<string, unknown>)[key]);
+  }
+  add(getMaxOutputTokens(backend.config.modelId));
+  return caps.length === 0 ? undefined : Math.min(...caps);
+}
+
 /**
  * The largest chunk: half of what the context window leaves after the prompt
  * (room for an answer as long as the chunk), at most three quarters of the
- * model's largest answer, and at most the caller's `chunkSize`.
+ * backend's answer cap (see {@link answerCapOf}), and at most the caller's
+ * `chunkSize`.
  *
  * @throws {ContextLengthError} when the prompt leaves no room.
  */
 function chunkLimit(backend: Backend, promptLength: number, chunkSize: number): number {
   const { tokenLimit, modelId } = backend.config;
   let max = Math.floor((tokenLimit - promptLength - FRAMING) / 2);
-  const configured = (backend.config as { maxOutputTokens?: unknown }).maxOutputTokens;
-  const answerCap = typeof configured === "number" && configured > 0
-    ? configured
-    : getMaxOutputTokens(modelId);
+  const answerCap = answerCapOf(backend);
   if (answerCap !== undefined) max = Math.min(max, Math.floor(answerCap * 3 / 4));
   max = Math.min(max, chunkSize);
   if (max >= 1) return max;
@@ -359,6 +385,27 @@ function eventOf(
   return event;
 }
 
+/**
+ * `value` (a cache's answer, or a promise of it), or a rejection with the
+ * signal's reason as soon as `signal` aborts: a cache that never answers
+ * cannot hold a run that was stopped.
+ */
+function untilAborted<T>(value: T | PromiseLike<T>, signal: AbortSignal): Promise<T> {
+  const thenable = value !== null && typeof value === "object" &&
+    typeof (value as { then?: unknown }).then === "function";
+  if (!thenable) return signal.aborted ? Promise.reject(signal.reason) : Promise.resolve(value);
+  const pending = Promise.resolve(value);
+  if (signal.aborted) {
+    pending.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    pending.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
 /** A signal that aborts with `outer`, and can be aborted on its own; `unlink` ends the link. */
 function linked(outer: AbortSignal): { controller: AbortController; unlink: () => void } {
   const controller = new AbortController();
@@ -371,19 +418,34 @@ function linked(outer: AbortSignal): { controller: AbortController; unlink: () =
   return { controller, unlink: () => outer.removeEventListener("abort", forward) };
 }
 
+/** What a chunk's answer is: its text, and whether the output cap cut it. */
+interface Answer {
+  readonly text: string;
+  readonly truncated: boolean;
+}
+
+/** The finish reasons of an answer cut by the output cap (OpenAI's, and Anthropic's own). */
+const TRUNCATED = new Set(["length", "max_tokens"]);
+
 /**
  * The whole text of a chunk's answer: streamed, each piece reported to
  * `deltas`, while a reader wants the text as it arrives; else read whole.
+ * `truncated` when the service said the output cap cut it.
  */
 async function answerOf(
   response: AIResponse,
   deltas: DeltaSink | undefined,
   at: Omit<DocumentDelta, "delta">,
-): Promise<string> {
+): Promise<Answer> {
   if (deltas?.wanted) {
     for await (const delta of response) deltas.send({ ...at, delta });
   }
-  return await response.text();
+  const text = await response.text();
+  // A custom backend's look-alike response may not say why it ended.
+  const finish = typeof (response as Partial<AIResponse>).finishReason === "function"
+    ? await response.finishReason()
+    : undefined;
+  return { text, truncated: finish !== undefined && TRUNCATED.has(finish) };
 }
 
 async function replaceRun(
@@ -399,13 +461,18 @@ async function replaceRun(
   if (blocks.length === 0) return text;
   const calculator = await backend.getSplitterLengthCalculator();
   signal.throwIfAborted();
-  const modelId = backend.config.modelId;
   const measure = (piece: string) => calculator.getSplitterLength(piece);
   const max = chunkLimit(backend, measure(prompt), options.chunkSize);
   // The last run of this prompt, format, model and size: what did not change is taken from it.
+  const context: AnswerContext = {
+    method: "replace",
+    format: options.format,
+    prompt,
+    backend: backendIdentity(backend),
+  };
   const runKey = JSON.stringify([
     options.format,
-    modelId,
+    context.backend,
     calculator.constructor.name,
     max,
     prompt,
@@ -438,9 +505,9 @@ async function replaceRun(
     keys = await Promise.all(plans.map((plan, i) => {
       const oldRange = oldRanges[i];
       const known = oldRange === undefined ? undefined : record!.keys.get(oldRange);
-      return known ?? answerKey(modelId, prompt, plan.sent);
+      return known ?? answerKey(context, plan.sent);
     }));
-    const cached = await Promise.all(keys.map((key) => cache.get(key)));
+    const cached = await untilAborted(Promise.all(keys.map((key) => cache.get(key))), signal);
     signal.throwIfAborted();
     for (let i = 0; i < total; i++) {
       const answer = cached[i];
@@ -480,10 +547,12 @@ async function replaceRun(
           deltas,
           { index: i, total, start: plans[i].start, end: plans[i].end },
         );
-        const outcome = plans[i].apply(answer);
+        const outcome: Outcome = answer.truncated
+          ? { kept: "answer truncated" }
+          : plans[i].apply(answer.text);
         if (cache && "replacement" in outcome) {
-          await cache.set(keys[i], answer);
-          answers[i] = answer;
+          await untilAborted(cache.set(keys[i], answer.text), controller.signal);
+          answers[i] = answer.text;
         }
         outcomes[i] = outcome;
         flush();
@@ -569,14 +638,20 @@ async function appendRun(
     );
   }
   const cache = options.cache;
-  const key = cache ? await answerKey(modelId, prompt, plan.sent) : undefined;
-  let answer = cache ? await cache.get(key!) : undefined;
+  const context: AnswerContext = {
+    method: "append",
+    format: options.format,
+    prompt,
+    backend: backendIdentity(backend),
+  };
+  const key = cache ? await answerKey(context, plan.sent) : undefined;
+  let answer = cache ? await untilAborted(cache.get(key!), signal) : undefined;
   signal.throwIfAborted();
   let cached = typeof answer === "string";
   let outcome = cached ? plan.apply(answer!) : undefined;
   if (outcome === undefined || !("replacement" in outcome)) {
     cached = false;
-    answer = await answerOf(
+    const fresh = await answerOf(
       backend.promptWithContext({
         prePrompt: prompt,
         context: plan.sent,
@@ -586,8 +661,9 @@ async function appendRun(
       deltas,
       { index: 0, total: 1, start: plan.at, end: plan.at },
     );
-    outcome = plan.apply(answer);
-    if (cache && "replacement" in outcome) await cache.set(key!, answer);
+    answer = fresh.text;
+    outcome = fresh.truncated ? { kept: "answer truncated" } : plan.apply(answer);
+    if (cache && "replacement" in outcome) await untilAborted(cache.set(key!, answer), signal);
   }
   const at = outcome.at ?? plan.at;
   emit(eventOf(text, { start: at, end: at }, 0, 1, outcome, cached));

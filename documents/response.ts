@@ -9,6 +9,24 @@ import type { DocumentDelta, DocumentEvent } from "./types.ts";
 /**
  * Where a {@link DocumentResponse} gets its result from. Nothing runs until
  * the response is read.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DocumentResponse, type DocumentSource } from "./response.ts";
+ * let runs = 0;
+ * const source: DocumentSource = {
+ *   text: "Hi",
+ *   run(emit) {
+ *     runs++;
+ *     emit({ index: 0, total: 1, start: 0, end: 2, original: "Hi", replacement: "Hello", cached: false });
+ *     return Promise.resolve("Hello");
+ *   },
+ * };
+ * const response = new DocumentResponse(source);
+ * assert.equal(runs, 0); // nothing runs until it is read
+ * assert.equal(await response.text(), "Hello");
+ * ```
  */
 export interface DocumentSource {
   /** The document the run works on, when known: {@link DocumentResponse.input}. */

@@ -15,6 +15,20 @@ import type { CallMetadata } from "../chat.ts";
  *   elements whose content is not prose) are never sent.
  * - `"markdown"`: paragraphs, headings, list items and quotes, without their
  *   marks; code blocks, tables, HTML blocks and front matter are never sent.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, type DocumentFormat } from "../mod.ts";
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 4096 } } },
+ * });
+ * const format: DocumentFormat = "html";
+ * // The <pre> block is never sent: it stays as it is.
+ * const text = await ai.processText({ prompt: "correction", text: "<pre>a  b</pre>", format })
+ *   .text();
+ * assert.equal(text, "<pre>a  b</pre>");
+ * ```
  */
 export type DocumentFormat = "text" | "html" | "markdown";
 
@@ -24,8 +38,26 @@ export type DocumentFormat = "text" | "html" | "markdown";
  * - `"markup changed"`: the answer did not keep the chunk's tags (or Markdown
  *   marks) in the same order, or the same number of paragraphs.
  * - `"empty answer"`: the answer was empty.
+ * - `"answer truncated"`: the output cap (`max_tokens`) cut the answer
+ *   (`finish_reason` `"length"`, Anthropic's `stop_reason` `"max_tokens"`):
+ *   it is not put in place of the chunk, nor cached.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, type KeptReason } from "../mod.ts";
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 4096 } } },
+ * });
+ * // The echo backend's answer has no <b> tag: the chunk keeps its original.
+ * const events = await Array.fromAsync(
+ *   ai.processText({ prompt: "correction", text: "<p>Hi <b>there</b></p>", format: "html" }),
+ * );
+ * const kept: KeptReason | undefined = events[0].kept;
+ * assert.equal(kept, "markup changed");
+ * ```
  */
-export type KeptReason = "markup changed" | "empty answer";
+export type KeptReason = "markup changed" | "empty answer" | "answer truncated";
 
 /**
  * The progress of one chunk, in document order: what was replaced and by
@@ -106,8 +138,12 @@ export interface DocumentDelta {
 }
 
 /**
- * A store of answers, keyed by a SHA-256 hash (64 hex digits) of the backend's
- * model, the prompt and the chunk as sent. `get` and `set` may be synchronous
+ * A store of answers, keyed by a SHA-256 hash (64 hex digits) of the method
+ * (`replace` or `append`), the format, the prompt text, the backend (its
+ * alias, class and settings: model, `PROMPT_KWARGS`... never a key) and the
+ * chunk as sent, so that two prompts, methods or backends never share
+ * answers. A `get` or `set` that has not settled when the run's signal
+ * aborts no longer holds the run. `get` and `set` may be synchronous
  * or return promises (a shared store such as Redis); an error from either
  * fails the run. Only answers that were used are stored.
  *
@@ -131,20 +167,63 @@ export interface AnswerCache {
   set(key: string, answer: string): void | Promise<void>;
 }
 
-/** The most chunks a run sends at once. */
+/**
+ * The most chunks a run sends at once: a larger `concurrency` is a `RangeError`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, MAX_CONCURRENCY } from "../mod.ts";
+ * const ai = createAI();
+ * assert.throws(
+ *   () => ai.processText({ prompt: "correction", text: "Hi", concurrency: MAX_CONCURRENCY + 1 }),
+ *   RangeError,
+ * );
+ * ```
+ */
 export const MAX_CONCURRENCY = 64;
 
-/** How many chunks a run sends at once unless told otherwise. */
+/**
+ * How many chunks a run sends at once unless told otherwise.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from "../mod.ts";
+ * assert.ok(DEFAULT_CONCURRENCY === 4 && DEFAULT_CONCURRENCY <= MAX_CONCURRENCY);
+ * ```
+ */
 export const DEFAULT_CONCURRENCY = 4;
 
 /**
  * The largest chunk unless told otherwise, in the backend's length units:
  * chunks of a few pages are answered in seconds, several at once, and an edit
  * sends only a little again.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_CHUNK_SIZE } from "../mod.ts";
+ * assert.equal(DEFAULT_CHUNK_SIZE, 4096);
+ * ```
  */
 export const DEFAULT_CHUNK_SIZE = 4096;
 
-/** Options of a document run, besides the prompt and the text. */
+/**
+ * Options of a document run, besides the prompt and the text.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, createMemoryCache, type DocumentOptions } from "../mod.ts";
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 4096 } } },
+ * });
+ * const options: DocumentOptions = { format: "markdown", concurrency: 2, cache: createMemoryCache() };
+ * const text = await ai.processText({ prompt: "correction", text: "# Title", ...options }).text();
+ * assert.equal(text, "# This is an echo backend: Title");
+ * ```
+ */
 export interface DocumentOptions {
   /** How the text is read (default `"text"`). */
   format?: DocumentFormat;
@@ -158,8 +237,11 @@ export interface DocumentOptions {
    * The largest chunk, in the backend's length units (its
    * `SPLITTER_LENGTH_CALCULATOR_CLASS`; default 4,096). Chunks are never
    * larger than half of what the context window leaves after the prompt, nor
-   * than three quarters of the model's largest answer, so that an answer as
-   * long as its chunk fits.
+   * than three quarters of the backend's answer cap (the smallest of its
+   * `MAX_OUTPUT_TOKENS`, the `max_tokens` of its `PROMPT_KWARGS` or
+   * `INIT_KWARGS`, and the model's output limit), so that an answer as long
+   * as its chunk fits. An answer the cap cuts all the same keeps the
+   * original (`kept: "answer truncated"`).
    */
   chunkSize?: number;
   /**

@@ -11,8 +11,9 @@ import {
   countMessageTokens,
   countMessageTokensNow,
   countSchemaTokens,
+  countUnlessUnder,
   estimateAnswerUsage,
-  TOKENS_PER_IMAGE,
+  fitsBySize,
 } from "../_budget.ts";
 import { completionUsage } from "../backends/_messages.ts";
 import { BackendFeature } from "../backends/types.ts";
@@ -59,35 +60,40 @@ function knownWindow(model: string): number | undefined {
   }
 }
 
-/**
- * At least as many tokens as the messages can count (a token is at least one
- * UTF-8 byte, a UTF-16 code unit at most three): when it fits, nothing is counted.
- */
-function tokenCeiling(messages: readonly ChatMessage[]): number {
-  let ceiling = 3;
-  for (const message of messages) {
-    ceiling += 3 + 3 * message.role.length;
-    if (typeof message.content === "string") ceiling += 3 * message.content.length;
-    else {
-      for (const part of message.content) {
-        ceiling += part.type === "text" ? 3 * part.text.length : TOKENS_PER_IMAGE;
-      }
-    }
+// One exact count per request, shared by the window check and the LIMITS plan (a number
+// when it was counted at once).
+const counts = new WeakMap<Request, number | Promise<number>>();
+
+function promptCount(
+  request: Request,
+  messages: ChatMessage[],
+  model: string,
+): number | Promise<number> {
+  let count = counts.get(request);
+  if (count === undefined) {
+    count = countMessageTokensNow(messages, model) ?? countMessageTokens(messages, model);
+    counts.set(request, count);
   }
-  return ceiling;
+  return count;
 }
 
 /**
  * Refuses a request whose prompt does not fit the alias's window (counted
  * before sending), so the chain goes to the next alias without sending it.
  */
-async function checkWindow(request: Request): Promise<void> {
+async function checkWindow(request: Request, exact: boolean): Promise<void> {
   const { entry, options } = request;
   const model = options.model ?? request.provider.model;
   const window = entry.contextWindow ?? knownWindow(model);
   if (window === undefined || !Array.isArray(options.messages)) return;
-  if (tokenCeiling(options.messages) < window) return;
-  const promptTokens = await countMessageTokens(options.messages, model);
+  // Its size alone proves it fits: not counted (no encoder loaded).
+  if (fitsBySize(options.messages, window, 0)) return;
+  // Counted only as far as the fit needs, unless LIMITS will take the exact count (then shared).
+  const promptTokens = exact
+    ? await promptCount(request, options.messages, model)
+    : await countUnlessUnder(options.messages, model, window);
+  if (promptTokens === undefined) return;
+  counts.set(request, promptTokens);
   if (promptTokens < window) return;
   throw new ContextLengthError(
     `The prompt is ${promptTokens} tokens, over the context window of model "${model}" of ` +
@@ -112,8 +118,14 @@ export function planOf(
 ): AttemptPlan | Promise<AttemptPlan> {
   const { options } = request;
   const model = options.model ?? request.provider.model;
-  // Counted at once when the encoding is loaded (no promise for LIMITS to wait on).
-  const now = Array.isArray(options.messages) ? countMessageTokensNow(options.messages, model) : 0;
+  // The window check's count when it made one; else counted at once when the encoding is
+  // loaded (no promise for LIMITS to wait on).
+  const memo = counts.get(request);
+  if (memo instanceof Promise) {
+    return memo.then((counted) => planWith(request, model, counted, structured));
+  }
+  const now = memo ??
+    (Array.isArray(options.messages) ? countMessageTokensNow(options.messages, model) : 0);
   if (now !== undefined && !structured) return planWith(request, model, now, false);
   return (async () => {
     const promptTokens = now ?? await countMessageTokens(options.messages, model);
@@ -224,7 +236,7 @@ export function chainProvider(
     while (true) {
       let answer: R;
       try {
-        if (windows) await checkWindow(request);
+        if (windows) await checkWindow(request, call.gated);
         if (call.gated) {
           const planned = request;
           const admitted = call.admit(() => planOf(planned, method === "completeObject"));
@@ -342,7 +354,7 @@ class ChainStream implements AsyncIterator<ProviderStreamEvent> {
     while (true) {
       this.#request = current;
       try {
-        if (this.#windows) await checkWindow(current);
+        if (this.#windows) await checkWindow(current, this.#call.gated);
         if (this.#call.gated) {
           const planned = current;
           const admitted = this.#call.admit(() => planOf(planned));

@@ -338,7 +338,7 @@ export class AnthropicProvider implements Provider {
   }
 
   /**
-   * Streams the answer: text events, then usage. Wrong arguments throw a
+   * Streams the answer: text events, the finish reason, then usage. Wrong arguments throw a
    * `TypeError` at the call.
    */
   stream(options: CompletionOptions): AsyncIterable<ProviderStreamEvent> {

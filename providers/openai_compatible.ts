@@ -454,7 +454,7 @@ export class OpenAICompatibleProvider implements Provider {
   }
 
   /**
-   * Streams the answer: text events, then usage when the service reports it.
+   * Streams the answer: text events, the finish reason, then usage when reported.
    * Wrong arguments throw a `TypeError` at the call.
    */
   stream(options: CompletionOptions): AsyncIterable<ProviderStreamEvent> {

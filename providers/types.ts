@@ -82,7 +82,10 @@ export interface CompletionOptions extends ChatOptions {
 
 /**
  * What {@link Provider.stream} yields: text pieces in order, then, when the
- * service reports it, one `usage` event at the end.
+ * service says it, a `finish` event with why the answer ended (OpenAI's
+ * `finish_reason`, Anthropic's `stop_reason` under OpenAI's names: `"stop"`,
+ * or `"length"` when `max_tokens` cut it), and, when the service reports it,
+ * one `usage` event at the end.
  *
  * @example
  * ```ts
@@ -91,14 +94,17 @@ export interface CompletionOptions extends ChatOptions {
  * const events: ProviderStreamEvent[] = [
  *   { type: "text", text: "Hel" },
  *   { type: "text", text: "lo" },
+ *   { type: "finish", reason: "stop" },
  *   { type: "usage", usage: { inputTokens: 3, outputTokens: 1, totalTokens: 4 } },
  * ];
  * const text = events.map((e) => e.type === "text" ? e.text : "").join("");
  * assert.equal(text, "Hello");
+ * assert.ok(events.some((e) => e.type === "finish" && e.reason === "stop"));
  * ```
  */
 export type ProviderStreamEvent =
   | { type: "text"; text: string }
+  | { type: "finish"; reason: string }
   | { type: "usage"; usage: TokenUsage };
 
 /**

@@ -178,7 +178,7 @@ Deno.test("anthropic images: base64 source with the media type sniffed from the 
   );
 });
 
-Deno.test("anthropic stream() yields text in order, then usage; pings and keep-alive comments are skipped", async () => {
+Deno.test("anthropic stream() yields text in order, the finish reason, then usage; pings and keep-alive comments are skipped", async () => {
   await using peer = await startAnthropicPeer();
   const provider = claude(peer);
   peer.enqueue({ text: "one two three", ping: true, chunkDelayMs: 30, keepAliveMs: 10 });
@@ -187,6 +187,7 @@ Deno.test("anthropic stream() yields text in order, then usage; pings and keep-a
     { type: "text", text: "one" },
     { type: "text", text: " two" },
     { type: "text", text: " three" },
+    { type: "finish", reason: "stop" },
     { type: "usage", usage: { inputTokens: 2, outputTokens: 3, totalTokens: 5 } },
   ]);
   const request = peer.lastRequest();
@@ -624,4 +625,35 @@ Deno.test("anthropic_openai keeps the OpenAI-compatible endpoint reachable", asy
   assert.equal(answer.choices[0].message.content, "Echo: hi there");
   assert.equal(peer.lastRequest().path, "/v1/chat/completions");
   assert.equal(peer.lastRequest().headers.authorization, `Bearer ${KEY}`);
+});
+
+Deno.test('anthropic: an answer cut by max_tokens says so (finishReason() "length"), streamed and whole; processText() keeps the chunk', async () => {
+  await using peer = await startAnthropicPeer();
+  const ai = createAI({
+    PROVIDERS: {
+      default: {
+        provider: "anthropic",
+        model: "claude-3-5-haiku-latest",
+        api_key: KEY,
+        api_base: peer.url,
+      },
+    },
+    BACKENDS: { default: { CLASS: "provider", CONFIG: {} } },
+  });
+  const backend = ai.getBackend();
+  peer.enqueue({ text: "Once upon", stopReason: "max_tokens" });
+  const streamed = backend.promptWithContext({ prePrompt: "Go on:", context: "Once" });
+  for await (const _ of streamed) { /* read */ }
+  assert.equal(await streamed.finishReason(), "length");
+  peer.enqueue({ text: "Once upon", stopReason: "max_tokens" });
+  const whole = backend.promptWithContext({ prePrompt: "Go on:", context: "Once" });
+  await whole.text();
+  assert.equal(await whole.finishReason(), "length");
+  const done = backend.promptWithContext({ prePrompt: "Go on:", context: "Once" });
+  assert.equal(await done.finishReason(), "stop");
+  peer.enqueue({ text: "The cat", stopReason: "max_tokens" });
+  const run = ai.processText({ prompt: "correction", text: "Teh cat sat." });
+  const events = await Array.fromAsync(run);
+  assert.equal(await run.text(), "Teh cat sat.");
+  assert.equal(events[0].kept, "answer truncated");
 });

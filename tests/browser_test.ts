@@ -344,3 +344,29 @@ Deno.test("the editor server: prompts from the settings, bad requests as JSON er
   );
   assert.match(await markdown.text(), /event: done\ndata: \{"text":"# The title\\n"/);
 });
+
+Deno.test("the editor server: a prompt whose name needs encoding in a URL runs (the page's encodeURIComponent route)", async () => {
+  await using editor = await startEditor({
+    port: 0,
+    wordDelayMs: 0,
+    onError: () => {},
+    prompts: { "tidy up.v2 é/x": TIDY },
+  });
+  const prompts = await (await fetch(new URL("api/prompts", editor.url))).json();
+  const name = prompts.find((prompt: { label: string }) => prompt.label === TIDY.LABEL).name;
+  assert.equal(name, "tidy up.v2 é/x");
+  // As the page posts it.
+  const response = await fetch(new URL(`api/prompts/${encodeURIComponent(name)}`, editor.url), {
+    method: "POST",
+    body: JSON.stringify({ text: "<p>Teh cat.</p>" }),
+  });
+  assert.equal(response.status, 200);
+  assert.match(await response.text(), /event: done\ndata: \{"text":"<p>The cat.<\/p>"/);
+  // A name that is not valid percent-encoding is a 400, not a crash.
+  const bad = await fetch(new URL("api/prompts/%E0%A4%A", editor.url), {
+    method: "POST",
+    body: "{}",
+  });
+  assert.equal(bad.status, 400);
+  await bad.body?.cancel();
+});

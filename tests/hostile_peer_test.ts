@@ -650,7 +650,7 @@ Deno.test("absurd usage values are not reported, in answers and streams", async 
     )
   );
   const events = await collect(chatStream(settingsFor(service), ask()));
-  assert.deepEqual(events, [{ type: "text", text: "a" }]);
+  assert.deepEqual(events, [{ type: "text", text: "a" }, { type: "finish", reason: "stop" }]);
 });
 
 Deno.test("a stream's body is bounded by its line and answer limits, not by the body limit", async () => {

@@ -1,7 +1,7 @@
 // A very long prompt is counted in slices, so that an abort takes effect
 // during the count; the slices' counts add up to the whole text's count.
 import assert from "node:assert/strict";
-import { countInSlices, countMessageTokens, safeSplit, slicesOf } from "../_budget.ts";
+import { countInSlices, countMessageTokens, countRanges, safeSplit, slicesOf } from "../_budget.ts";
 import { loadEncoding } from "../_tokenizer/mod.ts";
 import { createAI } from "../mod.ts";
 import { rng } from "../bench/corpus.ts";
@@ -66,6 +66,30 @@ for (const name of ["cl100k_base", "o200k_base"] as const) {
         assert.equal(slices.join(""), text);
         if (sliced !== encoding.count(text)) {
           assert.equal(sliced, encoding.count(text), `${JSON.stringify(text)} in ${sliceChars}s`);
+        }
+      }
+    }
+  });
+}
+
+for (const name of ["cl100k_base", "o200k_base"] as const) {
+  Deno.test(`${name}: counting the safeSplit() ranges in place (countRanges) gives the whole text's count`, async () => {
+    const encoding = await loadEncoding(name);
+    for (let seed = 1; seed <= 400; seed++) {
+      // A concatenated (unflattened) text too, as a caller may pass.
+      const text = randomText(seed, 50 + (seed % 7) * 40) + randomText(seed + 1000, 30);
+      for (const sliceChars of [1, 5, 17]) {
+        // countRanges()'s ranges, without its turns of the event loop between them.
+        let ranged = 0;
+        for (let start = 0, end = 0; start < text.length; start = end) {
+          end = safeSplit(text, start + sliceChars);
+          ranged += encoding.countRange(text, start, end);
+        }
+        if (seed % 100 === 0) {
+          assert.equal(await countRanges(encoding, text, { sliceChars }), ranged);
+        }
+        if (ranged !== encoding.count(text)) {
+          assert.equal(ranged, encoding.count(text), `${JSON.stringify(text)} in ${sliceChars}s`);
         }
       }
     }

@@ -567,7 +567,11 @@ Deno.test("chatStream() works without usage from the server", async () => {
   await using peer = await startPeer();
   peer.enqueue({ stream: ["a", "b"], noUsage: true });
   const events = await collect(chatStream(settingsFor(peer), ask("x")));
-  assert.deepEqual(events, [{ type: "text", text: "a" }, { type: "text", text: "b" }]);
+  assert.deepEqual(events, [
+    { type: "text", text: "a" },
+    { type: "text", text: "b" },
+    { type: "finish", reason: "stop" },
+  ]);
 });
 
 Deno.test("chatStream() retries a 500 before the stream starts", async () => {

@@ -1,7 +1,8 @@
 // The `llm` tool's user directory: where it is, and its files (keys.json,
-// aliases.json, default_model.txt, extra-openai-models.yaml). Files are read
-// on every lookup, so an edit made while the process runs is seen by the
-// next backend; parsed results are reused while a file's text is unchanged.
+// aliases.json, default_model.txt, extra-openai-models.yaml). Without a check
+// interval, files are read on every lookup; with one (the LLM backend), they
+// are kept as read and checked by their stat at most once per interval
+// (_checked_files.ts). Parsed results are reused while a file's text is unchanged.
 import { ImproperlyConfigured } from "../../errors.ts";
 import {
   deniedEnv,
@@ -15,6 +16,7 @@ import {
   writeTextFile,
 } from "../../_env.ts";
 import { parseYaml } from "../../_yaml.ts";
+import { checkedText, forgetFiles } from "./_checked_files.ts";
 
 /** The `llm` tool's application directory name. */
 export const APP_NAME = "io.datasette.llm";
@@ -53,9 +55,29 @@ export function defaultUserDir(): string | undefined {
   return home === undefined ? undefined : joinPath(home, ".config", APP_NAME);
 }
 
-/** The user directory: `userPath`, then `LLM_USER_PATH`, then the default. */
-export function resolveUserDir(userPath?: string): string | undefined {
+// The directory found from the environment, for checked reads: looked up again
+// at most once per check interval (reading the environment asks for permission each time).
+let fromEnvironment: { dir: string | undefined; at: number } | undefined;
+
+/** Forgets the directory found from the environment (`ai.reload()`). */
+export function forgetUserDir(): void {
+  fromEnvironment = undefined;
+}
+
+/**
+ * The user directory: `userPath`, then `LLM_USER_PATH`, then the default.
+ * With a check `interval`, the one found from the environment is kept that long.
+ */
+export function resolveUserDir(userPath?: string, interval?: CheckInterval): string | undefined {
   if (userPath !== undefined && userPath !== "") return userPath;
+  if (interval !== undefined) {
+    const at = Date.now();
+    const kept = fromEnvironment;
+    if (kept !== undefined && at >= kept.at && at - kept.at < interval) return kept.dir;
+    const dir = resolveUserDir();
+    fromEnvironment = { dir, at };
+    return dir;
+  }
   const fromEnv = getEnv("LLM_USER_PATH");
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
   return defaultUserDir();
@@ -96,9 +118,30 @@ export function requireUserDir(userPath?: string): string {
   return dir;
 }
 
-function readText(path: string): string | undefined {
+/**
+ * How fresh a read must be: undefined reads the file; a number of
+ * milliseconds keeps it as read, checked by its stat at most that often (0: on
+ * every read).
+ */
+export type CheckInterval = number | undefined;
+
+// The paths of each directory's files, joined once (a kept read looks them up at every call).
+const paths = new Map<string, Map<string, string>>();
+
+function fileIn(dir: string, name: string): string {
+  let files = paths.get(dir);
+  if (files === undefined) {
+    if (paths.size >= 256) paths.clear();
+    paths.set(dir, files = new Map());
+  }
+  let path = files.get(name);
+  if (path === undefined) files.set(name, path = joinPath(dir, name));
+  return path;
+}
+
+function readText(path: string, interval: CheckInterval): string | undefined {
   try {
-    return readTextFileIfExistsSync(path);
+    return interval === undefined ? readTextFileIfExistsSync(path) : checkedText(path, interval);
   } catch (error) {
     if (error instanceof FileAccessError) {
       throw new ImproperlyConfigured(error.message);
@@ -140,10 +183,14 @@ function parseJsonObject(path: string, text: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+// What an absent file reads as: one object each, so that a kept catalog sees no change.
+const NO_STRINGS: Record<string, string> = Object.freeze(Object.create(null));
+const NO_MODELS: ExtraModelEntry[] = Object.freeze([]) as unknown as ExtraModelEntry[];
+
 /** A JSON object file of string values; other values are left out. */
-function readStringMap(path: string): Record<string, string> {
-  const text = readText(path);
-  if (text === undefined) return {};
+function readStringMap(path: string, interval: CheckInterval): Record<string, string> {
+  const text = readText(path, interval);
+  if (text === undefined) return NO_STRINGS;
   return cached(path, text, (source) => {
     const out: Record<string, string> = Object.create(null);
     for (const [name, value] of Object.entries(parseJsonObject(path, source))) {
@@ -154,18 +201,18 @@ function readStringMap(path: string): Record<string, string> {
 }
 
 /** keys.json: `{name: key}` (the llm tool's note entry included). */
-export function readKeys(dir: string): Record<string, string> {
-  return readStringMap(joinPath(dir, KEYS_FILE));
+export function readKeys(dir: string, interval?: CheckInterval): Record<string, string> {
+  return readStringMap(fileIn(dir, KEYS_FILE), interval);
 }
 
 /** aliases.json: `{alias: model_id}`. */
-export function readAliases(dir: string): Record<string, string> {
-  return readStringMap(joinPath(dir, ALIASES_FILE));
+export function readAliases(dir: string, interval?: CheckInterval): Record<string, string> {
+  return readStringMap(fileIn(dir, ALIASES_FILE), interval);
 }
 
 /** default_model.txt, trimmed, or undefined. */
 export function readDefaultModel(dir: string): string | undefined {
-  const text = readText(joinPath(dir, DEFAULT_MODEL_FILE))?.trim();
+  const text = readText(joinPath(dir, DEFAULT_MODEL_FILE), undefined)?.trim();
   return text ? text : undefined;
 }
 
@@ -369,10 +416,10 @@ function parseExtraEntry(item: unknown, where: string): ExtraModelEntry {
 }
 
 /** extra-openai-models.yaml, checked; an absent file is an empty list. */
-export function readExtraModels(dir: string): ExtraModelEntry[] {
-  const path = joinPath(dir, EXTRA_MODELS_FILE);
-  const text = readText(path);
-  if (text === undefined) return [];
+export function readExtraModels(dir: string, interval?: CheckInterval): ExtraModelEntry[] {
+  const path = fileIn(dir, EXTRA_MODELS_FILE);
+  const text = readText(path, interval);
+  if (text === undefined) return NO_MODELS;
   return cached(path, text, (source) => parseExtraModels(path, source));
 }
 
@@ -398,6 +445,9 @@ async function write(path: string, text: string, mode: number): Promise<void> {
   } catch (error) {
     if (error instanceof FileAccessError) throw new ImproperlyConfigured(error.message);
     throw error;
+  } finally {
+    // What this module writes is seen at once, whatever the check interval.
+    forgetFiles(path);
   }
 }
 

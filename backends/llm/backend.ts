@@ -56,9 +56,9 @@ import type {
 } from "../types.ts";
 import type { ObjectCompletion } from "../../structured.ts";
 import { OpenAIChatModel } from "./openai_models.ts";
-import { LLMModel, type LLMPromptOptions } from "./llm_model.ts";
+import { type LLMModel, llmModelOfChecked, type LLMPromptOptions } from "./llm_model.ts";
 import { type Model, type ModelPrompt, supportsImages, validateModelOptions } from "./model.ts";
-import { getModel } from "./registry.ts";
+import { getModel, type RegistryOptions } from "./registry.ts";
 import { userDirEnvHint } from "./_user_dir.ts";
 
 /** The LLM backend's config. */
@@ -77,9 +77,35 @@ function tokenTable(modelId: string): number | undefined {
   }
 }
 
-function findModel(modelId: string, userPath: string | undefined, alias: string): Model {
+/**
+ * How often, at most, the LLM backend checks the user directory's files for
+ * changes when its context does not say (`llmCheckIntervalMs`): once a second.
+ */
+const DEFAULT_LLM_CHECK_INTERVAL_MS = 1000;
+
+function registryOptions(context: BackendContext): RegistryOptions {
+  const options: RegistryOptions = {
+    checkIntervalMs: context.llmCheckIntervalMs ?? DEFAULT_LLM_CHECK_INTERVAL_MS,
+  };
+  if (context.llmUserPath !== undefined) options.userPath = context.llmUserPath;
+  return options;
+}
+
+// The model each config of parseConfig() resolved to, for the constructor that follows.
+interface Parsed {
+  model: Model;
+  init: ReturnType<typeof splitKwargs>;
+  prompt: ReturnType<typeof splitKwargs>;
+  /** INIT_KWARGS' model options, checked against the model (frozen). */
+  initOptions: Readonly<Record<string, unknown>>;
+}
+// The last config of parseConfig() and what it found, for the constructor that follows it.
+let lastParsed: { config: LLMBackendConfig; parsed: Parsed } | undefined;
+
+function findModel(modelId: string, options: RegistryOptions, alias: string): Model {
+  const userPath = options.userPath;
   try {
-    return getModel(modelId, userPath === undefined ? {} : { userPath });
+    return getModel(modelId, options);
   } catch (error) {
     if (error instanceof UnknownModelError) {
       throw new UnknownModelError(
@@ -133,6 +159,15 @@ function splitKwargs(
  * Answers stream when the model can. `describeImage` sends the image as an
  * attachment to vision models and throws {@link UnsupportedFeatureError} at
  * the call for the others.
+ *
+ * The user directory's files (`extra-openai-models.yaml`, `aliases.json`,
+ * `keys.json`) are read once and kept: building the backend again and
+ * prompting open no file while they are unchanged. They are checked by
+ * modification time (a `stat` of each, no file opened) at most once per
+ * `llmCheckIntervalMs` of the context (`createAI()`'s option; default one
+ * second, 0: at every call), and a changed, new or deleted file is seen at
+ * the first call after the check is due; `ai.reload()` makes the next call
+ * read them afresh.
  *
  * @example A plugin model through the LLM backend
  * ```ts
@@ -190,8 +225,10 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
     const explicitLimit = optionalInteger(raw.TOKEN_LIMIT, "TOKEN_LIMIT", where, { min: 1 });
     const init = splitKwargs(raw.INIT_KWARGS, "INIT_KWARGS", where, { key: "string" });
     rejectSecretPlaceholder(init.special.key, "INIT_KWARGS.key", where);
-    const model = findModel(modelId, context.llmUserPath, context.alias);
-    validateModelOptions(model, init.options, { where: `INIT_KWARGS in ${where}` });
+    const model = findModel(modelId, registryOptions(context), context.alias);
+    const initOptions = Object.freeze(validateModelOptions(model, init.options, {
+      where: `INIT_KWARGS in ${where}`,
+    }));
     const prompt = splitKwargs(raw.PROMPT_KWARGS, "PROMPT_KWARGS", where, {
       system: "string",
       stream: "boolean",
@@ -205,7 +242,7 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
         }: set TOKEN_LIMIT in ${where} to the model's context window`,
       );
     }
-    return {
+    const config: LLMBackendConfig = {
       modelId,
       tokenLimit,
       textSplitterClass: context.textSplitterClass,
@@ -213,6 +250,8 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
       initKwargs: Object.freeze(init.raw),
       promptKwargs: Object.freeze(prompt.raw),
     };
+    lastParsed = { config, parsed: { model, init, prompt, initOptions } };
+    return config;
   }
 
   readonly #llmModel: LLMModel;
@@ -222,16 +261,23 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
   constructor(config: LLMBackendConfig, context: BackendContext) {
     super(config, context);
     const where = configWhere(this.alias);
-    const userPath = context.llmUserPath;
-    const model = findModel(config.modelId, userPath, this.alias);
-    const init = splitKwargs(config.initKwargs, "INIT_KWARGS", where, { key: "string" });
-    this.#llmModel = new LLMModel(model, {
+    const registry = registryOptions(context);
+    const userPath = registry.userPath;
+    // The model parseConfig() found for this config, else looked up now.
+    // What parseConfig() found for this config (the model, the split and checked kwargs), else now.
+    const parsed = lastParsed?.config === config ? lastParsed.parsed : undefined;
+    lastParsed = undefined;
+    const model = parsed?.model ?? findModel(config.modelId, registry, this.alias);
+    const init = parsed?.init ??
+      splitKwargs(config.initKwargs, "INIT_KWARGS", where, { key: "string" });
+    this.#llmModel = llmModelOfChecked(model, {
       ...(init.special.key === undefined ? {} : { key: init.special.key as string }),
-      options: init.options,
+      options: parsed === undefined ? init.options : parsed.initOptions,
       ...(userPath === undefined ? {} : { userPath }),
+      checkIntervalMs: registry.checkIntervalMs!,
       where: `INIT_KWARGS in ${where}`,
     });
-    const prompt = splitKwargs(config.promptKwargs, "PROMPT_KWARGS", where, {
+    const prompt = parsed?.prompt ?? splitKwargs(config.promptKwargs, "PROMPT_KWARGS", where, {
       system: "string",
       stream: "boolean",
     });

@@ -31,7 +31,7 @@
  * @module
  */
 import { UnsupportedFeatureError } from "../../errors.ts";
-import { guardSecrets } from "../../_redact.ts";
+import { redact } from "../../_redact.ts";
 import { readImage } from "../../_image.ts";
 import type { TokenUsage } from "../../chat.ts";
 import { getMaxOutputTokens, getTokenCounter } from "../../tokens.ts";
@@ -44,7 +44,7 @@ import {
   supportsImages,
   validateModelOptions,
 } from "./model.ts";
-import { resolveModelKey } from "./registry.ts";
+import { type ResolveKeyOptions, resolveModelKey } from "./registry.ts";
 
 /**
  * An attachment as given to {@link LLMModel.prompt}: a ready
@@ -69,6 +69,12 @@ export interface LLMModelOptions {
   options?: Readonly<Record<string, unknown>>;
   /** The `llm` user directory (for keys.json). */
   userPath?: string;
+  /**
+   * Keep keys.json as read and check it for changes (a `stat`) at most once
+   * per this many milliseconds, instead of reading it at every prompt (see
+   * `RegistryOptions.checkIntervalMs`).
+   */
+  checkIntervalMs?: number;
   /** Where the options come from, for messages (`INIT_KWARGS in CONFIG of backend "default"`). */
   where?: string;
 }
@@ -156,6 +162,26 @@ async function* abortable(
   }
 }
 
+// The frozen options that llmModelOfChecked() passes to the constructor, while it runs.
+let trusted: Readonly<Record<string, unknown>> | undefined;
+
+/**
+ * Builds an {@link LLMModel} whose `options` are frozen and were checked for
+ * `model` already (by `validateModelOptions()`, as the LLM backend checks
+ * `INIT_KWARGS` in `parseConfig()`), so they are not checked again.
+ */
+export function llmModelOfChecked(model: Model, settings: LLMModelOptions): LLMModel {
+  if (settings.options === undefined || !Object.isFrozen(settings.options)) {
+    return new LLMModel(model, settings);
+  }
+  trusted = settings.options;
+  try {
+    return new LLMModel(model, settings);
+  } finally {
+    trusted = undefined;
+  }
+}
+
 /**
  * A model with its key and options set. Its key never shows in
  * `JSON.stringify` or `Deno.inspect`.
@@ -184,6 +210,8 @@ export class LLMModel {
   readonly options: Readonly<Record<string, unknown>>;
   /** The user directory used for keys.json. */
   readonly userPath: string | undefined;
+  /** How often keys.json is checked for changes (undefined: read at every prompt). */
+  readonly checkIntervalMs: number | undefined;
 
   /**
    * Sets a model's key and options.
@@ -194,14 +222,46 @@ export class LLMModel {
     this.model = model;
     this.key = settings.key === "" ? undefined : settings.key;
     const where = settings.where === undefined ? {} : { where: settings.where };
-    this.options = Object.freeze(validateModelOptions(model, settings.options ?? {}, where));
+    const options = settings.options ?? {};
+    // Options already checked for this model (the LLM backend's INIT_KWARGS) are not checked twice.
+    this.options = options === trusted
+      ? options
+      : Object.freeze(validateModelOptions(model, options, where));
     this.userPath = settings.userPath;
-    guardSecrets(this, () => ({
+    this.checkIntervalMs = settings.checkIntervalMs;
+  }
+
+  // What JSON and inspectors show (the key masked): methods of the class, so
+  // that building a model (for every LLM backend built) defines nothing per instance.
+  #view(): unknown {
+    return redact({
       modelId: this.modelId,
       key: this.key,
       options: this.options,
       userPath: this.userPath,
-    }));
+    });
+  }
+
+  /** The model as JSON, its key masked. */
+  toJSON(): unknown {
+    return this.#view();
+  }
+
+  /** The model for `Deno.inspect` and `console.log`, its key masked. */
+  [Symbol.for("Deno.customInspect")](
+    inspect: (value: unknown, options?: unknown) => string,
+    options: unknown,
+  ): string {
+    return inspect(this.#view(), options);
+  }
+
+  /** The model for Node's `util.inspect`, its key masked. */
+  [Symbol.for("nodejs.util.inspect.custom")](
+    _depth: number,
+    options: unknown,
+    inspect: (value: unknown, options?: unknown) => string,
+  ): string {
+    return inspect(this.#view(), options);
   }
 
   /** The model's id. */
@@ -227,9 +287,10 @@ export class LLMModel {
    * @throws {MissingAPIKeyError} naming keys.json and the environment variable.
    */
   resolveKey(): string | undefined {
-    const options: { key?: string; userPath?: string } = {};
+    const options: ResolveKeyOptions = {};
     if (this.key !== undefined) options.key = this.key;
     if (this.userPath !== undefined) options.userPath = this.userPath;
+    if (this.checkIntervalMs !== undefined) options.checkIntervalMs = this.checkIntervalMs;
     return resolveModelKey(this.model, options);
   }
 

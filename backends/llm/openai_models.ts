@@ -433,6 +433,8 @@ export class OpenAIChatModel implements Model {
     const completion = await chatCompletion(settings, request);
     const text = completion.choices[0]?.message.content ?? "";
     if (text !== "") yield { type: "text", text };
+    const reason = completion.choices[0]?.finish_reason;
+    if (typeof reason === "string") yield { type: "finish", reason };
     const usage = completionUsage(completion.usage);
     if (usage) yield { type: "usage", usage };
   }

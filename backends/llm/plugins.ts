@@ -115,6 +115,15 @@ export interface PluginModel {
 }
 
 const plugins = new Map<string, LLMPlugin>();
+let version = 0;
+
+/**
+ * A number that changes whenever a plugin is registered or unregistered (for
+ * the registry's kept catalogs).
+ */
+export function pluginsVersion(): number {
+  return version;
+}
 
 function collect(plugin: LLMPlugin): PluginModel[] {
   const out: PluginModel[] = [];
@@ -186,6 +195,7 @@ export function registerPlugin(plugin: LLMPlugin): void {
   }
   collect(plugin);
   plugins.set(plugin.name, plugin);
+  version++;
 }
 
 /**
@@ -201,7 +211,9 @@ export function registerPlugin(plugin: LLMPlugin): void {
  * ```
  */
 export function unregisterPlugin(name: string): boolean {
-  return plugins.delete(name);
+  const removed = plugins.delete(name);
+  if (removed) version++;
+  return removed;
 }
 
 /**

@@ -2,7 +2,9 @@
  * The model registry of the LLM backend: built-in OpenAI models, the models
  * of `extra-openai-models.yaml`, plugin models, and the aliases of all of
  * them and of `aliases.json`. Files are read on every call, so an edit made
- * while the process runs is seen by the next lookup.
+ * while the process runs is seen by the next lookup; with
+ * {@link RegistryOptions.checkIntervalMs} (as the LLM backend reads them) they
+ * are kept as read and checked by modification time instead.
  *
  * The user directory is `options.userPath`, then the `LLM_USER_PATH`
  * environment variable, then the `llm` tool's default
@@ -30,8 +32,11 @@ import { MissingAPIKeyError, UnknownModelError } from "../../errors.ts";
 import { getEnv, joinPath } from "../../_env.ts";
 import type { Model } from "./model.ts";
 import { builtInOpenAIModels, extraOpenAIModel } from "./openai_models.ts";
-import { pluginModels } from "./plugins.ts";
+import { pluginModels, pluginsVersion } from "./plugins.ts";
 import {
+  type CheckInterval,
+  type ExtraModelEntry,
+  forgetUserDir,
   KEYS_FILE,
   LLM_DEFAULT_MODEL,
   readAliases,
@@ -57,6 +62,17 @@ import {
 export interface RegistryOptions {
   /** The `llm` user directory (default: `LLM_USER_PATH`, then the `llm` tool's default). */
   userPath?: string;
+  /**
+   * Keep the files as read and check them for changes at most once per this
+   * many milliseconds (0: on every call) instead of reading them on every
+   * call. A check is a `stat` of each file (no file is opened): a file whose
+   * modification time, change time, size or inode changed, a new file and a
+   * deleted one are read (or dropped) at the check. The catalog of models is
+   * then kept too, and plugins' `registerModels()` is called again only when a
+   * file changed or a plugin was registered or unregistered. `ai.reload()`
+   * forgets what was kept.
+   */
+  checkIntervalMs?: number;
 }
 
 /**
@@ -100,14 +116,53 @@ interface Catalog {
   names: Map<string, ModelEntry>;
 }
 
+interface KeptCatalog {
+  extra: readonly ExtraModelEntry[];
+  aliases: Readonly<Record<string, string>>;
+  plugins: number;
+  catalog: Catalog;
+}
+
+// The catalogs built for checked reads, by directory: reused while the parsed
+// files (kept while their text is unchanged) and the plugins are the same.
+const kept = new Map<string, KeptCatalog>();
+const NO_EXTRA: readonly ExtraModelEntry[] = Object.freeze([]);
+const NO_ALIASES: Readonly<Record<string, string>> = Object.freeze({});
+const MAX_KEPT = 64;
+
 function catalog(options: RegistryOptions): Catalog {
-  const dir = resolveUserDir(options.userPath);
+  const interval = options.checkIntervalMs;
+  if (interval === undefined) return buildCatalog(options, undefined);
+  const dir = resolveUserDir(options.userPath, interval);
+  const extra = dir === undefined ? NO_EXTRA : readExtraModels(dir, interval);
+  const aliases = dir === undefined ? NO_ALIASES : readAliases(dir, interval);
+  const plugins = pluginsVersion();
+  const key = dir ?? "";
+  const hit = kept.get(key);
+  if (hit && hit.extra === extra && hit.aliases === aliases && hit.plugins === plugins) {
+    return hit.catalog;
+  }
+  const built = buildCatalog(options, interval);
+  kept.delete(key);
+  if (kept.size >= MAX_KEPT) kept.delete(kept.keys().next().value!);
+  kept.set(key, { extra, aliases, plugins, catalog: built });
+  return built;
+}
+
+/** Forgets the catalogs, and the directory found from the environment, kept for checked reads (`ai.reload()`). */
+export function forgetCatalogs(): void {
+  kept.clear();
+  forgetUserDir();
+}
+
+function buildCatalog(options: RegistryOptions, interval: CheckInterval): Catalog {
+  const dir = resolveUserDir(options.userPath, interval);
   const registered: { model: Model; aliases: readonly string[]; source: ModelSource }[] = [];
   for (const { model, aliases } of builtInOpenAIModels()) {
     registered.push({ model, aliases, source: "builtin" });
   }
   if (dir !== undefined) {
-    for (const entry of readExtraModels(dir)) {
+    for (const entry of readExtraModels(dir, interval)) {
       registered.push({ model: extraOpenAIModel(entry), aliases: entry.aliases, source: "extra" });
     }
   }
@@ -132,7 +187,7 @@ function catalog(options: RegistryOptions): Catalog {
     names.set(item.model.modelId, entry);
   }
   if (dir !== undefined) {
-    for (const [alias, target] of Object.entries(readAliases(dir))) {
+    for (const [alias, target] of Object.entries(readAliases(dir, interval))) {
       const entry = names.get(target);
       if (entry) names.set(alias, entry);
     }
@@ -273,8 +328,8 @@ export interface ResolveKeyOptions extends RegistryOptions {
  * ```
  */
 export function resolveModelKey(model: Model, options: ResolveKeyOptions = {}): string | undefined {
-  const dir = resolveUserDir(options.userPath);
-  const keys = () => (dir === undefined ? {} : readKeys(dir));
+  const dir = resolveUserDir(options.userPath, options.checkIntervalMs);
+  const keys = () => (dir === undefined ? {} : readKeys(dir, options.checkIntervalMs));
   if (options.key !== undefined && options.key !== "") {
     const stored = keys()[options.key];
     return typeof stored === "string" && stored !== "" ? stored : options.key;

@@ -213,6 +213,7 @@ async function altText(
 }
 
 const PAGE_URL = new URL("./index.html", import.meta.url);
+const SSE_URL = new URL("./sse.js", import.meta.url);
 
 /** Starts the editor server (and the offline peer, without `settings`). */
 export async function startEditor(options: EditorOptions = {}): Promise<Editor> {
@@ -229,6 +230,7 @@ export async function startEditor(options: EditorOptions = {}): Promise<Editor> 
     settings = { ...settings, PROMPTS: { ...settings.PROMPTS, ...options.prompts } };
   }
   const page = await Deno.readTextFile(PAGE_URL);
+  const sseScript = await Deno.readTextFile(SSE_URL);
   const ai = createAI(settings, { onWarning: () => {} });
   // Answers of chunks already corrected: running a prompt again after an edit sends only the
   // chunks around it.
@@ -254,14 +256,33 @@ export async function startEditor(options: EditorOptions = {}): Promise<Editor> 
           "content-type": "text/html; charset=utf-8",
           "cache-control": "no-store",
           "content-security-policy":
-            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; " +
+            "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; " +
             "img-src blob: data:; connect-src 'self'",
         },
       });
     }
+    if (route === "GET /sse.js") {
+      // The page's reader of server-sent events (tests/web_sse_test.ts reads it too).
+      return new Response(sseScript, {
+        headers: {
+          "content-type": "text/javascript; charset=utf-8",
+          "cache-control": "no-store",
+        },
+      });
+    }
     if (route === "GET /api/prompts") return Response.json(prompts);
-    const match = /^POST \/api\/prompts\/([a-z0-9_-]+)$/i.exec(route);
-    if (match) return runPrompt(ai, request, match[1], onError, cache);
+    // One path segment: the prompt's name as the page encodes it (encodeURIComponent), so any
+    // name of PROMPTS (spaces, dots, accents, a slash) reaches its prompt.
+    const match = /^POST \/api\/prompts\/([^/]+)$/.exec(route);
+    if (match) {
+      let name: string;
+      try {
+        name = decodeURIComponent(match[1]);
+      } catch {
+        return badRequest("The prompt name in the URL is not valid percent-encoding.");
+      }
+      return runPrompt(ai, request, name, onError, cache);
+    }
     if (route === "POST /api/alt-text") return altText(ai, request, onError);
     return new Response("Not found", { status: 404 });
   });
