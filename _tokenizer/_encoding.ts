@@ -45,6 +45,16 @@ export interface Encoding {
   encode(text: string): number[];
   /** The text of `tokens` (bytes that are not valid UTF-8 become U+FFFD). */
   decode(tokens: number[]): string;
+  /**
+   * The tokens of `text` counted only as far as needed to tell whether they
+   * are at most `limit`. A result at most `limit` is at least the exact
+   * count (the counted part's exact tokens plus the UTF-8 bytes of the rest,
+   * since no token is shorter than a byte); a result over `limit` is at most
+   * the exact count (the tokens counted so far). So `countWithin(text, limit)
+   * <= limit` exactly when `count(text) <= limit`; a text that is counted to
+   * its end gets its exact count.
+   */
+  countWithin(text: string, limit: number): number;
 }
 
 const FLATTEN_MAX = 65_536;
@@ -219,4 +229,54 @@ export class BpeEncoding implements Encoding {
     }
     return new TextDecoder().decode(out.subarray(0, at));
   }
+
+  countWithin(text: string, limit: number): number {
+    const flat = flatAscii(text);
+    const n = flat.length;
+    // UTF-8 bytes beyond one per UTF-16 unit: none for ASCII (told by the flat copy).
+    const extra = flat !== text ? 0 : extraBytes(flat);
+    if (n + extra <= limit) return n + extra;
+    const scan = this.#scan;
+    const cache = this.cache;
+    let total = 0;
+    let pos = 0;
+    while (pos < n) {
+      const end = scan(flat, pos);
+      const len = end - pos;
+      if (len === 1 && flat.charCodeAt(pos) < 128) {
+        total++;
+      } else if (len <= MAX_CACHED_PIECE) {
+        const h = hashUnits(flat, pos, end);
+        let value = cache.get(flat, pos, end, h);
+        if (value < 0) {
+          value = this.#countPiece(flat, pos, end);
+          cache.set(flat, pos, end, h, value);
+        }
+        total += value;
+      } else {
+        total += this.#countPiece(flat, pos, end);
+      }
+      pos = end;
+      // The pieces from here on are at most their bytes: at most `rest` tokens.
+      const left = n - pos;
+      const rest = left + (extra < 2 * left ? extra : 2 * left);
+      if (total + rest <= limit) return total + rest;
+      if (total > limit) return total;
+    }
+    return total;
+  }
+}
+
+/**
+ * The UTF-8 bytes of `text` beyond one per UTF-16 unit, or more: 1 for a
+ * unit under U+0800, 2 for any other (a surrogate pair's 4 bytes, a lone
+ * surrogate's 3 as U+FFFD, are within 2 per unit).
+ */
+function extraBytes(text: string): number {
+  let extra = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) extra += c < 0x800 ? 1 : 2;
+  }
+  return extra;
 }

@@ -1006,11 +1006,15 @@ export function htmlFormat(): DocumentFormatHandler {
         // The items are built when an answer comes (an answer from the cache may need none).
         const first = (units[0] as HtmlUnit).first;
         const last = (units[units.length - 1] as HtmlUnit).last;
-        const sent = sentBetween(parsed, start, end, first, last);
+        // The text sent is built when first read (a chunk kept from the last run may need none).
+        let sent: string | undefined;
+        const sentText = () => sent ??= sentBetween(parsed, start, end, first, last);
         return {
           start,
           end,
-          sent,
+          get sent(): string {
+            return sentText();
+          },
           apply: (answer) =>
             reassembleBlocks(
               parsed,
@@ -1018,7 +1022,7 @@ export function htmlFormat(): DocumentFormatHandler {
               end,
               units.map((unit): Span => [unit.start, unit.end]),
               answer,
-              sent,
+              sentText(),
             ),
         };
       }

@@ -27,6 +27,7 @@ import {
   sameRange,
 } from "./_runs.ts";
 import { textFormat } from "./_text.ts";
+import { type MeasureWithin, measureWithin } from "../text_splitters/_within.ts";
 import { type DeltaSink, DocumentResponse } from "./response.ts";
 import {
   type AnswerCache,
@@ -236,12 +237,14 @@ interface Planned {
  *
  * The blocks are grouped by their estimated lengths (see {@link groupUnits}:
  * boundaries depend on the content, not on where the document starts); then
- * each chunk is measured once with the backend's calculator, and one over
- * `max` is cut again at its strongest boundary. Measuring whole chunks, each
- * once, counts the text about once in all; and the exact token counter
- * remembers each chunk, so the backend's own count of its prompt is a lookup.
- * With `reuse`, the blocks and chunks that did not change since the last run
- * keep their estimates and measured lengths.
+ * each chunk (a chunk of one block too) is measured once against `max` with
+ * `within` (see {@link MeasureWithin}: the exact tokenizer counts a chunk only
+ * until its counted part and the UTF-8 bytes of the rest prove it fits, or its
+ * counted part alone proves it does not), and one over `max` is cut again at
+ * its strongest boundary. A block too long alone is cut into pieces measured
+ * exactly with `measure`. With `reuse`, the blocks and chunks that did not
+ * change since the last run keep their estimates and measured lengths.
+ * `within` defaults to `measure`, which measures exactly.
  */
 export function planChunks(
   handler: DocumentFormatHandler,
@@ -250,6 +253,7 @@ export function planChunks(
   max: number,
   measure: (text: string) => number,
   reuse?: Reuse,
+  within: MeasureWithin = measure,
 ): Planned {
   const n = blocks.length;
   const plans: ChunkPlan[] = [];
@@ -294,15 +298,16 @@ export function planChunks(
     const range = `${first}:${last}`;
     const oldRange = reuse ? sameRange(reuse.match, starts, ends, first, last) : undefined;
     const plan = handler.chunk(text, blocks.slice(first, last + 1));
-    if (first === last) {
-      push(plan, range, oldRange);
-      return;
-    }
     const length = (oldRange === undefined ? undefined : reuse!.record.lengths.get(oldRange)) ??
-      measure(plan.sent);
+      within(plan.sent, max);
     lengths.set(range, length);
     if (length <= max) {
       push(plan, range, oldRange);
+      return;
+    }
+    // A block whose estimate fits but whose measure does not: cut into pieces.
+    if (first === last) {
+      longBlock(first);
       return;
     }
     let cut = first;
@@ -321,11 +326,8 @@ export function planChunks(
       from = runFrom + last + 1;
     }
   };
-  for (let i = 0; i < n; i++) {
-    if (guesses[i] + gapGuesses[i] <= max || measure(blocks[i].sent) <= max) continue;
-    // A block too long alone: its sentences, grouped among themselves.
-    flush(i);
-    runFrom = i + 1;
+  // A block too long alone: its sentences, grouped among themselves.
+  const longBlock = (i: number): void => {
     const block = blocks[i];
     const pieces = handler.pieces(text, block, max, measure);
     const piecePriorities = unitPriorities(
@@ -349,6 +351,12 @@ export function planChunks(
       fit(from, last);
       from = last + 1;
     }
+  };
+  for (let i = 0; i < n; i++) {
+    if (guesses[i] + gapGuesses[i] <= max || within(blocks[i].sent, max) <= max) continue;
+    flush(i);
+    runFrom = i + 1;
+    longBlock(i);
   }
   flush(n);
   return { plans, ranges, oldRanges, guesses, gapGuesses, bases, priorities, lengths };
@@ -462,6 +470,7 @@ async function replaceRun(
   const calculator = await backend.getSplitterLengthCalculator();
   signal.throwIfAborted();
   const measure = (piece: string) => calculator.getSplitterLength(piece);
+  const within = measureWithin(calculator);
   const max = chunkLimit(backend, measure(prompt), options.chunkSize);
   // The last run of this prompt, format, model and size: what did not change is taken from it.
   const context: AnswerContext = {
@@ -484,7 +493,7 @@ async function replaceRun(
     const ends = blocks.map((block) => block.end);
     reuse = { record, match: matchBlocks(record, text, starts, ends) };
   }
-  const planned = planChunks(handler, text, blocks, max, measure, reuse);
+  const planned = planChunks(handler, text, blocks, max, measure, reuse, within);
   const { plans, ranges, oldRanges } = planned;
   const total = plans.length;
   const outcomes: (Outcome | undefined)[] = new Array(total);
