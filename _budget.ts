@@ -61,13 +61,29 @@ export function safeSplit(text: string, from: number): number {
   return n;
 }
 
+// When the last timer turn ended (performance.now()).
+let lastTimerTurn = 0;
+
+/** At most this long (ms) between timer turns of a long count. */
+const TIMER_TURN_MS = 16;
+
 /**
  * Lets timers and I/O run (an abort, for one) between slices of a long count:
- * a message through a new channel, a task of its own (a `setTimeout(0)` waits
- * a millisecond or more, a tenth of a slice's count), else a timeout.
+ * mostly a message through a new channel, a task of its own (a `setTimeout(0)`
+ * waits a millisecond or more, a tenth of a slice's count); but a timeout once
+ * {@link TIMER_TURN_MS} have passed since the last one, since where the
+ * runtime's Node layer is in use (Deno, once `process` is touched) message
+ * tasks run ahead of timers and could starve them for the whole count.
  */
 function turn(): Promise<void> {
-  if (typeof MessageChannel !== "function") return new Promise((resolve) => setTimeout(resolve, 0));
+  if (typeof MessageChannel !== "function" || performance.now() - lastTimerTurn >= TIMER_TURN_MS) {
+    return new Promise((resolve) =>
+      setTimeout(() => {
+        lastTimerTurn = performance.now();
+        resolve();
+      }, 0)
+    );
+  }
   return new Promise((resolve) => {
     const { port1, port2 } = new MessageChannel();
     port1.onmessage = () => {

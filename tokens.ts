@@ -164,6 +164,9 @@ function candidates(modelId: string): string[] {
 }
 
 function lookup(modelId: string): ModelLimits | undefined {
+  // A known id as it is (every key is trimmed and in lower case): no candidates to build.
+  const exact = limits.get(modelId);
+  if (exact) return exact;
   for (const id of candidates(modelId)) {
     const found = limits.get(id);
     if (found) return found;

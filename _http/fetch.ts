@@ -158,29 +158,47 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): Fetch {
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
   const send: Fetch = options.fetch ?? ((input, init) => fetch(input, init));
+  const answer = (response: Response, raw: boolean): Response =>
+    raw && response.ok ? response : capResponseBody(response, maxBody);
   return async (input, init = {}) => {
-    const { [RAW_BODY]: raw, ...rest } = init as RequestInit & { [RAW_BODY]?: boolean };
-    let url = new URL(input instanceof Request ? input.url : String(input));
-    let method = (rest.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
-    let body = rest.body;
-    if (body === undefined && input instanceof Request && input.body !== null) {
-      body = await input.arrayBuffer();
-    }
-    const headers = new Headers(rest.headers ?? (input instanceof Request ? input.headers : {}));
-    const signal = rest.signal ?? (input instanceof Request ? input.signal : undefined);
-    for (let redirects = 0;; redirects++) {
-      const response = await send(url, {
-        ...rest,
-        method,
-        headers,
-        body,
-        signal,
-        redirect: "manual",
-      });
-      const location = REDIRECTS.has(response.status) ? response.headers.get("location") : null;
-      if (location === null) {
-        return raw === true && response.ok ? response : capResponseBody(response, maxBody);
+    const raw = (init as { [RAW_BODY]?: boolean })[RAW_BODY] === true;
+    if (!(input instanceof Request)) {
+      // The common case: sent as given (the init's own headers and body); the URL is parsed
+      // and the headers copied only when a redirect comes back.
+      const response = await send(input, { ...init, redirect: "manual" });
+      if (!REDIRECTS.has(response.status) || !response.headers.has("location")) {
+        return answer(response, raw);
       }
+      return await follow(response, new URL(String(input)), init);
+    }
+    const body = init.body === undefined && input.body !== null
+      ? await input.arrayBuffer()
+      : init.body;
+    const request: RequestInit = {
+      ...init,
+      method: init.method ?? input.method,
+      headers: init.headers ?? input.headers,
+      body,
+      signal: init.signal ?? input.signal,
+    };
+    const response = await send(input.url, { ...request, redirect: "manual" });
+    if (!REDIRECTS.has(response.status) || !response.headers.has("location")) {
+      return answer(response, raw);
+    }
+    return await follow(response, new URL(input.url), request);
+  };
+
+  /** Follows the same-origin redirects from `first`, the answer to `init` sent to `start`. */
+  async function follow(first: Response, start: URL, init: RequestInit): Promise<Response> {
+    const raw = (init as { [RAW_BODY]?: boolean })[RAW_BODY] === true;
+    let url = start;
+    let method = (init.method ?? "GET").toUpperCase();
+    let body = init.body;
+    const headers = new Headers(init.headers ?? {});
+    let response = first;
+    for (let redirects = 0;; redirects++) {
+      const location = REDIRECTS.has(response.status) ? response.headers.get("location") : null;
+      if (location === null) return answer(response, raw);
       await response.body?.cancel().catch(() => {});
       let target: URL;
       try {
@@ -205,6 +223,7 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): Fetch {
         throw new RedirectRefusedError(response.status, target.host, "unreplayable");
       }
       url = target;
+      response = await send(url, { ...init, method, headers, body, redirect: "manual" });
     }
-  };
+  }
 }

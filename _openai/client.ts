@@ -1,8 +1,12 @@
 // Loading the `openai` package and caching its clients. `openai` is loaded with
 // `await import("openai")` on first use, so importing this module loads
-// nothing. Clients are cached per distinct settings under a SHA-256 digest of
-// them, so no key or header value sits in a cache key; the least recently used
-// goes first.
+// nothing. Clients are cached per distinct settings, at most 32, the least
+// recently used going first. There is no cache key: each entry keeps a copy of
+// the settings that built its client (the client holds them anyway) and a
+// request's settings are compared with each entry, field by field, most
+// recently used first. Finding a client takes a few string comparisons (no
+// digest, nothing async), and two settings that differ in any field (a key, a
+// base URL, a header value...) never share a client.
 //
 // Every client sends through `_http/fetch.ts`: no redirect to another host is
 // followed and response bodies are bounded. Its default headers are set again
@@ -22,11 +26,26 @@ import {
 } from "./types.ts";
 
 let modulePromise: Promise<OpenAIModule> | undefined;
-const clients = new Map<string, OpenAIClient>();
+let loadedModule: OpenAIModule | undefined;
 const MAX_CLIENTS = 32;
 
+/** A cached client and the settings' fields that built it (copied: later changes do not reach it). */
+interface CachedClient {
+  readonly apiKey: string | undefined;
+  readonly baseURL: string;
+  readonly timeout: number;
+  readonly retries: number;
+  readonly headers: Readonly<Record<string, string>> | undefined;
+  readonly organization: string | undefined;
+  readonly defaultQuery: Readonly<Record<string, string>> | undefined;
+  readonly bodyLimit: number;
+  readonly client: OpenAIClient;
+}
+/** The cached clients, the most recently used first. */
+const clients: CachedClient[] = [];
+
 function loadOpenAI(): Promise<OpenAIModule> {
-  modulePromise ??= import("openai").catch((error) => {
+  modulePromise ??= import("openai").then((mod) => (loadedModule = mod), (error) => {
     modulePromise = undefined;
     throw new ImproperlyConfigured(
       `Cannot load the "openai" package (npm:openai@^7), which OpenAI-compatible requests need: ${
@@ -38,18 +57,21 @@ function loadOpenAI(): Promise<OpenAIModule> {
   return modulePromise;
 }
 
-async function digest(value: unknown): Promise<string> {
-  const bytes = new TextEncoder().encode(JSON.stringify(value));
-  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return Array.from(hash, (byte) => byte.toString(16).padStart(2, "0")).join("");
-}
+// Base URLs whose host the net permission was seen to allow. A permission once
+// granted stays granted (the runtime grants no less later, unless the program
+// itself revokes it, when the runtime refuses the request itself), so it is
+// asked once per base URL rather than at every request; a refusal is asked
+// again each time (it may be granted since).
+const allowedBases = new Set<string>();
+const MAX_ALLOWED_BASES = 256;
 
-function sortedEntries(record: Record<string, string> | undefined): [string, string][] {
-  return Object.entries(record ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-// the client could prompt (in a terminal) or retry a refusal that cannot change.
+/**
+ * Throws a ConnectionError, not retried, when the net permission does not allow
+ * the base URL's host: without the check the client could prompt (in a
+ * terminal) or retry a refusal that cannot change.
+ */
 export function checkNetPermission(settings: ClientSettings, model: string): void {
+  if (allowedBases.has(settings.baseURL)) return;
   let url: URL;
   try {
     url = new URL(settings.baseURL);
@@ -57,7 +79,11 @@ export function checkNetPermission(settings: ClientSettings, model: string): voi
     return; // the client reports a bad URL
   }
   const port = url.port || (url.protocol === "https:" ? "443" : "80");
-  if (netAllowed(`${url.hostname}:${port}`)) return;
+  if (netAllowed(`${url.hostname}:${port}`)) {
+    if (allowedBases.size >= MAX_ALLOWED_BASES) allowedBases.clear();
+    allowedBases.add(settings.baseURL);
+    return;
+  }
   throw new ConnectionError(
     `Cannot connect to ${serviceLabel(settings)} at ${safeBaseURL(settings)}: ` +
       `net permission for ${url.hostname}:${port} is not granted (run with --allow-net=${url.hostname})`,
@@ -72,45 +98,70 @@ export function checkNetPermission(settings: ClientSettings, model: string): voi
  */
 function clientFetch(settings: ClientSettings): Fetch {
   const guarded = createGuardedFetch({ maxBodyBytes: bodyLimitOf(settings) });
-  return async (input, init) => {
-    try {
-      return await guarded(input, init);
-    } catch (error) {
-      if (!(error instanceof RedirectRefusedError)) throw error;
-      return new Response(JSON.stringify({ error: { message: error.message } }), {
-        status: error.status,
-        headers: {
-          "content-type": "application/json",
-          "x-should-retry": "false",
-          [REFUSED_REDIRECT_HEADER]: `${error.reason} ${error.target}`,
-        },
-      });
-    }
+  const refused = (error: unknown): Response => {
+    if (!(error instanceof RedirectRefusedError)) throw error;
+    return new Response(JSON.stringify({ error: { message: error.message } }), {
+      status: error.status,
+      headers: {
+        "content-type": "application/json",
+        "x-should-retry": "false",
+        [REFUSED_REDIRECT_HEADER]: `${error.reason} ${error.target}`,
+      },
+    });
   };
+  return (input, init) => guarded(input, init).catch(refused);
 }
 
-function clientKey(settings: ClientSettings): Promise<string> {
-  return digest([
-    settings.apiKey ?? null,
-    settings.baseURL,
-    timeoutOf(settings),
-    retriesOf(settings),
-    sortedEntries(settings.headers),
-    settings.organization ?? null,
-    sortedEntries(settings.defaultQuery),
-    bodyLimitOf(settings),
-  ]);
+/** Whether two header or query records hold the same names and values (in any order). */
+function sameRecord(
+  a: Readonly<Record<string, string>> | undefined,
+  b: Readonly<Record<string, string>> | undefined,
+): boolean {
+  if (a === b) return true;
+  const aNames = Object.keys(a ?? {});
+  if (aNames.length !== Object.keys(b ?? {}).length) return false;
+  for (const name of aNames) {
+    if (!Object.hasOwn(b!, name) || a![name] !== b![name]) return false;
+  }
+  return true;
 }
 
-/** The `openai` module and a client for `settings` (cached). */
-export async function getClient(settings: ClientSettings): Promise<[OpenAIModule, OpenAIClient]> {
-  const mod = await loadOpenAI();
-  const key = await clientKey(settings);
-  let client = clients.get(key);
-  if (client) {
-    // Least recently used goes first: a hit moves the client to the end.
-    clients.delete(key);
-    clients.set(key, client);
+/** Whether an entry's client was built from settings equal to `settings`. */
+function matches(entry: CachedClient, settings: ClientSettings): boolean {
+  return entry.baseURL === settings.baseURL && entry.apiKey === settings.apiKey &&
+    entry.timeout === timeoutOf(settings) && entry.retries === retriesOf(settings) &&
+    entry.organization === settings.organization && entry.bodyLimit === bodyLimitOf(settings) &&
+    sameRecord(entry.headers, settings.headers) &&
+    sameRecord(entry.defaultQuery, settings.defaultQuery);
+}
+
+function findClient(settings: ClientSettings): number {
+  for (let i = 0; i < clients.length; i++) if (matches(clients[i], settings)) return i;
+  return -1;
+}
+
+/**
+ * The `openai` module and a client for `settings` (cached): at once when the
+ * module is loaded, else once it is.
+ */
+export function getClient(
+  settings: ClientSettings,
+): [OpenAIModule, OpenAIClient] | Promise<[OpenAIModule, OpenAIClient]> {
+  if (loadedModule !== undefined) return [loadedModule, clientFor(loadedModule, settings)];
+  return loadOpenAI().then((mod): [OpenAIModule, OpenAIClient] => [mod, clientFor(mod, settings)]);
+}
+
+function clientFor(mod: OpenAIModule, settings: ClientSettings): OpenAIClient {
+  const index = findClient(settings);
+  let client: OpenAIClient;
+  if (index >= 0) {
+    const entry = clients[index];
+    client = entry.client;
+    // The most recently used comes first.
+    if (index > 0) {
+      clients.splice(index, 1);
+      clients.unshift(entry);
+    }
   } else {
     const headers: Record<string, string | null> = { ...settings.headers };
     const hasAuthHeader = Object.keys(headers).some((name) =>
@@ -138,14 +189,24 @@ export async function getClient(settings: ClientSettings): Promise<[OpenAIModule
     // headers (an Authorization line there would replace the key): only ours are sent.
     (client as unknown as { _options: { defaultHeaders: unknown } })._options.defaultHeaders =
       headers;
-    if (clients.size >= MAX_CLIENTS) clients.delete(clients.keys().next().value!);
-    clients.set(key, client);
+    if (clients.length >= MAX_CLIENTS) clients.pop();
+    clients.unshift({
+      apiKey: settings.apiKey,
+      baseURL: settings.baseURL,
+      timeout: timeoutOf(settings),
+      retries: retriesOf(settings),
+      headers: settings.headers && Object.freeze({ ...settings.headers }),
+      organization: settings.organization,
+      defaultQuery: settings.defaultQuery && Object.freeze({ ...settings.defaultQuery }),
+      bodyLimit: bodyLimitOf(settings),
+      client,
+    });
   }
-  return [mod, client];
+  return client;
 }
 
 export function clearClientCache(): void {
-  clients.clear();
+  clients.length = 0;
 }
 
 /** Loads the `openai` package now rather than at the first request. */
@@ -159,11 +220,11 @@ export function isClientLoaded(): boolean {
 }
 
 /** Whether a client for these settings is cached (for tests). */
-export async function isClientCached(settings: ClientSettings): Promise<boolean> {
-  return clients.has(await clientKey(settings));
+export function isClientCached(settings: ClientSettings): Promise<boolean> {
+  return Promise.resolve(findClient(settings) >= 0);
 }
 
 /** Number of cached clients (for tests). */
 export function clientCacheSize(): number {
-  return clients.size;
+  return clients.length;
 }

@@ -98,12 +98,15 @@ export async function chatCompletion(
   checkNetPermission(settings, request.model);
   let mod: OpenAIModule | undefined;
   try {
-    const [loaded, client] = await getClient(settings);
+    const got = getClient(settings);
+    const [loaded, client] = Array.isArray(got) ? got : await got;
     mod = loaded;
     if (request.signal?.aborted) throw abortReason(request.signal);
+    const body = requestBody(request);
+    body.stream = false;
     const { data, request_id } = await client.chat.completions
       // deno-lint-ignore no-explicit-any
-      .create({ ...requestBody(request), stream: false } as any, { signal: request.signal })
+      .create(body as any, { signal: request.signal })
       .withResponse();
     // The request id is a response header: a hostile server may echo the key in it.
     const requestId = request_id ? truncate(scrubText(request_id, settings), 200) : undefined;

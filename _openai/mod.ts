@@ -6,8 +6,9 @@
 //
 // Behaviour:
 // - `openai` is loaded with `await import("openai")` on first use, so importing this
-//   module (or mod.ts) loads nothing. Clients are cached per distinct settings under a
-//   SHA-256 digest of them, so no key or header value sits in a cache key.
+//   module (or mod.ts) loads nothing. Clients are cached per distinct settings (at most
+//   32): a request's settings are compared field by field with each cached client's, so
+//   two settings that differ in a key, a base URL or a header never share a client.
 // - Retries are the client's own: up to `maxRetries` more attempts, exponential backoff
 //   with jitter, honouring `retry-after-ms` / `Retry-After`, for 408, 409, 429, 5xx and
 //   connection errors and timeouts. A stream is only retried before its response

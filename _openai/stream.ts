@@ -39,6 +39,11 @@ import { contentOf, requestBody, toUsage } from "./wire.ts";
 // Passed to the client's fetch: the 2xx body of a stream is read (and bounded) here.
 const RAW_FETCH_OPTIONS = { [RAW_BODY]: true } as Record<PropertyKey, unknown>;
 
+// The abort reason of a stream ended from inside (done, timed out, its reader gone), made
+// once: the caller never sees it (a timeout throws a TimeoutError, a reader that left
+// gets nothing), and a DOMException built per stream costs a stack trace each.
+const ENDED = new DOMException("The stream was ended", "AbortError");
+
 /** The state of one stream: its request's controller, the body reader and the chunk timer. */
 class StreamRun {
   /** Aborts the request (the client's fetch, or the body being read). */
@@ -54,7 +59,7 @@ class StreamRun {
   #waitStart = 0;
 
   /** Ends the request; a pending read returns at once. */
-  end(reason?: unknown): void {
+  end(reason: unknown = ENDED): void {
     if (!this.controller.signal.aborted) this.controller.abort(reason);
     this.reader?.cancel().catch(() => {});
     this.stopTimer();
@@ -147,7 +152,8 @@ async function* streamBody(
   let mod: OpenAIModule | undefined;
   let response: Response;
   try {
-    const [loaded, client] = await getClient(settings);
+    const got = getClient(settings);
+    const [loaded, client] = Array.isArray(got) ? got : await got;
     mod = loaded;
     if (signal?.aborted) throw abortReason(signal);
     if (run.left) return;

@@ -5,13 +5,19 @@ import type { ChatRequest } from "./types.ts";
 
 /** The JSON body of a request: options (never `stream`), model and messages. */
 export function requestBody(request: ChatRequest): Record<string, unknown> {
-  const options: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(request.options ?? {})) {
-    if (value !== undefined && name !== "stream" && name !== "stream_options") {
-      options[name] = value;
+  const body: Record<string, unknown> = {};
+  const options = request.options;
+  if (options !== undefined) {
+    for (const name of Object.keys(options)) {
+      const value = options[name];
+      if (value !== undefined && name !== "stream" && name !== "stream_options") {
+        body[name] = value;
+      }
     }
   }
-  return { ...options, model: request.model, messages: request.messages };
+  body.model = request.model;
+  body.messages = request.messages;
+  return body;
 }
 
 /** A token count: a non-negative safe integer, `0` when absent, undefined when absurd. */

@@ -45,10 +45,9 @@ export function splitAnswerCap(
 ): { cap: number | undefined; rest: ChatOptions } {
   if (options === undefined) return { cap: undefined, rest: {} };
   const { max_tokens, max_completion_tokens, ...rest } = options;
-  const caps = [max_tokens, max_completion_tokens].filter((n): n is number =>
-    typeof n === "number"
-  );
-  return { cap: caps.length === 0 ? undefined : Math.min(...caps), rest };
+  const a = typeof max_tokens === "number" ? max_tokens : undefined;
+  const b = typeof max_completion_tokens === "number" ? max_completion_tokens : undefined;
+  return { cap: lowerCap(a, b), rest };
 }
 
 /** The smaller of two optional caps (a per-call cap within the configured ceiling). */

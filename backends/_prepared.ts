@@ -32,3 +32,37 @@ export class PreparedRequest<R> {
     return this.#build(signal, false);
   }
 }
+
+/**
+ * A stream that waits for `open` at its first `next()`, then hands each call to the
+ * stream it gave (no generator between them, so no promise of its own per chunk); its
+ * `return()` reaches that stream at once, a pending `next()` or not.
+ */
+export function deferredStream<T>(open: () => Promise<AsyncIterable<T>>): AsyncIterable<T> {
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<T> {
+      let inner: AsyncIterator<T> | undefined;
+      let opening: Promise<AsyncIterator<T>> | undefined;
+      let closed = false;
+      const start = (): Promise<AsyncIterator<T>> =>
+        opening ??= open().then((stream) => (inner = stream[Symbol.asyncIterator]()));
+      return {
+        async next(): Promise<IteratorResult<T>> {
+          if (closed) return { done: true, value: undefined };
+          if (inner !== undefined) return await inner.next();
+          const iterator = await start();
+          if (closed) {
+            await iterator.return?.();
+            return { done: true, value: undefined };
+          }
+          return await iterator.next();
+        },
+        async return(): Promise<IteratorResult<T>> {
+          closed = true;
+          if (inner?.return) await inner.return();
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
+}

@@ -50,7 +50,7 @@ import {
   type RequestPlan,
   type ResponseEvent,
 } from "./response.ts";
-import { PreparedRequest } from "./_prepared.ts";
+import { deferredStream, PreparedRequest } from "./_prepared.ts";
 import type {
   BaseBackendConfig,
   ConfigContext,
@@ -471,8 +471,8 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
         await requests.prepare(callSignal);
         return plan!;
       },
-      async *stream(callSignal?: AbortSignal): AsyncGenerator<ResponseEvent> {
-        yield* chatStream(settings, await requests.take(callSignal));
+      stream(callSignal?: AbortSignal): AsyncIterable<ResponseEvent> {
+        return deferredStream(async () => chatStream(settings, await requests.take(callSignal)));
       },
       async complete(callSignal?: AbortSignal): Promise<CompleteAnswer> {
         const completion = await chatCompletion(settings, await requests.take(callSignal));
@@ -489,9 +489,19 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
     }, { maxChars: config.maxAnswerChars, ...(signal === undefined ? {} : { signal }) });
   }
 
+  /** The client settings of the last request (the client cache finds its client by this object). */
+  #settings: ClientSettings | undefined;
+
+  /** The client settings, built again only when the key changed (OPENAI_API_KEY is read each time). */
   #clientSettings(): ClientSettings {
+    const apiKey = this.getOpenAIApiKey();
+    if (this.#settings?.apiKey === apiKey) return this.#settings;
+    return this.#settings = this.#buildClientSettings(apiKey);
+  }
+
+  #buildClientSettings(apiKey: string): ClientSettings {
     return {
-      apiKey: this.getOpenAIApiKey(),
+      apiKey,
       baseURL: this.config.apiBase,
       timeoutMs: this.config.timeoutSeconds * 1000,
       maxRetries: this.config.maxRetries,

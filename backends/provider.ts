@@ -44,7 +44,7 @@ import {
   type ResponseEvent,
   type ResponseSource,
 } from "./response.ts";
-import { PreparedRequest } from "./_prepared.ts";
+import { deferredStream, PreparedRequest } from "./_prepared.ts";
 import type {
   BackendContext,
   BaseBackendConfig,
@@ -557,8 +557,8 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
         await requests.prepare(callSignal);
         return plan!;
       },
-      async *stream(callSignal?: AbortSignal): AsyncGenerator<ResponseEvent> {
-        yield* provider.stream(await requests.take(callSignal));
+      stream(callSignal?: AbortSignal): AsyncIterable<ResponseEvent> {
+        return deferredStream(async () => provider.stream(await requests.take(callSignal)));
       },
       estimateUsage(text: string): Promise<TokenUsage> {
         return estimateAnswerUsage(config.modelId, promptTokens, buildMessages, text);

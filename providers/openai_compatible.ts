@@ -411,6 +411,27 @@ export function openAICompatibleFactory(defaults: OpenAICompatibleDefaults): Pro
  * ```
  */
 export function checkOptionsData(options: Record<string, unknown>, method: string): ChatOptions {
+  // The common case, a few options whose values are all numbers, strings, booleans or null:
+  // copied as they are, with nothing to walk.
+  const names = Object.keys(options);
+  if (names.length <= 64) {
+    const flat: ChatOptions = {};
+    let simple = true;
+    for (const name of names) {
+      const value = options[name];
+      if (value === undefined) continue;
+      if (
+        value === null || typeof value === "string" || typeof value === "boolean" ||
+        (typeof value === "number" && Number.isFinite(value))
+      ) {
+        flat[name] = value;
+      } else {
+        simple = false;
+        break;
+      }
+    }
+    if (simple) return flat;
+  }
   const check = { where: `options of ${method}()`, error: TypeError };
   const seen = new Set<object>();
   const budget = jsonBudget(check);
@@ -661,7 +682,14 @@ export class OpenAICompatibleProvider implements Provider {
     return request;
   }
 
+  /** The client settings, built once (the client cache finds its client by this object). */
+  #settings: ClientSettings | undefined;
+
   #clientSettings(): ClientSettings {
+    return this.#settings ??= this.#buildClientSettings();
+  }
+
+  #buildClientSettings(): ClientSettings {
     const config = this.config;
     const headers: Record<string, string> = { ...config.headers };
     let apiKey = config.apiKey;
