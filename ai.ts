@@ -106,7 +106,22 @@ function unknownFeature(feature: unknown, byAlias: string): TypeError {
   );
 }
 
-/** Options of {@link createAI}. */
+/**
+ * Options of {@link createAI}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, type CreateAIOptions } from "./mod.ts";
+ * const warnings: Error[] = [];
+ * const options: CreateAIOptions = { onWarning: (warning) => warnings.push(warning) };
+ * createAI({
+ *   BACKENDS: { vision: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
+ *   IMAGE_DESCRIPTION_BACKEND: "vision",
+ * }, options);
+ * assert.match(warnings[0].message, /IMAGE_DESCRIPTION_BACKEND is deprecated/);
+ * ```
+ */
 export interface CreateAIOptions {
   /** The `llm` user directory (default: `LLM_USER_PATH`, then the `llm` tool's default). */
   llmUserPath?: string;
@@ -235,6 +250,19 @@ export interface ProcessTextOptions extends DocumentOptions {
 /**
  * The configured AI layer: backends (and providers) by alias and by feature.
  * Build it with {@link createAI}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { AI, BackendFeature, createAI } from "./mod.ts";
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
+ * });
+ * assert.ok(ai instanceof AI);
+ * const backend = ai.getBackend(BackendFeature.TEXT_COMPLETION);
+ * const answer = backend.promptWithContext({ prePrompt: "Summarise:", context: "A short text" });
+ * assert.equal(await answer.text(), "This is an echo backend: A short text");
+ * ```
  */
 export class AI {
   /**
@@ -364,7 +392,7 @@ export class AI {
     if (given === undefined) givenOnce.set(receiver, given = new Set());
     if (given.has(message)) return;
     given.add(message);
-    this.warn(message);
+    this.#warn(message);
   }
 
   /**
@@ -404,7 +432,7 @@ export class AI {
   }
 
   /** Reports a warning through `onWarning`, or `console.warn` once per message. */
-  warn(message: string): void {
+  #warn(message: string): void {
     this.#report(new DeprecationWarning(message));
   }
 
@@ -490,7 +518,7 @@ export class AI {
       throw fail('no MODEL_ID in CONFIG of backend "default"');
     }
     this.#legacyProvider = { provider: "openai", model: modelId };
-    this.warn(
+    this.#warn(
       `PROVIDERS has no "default" provider: falling back to {provider: "openai", model: ` +
         `"${modelId}"} from the MODEL_ID of backend "default". This fallback is deprecated: ` +
         `add PROVIDERS.default (the "migrate" command writes it)`,
@@ -990,6 +1018,18 @@ export class AI {
    *
    * @throws {InvalidAIBackendError} for an unknown alias or `CLASS`.
    * @throws {ImproperlyConfigured} for a bad `CONFIG` or `TEXT_SPLITTING`, naming the key.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI, InvalidAIBackendError } from "./mod.ts";
+   * const ai = createAI({
+   *   BACKENDS: { fast: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
+   * });
+   * assert.equal(ai.getAIBackend("fast").config.modelId, "echo");
+   * assert.notEqual(ai.getAIBackend("fast"), ai.getAIBackend("fast")); // a new instance each call
+   * assert.throws(() => ai.getAIBackend("slow"), InvalidAIBackendError);
+   * ```
    */
   getAIBackend(alias: string): Backend {
     const plan = this.#backendPlan(alias);
@@ -1176,6 +1216,17 @@ export class AI {
    * LLM backend (as in Wagtail AI); a warning says how to use the provider.
    *
    * @throws {BackendNotFound} when no backend is set for the feature.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { BackendFeature, BackendNotFound, createAI } from "./mod.ts";
+   * const ai = createAI({
+   *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
+   * });
+   * assert.equal(ai.getBackend().alias, "default"); // TEXT_COMPLETION_BACKEND: default "default"
+   * assert.throws(() => ai.getBackend(BackendFeature.IMAGE_DESCRIPTION), BackendNotFound);
+   * ```
    */
   getBackend(feature: BackendFeature = BackendFeature.TEXT_COMPLETION): Backend {
     let alias: string | undefined;
@@ -1209,7 +1260,7 @@ export class AI {
     ) {
       // Wagtail AI's default backend, while the settings name a default provider: say so, once.
       this.#warnedDefault = true;
-      this.warn(
+      this.#warn(
         'BACKENDS is not set, so getBackend() uses the default LLM backend (gpt-3.5-turbo), not PROVIDERS["default"]: ' +
           'add BACKENDS: {default: {CLASS: "provider", CONFIG: {}}} to send text to the provider',
       );

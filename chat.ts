@@ -30,7 +30,28 @@ import {
   toDataUrl,
 } from "./_image.ts";
 
-/** An image: a `Blob` (a `File` carries its name), or raw bytes. */
+/**
+ * An image: a `Blob` (a `File` carries its name), or raw bytes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, type ImageInput } from "./mod.ts";
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
+ * });
+ * const bytes = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
+ * const images: ImageInput[] = [bytes, new Blob([bytes]), new File([bytes], "leaf.png")];
+ * for (const image of images) {
+ *   const answer = ai.getBackend().describeImage({
+ *     image,
+ *     prompt: "Alt text",
+ *     fileName: "leaf.png",
+ *   });
+ *   assert.equal(await answer.text(), "This is an echo backend: leaf.png");
+ * }
+ * ```
+ */
 export type ImageInput = Blob | Uint8Array;
 
 /**

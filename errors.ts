@@ -171,7 +171,19 @@ export class UnknownPromptError extends ImproperlyConfigured {
   }
 }
 
-/** Details that come with an {@link APIError}. */
+/**
+ * Details that come with an {@link APIError}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { APIError, type APIErrorOptions } from "./errors.ts";
+ * const options: APIErrorOptions = { status: 503, provider: "openai", model: "gpt-4.1-mini" };
+ * const error = new APIError("The service is unavailable", options);
+ * assert.equal(error.retryable, true); // from the status
+ * assert.equal(error.status, 503);
+ * ```
+ */
 export interface APIErrorOptions extends ErrorOptions {
   /** HTTP status, when the service answered. */
   status?: number;
@@ -525,7 +537,23 @@ export interface ValidationIssue {
   message: string;
 }
 
-/** Details that come with a {@link StructuredOutputError}. */
+/**
+ * Details that come with a {@link StructuredOutputError}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { StructuredOutputError, type StructuredOutputErrorOptions } from "./errors.ts";
+ * const options: StructuredOutputErrorOptions = {
+ *   validationErrors: [{ path: "", message: "Not JSON" }],
+ *   rawText: "Sure! Here is the title.",
+ *   strategy: "prompt",
+ * };
+ * const error = new StructuredOutputError("The answer is not JSON", options);
+ * assert.equal(error.rawText, "Sure! Here is the title.");
+ * assert.equal(error.strategy, "prompt");
+ * ```
+ */
 export interface StructuredOutputErrorOptions extends APIErrorOptions {
   /** Why the last answer was refused. */
   validationErrors: readonly ValidationIssue[];

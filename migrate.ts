@@ -47,13 +47,40 @@ import { listKeyNames } from "./backends/llm/user_files.ts";
 import { getDefaultTokenLimit } from "./tokens.ts";
 import { isPlainObject } from "./_validate.ts";
 
-/** Options of {@link migrateSettings}. */
+/**
+ * Options of {@link migrateSettings}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type MigrateOptions, migrateSettings } from "./mod.ts";
+ * const options: MigrateOptions = { llmUserPath: await Deno.makeTempDir() };
+ * const { settings } = migrateSettings({
+ *   BACKENDS: { default: { CLASS: "llm", CONFIG: { MODEL_ID: "gpt-4o-mini" } } },
+ * }, options);
+ * assert.equal(settings.PROVIDERS?.default.model, "gpt-4o-mini");
+ * await Deno.remove(options.llmUserPath!);
+ * ```
+ */
 export interface MigrateOptions {
   /** The `llm` user directory for LLM backends (default: `LLM_USER_PATH`, then the `llm` tool's). */
   llmUserPath?: string;
 }
 
-/** What {@link migrateSettings} returns. */
+/**
+ * What {@link migrateSettings} returns.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { migrateSettings, type MigrationResult } from "./mod.ts";
+ * const result: MigrationResult = migrateSettings({
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
+ * });
+ * assert.equal(result.settings.BACKENDS?.default.CLASS, "echo"); // the echo backend stays
+ * assert.match(result.notes.join("\n"), /echo backend/);
+ * ```
+ */
 export interface MigrationResult {
   /** The migrated settings (a new object; the input is not changed). */
   settings: AISettings;

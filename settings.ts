@@ -44,6 +44,15 @@ import {
 /**
  * A backend's `CONFIG`. Which keys apply depends on the backend class; each
  * class rejects keys it does not know.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type BackendConfigSettings, createAI } from "./mod.ts";
+ * const CONFIG: BackendConfigSettings = { MODEL_ID: "echo", TOKEN_LIMIT: 2000 };
+ * const ai = createAI({ BACKENDS: { default: { CLASS: "echo", CONFIG } } });
+ * assert.equal(ai.getBackend().config.tokenLimit, 2000);
+ * ```
  */
 export interface BackendConfigSettings {
   /** The model id (required, except by the provider backend: default its provider's `model`). */
@@ -92,7 +101,28 @@ export interface BackendConfigSettings {
   [key: string]: unknown;
 }
 
-/** A backend's `TEXT_SPLITTING`. */
+/**
+ * A backend's `TEXT_SPLITTING`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, type TextSplittingSettings } from "./mod.ts";
+ * const TEXT_SPLITTING: TextSplittingSettings = {
+ *   SPLITTER_CLASS: "dummy",
+ *   SPLITTER_LENGTH_CALCULATOR_CLASS: "dummy",
+ * };
+ * const ai = createAI({
+ *   BACKENDS: {
+ *     default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 }, TEXT_SPLITTING },
+ *   },
+ * });
+ * const splitter = await ai.getBackend().getTextSplitter();
+ * assert.deepEqual(splitter.splitText("never split"), ["never split"]);
+ * const calculator = await ai.getBackend().getSplitterLengthCalculator();
+ * assert.equal(calculator.getSplitterLength("abcd"), 4); // characters
+ * ```
+ */
 export interface TextSplittingSettings {
   /** A splitter: upstream dotted name, short name (`recursive`, `dummy`) or class. */
   SPLITTER_CLASS?: string | TextSplitterClass;
@@ -100,7 +130,18 @@ export interface TextSplittingSettings {
   SPLITTER_LENGTH_CALCULATOR_CLASS?: string | LengthCalculatorClass;
 }
 
-/** One entry of `BACKENDS`. */
+/**
+ * One entry of `BACKENDS`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type BackendSettings, createAI, EchoBackend } from "./mod.ts";
+ * const echo: BackendSettings = { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } };
+ * const ai = createAI({ BACKENDS: { default: echo } });
+ * assert.ok(ai.getAIBackend("default") instanceof EchoBackend);
+ * ```
+ */
 export interface BackendSettings {
   /** The backend class: upstream dotted name, short name, registered name or class. */
   CLASS: string | BackendClass;
@@ -114,6 +155,14 @@ export interface BackendSettings {
  * How a prompt's answer goes into the text: `"replace"` puts each answer in
  * place of the chunk it was asked about ("AI Correction"); `"append"` adds the
  * answer after the text ("AI Completion").
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, type PromptMethod } from "./mod.ts";
+ * const methods: PromptMethod[] = createAI().listPrompts().map((prompt) => prompt.method);
+ * assert.deepEqual(methods, ["replace", "append"]); // the built-in correction and completion
+ * ```
  */
 export type PromptMethod = "replace" | "append";
 
@@ -174,7 +223,23 @@ export interface Prompt {
   readonly backend?: string;
 }
 
-/** The whole settings object (Wagtail AI's `WAGTAIL_AI`). */
+/**
+ * The whole settings object (Wagtail AI's `WAGTAIL_AI`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type AISettings, createAI } from "./mod.ts";
+ * const settings: AISettings = {
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
+ *   PROVIDERS: { default: { provider: "openai", model: "gpt-4.1-mini", api_key: "sk-test" } },
+ *   TEXT_COMPLETION_BACKEND: "default",
+ * };
+ * const ai = createAI(settings);
+ * assert.equal(ai.getBackend().config.modelId, "echo");
+ * assert.equal(ai.getProviderSettings().model, "gpt-4.1-mini");
+ * ```
+ */
 export interface AISettings {
   /** Backends by alias. Default: `{default: LLM backend with gpt-3.5-turbo}`. */
   BACKENDS?: Record<string, BackendSettings>;
@@ -326,7 +391,18 @@ export function parsePrompts(raw: unknown): Map<string, Prompt> {
   return prompts;
 }
 
-/** The backends used when settings have no `BACKENDS`, as in Wagtail AI. */
+/**
+ * The backends used when settings have no `BACKENDS`, as in Wagtail AI.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_BACKENDS } from "./mod.ts";
+ * assert.equal(DEFAULT_BACKENDS.default.CLASS, "wagtail_ai.ai.llm.LLMBackend");
+ * assert.equal(DEFAULT_BACKENDS.default.CONFIG.MODEL_ID, "gpt-3.5-turbo");
+ * assert.ok(Object.isFrozen(DEFAULT_BACKENDS.default));
+ * ```
+ */
 export const DEFAULT_BACKENDS: Readonly<Record<string, BackendSettings>> = Object.freeze({
   default: Object.freeze({
     CLASS: "wagtail_ai.ai.llm.LLMBackend",

@@ -28,7 +28,20 @@ import { NaiveTextSplitterCalculator } from "./text_splitters/naive.ts";
 
 export type { EncodingName };
 
-/** What is known of a model's size. */
+/**
+ * What is known of a model's size.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { getDefaultTokenLimit, getMaxOutputTokens, type ModelLimits } from "./tokens.ts";
+ * const gpt4o: ModelLimits = {
+ *   contextWindow: getDefaultTokenLimit("gpt-4o"),
+ *   maxOutputTokens: getMaxOutputTokens("gpt-4o"),
+ * };
+ * assert.ok(gpt4o.maxOutputTokens! < gpt4o.contextWindow);
+ * ```
+ */
 export interface ModelLimits {
   /** The context window in tokens (prompt and answer together). */
   contextWindow: number;
@@ -197,7 +210,22 @@ export function getMaxOutputTokens(modelId: string): number | undefined {
   return lookup(modelId)?.maxOutputTokens;
 }
 
-/** Options of {@link registerTokenLimit}. */
+/**
+ * Options of {@link registerTokenLimit}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import {
+ *   getMaxOutputTokens,
+ *   registerTokenLimit,
+ *   type RegisterTokenLimitOptions,
+ * } from "./tokens.ts";
+ * const options: RegisterTokenLimitOptions = { maxOutputTokens: 2_000 };
+ * registerTokenLimit("in-house-model", 16_000, options);
+ * assert.equal(getMaxOutputTokens("in-house-model"), 2_000);
+ * ```
+ */
 export interface RegisterTokenLimitOptions {
   /** The most tokens the model writes in one answer. */
   maxOutputTokens?: number;
@@ -267,7 +295,17 @@ export function getEncodingName(modelId: string): EncodingName | undefined {
   return undefined;
 }
 
-/** Counts the tokens of a text. */
+/**
+ * Counts the tokens of a text.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { getTokenCounter, type TokenCounter } from "./tokens.ts";
+ * const count: TokenCounter = await getTokenCounter("gpt-4o");
+ * assert.equal(count("Hello, world!"), 4);
+ * ```
+ */
 export type TokenCounter = (text: string) => number;
 
 const naive = new NaiveTextSplitterCalculator();

@@ -1,6 +1,22 @@
 // What every CLI command receives.
 
-/** Where the CLI writes and reads. Tests pass their own. */
+/**
+ * Where the CLI writes and reads. Tests pass their own.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type CliIO, main } from "../cli.ts";
+ * let out = "";
+ * const io: Partial<CliIO> = {
+ *   stdout: (text) => void (out += text),
+ *   stderr: () => {},
+ *   readStdin: () => Promise.resolve(""),
+ * };
+ * assert.equal(await main(["--help"], io), 0);
+ * assert.match(out, /Usage/);
+ * ```
+ */
 export interface CliIO {
   /** Writes to standard output. */
   stdout(text: string): void | Promise<void>;

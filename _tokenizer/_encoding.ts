@@ -11,7 +11,17 @@ import { type RankData, RankTable } from "./_ranks.ts";
 import { JOIN_MIN_TEXT, JoinMemo } from "./_joins.ts";
 import { encodeUtf8Into } from "./_utf8.ts";
 
-/** The encodings this module knows. */
+/**
+ * The encodings this module knows.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type EncodingName, getEncodingName } from "../tokens.ts";
+ * const name: EncodingName | undefined = getEncodingName("gpt-4o");
+ * assert.equal(name, "o200k_base");
+ * ```
+ */
 export type EncodingName = "cl100k_base" | "o200k_base";
 
 /**

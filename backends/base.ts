@@ -25,7 +25,51 @@ import type {
   TextSplitterChoice,
 } from "./types.ts";
 
-/** The checked arguments of `promptForObject()`. */
+/**
+ * The checked arguments of `promptForObject()`.
+ *
+ * @example A backend of your own checks promptForObject()'s arguments with checkObjectOptions()
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import {
+ *   AIResponse,
+ *   BaseBackend,
+ *   type CheckedObjectPrompt,
+ *   createAI,
+ *   type ObjectCompletion,
+ *   type PromptForObjectOptions,
+ *   type PromptWithContextOptions,
+ * } from "../mod.ts";
+ * class TitleBackend extends BaseBackend {
+ *   promptWithContext(options: PromptWithContextOptions): AIResponse {
+ *     this.checkPromptOptions(options);
+ *     return new AIResponse({
+ *       async *stream() {
+ *         yield { type: "text", text: "A title" };
+ *       },
+ *     });
+ *   }
+ *   override promptForObject<T>(options: PromptForObjectOptions<T>): Promise<ObjectCompletion<T>> {
+ *     const checked: CheckedObjectPrompt = this.checkObjectOptions(options);
+ *     assert.equal(checked.name, "response"); // the default name
+ *     return Promise.resolve({
+ *       object: { title: "A title" } as T,
+ *       usage: undefined,
+ *       strategy: "prompt",
+ *     });
+ *   }
+ * }
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: TitleBackend, CONFIG: { MODEL_ID: "t", TOKEN_LIMIT: 100 } } },
+ * });
+ * const { object } = await ai.getAIBackend("default").promptForObject<{ title: string }>({
+ *   prePrompt: "A title for:",
+ *   context: "a page",
+ *   schema: { type: "object", properties: { title: { type: "string" } } },
+ * });
+ * assert.equal(object.title, "A title");
+ * ```
+ */
 export interface CheckedObjectPrompt {
   /** The JSON Schema (a checked copy; from a Standard Schema, the one it gives). */
   jsonSchema: JSONSchema;
@@ -41,7 +85,16 @@ import type { JSONSchema, ObjectCompletion } from "../structured.ts";
 import { checkCallOptions } from "./_messages.ts";
 import { checkCallMetadata } from "../_json.ts";
 
-/** Where a backend's CONFIG is, for messages: `CONFIG of backend "default"`. */
+/**
+ * Where a backend's CONFIG is, for messages: `CONFIG of backend "default"`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { configWhere } from "../mod.ts";
+ * assert.equal(configWhere("default"), 'CONFIG of backend "default"');
+ * ```
+ */
 export function configWhere(alias: string): string {
   return `CONFIG of backend "${alias}"`;
 }
@@ -82,6 +135,33 @@ export abstract class BaseBackend<C extends BaseBackendConfig = BaseBackendConfi
    * and add their own keys.
    *
    * @throws {ImproperlyConfigured} naming the key and the alias.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import {
+   *   BaseBackend,
+   *   type ConfigContext,
+   *   ImproperlyConfigured,
+   *   RecursiveCharacterTextSplitter,
+   *   TiktokenLengthCalculator,
+   * } from "../mod.ts";
+   * const context: ConfigContext = {
+   *   alias: "default",
+   *   textSplitterClass: RecursiveCharacterTextSplitter,
+   *   textSplitterLengthCalculatorClass: TiktokenLengthCalculator,
+   * };
+   * assert.deepEqual(BaseBackend.parseConfig({ MODEL_ID: "house", TOKEN_LIMIT: 4096 }, context), {
+   *   modelId: "house",
+   *   tokenLimit: 4096,
+   *   textSplitterClass: RecursiveCharacterTextSplitter,
+   *   textSplitterLengthCalculatorClass: TiktokenLengthCalculator,
+   * });
+   * assert.throws(
+   *   () => BaseBackend.parseConfig({ TOKEN_LIMIT: 4096 }, context),
+   *   ImproperlyConfigured,
+   * );
+   * ```
    */
   static parseConfig(raw: Record<string, unknown>, context: ConfigContext): BaseBackendConfig {
     const where = configWhere(context.alias);
@@ -101,6 +181,28 @@ export abstract class BaseBackend<C extends BaseBackendConfig = BaseBackendConfi
    * The context window used when `TOKEN_LIMIT` is not set.
    *
    * @throws {ImproperlyConfigured} naming the model and `TOKEN_LIMIT`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import {
+   *   BaseBackend,
+   *   type ConfigContext,
+   *   ImproperlyConfigured,
+   *   RecursiveCharacterTextSplitter,
+   *   TiktokenLengthCalculator,
+   * } from "../mod.ts";
+   * const context: ConfigContext = {
+   *   alias: "default",
+   *   textSplitterClass: RecursiveCharacterTextSplitter,
+   *   textSplitterLengthCalculatorClass: TiktokenLengthCalculator,
+   * };
+   * assert.equal(BaseBackend.defaultTokenLimit("gpt-4", context), 8192);
+   * assert.throws(
+   *   () => BaseBackend.defaultTokenLimit("house-model", context),
+   *   ImproperlyConfigured,
+   * );
+   * ```
    */
   static defaultTokenLimit(modelId: string, context: ConfigContext): number {
     try {
@@ -131,13 +233,50 @@ export abstract class BaseBackend<C extends BaseBackendConfig = BaseBackendConfi
     }));
   }
 
-  /** Completes text. */
+  /**
+   * Completes text.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI } from "../mod.ts";
+   * const ai = createAI({
+   *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
+   * });
+   * const answer = ai.getAIBackend("default").promptWithContext({
+   *   prePrompt: "Correct this:",
+   *   context: "Helo",
+   *   postPrompt: "Reply with the text only.",
+   * });
+   * assert.equal(await answer.text(), "This is an echo backend: Helo");
+   * ```
+   */
   abstract promptWithContext(options: PromptWithContextOptions): AIResponse;
 
   /**
    * Describes an image. The base class cannot.
    *
    * @throws {UnsupportedFeatureError} at the call.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { AIResponse, BaseBackend, createAI, UnsupportedFeatureError } from "../mod.ts";
+   * import type { PromptWithContextOptions } from "../mod.ts";
+   * class TextOnly extends BaseBackend {
+   *   promptWithContext(_options: PromptWithContextOptions): AIResponse {
+   *     return new AIResponse({ async *stream() {} });
+   *   }
+   * }
+   * const ai = createAI({
+   *   BACKENDS: { default: { CLASS: TextOnly, CONFIG: { MODEL_ID: "t", TOKEN_LIMIT: 100 } } },
+   * });
+   * const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
+   * assert.throws(
+   *   () => ai.getAIBackend("default").describeImage({ image: png, prompt: "Describe" }),
+   *   UnsupportedFeatureError,
+   * );
+   * ```
    */
   describeImage(options: DescribeImageOptions): AIResponse {
     this.checkImageOptions(options);
@@ -150,6 +289,21 @@ export abstract class BaseBackend<C extends BaseBackendConfig = BaseBackendConfi
    * Asks for an answer that follows a JSON Schema. The base class cannot.
    *
    * @throws {UnsupportedFeatureError} at the call (after the argument checks).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI, UnsupportedFeatureError } from "../mod.ts";
+   * const ai = createAI({
+   *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
+   * });
+   * const schema = { type: "object", properties: { title: { type: "string" } } } as const;
+   * assert.throws(
+   *   () =>
+   *     ai.getAIBackend("default").promptForObject({ prePrompt: "Title:", context: "hi", schema }),
+   *   UnsupportedFeatureError, // the echo backend gives no JSON
+   * );
+   * ```
    */
   promptForObject<T = unknown>(options: PromptForObjectOptions<T>): Promise<ObjectCompletion<T>> {
     this.checkObjectOptions(options);
@@ -159,7 +313,26 @@ export abstract class BaseBackend<C extends BaseBackendConfig = BaseBackendConfi
     );
   }
 
-  /** The length calculator named by `TEXT_SPLITTING`, built for this model and loaded. */
+  /**
+   * The length calculator named by `TEXT_SPLITTING`, built for this model and loaded.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI } from "../mod.ts";
+   * const ai = createAI({
+   *   BACKENDS: {
+   *     default: {
+   *       CLASS: "echo",
+   *       CONFIG: { MODEL_ID: "gpt-4o", TOKEN_LIMIT: 1000 },
+   *       TEXT_SPLITTING: { SPLITTER_LENGTH_CALCULATOR_CLASS: "tiktoken" },
+   *     },
+   *   },
+   * });
+   * const calculator = await ai.getAIBackend("default").getSplitterLengthCalculator();
+   * assert.equal(calculator.getSplitterLength("Hello, world!"), 4); // gpt-4o's tokens, loaded
+   * ```
+   */
   async getSplitterLengthCalculator(): Promise<LengthCalculator> {
     const calculator = new this.config.textSplitterLengthCalculatorClass({
       modelId: this.config.modelId,
@@ -175,6 +348,21 @@ export abstract class BaseBackend<C extends BaseBackendConfig = BaseBackendConfi
    * half the window) when you send chunks as prompts.
    *
    * @throws {RangeError} when `chunkSize` is not a positive integer.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI } from "../mod.ts";
+   * const ai = createAI({
+   *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
+   * });
+   * const backend = ai.getAIBackend("default");
+   * const whole = await backend.getTextSplitter(); // chunks of up to TOKEN_LIMIT
+   * assert.deepEqual(whole.splitText("Short text."), ["Short text."]);
+   * const small = await backend.getTextSplitter({ chunkSize: 3, chunkOverlap: 0 });
+   * assert.ok(small.splitText("One two three four five six seven.").length > 1);
+   * await assert.rejects(backend.getTextSplitter({ chunkSize: 0 }), RangeError);
+   * ```
    */
   async getTextSplitter(options: TextSplitterChoice = {}): Promise<TextSplitter> {
     const chunkSize = options.chunkSize ?? this.config.tokenLimit;

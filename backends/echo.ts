@@ -23,7 +23,25 @@ import { optionalNumber } from "../_validate.ts";
  */
 const MAX_SLEEP_SECONDS = (2 ** 31 - 1) / 1000;
 
-/** The echo backend's config. */
+/**
+ * The echo backend's config.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, EchoBackend, type EchoBackendConfig } from "../mod.ts";
+ * const ai = createAI({
+ *   BACKENDS: {
+ *     default: {
+ *       CLASS: "echo",
+ *       CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000, MAX_WORD_SLEEP_SECONDS: 0.01 },
+ *     },
+ *   },
+ * });
+ * const config: EchoBackendConfig = (ai.getAIBackend("default") as EchoBackend).config;
+ * assert.equal(config.maxWordSleepSeconds, 0.01);
+ * ```
+ */
 export interface EchoBackendConfig extends BaseBackendConfig {
   /** `MAX_WORD_SLEEP_SECONDS`: the longest random pause between words, in seconds (default 0). */
   readonly maxWordSleepSeconds: number;
@@ -63,6 +81,35 @@ export class EchoBackend extends BaseBackend<EchoBackendConfig> {
   /**
    * Parses `CONFIG`, including `MAX_WORD_SLEEP_SECONDS`: any number of seconds
    * from 0 to what a timer can hold (2147483.647), as Wagtail AI takes it.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import {
+   *   type ConfigContext,
+   *   EchoBackend,
+   *   ImproperlyConfigured,
+   *   RecursiveCharacterTextSplitter,
+   *   TiktokenLengthCalculator,
+   * } from "../mod.ts";
+   * const context: ConfigContext = {
+   *   alias: "default",
+   *   textSplitterClass: RecursiveCharacterTextSplitter,
+   *   textSplitterLengthCalculatorClass: TiktokenLengthCalculator,
+   * };
+   * assert.equal(
+   *   EchoBackend.parseConfig({ MODEL_ID: "echo", TOKEN_LIMIT: 10 }, context).maxWordSleepSeconds,
+   *   0,
+   * );
+   * assert.throws(
+   *   () =>
+   *     EchoBackend.parseConfig(
+   *       { MODEL_ID: "echo", TOKEN_LIMIT: 10, MAX_WORD_SLEEP_SECONDS: -1 },
+   *       context,
+   *     ),
+   *   ImproperlyConfigured,
+   * );
+   * ```
    */
   static override parseConfig(
     raw: Record<string, unknown>,
@@ -78,7 +125,24 @@ export class EchoBackend extends BaseBackend<EchoBackendConfig> {
     return { ...base, maxWordSleepSeconds };
   }
 
-  /** Echoes the context's words. */
+  /**
+   * Echoes the context's words.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI } from "../mod.ts";
+   * const ai = createAI({
+   *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
+   * });
+   * const backend = ai.getAIBackend("default");
+   * assert.equal(
+   *   await backend.promptWithContext({ prePrompt: "Ignored", context: "two  words" }).text(),
+   *   "This is an echo backend: two words",
+   * );
+   * assert.throws(() => backend.promptWithContext({ prePrompt: "", context: " " }), TypeError);
+   * ```
+   */
   promptWithContext(options: PromptWithContextOptions): AIResponse {
     this.checkPromptOptions(options);
     const words = options.context.split(/\s+/).filter((word) => word !== "");
@@ -89,6 +153,27 @@ export class EchoBackend extends BaseBackend<EchoBackendConfig> {
   /**
    * Echoes the image's file name. The image is checked as other backends
    * check it: a PNG, JPEG, GIF or WebP image by its bytes, at most 20 MB.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI, InvalidImageError } from "../mod.ts";
+   * const ai = createAI({
+   *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
+   * });
+   * const backend = ai.getAIBackend("default");
+   * const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
+   * const file = new File([png], "leaf.png");
+   * assert.equal(
+   *   await backend.describeImage({ image: file, prompt: "Alt text" }).text(),
+   *   "This is an echo backend: leaf.png",
+   * );
+   * const text = new File(["not an image"], "fake.png");
+   * await assert.rejects(
+   *   backend.describeImage({ image: text, prompt: "Alt text" }).text(),
+   *   InvalidImageError,
+   * );
+   * ```
    */
   override describeImage(options: DescribeImageOptions): AIResponse {
     this.checkImageOptions(options);

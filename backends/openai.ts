@@ -59,11 +59,50 @@ import type {
   PromptWithContextOptions,
 } from "./types.ts";
 
-/** The default `API_BASE`. */
+/**
+ * The default `API_BASE`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_OPENAI_API_BASE } from "./openai.ts";
+ * assert.equal(DEFAULT_OPENAI_API_BASE, "https://api.openai.com/v1");
+ * ```
+ */
 export const DEFAULT_OPENAI_API_BASE = "https://api.openai.com/v1";
-/** The default `TIMEOUT_SECONDS`. */
+/**
+ * The default `TIMEOUT_SECONDS`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI } from "../mod.ts";
+ * import { DEFAULT_TIMEOUT_SECONDS, type OpenAIBackend } from "./openai.ts";
+ * const backend = createAI({
+ *   BACKENDS: {
+ *     default: { CLASS: "openai", CONFIG: { MODEL_ID: "gpt-4o-mini", OPENAI_API_KEY: "sk-test" } },
+ *   },
+ * }).getAIBackend("default");
+ * assert.equal((backend as OpenAIBackend).config.timeoutSeconds, DEFAULT_TIMEOUT_SECONDS);
+ * ```
+ */
 export const DEFAULT_TIMEOUT_SECONDS = 15;
-/** The default `MAX_RETRIES`. */
+/**
+ * The default `MAX_RETRIES`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI } from "../mod.ts";
+ * import { DEFAULT_MAX_RETRIES, type OpenAIBackend } from "./openai.ts";
+ * const backend = createAI({
+ *   BACKENDS: {
+ *     default: { CLASS: "openai", CONFIG: { MODEL_ID: "gpt-4o-mini", OPENAI_API_KEY: "sk-test" } },
+ *   },
+ * }).getAIBackend("default");
+ * assert.equal((backend as OpenAIBackend).config.maxRetries, DEFAULT_MAX_RETRIES);
+ * ```
+ */
 export const DEFAULT_MAX_RETRIES = 2;
 const STRATEGIES: readonly ChatStructuredOutputStrategy[] = [
   "json_schema",
@@ -71,7 +110,32 @@ const STRATEGIES: readonly ChatStructuredOutputStrategy[] = [
   "prompt",
 ];
 
-/** The OpenAI backend's config. */
+/**
+ * The OpenAI backend's config.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI } from "../mod.ts";
+ * import type { OpenAIBackend, OpenAIBackendConfig } from "./openai.ts";
+ * const backend = createAI({
+ *   BACKENDS: {
+ *     default: {
+ *       CLASS: "openai",
+ *       CONFIG: {
+ *         MODEL_ID: "gpt-4o-mini",
+ *         API_BASE: "http://127.0.0.1:8000/v1",
+ *         TIMEOUT_SECONDS: 30,
+ *       },
+ *     },
+ *   },
+ * }).getAIBackend("default") as OpenAIBackend;
+ * const config: OpenAIBackendConfig = backend.config;
+ * assert.equal(config.apiBase, "http://127.0.0.1:8000/v1");
+ * assert.equal(config.timeoutSeconds, 30);
+ * assert.equal(config.structuredOutput, "json_schema");
+ * ```
+ */
 export interface OpenAIBackendConfig extends BaseBackendConfig {
   /** `TIMEOUT_SECONDS`: how long one request attempt may take (default 15). */
   readonly timeoutSeconds: number;
@@ -143,7 +207,32 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
     "STRUCTURED_OUTPUT",
   ];
 
-  /** Parses `CONFIG`. */
+  /**
+   * Parses `CONFIG`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { ImproperlyConfigured } from "../mod.ts";
+   * import { OpenAIBackend } from "./openai.ts";
+   * import {
+   *   type ConfigContext,
+   *   RecursiveCharacterTextSplitter,
+   *   TiktokenLengthCalculator,
+   * } from "../mod.ts";
+   * const context: ConfigContext = {
+   *   alias: "default",
+   *   textSplitterClass: RecursiveCharacterTextSplitter,
+   *   textSplitterLengthCalculatorClass: TiktokenLengthCalculator,
+   * };
+   * const config = OpenAIBackend.parseConfig({ MODEL_ID: "gpt-4o", MAX_RETRIES: 0 }, context);
+   * assert.equal(config.maxRetries, 0);
+   * assert.throws(
+   *   () => OpenAIBackend.parseConfig({ MODEL_ID: "gpt-4o", TIMEOUT_SECONDS: "soon" }, context),
+   *   ImproperlyConfigured,
+   * );
+   * ```
+   */
   static override parseConfig(
     raw: Record<string, unknown>,
     context: ConfigContext,
@@ -181,6 +270,22 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
    * environment variable (unset when env permission is denied).
    *
    * @throws {MissingAPIKeyError} naming both places.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI } from "../mod.ts";
+   * import type { OpenAIBackend } from "./openai.ts";
+   * const backend = createAI({
+   *   BACKENDS: {
+   *     default: {
+   *       CLASS: "openai",
+   *       CONFIG: { MODEL_ID: "gpt-4o-mini", OPENAI_API_KEY: "sk-test" },
+   *     },
+   *   },
+   * }).getAIBackend("default");
+   * assert.equal((backend as OpenAIBackend).getOpenAIApiKey(), "sk-test"); // CONFIG beats the env
+   * ```
    */
   getOpenAIApiKey(): string {
     const key = this.config.openaiApiKey ?? getEnv("OPENAI_API_KEY");
@@ -192,7 +297,29 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
     );
   }
 
-  /** Completes text: system(prePrompt), user(context), system(postPrompt). */
+  /**
+   * Completes text: system(prePrompt), user(context), system(postPrompt).
+   *
+   * @example Nothing is sent until the answer is read; wrong arguments throw at the call
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { AIResponse, createAI } from "../mod.ts";
+   * const backend = createAI({
+   *   BACKENDS: {
+   *     default: {
+   *       CLASS: "openai",
+   *       CONFIG: { MODEL_ID: "gpt-4o-mini", OPENAI_API_KEY: "sk-test" },
+   *     },
+   *   },
+   * }).getAIBackend("default");
+   * const answer = backend.promptWithContext({ prePrompt: "Correct this:", context: "Helo" });
+   * assert.ok(answer instanceof AIResponse); // read it (text() or for await) to send the request
+   * assert.throws(
+   *   () => backend.promptWithContext({ prePrompt: "Correct this:", context: "" }),
+   *   TypeError,
+   * );
+   * ```
+   */
   promptWithContext(options: PromptWithContextOptions): AIResponse {
     this.checkPromptOptions(options);
     const messages = promptMessages(options);
@@ -200,7 +327,26 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
     return this.#respond(() => Promise.resolve(messages), callOptions, options.signal);
   }
 
-  /** Describes an image: the prompt and the image as a data URL in one user message. */
+  /**
+   * Describes an image: the prompt and the image as a data URL in one user message.
+   *
+   * @example Nothing is sent until the answer is read; wrong arguments throw at the call
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { AIResponse, createAI } from "../mod.ts";
+   * const backend = createAI({
+   *   BACKENDS: {
+   *     default: {
+   *       CLASS: "openai",
+   *       CONFIG: { MODEL_ID: "gpt-4o-mini", OPENAI_API_KEY: "sk-test" },
+   *     },
+   *   },
+   * }).getAIBackend("default");
+   * const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
+   * assert.ok(backend.describeImage({ image: png, prompt: "Alt text" }) instanceof AIResponse);
+   * assert.throws(() => backend.describeImage({ image: png, prompt: "" }), TypeError);
+   * ```
+   */
   override describeImage(options: DescribeImageOptions): AIResponse {
     this.checkImageOptions(options);
     checkImageSize(options.image, this.config.maxImageBytes, options.fileName);

@@ -68,10 +68,40 @@ import type {
  *   send the same requests as before.
  *
  * In both, `SYSTEM_PROMPT` (when not empty) is sent first as a system message.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, type PromptStyle, type ProviderBackend } from "../mod.ts";
+ * const PROMPT_STYLE: PromptStyle = "llm";
+ * const ai = createAI({
+ *   PROVIDERS: { default: { provider: "openai", model: "gpt-4o-mini", api_key: "sk-test" } },
+ *   BACKENDS: { default: { CLASS: "provider", CONFIG: { PROMPT_STYLE } } },
+ * });
+ * assert.equal((ai.getBackend() as ProviderBackend).config.promptStyle, "llm");
+ * ```
  */
 export type PromptStyle = "openai" | "llm";
 
-/** The provider backend's config. */
+/**
+ * The provider backend's config.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, type ProviderBackend, type ProviderBackendConfig } from "../mod.ts";
+ * const ai = createAI({
+ *   PROVIDERS: { local: { provider: "ollama", model: "llama3.1:8b" } },
+ *   BACKENDS: {
+ *     default: { CLASS: "provider", CONFIG: { PROVIDER: "local", SYSTEM_PROMPT: "Be brief." } },
+ *   },
+ * });
+ * const config: ProviderBackendConfig = (ai.getBackend() as ProviderBackend).config;
+ * assert.equal(config.providerAlias, "local");
+ * assert.equal(config.modelId, "llama3.1:8b"); // the provider's model
+ * assert.equal(config.systemPrompt, "Be brief.");
+ * ```
+ */
 export interface ProviderBackendConfig extends BaseBackendConfig {
   /** `PROVIDER`: the alias in `PROVIDERS` (default "default"). */
   readonly providerAlias: string;
@@ -165,6 +195,18 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
    *
    * @throws {ImproperlyConfigured} naming the key and the alias (for a
    * provider problem, the `PROVIDERS` entry).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI, ImproperlyConfigured } from "../mod.ts";
+   * const ai = createAI({
+   *   PROVIDERS: { default: { provider: "ollama", model: "llama3.1:8b" } },
+   *   // CONFIG as read from a settings file (not type-checked):
+   *   BACKENDS: { default: { CLASS: "provider", CONFIG: JSON.parse(`{"PROMPT_STYLE": "chat"}`) } },
+   * });
+   * assert.throws(() => ai.getBackend(), ImproperlyConfigured); // PROMPT_STYLE ... must be "openai" or "llm"
+   * ```
    */
   static override parseConfig(
     raw: Record<string, unknown>,
@@ -219,12 +261,71 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
     this.#provider = providerFor(context, config.providerAlias);
   }
 
-  /** The provider this backend sends its prompts to. */
+  /**
+   * The provider this backend sends its prompts to.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI, type ProviderBackend } from "../mod.ts";
+   * const ai = createAI({
+   *   PROVIDERS: { default: { provider: "mistral", model: "mistral-small-latest", api_key: "k" } },
+   *   BACKENDS: { default: { CLASS: "provider", CONFIG: { TOKEN_LIMIT: 32000 } } },
+   * });
+   * const provider = (ai.getBackend() as ProviderBackend).getProvider();
+   * assert.equal(provider.provider, "mistral");
+   * assert.equal(provider.model, "mistral-small-latest");
+   * ```
+   */
   getProvider(): Provider {
     return this.#provider;
   }
 
-  /** Completes text; the messages follow `PROMPT_STYLE`. */
+  /**
+   * Completes text; the messages follow `PROMPT_STYLE`.
+   *
+   * @example With a provider that answers from memory
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import {
+   *   createAI,
+   *   type ProviderBackend,
+   *   registerProvider,
+   *   unregisterProvider,
+   * } from "../mod.ts";
+   * registerProvider("canned-prompt", (settings) => ({
+   *   provider: "canned-prompt",
+   *   model: settings.model,
+   *   completion: () =>
+   *     Promise.resolve({
+   *       id: "c",
+   *       object: "chat.completion",
+   *       created: 0,
+   *       model: settings.model,
+   *       choices: [{
+   *         index: 0,
+   *         message: { role: "assistant", content: "Hello." },
+   *         finish_reason: "stop",
+   *       }],
+   *     }),
+   *   async *stream() {
+   *     yield { type: "text", text: "Hello." };
+   *   },
+   * }));
+   * const ai = createAI({
+   *   PROVIDERS: {
+   *     default: { provider: "canned-prompt", model: "house-1", context_window: 8000 },
+   *   },
+   *   BACKENDS: { default: { CLASS: "provider", CONFIG: {} } },
+   * });
+   * const backend = ai.getAIBackend("default") as ProviderBackend;
+   * assert.equal(
+   *   await backend.promptWithContext({ prePrompt: "Greet:", context: "me" }).text(),
+   *   "Hello.",
+   * );
+   * unregisterProvider("canned-prompt");
+   * ```
+   */
   promptWithContext(options: PromptWithContextOptions): AIResponse {
     this.checkPromptOptions(options);
     const messages = this.#leading();
@@ -239,7 +340,50 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
     return this.#respond(() => Promise.resolve(messages), callOptions, options.signal);
   }
 
-  /** Describes an image: the prompt and the image as a data URL in one user message. */
+  /**
+   * Describes an image: the prompt and the image as a data URL in one user message.
+   *
+   * @example With a provider that answers from memory
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import {
+   *   createAI,
+   *   type ProviderBackend,
+   *   registerProvider,
+   *   unregisterProvider,
+   * } from "../mod.ts";
+   * registerProvider("canned-image", (settings) => ({
+   *   provider: "canned-image",
+   *   model: settings.model,
+   *   completion: () =>
+   *     Promise.resolve({
+   *       id: "c",
+   *       object: "chat.completion",
+   *       created: 0,
+   *       model: settings.model,
+   *       choices: [{
+   *         index: 0,
+   *         message: { role: "assistant", content: "A green leaf." },
+   *         finish_reason: "stop",
+   *       }],
+   *     }),
+   *   async *stream() {
+   *     yield { type: "text", text: "A green leaf." };
+   *   },
+   * }));
+   * const ai = createAI({
+   *   PROVIDERS: { default: { provider: "canned-image", model: "house-1", context_window: 8000 } },
+   *   BACKENDS: { default: { CLASS: "provider", CONFIG: {} } },
+   * });
+   * const backend = ai.getAIBackend("default") as ProviderBackend;
+   * const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
+   * assert.equal(
+   *   await backend.describeImage({ image: png, prompt: "Alt text" }).text(),
+   *   "A green leaf.",
+   * );
+   * unregisterProvider("canned-image");
+   * ```
+   */
   override describeImage(options: DescribeImageOptions): AIResponse {
     this.checkImageOptions(options);
     checkImageSize(options.image, this.config.maxImageBytes, options.fileName);
@@ -260,6 +404,50 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
    * answer is capped as for `promptWithContext`.
    *
    * @throws {TypeError} for wrong arguments (a schema that is not an object included).
+   *
+   * @example A provider that answers from memory (its completeObject() is built on completion())
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import {
+   *   createAI,
+   *   type ProviderBackend,
+   *   registerProvider,
+   *   unregisterProvider,
+   * } from "../mod.ts";
+   * registerProvider("canned-object", (settings) => ({
+   *   provider: "canned-object",
+   *   model: settings.model,
+   *   completion: () =>
+   *     Promise.resolve({
+   *       id: "c",
+   *       object: "chat.completion",
+   *       created: 0,
+   *       model: settings.model,
+   *       choices: [{
+   *         index: 0,
+   *         message: { role: "assistant", content: '{"title":"Spring"}' },
+   *         finish_reason: "stop",
+   *       }],
+   *     }),
+   *   async *stream() {
+   *     yield { type: "text", text: '{"title":"Spring"}' };
+   *   },
+   * }));
+   * const ai = createAI({
+   *   PROVIDERS: {
+   *     default: { provider: "canned-object", model: "house-1", context_window: 8000 },
+   *   },
+   *   BACKENDS: { default: { CLASS: "provider", CONFIG: {} } },
+   * });
+   * const backend = ai.getAIBackend("default") as ProviderBackend;
+   * const { object } = await backend.promptForObject<{ title: string }>({
+   *   prePrompt: "A title for:",
+   *   context: "Our park in spring",
+   *   schema: { type: "object", properties: { title: { type: "string" } }, required: ["title"] },
+   * });
+   * assert.equal(object.title, "Spring");
+   * unregisterProvider("canned-object");
+   * ```
    */
   override promptForObject<T = unknown>(
     options: PromptForObjectOptions<T>,

@@ -49,13 +49,51 @@ export interface AIResponseOptions {
  * One event of a response source: a piece of text, why the answer ended (an
  * OpenAI-style `finish_reason`: `"stop"`, or `"length"` when the output cap
  * cut it), or the usage at the end.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { AIResponse, type ResponseEvent } from "./response.ts";
+ * const events: ResponseEvent[] = [
+ *   { type: "text", text: "Hi" },
+ *   { type: "finish", reason: "stop" },
+ *   { type: "usage", usage: { inputTokens: 3, outputTokens: 1, totalTokens: 4 } },
+ * ];
+ * const response = new AIResponse({
+ *   async *stream() {
+ *     yield* events;
+ *   },
+ * });
+ * assert.equal(await response.text(), "Hi");
+ * assert.equal(await response.finishReason(), "stop");
+ * assert.equal((await response.usage())?.totalTokens, 4);
+ * ```
  */
 export type ResponseEvent =
   | { type: "text"; text: string }
   | { type: "finish"; reason: string }
   | { type: "usage"; usage: TokenUsage };
 
-/** A whole answer, for sources that can answer without streaming. */
+/**
+ * A whole answer, for sources that can answer without streaming.
+ *
+ * @example A source that answers whole when read with text()
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { AIResponse, type CompleteAnswer } from "./response.ts";
+ * const answer: CompleteAnswer = {
+ *   text: "Whole",
+ *   usage: { inputTokens: 2, outputTokens: 1, totalTokens: 3 },
+ * };
+ * const response = new AIResponse({
+ *   async *stream() {
+ *     yield { type: "text", text: "Streamed" };
+ *   },
+ *   complete: () => Promise.resolve(answer),
+ * });
+ * assert.equal(await response.text(), "Whole");
+ * ```
+ */
 export interface CompleteAnswer {
   /** The answer's text. */
   text: string;
@@ -352,7 +390,27 @@ export class AIResponse implements AsyncIterable<string> {
     );
   }
 
-  /** Streams the answer's text chunks. */
+  /**
+   * Streams the answer's text chunks.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { AIResponse } from "./response.ts";
+   * const response = new AIResponse({
+   *   async *stream() {
+   *     yield { type: "text", text: "a" };
+   *     yield { type: "text", text: "b" };
+   *   },
+   * });
+   * const first: string[] = [];
+   * for await (const chunk of response) first.push(chunk);
+   * const again: string[] = [];
+   * for await (const chunk of response) again.push(chunk); // replayed, not sent again
+   * assert.deepEqual(first, ["a", "b"]);
+   * assert.deepEqual(again, first);
+   * ```
+   */
   [Symbol.asyncIterator](): AsyncGenerator<string, void, undefined> {
     const reader: Reader = { left: false };
     const generator = this.#read(reader);
@@ -400,7 +458,25 @@ export class AIResponse implements AsyncIterable<string> {
     }
   }
 
-  /** The whole text of the answer (one request, however often it is called). */
+  /**
+   * The whole text of the answer (one request, however often it is called).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { AIResponse } from "./response.ts";
+   * let requests = 0;
+   * const response = new AIResponse({
+   *   async *stream() {
+   *     requests++;
+   *     yield { type: "text", text: "Once" };
+   *   },
+   * });
+   * assert.equal(await response.text(), "Once");
+   * assert.equal(await response.text(), "Once");
+   * assert.equal(requests, 1);
+   * ```
+   */
   async text(): Promise<string> {
     await this.#settle();
     return this.#chunks.join("");
@@ -434,6 +510,20 @@ export class AIResponse implements AsyncIterable<string> {
    * Token usage and who answered (see {@link ResponseUsage}); reads the answer
    * if needed. Undefined when the source reports no usage and cannot estimate
    * it (a custom source).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI } from "../mod.ts";
+   * const ai = createAI({
+   *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
+   * });
+   * const answer = ai.getBackend().promptWithContext({ prePrompt: "", context: "Hello there" });
+   * const usage = await answer.usage(); // reads the answer first
+   * assert.equal(usage?.alias, "default");
+   * assert.equal(usage?.estimated, true); // the echo backend reports no usage: counted here
+   * assert.ok(usage!.outputTokens > 0);
+   * ```
    */
   async usage(): Promise<ResponseUsage | undefined> {
     await this.#settle();

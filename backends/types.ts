@@ -38,7 +38,22 @@ export const BackendFeature: {
 /** A feature name: `"TEXT_COMPLETION"` or `"IMAGE_DESCRIPTION"`. */
 export type BackendFeature = typeof BackendFeature[keyof typeof BackendFeature];
 
-/** The configuration every backend has, parsed from its `CONFIG`. */
+/**
+ * The configuration every backend has, parsed from its `CONFIG`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type BaseBackendConfig, createAI, NaiveTextSplitterCalculator } from "../mod.ts";
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
+ * });
+ * const config: BaseBackendConfig = ai.getAIBackend("default").config;
+ * assert.equal(config.modelId, "echo");
+ * assert.equal(config.tokenLimit, 1000);
+ * assert.equal(config.textSplitterLengthCalculatorClass, NaiveTextSplitterCalculator); // the default
+ * ```
+ */
 export interface BaseBackendConfig {
   /** `MODEL_ID`. */
   readonly modelId: string;
@@ -103,7 +118,26 @@ export interface PromptWithContextOptions {
   metadata?: CallMetadata;
 }
 
-/** Arguments of {@link Backend.describeImage}. */
+/**
+ * Arguments of {@link Backend.describeImage}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, type DescribeImageOptions } from "../mod.ts";
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
+ * });
+ * const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
+ * const args: DescribeImageOptions = {
+ *   image: png,
+ *   fileName: "leaf.png",
+ *   prompt: "Alt text, please",
+ * };
+ * const answer = ai.getAIBackend("default").describeImage(args);
+ * assert.equal(await answer.text(), "This is an echo backend: leaf.png");
+ * ```
+ */
 export interface DescribeImageOptions {
   /** The image. */
   image: ImageInput;
@@ -193,7 +227,21 @@ export interface Backend {
   getSplitterLengthCalculator(): Promise<LengthCalculator>;
 }
 
-/** Options of {@link Backend.getTextSplitter}. */
+/**
+ * Options of {@link Backend.getTextSplitter}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, type TextSplitterChoice } from "../mod.ts";
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
+ * });
+ * const choice: TextSplitterChoice = { chunkSize: 5, chunkOverlap: 0 };
+ * const splitter = await ai.getAIBackend("default").getTextSplitter(choice);
+ * assert.ok(splitter.splitText("A longer text, cut into chunks of five tokens.").length > 1);
+ * ```
+ */
 export interface TextSplitterChoice {
   /** The chunk size in length units (default: the backend's `tokenLimit`). */
   chunkSize?: number;
@@ -201,7 +249,30 @@ export interface TextSplitterChoice {
   chunkOverlap?: number;
 }
 
-/** What a backend class receives besides its config. */
+/**
+ * What a backend class receives besides its config.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import {
+ *   type BackendContext,
+ *   EchoBackend,
+ *   NaiveTextSplitterCalculator,
+ *   RecursiveCharacterTextSplitter,
+ * } from "../mod.ts";
+ * const context: BackendContext = {
+ *   alias: "draft",
+ *   onWarning: (warning) => console.warn(warning),
+ * };
+ * const config = EchoBackend.parseConfig({ MODEL_ID: "echo", TOKEN_LIMIT: 100 }, {
+ *   ...context,
+ *   textSplitterClass: RecursiveCharacterTextSplitter,
+ *   textSplitterLengthCalculatorClass: NaiveTextSplitterCalculator,
+ * });
+ * assert.equal(new EchoBackend(config, context).alias, "draft");
+ * ```
+ */
 export interface BackendContext {
   /** The alias in `BACKENDS`. */
   alias: string;
@@ -219,7 +290,31 @@ export interface BackendContext {
   getProvider?: (alias: string) => Provider;
 }
 
-/** What `parseConfig` receives besides the raw `CONFIG`. */
+/**
+ * What `parseConfig` receives besides the raw `CONFIG`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import {
+ *   type ConfigContext,
+ *   EchoBackend,
+ *   ImproperlyConfigured,
+ *   RecursiveCharacterTextSplitter,
+ *   TiktokenLengthCalculator,
+ * } from "../mod.ts";
+ * const context: ConfigContext = {
+ *   alias: "default",
+ *   textSplitterClass: RecursiveCharacterTextSplitter,
+ *   textSplitterLengthCalculatorClass: TiktokenLengthCalculator,
+ * };
+ * assert.equal(EchoBackend.parseConfig({ MODEL_ID: "gpt-4o" }, context).tokenLimit, 128000);
+ * assert.throws(
+ *   () => EchoBackend.parseConfig({ MODEL_ID: "echo", COLOUR: "red" }, context),
+ *   ImproperlyConfigured,
+ * );
+ * ```
+ */
 export interface ConfigContext extends BackendContext {
   /** The resolved splitter class. */
   textSplitterClass: TextSplitterClass;
@@ -231,6 +326,17 @@ export interface ConfigContext extends BackendContext {
  * A backend class, as `CLASS` or `registerBackendClass()` takes it: a
  * constructor plus a static `parseConfig` that turns raw `CONFIG` into the
  * config object (extend {@link BaseBackend} to get both).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type BackendClass, createAI, EchoBackend } from "../mod.ts";
+ * const cls: BackendClass = EchoBackend;
+ * const ai = createAI({
+ *   BACKENDS: { default: { CLASS: cls, CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 10 } } },
+ * });
+ * assert.ok(ai.getAIBackend("default") instanceof EchoBackend);
+ * ```
  */
 export interface BackendClass {
   /** Builds a backend from its parsed config. */

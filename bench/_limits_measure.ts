@@ -165,7 +165,7 @@ async function measureMemoryOn(url: string, rounds: number): Promise<unknown> {
     settle: () => {},
     read: (counters) => counters.map(() => ({ used: 0, resetMs: 0 })),
     isCoolingDown: (key) => nothing.isCoolingDown(key),
-    recordFailure: (key, threshold, seconds) => nothing.recordFailure(key, threshold, seconds),
+    recordFailure: (key, options) => nothing.recordFailure(key, options),
     recordSuccess: (key) => nothing.recordSuccess(key),
   };
   const variants = {

@@ -166,7 +166,22 @@ export class DocumentResponse implements AsyncIterable<DocumentEvent> {
     return this.#source.text;
   }
 
-  /** The progress events, in document order. */
+  /**
+   * The progress events, in document order.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI } from "../mod.ts";
+   * const ai = createAI({
+   *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 4096 } } },
+   * });
+   * const response = ai.processText({ prompt: "correction", text: "One.\n\nTwo." });
+   * const originals: string[] = [];
+   * for await (const event of response) originals.push(event.original);
+   * assert.deepEqual(originals, ["One.\n\nTwo."]); // one chunk: both paragraphs fit
+   * ```
+   */
   [Symbol.asyncIterator](): AsyncGenerator<DocumentEvent, void, undefined> {
     return this.#reader((reader) => this.#read(reader));
   }
@@ -286,7 +301,23 @@ export class DocumentResponse implements AsyncIterable<DocumentEvent> {
     }
   }
 
-  /** The whole new document (one run, however often it is called). */
+  /**
+   * The whole new document (one run, however often it is called).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI } from "../mod.ts";
+   * const ai = createAI({
+   *   BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 4096 } } },
+   * });
+   * const response = ai.processText({ prompt: "completion", text: "Once upon a time" });
+   * assert.equal(
+   *   await response.text(),
+   *   "Once upon a time This is an echo backend: Once upon a time",
+   * );
+   * ```
+   */
   async text(): Promise<string> {
     this.#start();
     // text() is a reader too: an iterator that stops early must not cancel the run under it.

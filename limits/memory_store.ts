@@ -72,7 +72,7 @@ const FIRST_SWEEP = 1024;
  * import assert from "node:assert/strict";
  * import { MemoryLimitStore } from "./memory_store.ts";
  * const store = new MemoryLimitStore();
- * store.recordFailure("provider:primary", 1, 30);
+ * store.recordFailure("provider:primary", { threshold: 1, seconds: 30 });
  * assert.equal(store.isCoolingDown("provider:primary"), true);
  * store.recordSuccess("provider:primary");
  * assert.equal(store.isCoolingDown("provider:primary"), false);
@@ -89,7 +89,25 @@ export class MemoryLimitStore extends MemoryCooldownStore implements LimitStore 
     this.#now = options.now ?? Date.now;
   }
 
-  /** Adds every charge, or none (see {@link LimitStore.reserve}). */
+  /**
+   * Adds every charge, or none (see {@link LimitStore.reserve}).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MemoryLimitStore } from "./memory_store.ts";
+   * const store = new MemoryLimitStore({ now: () => 0 });
+   * const charge = { key: "user:7:requests", amount: 1, limit: 2, windowMs: 60_000 };
+   * assert.equal(store.reserve([charge]).granted, true);
+   * assert.equal(store.reserve([charge]).granted, true);
+   * assert.deepEqual(store.reserve([charge]), {
+   *   granted: false,
+   *   index: 0,
+   *   used: 2,
+   *   retryAfterMs: 60_000,
+   * });
+   * ```
+   */
   reserve(charges: readonly LimitCharge[]): ReserveResult {
     const now = this.#now();
     const counters = this.#counters;
@@ -124,7 +142,21 @@ export class MemoryLimitStore extends MemoryCooldownStore implements LimitStore 
     return { granted: true, at: now };
   }
 
-  /** Corrects a reservation's counters (see {@link LimitStore.settle}). */
+  /**
+   * Corrects a reservation's counters (see {@link LimitStore.settle}).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MemoryLimitStore } from "./memory_store.ts";
+   * const store = new MemoryLimitStore({ now: () => 0 });
+   * const tokens = { key: "user:7:tokens", windowMs: 60_000 };
+   * const reserved = store.reserve([{ ...tokens, amount: 500, limit: 10_000 }]);
+   * assert.ok(reserved.granted);
+   * store.settle([{ ...tokens, delta: -380 }], reserved.at); // the answer used 120 tokens, not 500
+   * assert.equal(store.read([tokens])[0].used, 120);
+   * ```
+   */
   settle(settlements: readonly LimitSettlement[], at: number): void {
     for (const { key, delta, windowMs } of settlements) {
       const counter = this.#counters.get(key);
@@ -133,7 +165,27 @@ export class MemoryLimitStore extends MemoryCooldownStore implements LimitStore 
     }
   }
 
-  /** The counters in their current windows (see {@link LimitStore.read}). */
+  /**
+   * The counters in their current windows (see {@link LimitStore.read}).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MemoryLimitStore } from "./memory_store.ts";
+   * let now = 0;
+   * const store = new MemoryLimitStore({ now: () => now });
+   * store.reserve([{ key: "site:requests", amount: 3, limit: 100, windowMs: 60_000 }]);
+   * now = 15_000;
+   * assert.deepEqual(store.read([{ key: "site:requests", windowMs: 60_000 }]), [{
+   *   used: 3,
+   *   resetMs: 45_000,
+   * }]);
+   * assert.deepEqual(store.read([{ key: "unknown", windowMs: 60_000 }]), [{
+   *   used: 0,
+   *   resetMs: 45_000,
+   * }]);
+   * ```
+   */
   read(counters: readonly { readonly key: string; readonly windowMs: number }[]): CounterState[] {
     const now = this.#now();
     return counters.map(({ key, windowMs }) => {

@@ -14,6 +14,7 @@ import type {
   LimitStore,
   ReserveResult,
 } from "./types.ts";
+import type { RecordFailureOptions } from "../operations/cooldown.ts";
 import { COOLING, FAILURE, READ, RESERVE, SETTLE } from "./_redis_scripts.ts";
 
 /**
@@ -191,10 +192,10 @@ class RedisLimitStore implements LimitStore {
     return Number(await this.#run(this.#scripts.cooling, [this.#cooldownKey(key)], [])) === 1;
   }
 
-  async recordFailure(key: string, threshold: number, seconds: number): Promise<void> {
+  async recordFailure(key: string, options: RecordFailureOptions): Promise<void> {
     await this.#run(this.#scripts.failure, [this.#cooldownKey(key)], [
-      String(threshold),
-      String(seconds),
+      String(options.threshold),
+      String(options.seconds),
     ]);
   }
 

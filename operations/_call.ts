@@ -368,7 +368,11 @@ export class Call {
       reportStore(
         this.#ops,
         retryable || failsOver
-          ? () => store.recordFailure(entry.key, entry.cooldownFailures, entry.cooldownSeconds)
+          ? () =>
+            store.recordFailure(entry.key, {
+              threshold: entry.cooldownFailures,
+              seconds: entry.cooldownSeconds,
+            })
           : () => store.recordSuccess(entry.key),
       );
     }

@@ -11,7 +11,9 @@
  * import { MemoryCooldownStore } from "./cooldown.ts";
  * let now = 0;
  * const store = new MemoryCooldownStore({ now: () => now });
- * for (let i = 0; i < 3; i++) store.recordFailure("provider:primary", 3, 30);
+ * for (let i = 0; i < 3; i++) {
+ *   store.recordFailure("provider:primary", { threshold: 3, seconds: 30 });
+ * }
  * assert.equal(store.isCoolingDown("provider:primary"), true);
  * now += 30_000;
  * assert.equal(store.isCoolingDown("provider:primary"), false); // this caller tries it again
@@ -36,7 +38,7 @@
  * const failures = new Map<string, number>();
  * const store: CooldownStore = {
  *   isCoolingDown: (key) => Promise.resolve((until.get(key) ?? 0) > Date.now()),
- *   recordFailure(key, threshold, seconds) {
+ *   recordFailure(key, { threshold, seconds }) {
  *     const count = (failures.get(key) ?? 0) + 1;
  *     failures.set(key, count);
  *     if (threshold > 0 && count >= threshold) until.set(key, Date.now() + seconds * 1000);
@@ -46,7 +48,7 @@
  *     until.delete(key);
  *   },
  * };
- * store.recordFailure("provider:a", 1, 30);
+ * store.recordFailure("provider:a", { threshold: 1, seconds: 30 });
  * assert.equal(await store.isCoolingDown("provider:a"), true);
  * ```
  */
@@ -60,11 +62,33 @@ export interface CooldownStore {
   isCoolingDown(key: string): boolean | Promise<boolean>;
   /**
    * Records a failure of `key` (a retryable error, or a fail-over). After
-   * `threshold` failures in a row (0: never) it cools down for `seconds`.
+   * `options.threshold` failures in a row (0: never) it cools down for
+   * `options.seconds`.
    */
-  recordFailure(key: string, threshold: number, seconds: number): void | Promise<void>;
+  recordFailure(key: string, options: RecordFailureOptions): void | Promise<void>;
   /** Records that `key` answered: its count of failures in a row starts again. */
   recordSuccess(key: string): void | Promise<void>;
+}
+
+/**
+ * What {@link CooldownStore.recordFailure} is told besides the key: the
+ * alias's `cooldown_failures` and `cooldown_seconds`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MemoryCooldownStore, type RecordFailureOptions } from "./cooldown.ts";
+ * const options: RecordFailureOptions = { threshold: 1, seconds: 60 };
+ * const store = new MemoryCooldownStore();
+ * store.recordFailure("provider:a", options);
+ * assert.equal(store.isCoolingDown("provider:a"), true);
+ * ```
+ */
+export interface RecordFailureOptions {
+  /** The failures in a row after which the key cools down (0: never). */
+  readonly threshold: number;
+  /** How long the cooldown lasts, in seconds. */
+  readonly seconds: number;
 }
 
 interface CooldownState {
@@ -98,9 +122,9 @@ export interface MemoryCooldownStoreOptions {
  * import assert from "node:assert/strict";
  * import { MemoryCooldownStore } from "./cooldown.ts";
  * const store = new MemoryCooldownStore();
- * store.recordFailure("backend:default", 2, 10);
+ * store.recordFailure("backend:default", { threshold: 2, seconds: 10 });
  * assert.equal(store.isCoolingDown("backend:default"), false); // one failure of two
- * store.recordFailure("backend:default", 2, 10);
+ * store.recordFailure("backend:default", { threshold: 2, seconds: 10 });
  * assert.equal(store.isCoolingDown("backend:default"), true);
  * ```
  */
@@ -113,7 +137,22 @@ export class MemoryCooldownStore implements CooldownStore {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Whether `key` is cooling down (see {@link CooldownStore.isCoolingDown}). */
+  /**
+   * Whether `key` is cooling down (see {@link CooldownStore.isCoolingDown}).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MemoryCooldownStore } from "./cooldown.ts";
+   * let now = 0;
+   * const store = new MemoryCooldownStore({ now: () => now });
+   * store.recordFailure("provider:a", { threshold: 1, seconds: 10 });
+   * assert.equal(store.isCoolingDown("provider:a"), true);
+   * now = 10_000;
+   * assert.equal(store.isCoolingDown("provider:a"), false); // this caller tries it again
+   * assert.equal(store.isCoolingDown("provider:a"), true); // the others wait for that try
+   * ```
+   */
   isCoolingDown(key: string): boolean {
     const state = this.#states.get(key);
     if (state === undefined || state.until === 0) return false;
@@ -124,8 +163,22 @@ export class MemoryCooldownStore implements CooldownStore {
     return false;
   }
 
-  /** Records a failure (see {@link CooldownStore.recordFailure}). */
-  recordFailure(key: string, threshold: number, seconds: number): void {
+  /**
+   * Records a failure (see {@link CooldownStore.recordFailure}).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MemoryCooldownStore } from "./cooldown.ts";
+   * const store = new MemoryCooldownStore();
+   * store.recordFailure("backend:x", { threshold: 0, seconds: 10 }); // threshold 0: never cools down
+   * assert.equal(store.isCoolingDown("backend:x"), false);
+   * store.recordFailure("backend:y", { threshold: 1, seconds: 10 });
+   * assert.equal(store.isCoolingDown("backend:y"), true);
+   * ```
+   */
+  recordFailure(key: string, options: RecordFailureOptions): void {
+    const { threshold, seconds } = options;
     let state = this.#states.get(key);
     if (state === undefined) {
       state = { failures: 0, until: 0, seconds };
@@ -136,7 +189,20 @@ export class MemoryCooldownStore implements CooldownStore {
     if (threshold > 0 && state.failures >= threshold) state.until = this.#now() + seconds * 1000;
   }
 
-  /** Records an answer (see {@link CooldownStore.recordSuccess}). */
+  /**
+   * Records an answer (see {@link CooldownStore.recordSuccess}).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MemoryCooldownStore } from "./cooldown.ts";
+   * const store = new MemoryCooldownStore();
+   * store.recordFailure("provider:a", { threshold: 2, seconds: 10 });
+   * store.recordSuccess("provider:a"); // the count of failures in a row starts again
+   * store.recordFailure("provider:a", { threshold: 2, seconds: 10 });
+   * assert.equal(store.isCoolingDown("provider:a"), false);
+   * ```
+   */
   recordSuccess(key: string): void {
     this.#states.delete(key);
   }

@@ -92,14 +92,67 @@ import type {
   ResolvedProviderSettings,
 } from "./types.ts";
 
-/** The default `api_base` of the `anthropic` provider. */
+/**
+ * The default `api_base` of the `anthropic` provider.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type AnthropicProvider, createProvider, DEFAULT_ANTHROPIC_API_BASE } from "../mod.ts";
+ * const provider = createProvider(
+ *   { provider: "anthropic", model: "claude-sonnet-4-5", api_key: "sk-ant-test" },
+ * ) as AnthropicProvider;
+ * assert.equal(provider.config.baseURL, DEFAULT_ANTHROPIC_API_BASE);
+ * ```
+ */
 export const DEFAULT_ANTHROPIC_API_BASE = "https://api.anthropic.com";
-/** The default `api_version`: the `anthropic-version` header. */
+/**
+ * The default `api_version`: the `anthropic-version` header.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type AnthropicProvider, createProvider, DEFAULT_ANTHROPIC_VERSION } from "../mod.ts";
+ * const provider = createProvider(
+ *   { provider: "anthropic", model: "claude-sonnet-4-5", api_key: "sk-ant-test" },
+ * ) as AnthropicProvider;
+ * assert.equal(provider.config.apiVersion, DEFAULT_ANTHROPIC_VERSION);
+ * ```
+ */
 export const DEFAULT_ANTHROPIC_VERSION = "2023-06-01";
-/** The `max_tokens` sent when neither the call nor the token table gives one. */
+/**
+ * The `max_tokens` sent when neither the call nor the token table gives one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_ANTHROPIC_MAX_TOKENS } from "../mod.ts";
+ * assert.equal(DEFAULT_ANTHROPIC_MAX_TOKENS, 4096);
+ * ```
+ */
 export const DEFAULT_ANTHROPIC_MAX_TOKENS = 4096;
 
-/** The settings keys the `anthropic` provider takes. */
+/**
+ * The settings keys the `anthropic` provider takes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ANTHROPIC_KEYS, createProvider, ImproperlyConfigured } from "../mod.ts";
+ * assert.ok(ANTHROPIC_KEYS.includes("api_version"));
+ * assert.ok(!ANTHROPIC_KEYS.includes("organization")); // an OpenAI key
+ * assert.throws(
+ *   () =>
+ *     createProvider({
+ *       provider: "anthropic",
+ *       model: "claude-sonnet-4-5",
+ *       api_key: "k",
+ *       organization: "o",
+ *     }),
+ *   ImproperlyConfigured,
+ * );
+ * ```
+ */
 export const ANTHROPIC_KEYS: readonly string[] = [
   "provider",
   "model",
@@ -115,7 +168,20 @@ export const ANTHROPIC_KEYS: readonly string[] = [
   "structured_output",
 ];
 
-/** The structured-output strategies of the Messages API. */
+/**
+ * The structured-output strategies of the Messages API.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type AnthropicProvider, type AnthropicStrategy, createProvider } from "../mod.ts";
+ * const structured_output: AnthropicStrategy = "prompt";
+ * const provider = createProvider(
+ *   { provider: "anthropic", model: "claude-3-5-haiku-latest", api_key: "k", structured_output },
+ * ) as AnthropicProvider;
+ * assert.equal(provider.strategyFor(), "prompt");
+ * ```
+ */
 export type AnthropicStrategy = "json_schema" | "tool" | "prompt";
 const STRATEGIES: readonly AnthropicStrategy[] = ["json_schema", "tool", "prompt"];
 
@@ -142,6 +208,22 @@ export function hasNativeStructuredOutput(model: string): boolean {
 /**
  * The resolved configuration of an {@link AnthropicProvider}. The key and
  * header values are masked when the provider or this object is printed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type AnthropicConfig, type AnthropicProvider, createProvider } from "../mod.ts";
+ * const provider = createProvider({
+ *   provider: "anthropic",
+ *   model: "claude-sonnet-4-5",
+ *   api_key: "sk-ant-secret",
+ *   headers: { "anthropic-beta": "some-beta" },
+ * }) as AnthropicProvider;
+ * const config: AnthropicConfig = provider.config;
+ * assert.equal(config.model, "claude-sonnet-4-5");
+ * assert.equal(config.keySource, "api_key");
+ * assert.ok(!JSON.stringify(config).includes("sk-ant-secret")); // masked when printed
+ * ```
  */
 export interface AnthropicConfig {
   /** Always `"anthropic"` (or the name it was registered under). */
@@ -321,6 +403,17 @@ export class AnthropicProvider implements Provider {
    * The structured-output strategy `completeObject()` uses for `model`:
    * `structured_output`, else `"json_schema"` for the models that have
    * structured outputs and `"tool"` for the others.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { type AnthropicProvider, createProvider } from "../mod.ts";
+   * const provider = createProvider(
+   *   { provider: "anthropic", model: "claude-sonnet-4-5", api_key: "sk-ant-test" },
+   * ) as AnthropicProvider;
+   * assert.equal(provider.strategyFor(), "json_schema"); // Claude Sonnet 4.5 has structured outputs
+   * assert.equal(provider.strategyFor("claude-3-5-haiku-latest"), "tool");
+   * ```
    */
   strategyFor(model: string = this.config.model): AnthropicStrategy {
     return this.config.structuredOutput ??
@@ -330,6 +423,16 @@ export class AnthropicProvider implements Provider {
   /**
    * Sends the messages; resolves to the OpenAI chat-completion shape. Wrong
    * arguments reject the promise with a `TypeError`.
+   *
+   * @example Wrong arguments reject the promise, before any request
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { type AnthropicProvider, createProvider } from "../mod.ts";
+   * const provider = createProvider(
+   *   { provider: "anthropic", model: "claude-sonnet-4-5", api_key: "sk-ant-test" },
+   * ) as AnthropicProvider;
+   * await assert.rejects(provider.completion({ messages: [] }), TypeError);
+   * ```
    */
   async completion(options: CompletionOptions): Promise<ChatCompletion> {
     const call = this.#check(options, "completion");
@@ -340,6 +443,19 @@ export class AnthropicProvider implements Provider {
   /**
    * Streams the answer: text events, the finish reason, then usage. Wrong arguments throw a
    * `TypeError` at the call.
+   *
+   * @example Wrong arguments throw at the call, before any request
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { type AnthropicProvider, createProvider } from "../mod.ts";
+   * const provider = createProvider(
+   *   { provider: "anthropic", model: "claude-sonnet-4-5", api_key: "sk-ant-test" },
+   * ) as AnthropicProvider;
+   * assert.throws(
+   *   () => provider.stream({ messages: [{ role: "user", content: "Hi" }], seed: 1 }),
+   *   TypeError,
+   * );
+   * ```
    */
   stream(options: CompletionOptions): AsyncIterable<ProviderStreamEvent> {
     const call = this.#check(options, "stream");
@@ -354,6 +470,22 @@ export class AnthropicProvider implements Provider {
    * the tool way. The answer is checked and repaired once (for a tool, the
    * repair is a `tool_result` with `is_error` listing the issues); see
    * {@link Provider.completeObject}.
+   *
+   * @example A schema that is not an object is refused before any request
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { type AnthropicProvider, createProvider } from "../mod.ts";
+   * const provider = createProvider(
+   *   { provider: "anthropic", model: "claude-sonnet-4-5", api_key: "sk-ant-test" },
+   * ) as AnthropicProvider;
+   * await assert.rejects(
+   *   provider.completeObject({
+   *     messages: [{ role: "user", content: "A title" }],
+   *     schema: [] as never,
+   *   }),
+   *   TypeError,
+   * );
+   * ```
    */
   async completeObject<T = unknown>(
     options: CompleteObjectOptions<T>,

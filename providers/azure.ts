@@ -47,10 +47,44 @@ import type { ProviderContext, ResolvedProviderSettings } from "./types.ts";
 // The keys an azure entry takes: the OpenAI-compatible ones and its own.
 const AZURE_KEYS: readonly string[] = [...OPENAI_COMPATIBLE_KEYS, "endpoint", "deployment"];
 
-/** The `api-version` used when neither `api_version` nor `OPENAI_API_VERSION` is set (GA). */
+/**
+ * The `api-version` used when neither `api_version` nor `OPENAI_API_VERSION` is set (GA).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import {
+ *   createProvider,
+ *   DEFAULT_AZURE_API_VERSION,
+ *   type OpenAICompatibleProvider,
+ * } from "../mod.ts";
+ * const provider = createProvider(
+ *   { provider: "azure", model: "gpt-4o", endpoint: "https://r.openai.azure.com", api_key: "k" },
+ *   { env: () => undefined }, // no OPENAI_API_VERSION
+ * ) as OpenAICompatibleProvider;
+ * assert.equal(provider.config.query?.["api-version"], DEFAULT_AZURE_API_VERSION);
+ * ```
+ */
 export const DEFAULT_AZURE_API_VERSION = "2024-10-21";
 
-/** The environment variables the Azure provider reads. */
+/**
+ * The environment variables the Azure provider reads.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { AZURE_ENV, createProvider, type OpenAICompatibleProvider } from "../mod.ts";
+ * const env: Record<string, string> = {
+ *   [AZURE_ENV.key]: "k-test",
+ *   [AZURE_ENV.endpoint]: "https://r.openai.azure.com",
+ * };
+ * const provider = createProvider({ provider: "azure", model: "gpt-4o" }, {
+ *   env: (name) => env[name],
+ * }) as OpenAICompatibleProvider;
+ * assert.equal(provider.config.keySource, "env:AZURE_OPENAI_API_KEY");
+ * assert.equal(provider.config.baseURL, "https://r.openai.azure.com/openai/deployments/gpt-4o");
+ * ```
+ */
 export const AZURE_ENV: {
   readonly key: "AZURE_OPENAI_API_KEY";
   readonly endpoint: "AZURE_OPENAI_ENDPOINT";

@@ -73,9 +73,41 @@ import type {
   ResolvedProviderSettings,
 } from "./types.ts";
 
-/** The default `timeout` of a provider, in seconds. */
+/**
+ * The default `timeout` of a provider, in seconds.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import {
+ *   createProvider,
+ *   DEFAULT_PROVIDER_TIMEOUT_SECONDS,
+ *   type OpenAICompatibleProvider,
+ * } from "../mod.ts";
+ * const provider = createProvider(
+ *   { provider: "openai", model: "gpt-4.1-mini", api_key: "sk-test" },
+ * ) as OpenAICompatibleProvider;
+ * assert.equal(provider.config.timeoutSeconds, DEFAULT_PROVIDER_TIMEOUT_SECONDS);
+ * ```
+ */
 export const DEFAULT_PROVIDER_TIMEOUT_SECONDS = 120;
-/** The default `max_retries` of a provider. */
+/**
+ * The default `max_retries` of a provider.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import {
+ *   createProvider,
+ *   DEFAULT_PROVIDER_MAX_RETRIES,
+ *   type OpenAICompatibleProvider,
+ * } from "../mod.ts";
+ * const provider = createProvider(
+ *   { provider: "openai", model: "gpt-4.1-mini", api_key: "sk-test" },
+ * ) as OpenAICompatibleProvider;
+ * assert.equal(provider.config.maxRetries, DEFAULT_PROVIDER_MAX_RETRIES);
+ * ```
+ */
 export const DEFAULT_PROVIDER_MAX_RETRIES = 2;
 
 /** The settings keys every OpenAI-compatible provider takes. */
@@ -95,13 +127,50 @@ export const OPENAI_COMPATIBLE_KEYS: readonly string[] = [
   "structured_output",
 ];
 
-/** The structured-output strategies an OpenAI-compatible service can have. */
+/**
+ * The structured-output strategies an OpenAI-compatible service can have.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import {
+ *   createProvider,
+ *   type OpenAICompatibleProvider,
+ *   type OpenAICompatibleStrategy,
+ * } from "../mod.ts";
+ * const strategy: OpenAICompatibleStrategy = "json_object";
+ * const provider = createProvider({
+ *   provider: "ollama",
+ *   model: "llama3.1:8b",
+ *   structured_output: strategy,
+ * }) as OpenAICompatibleProvider;
+ * assert.equal(provider.config.structuredOutput, "json_object");
+ * ```
+ */
 export type OpenAICompatibleStrategy = ChatStructuredOutputStrategy;
 const STRATEGIES: readonly OpenAICompatibleStrategy[] = ["json_schema", "json_object", "prompt"];
 
 /**
  * The resolved configuration of an {@link OpenAICompatibleProvider}. The key
  * and header values are masked when the provider or this object is printed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import {
+ *   createProvider,
+ *   type OpenAICompatibleConfig,
+ *   type OpenAICompatibleProvider,
+ * } from "../mod.ts";
+ * const provider = createProvider(
+ *   { provider: "openai", model: "gpt-4.1-mini", api_key: "sk-secret", timeout: 30 },
+ * ) as OpenAICompatibleProvider;
+ * const config: OpenAICompatibleConfig = provider.config;
+ * assert.equal(config.baseURL, "https://api.openai.com/v1");
+ * assert.equal(config.keySource, "api_key");
+ * assert.equal(config.timeoutSeconds, 30);
+ * assert.ok(!JSON.stringify(config).includes("sk-secret")); // masked when printed
+ * ```
  */
 export interface OpenAICompatibleConfig {
   /** The vendor's name (`"openai"`, `"ollama"`...). */
@@ -145,7 +214,35 @@ export interface OpenAICompatibleConfig {
   readonly service?: string;
 }
 
-/** What an OpenAI-compatible vendor defaults to. */
+/**
+ * What an OpenAI-compatible vendor defaults to.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import {
+ *   createProvider,
+ *   type OpenAICompatibleDefaults,
+ *   openAICompatibleFactory,
+ *   type OpenAICompatibleProvider,
+ *   registerProvider,
+ *   unregisterProvider,
+ * } from "../mod.ts";
+ * const defaults: OpenAICompatibleDefaults = {
+ *   baseURL: "http://127.0.0.1:8000/v1",
+ *   keyEnv: ["IN_HOUSE_KEY"],
+ *   requiresKey: false,
+ *   structuredOutput: "json_schema",
+ * };
+ * registerProvider("in-house-llm", openAICompatibleFactory(defaults));
+ * const provider = createProvider("in-house-llm:house-1", {
+ *   env: () => undefined,
+ * }) as OpenAICompatibleProvider;
+ * assert.equal(provider.config.baseURL, "http://127.0.0.1:8000/v1");
+ * assert.equal(provider.config.apiKey, undefined); // none needed
+ * unregisterProvider("in-house-llm");
+ * ```
+ */
 export interface OpenAICompatibleDefaults {
   /** The default base URL (`undefined`: `api_base` is required). */
   baseURL?: string;
@@ -447,6 +544,37 @@ export class OpenAICompatibleProvider implements Provider {
    * Sends the messages; resolves to the OpenAI chat-completion shape. Wrong
    * arguments reject the promise with a `TypeError` (they never throw at the
    * call, so `.catch()` and `Promise.allSettled` see them).
+   *
+   * @example Against a local OpenAI-compatible server (here a stand-in started by the example)
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createProvider } from "../mod.ts";
+   * const server = Deno.serve(
+   *   { hostname: "127.0.0.1", port: 0, onListen() {} },
+   *   () =>
+   *     Response.json({
+   *       id: "c1",
+   *       object: "chat.completion",
+   *       created: 0,
+   *       model: "house-1",
+   *       choices: [{
+   *         index: 0,
+   *         message: { role: "assistant", content: "Hello!" },
+   *         finish_reason: "stop",
+   *       }],
+   *       usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 },
+   *     }),
+   * );
+   * const provider = createProvider({
+   *   provider: "openai_compatible",
+   *   model: "house-1",
+   *   api_base: `http://127.0.0.1:${server.addr.port}/v1`,
+   * });
+   * const answer = await provider.completion({ messages: [{ role: "user", content: "Hi" }] });
+   * assert.equal(answer.choices[0].message.content, "Hello!");
+   * assert.equal(answer.usage?.totalTokens, 7);
+   * await server.shutdown();
+   * ```
    */
   async completion(options: CompletionOptions): Promise<ChatCompletion> {
     const request = this.#request(options, "completion");
@@ -456,6 +584,22 @@ export class OpenAICompatibleProvider implements Provider {
   /**
    * Streams the answer: text events, the finish reason, then usage when reported.
    * Wrong arguments throw a `TypeError` at the call.
+   *
+   * @example Wrong arguments throw at the call, before any request
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createProvider } from "../mod.ts";
+   * const provider = createProvider({
+   *   provider: "openai",
+   *   model: "gpt-4.1-mini",
+   *   api_key: "sk-test",
+   * });
+   * assert.throws(() => provider.stream({ messages: [] }), TypeError);
+   * assert.throws(
+   *   () => provider.stream({ messages: [{ role: "user", content: "Hi" }], stream: false }),
+   *   TypeError,
+   * );
+   * ```
    */
   stream(options: CompletionOptions): AsyncIterable<ProviderStreamEvent> {
     const request = this.#request(options, "stream");
@@ -469,6 +613,24 @@ export class OpenAICompatibleProvider implements Provider {
    * (strict when the schema fits OpenAI's strict subset), JSON mode with the
    * schema in the prompt, or the schema in the prompt. The answer is checked
    * against the schema and repaired once; see {@link Provider.completeObject}.
+   *
+   * @example A schema that is not an object is refused before any request
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createProvider } from "../mod.ts";
+   * const provider = createProvider({
+   *   provider: "openai",
+   *   model: "gpt-4.1-mini",
+   *   api_key: "sk-test",
+   * });
+   * await assert.rejects(
+   *   provider.completeObject({
+   *     messages: [{ role: "user", content: "A title" }],
+   *     schema: "title" as never,
+   *   }),
+   *   TypeError,
+   * );
+   * ```
    */
   async completeObject<T = unknown>(
     options: CompleteObjectOptions<T>,

@@ -459,7 +459,21 @@ export function resolveProviderSettings(
   return { ...entry, provider, model };
 }
 
-/** Options of {@link createProvider}. */
+/**
+ * Options of {@link createProvider}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createProvider, type CreateProviderOptions, MissingAPIKeyError } from "../mod.ts";
+ * const options: CreateProviderOptions = { alias: "writer", env: () => undefined };
+ * assert.throws(
+ *   () => createProvider("mistral:mistral-small-latest", options),
+ *   (error: Error) =>
+ *     error instanceof MissingAPIKeyError && error.message.includes('PROVIDERS["writer"]'),
+ * );
+ * ```
+ */
 export interface CreateProviderOptions {
   /** The alias used in messages (default "default"). */
   alias?: string;

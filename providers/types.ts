@@ -185,7 +185,19 @@ export interface Provider extends BasicProvider {
   completeObject<T = unknown>(options: CompleteObjectOptions<T>): Promise<ObjectCompletion<T>>;
 }
 
-/** One entry of `PROVIDERS`. */
+/**
+ * One entry of `PROVIDERS`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, type ProviderSettings } from "../mod.ts";
+ * const local: ProviderSettings = { provider: "ollama", model: "llama3.1:8b", timeout: 300 };
+ * const ai = createAI({ PROVIDERS: { default: local } });
+ * assert.equal(ai.getProvider().provider, "ollama");
+ * assert.equal(ai.getProviderSettings().timeout, 300);
+ * ```
+ */
 export interface ProviderSettings {
   /** The vendor: `openai`, `azure`, `mistral`, `ollama`... or `vendor:model`. */
   provider?: string;

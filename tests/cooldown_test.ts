@@ -10,14 +10,14 @@ const hello = [{ role: "user" as const, content: "Hello" }];
 Deno.test("MemoryCooldownStore: failures in a row, one try after the cooldown, a success resets", () => {
   let now = 0;
   const store = new MemoryCooldownStore({ now: () => now });
-  store.recordFailure("provider:a", 3, 10);
-  store.recordFailure("provider:a", 3, 10);
+  store.recordFailure("provider:a", { threshold: 3, seconds: 10 });
+  store.recordFailure("provider:a", { threshold: 3, seconds: 10 });
   assert.equal(store.isCoolingDown("provider:a"), false);
   store.recordSuccess("provider:a");
-  store.recordFailure("provider:a", 3, 10);
-  store.recordFailure("provider:a", 3, 10);
+  store.recordFailure("provider:a", { threshold: 3, seconds: 10 });
+  store.recordFailure("provider:a", { threshold: 3, seconds: 10 });
   assert.equal(store.isCoolingDown("provider:a"), false, "a success started the count again");
-  store.recordFailure("provider:a", 3, 10);
+  store.recordFailure("provider:a", { threshold: 3, seconds: 10 });
   assert.equal(store.isCoolingDown("provider:a"), true);
   assert.equal(store.isCoolingDown("provider:b"), false, "keys are apart");
   now = 9_999;
@@ -25,11 +25,11 @@ Deno.test("MemoryCooldownStore: failures in a row, one try after the cooldown, a
   now = 10_000;
   assert.equal(store.isCoolingDown("provider:a"), false, "the first caller after the cooldown");
   assert.equal(store.isCoolingDown("provider:a"), true, "the others wait for its try");
-  store.recordFailure("provider:a", 3, 10);
+  store.recordFailure("provider:a", { threshold: 3, seconds: 10 });
   now = 15_000;
   assert.equal(store.isCoolingDown("provider:a"), true, "it failed again: a new cooldown");
-  store.recordFailure("backend:x", 0, 10);
-  store.recordFailure("backend:x", 0, 10);
+  store.recordFailure("backend:x", { threshold: 0, seconds: 10 });
+  store.recordFailure("backend:x", { threshold: 0, seconds: 10 });
   assert.equal(store.isCoolingDown("backend:x"), false, "threshold 0: never");
 });
 
@@ -44,10 +44,10 @@ Deno.test("cooldown: a store that answers with promises is waited for", async ()
       await new Promise((resolve) => setTimeout(resolve, 1));
       return inner.isCoolingDown(key);
     },
-    async recordFailure(key, threshold, seconds) {
+    async recordFailure(key, options) {
       calls.push(`failure:${key}`);
       await Promise.resolve();
-      inner.recordFailure(key, threshold, seconds);
+      inner.recordFailure(key, options);
     },
     async recordSuccess(key) {
       calls.push(`success:${key}`);

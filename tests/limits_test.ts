@@ -563,9 +563,9 @@ Deno.test("the fallback cooldowns are kept in the limit store", async () => {
       calls.push(`isCoolingDown ${key}`);
       return store.isCoolingDown(key);
     },
-    recordFailure(key, threshold, seconds) {
+    recordFailure(key, options) {
       calls.push(`recordFailure ${key}`);
-      store.recordFailure(key, threshold, seconds);
+      store.recordFailure(key, options);
     },
     recordSuccess(key) {
       calls.push(`recordSuccess ${key}`);

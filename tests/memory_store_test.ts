@@ -57,9 +57,9 @@ Deno.test("MemoryLimitStore settles in the reservation's window only, never belo
 Deno.test("MemoryLimitStore keeps cooldowns as MemoryCooldownStore does", () => {
   let now = 0;
   const store = new MemoryLimitStore({ now: () => now });
-  store.recordFailure("provider:a", 2, 30);
+  store.recordFailure("provider:a", { threshold: 2, seconds: 30 });
   assert.equal(store.isCoolingDown("provider:a"), false);
-  store.recordFailure("provider:a", 2, 30);
+  store.recordFailure("provider:a", { threshold: 2, seconds: 30 });
   assert.equal(store.isCoolingDown("provider:a"), true);
   now += 30_000;
   assert.equal(store.isCoolingDown("provider:a"), false);

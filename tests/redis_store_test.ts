@@ -147,9 +147,9 @@ redisTest(
   async ({ client }) => {
     const store = createRedisStore(client);
     assert.equal(await store.isCoolingDown("provider:primary"), false);
-    await store.recordFailure("provider:primary", 2, 0.2);
+    await store.recordFailure("provider:primary", { threshold: 2, seconds: 0.2 });
     assert.equal(await store.isCoolingDown("provider:primary"), false);
-    await store.recordFailure("provider:primary", 2, 0.2);
+    await store.recordFailure("provider:primary", { threshold: 2, seconds: 0.2 });
     assert.equal(await store.isCoolingDown("provider:primary"), true);
     // Once the cooldown has ended: one caller tries the alias, the others still skip it.
     const until = Number(
@@ -166,7 +166,9 @@ redisTest(
     await store.recordSuccess("provider:primary");
     assert.equal(await store.isCoolingDown("provider:primary"), false);
     // A threshold of 0 never cools down.
-    for (let i = 0; i < 5; i++) await store.recordFailure("backend:b", 0, 30);
+    for (let i = 0; i < 5; i++) {
+      await store.recordFailure("backend:b", { threshold: 0, seconds: 30 });
+    }
     assert.equal(await store.isCoolingDown("backend:b"), false);
   },
 );

@@ -467,20 +467,33 @@ Deno.test("createAI() rejects bad options", () => {
   assert.throws(() => createAI({}, { llmUserPath: 3 as never }), TypeError);
 });
 
-Deno.test("warnings go to console.warn once per message without onWarning", () => {
+Deno.test("warnings go to console.warn once per message without onWarning", async () => {
   const original = console.warn;
-  const seen: unknown[] = [];
+  const seen: string[] = [];
   console.warn = (...args: unknown[]) => seen.push(args.join(" "));
   try {
-    // The constructor's warning, then the same message again: printed once. (The
-    // IMAGE_DESCRIPTION_BACKEND warning is once per process: tests/image_backend_settings_test.ts.)
-    const ai = createAI({ BACKENDS: {}, IMAGE_DESCRIPTION_BACKEND: "only-in-this-test" });
-    const message = String(seen[0]).replace(/^Warning: /, "");
-    assert.match(message, /^IMAGE_DESCRIPTION_BACKEND is deprecated/);
-    ai.warn(message);
-    ai.warn("Another warning");
-    ai.warn("Another warning");
-    assert.equal(seen.length, 2);
+    // The constructor's warning, then what the onEvent hook throws: each event type's message
+    // printed once, however many requests report it. (The IMAGE_DESCRIPTION_BACKEND warning is
+    // once per process: tests/image_backend_settings_test.ts.)
+    const ai = createAI({
+      BACKENDS: { default: { CLASS: "echo", CONFIG: { MODEL_ID: "echo", TOKEN_LIMIT: 1000 } } },
+      IMAGE_DESCRIPTION_BACKEND: "only-in-this-test",
+    }, {
+      onEvent: () => {
+        throw new Error("the hook failed");
+      },
+    });
+    assert.equal(seen.length, 1);
+    assert.match(seen[0], /^Warning: IMAGE_DESCRIPTION_BACKEND is deprecated/);
+    await ai.getBackend().promptWithContext({ prePrompt: "", context: "one" }).text();
+    const afterFirst = seen.length;
+    assert.ok(afterFirst > 1, seen.join("\n"));
+    for (const line of seen.slice(1)) {
+      assert.match(line, /^Warning: onEvent threw for a "\w+" event: the hook failed$/);
+    }
+    await ai.getBackend().promptWithContext({ prePrompt: "", context: "two" }).text();
+    assert.equal(seen.length, afterFirst, seen.join("\n"));
+    assert.equal(new Set(seen).size, seen.length);
   } finally {
     console.warn = original;
   }

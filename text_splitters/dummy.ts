@@ -25,7 +25,17 @@ import type {
 export class DummyTextSplitter implements TextSplitter {
   /** Builds the splitter; the options are accepted and ignored. */
   constructor(_options?: TextSplitterOptions) {}
-  /** Returns `[text]`. */
+  /**
+   * Returns `[text]`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { DummyTextSplitter } from "./dummy.ts";
+   * const splitter = new DummyTextSplitter();
+   * assert.deepEqual(splitter.splitText("a\n\nb"), ["a\n\nb"]);
+   * ```
+   */
   splitText(text: string): string[] {
     return [text];
   }
@@ -44,7 +54,16 @@ export class DummyTextSplitter implements TextSplitter {
 export class DummyLengthCalculator implements LengthCalculator {
   /** Builds the calculator; the options are accepted and ignored. */
   constructor(_options?: LengthCalculatorOptions) {}
-  /** Returns `text.length`. */
+  /**
+   * Returns `text.length`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { DummyLengthCalculator } from "./dummy.ts";
+   * assert.equal(new DummyLengthCalculator().getSplitterLength("héllo"), 5);
+   * ```
+   */
   getSplitterLength(text: string): number {
     return text.length;
   }

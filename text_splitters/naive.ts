@@ -45,7 +45,18 @@ export class NaiveTextSplitterCalculator implements LengthCalculator {
   /** Builds the calculator; the model id is not needed. */
   constructor(_options?: LengthCalculatorOptions) {}
 
-  /** The estimated token count of `text`. */
+  /**
+   * The estimated token count of `text`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { NaiveTextSplitterCalculator } from "./naive.ts";
+   * const calculator = new NaiveTextSplitterCalculator();
+   * // max(ceil(13 characters / 4), ceil(4 words * 0.75)) = max(4, 3)
+   * assert.equal(calculator.getSplitterLength("Hello, world!"), 4);
+   * ```
+   */
   getSplitterLength(text: string): number {
     let words = 0;
     WORD_PATTERN.lastIndex = 0;

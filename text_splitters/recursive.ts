@@ -7,10 +7,28 @@
  */
 import type { TextSplitter, TextSplitterOptions } from "./types.ts";
 
-/** The separators tried in order, from the coarsest cut to the finest. */
+/**
+ * The separators tried in order, from the coarsest cut to the finest.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_SEPARATORS } from "./recursive.ts";
+ * assert.deepEqual(DEFAULT_SEPARATORS, ["\n\n", "\n", " ", ""]);
+ * ```
+ */
 export const DEFAULT_SEPARATORS: readonly string[] = ["\n\n", "\n", " ", ""];
 
-/** The default overlap between neighbouring chunks, in length units. */
+/**
+ * The default overlap between neighbouring chunks, in length units.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_CHUNK_OVERLAP } from "./recursive.ts";
+ * assert.equal(DEFAULT_CHUNK_OVERLAP, 200);
+ * ```
+ */
 export const DEFAULT_CHUNK_OVERLAP = 200;
 
 interface Piece {
@@ -81,7 +99,21 @@ export class RecursiveCharacterTextSplitter implements TextSplitter {
     this.#length = lengthFunction;
   }
 
-  /** Splits `text` into trimmed, non-empty chunks. */
+  /**
+   * Splits `text` into trimmed, non-empty chunks.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { RecursiveCharacterTextSplitter } from "./recursive.ts";
+   * const splitter = new RecursiveCharacterTextSplitter({
+   *   chunkSize: 12,
+   *   chunkOverlap: 0,
+   *   lengthFunction: (text) => text.length,
+   * });
+   * assert.deepEqual(splitter.splitText("First part.\n\nSecond."), ["First part.", "Second."]);
+   * ```
+   */
   splitText(text: string): string[] {
     const out: string[] = [];
     this.#split(text, 0, out);

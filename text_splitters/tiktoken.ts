@@ -33,7 +33,19 @@ export class TiktokenLengthCalculator implements LengthCalculator {
     this.modelId = options.modelId ?? "gpt-4o";
   }
 
-  /** Loads the model's encoding (shared by all calculators). */
+  /**
+   * Loads the model's encoding (shared by all calculators).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { TiktokenLengthCalculator } from "./tiktoken.ts";
+   * const calculator = new TiktokenLengthCalculator({ modelId: "gpt-4" });
+   * assert.throws(() => calculator.getSplitterLength("hi"), /not loaded/);
+   * await calculator.load();
+   * assert.equal(calculator.getSplitterLength("hi"), 1);
+   * ```
+   */
   async load(): Promise<void> {
     this.#count ??= await getTokenCounter(this.modelId);
   }
@@ -42,6 +54,15 @@ export class TiktokenLengthCalculator implements LengthCalculator {
    * The exact token count of `text`.
    *
    * @throws {Error} when {@link TiktokenLengthCalculator.load} has not completed.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { TiktokenLengthCalculator } from "./tiktoken.ts";
+   * const calculator = new TiktokenLengthCalculator({ modelId: "gpt-4o" });
+   * await calculator.load();
+   * assert.equal(calculator.getSplitterLength("Hello, world!"), 4);
+   * ```
    */
   getSplitterLength(text: string): number {
     if (!this.#count) {

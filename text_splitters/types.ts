@@ -28,7 +28,18 @@ export interface LengthCalculator {
   load?(): Promise<void>;
 }
 
-/** What a backend passes to a length calculator's constructor. */
+/**
+ * What a backend passes to a length calculator's constructor.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { LengthCalculatorOptions } from "./types.ts";
+ * import { TiktokenLengthCalculator } from "./tiktoken.ts";
+ * const options: LengthCalculatorOptions = { modelId: "gpt-4" };
+ * assert.equal(new TiktokenLengthCalculator(options).modelId, "gpt-4");
+ * ```
+ */
 export interface LengthCalculatorOptions {
   /** The backend's model id, for calculators that depend on the model. */
   modelId?: string;
@@ -67,7 +78,23 @@ export interface TextSplitter {
   splitText(text: string): string[];
 }
 
-/** What a backend passes to a text splitter's constructor. */
+/**
+ * What a backend passes to a text splitter's constructor.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { TextSplitterOptions } from "./types.ts";
+ * import { RecursiveCharacterTextSplitter } from "./recursive.ts";
+ * const options: TextSplitterOptions = {
+ *   chunkSize: 12,
+ *   lengthFunction: (text) => text.length,
+ *   chunkOverlap: 0,
+ * };
+ * const chunks = new RecursiveCharacterTextSplitter(options).splitText("one two three four five");
+ * assert.ok(chunks.every((chunk) => chunk.length <= 12));
+ * ```
+ */
 export interface TextSplitterOptions {
   /** The largest chunk, in the unit of `lengthFunction`. */
   chunkSize: number;

@@ -61,7 +61,32 @@ import { type Model, type ModelPrompt, supportsImages, validateModelOptions } fr
 import { getModel, type RegistryOptions } from "./registry.ts";
 import { userDirEnvHint } from "./_user_dir.ts";
 
-/** The LLM backend's config. */
+/**
+ * The LLM backend's config.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createAI, type LLMBackend, type LLMBackendConfig } from "../../mod.ts";
+ * const llmUserPath = await Deno.makeTempDir();
+ * const ai = createAI({
+ *   BACKENDS: {
+ *     default: {
+ *       CLASS: "llm",
+ *       CONFIG: {
+ *         MODEL_ID: "4o-mini",
+ *         INIT_KWARGS: { key: "sk-test" },
+ *         PROMPT_KWARGS: { system: "Be brief." },
+ *       },
+ *     },
+ *   },
+ * }, { llmUserPath });
+ * const config: LLMBackendConfig = (ai.getBackend() as LLMBackend).config;
+ * assert.equal(config.tokenLimit, 128000); // gpt-4o-mini's window
+ * assert.equal(config.promptKwargs.system, "Be brief.");
+ * await Deno.remove(llmUserPath);
+ * ```
+ */
 export interface LLMBackendConfig extends BaseBackendConfig {
   /** `INIT_KWARGS`: `key` and model options, set on the model. */
   readonly initKwargs: Readonly<Record<string, unknown>>;
@@ -214,6 +239,24 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
    *
    * @throws {UnknownModelError} when `MODEL_ID` names no model.
    * @throws {ImproperlyConfigured} naming the key and the alias.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI, ImproperlyConfigured, UnknownModelError } from "../../mod.ts";
+   * const llmUserPath = await Deno.makeTempDir();
+   * const badOption = createAI({
+   *   BACKENDS: {
+   *     default: { CLASS: "llm", CONFIG: { MODEL_ID: "4o-mini", PROMPT_KWARGS: { colour: 1 } } },
+   *   },
+   * }, { llmUserPath });
+   * assert.throws(() => badOption.getBackend(), ImproperlyConfigured); // Unknown option "colour" ...
+   * const unknown = createAI({
+   *   BACKENDS: { default: { CLASS: "llm", CONFIG: { MODEL_ID: "no-such-model" } } },
+   * }, { llmUserPath });
+   * assert.throws(() => unknown.getBackend(), UnknownModelError);
+   * await Deno.remove(llmUserPath);
+   * ```
    */
   static override parseConfig(
     raw: Record<string, unknown>,
@@ -289,7 +332,29 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
     };
   }
 
-  /** The model with its key and options set from `INIT_KWARGS`. */
+  /**
+   * The model with its key and options set from `INIT_KWARGS`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI, type LLMBackend } from "../../mod.ts";
+   * const llmUserPath = await Deno.makeTempDir();
+   * const ai = createAI({
+   *   BACKENDS: {
+   *     default: {
+   *       CLASS: "llm",
+   *       CONFIG: { MODEL_ID: "4o-mini", INIT_KWARGS: { key: "sk-test", temperature: 0.5 } },
+   *     },
+   *   },
+   * }, { llmUserPath });
+   * const model = (ai.getBackend() as LLMBackend).getLLMModel();
+   * assert.equal(model.modelId, "gpt-4o-mini"); // the alias resolved
+   * assert.equal(model.key, "sk-test");
+   * assert.deepEqual(model.options, { temperature: 0.5 });
+   * await Deno.remove(llmUserPath);
+   * ```
+   */
   getLLMModel(): LLMModel {
     return this.#llmModel;
   }
@@ -406,6 +471,42 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
    * @throws {UnsupportedFeatureError} for a model that is not OpenAI-style.
    * @throws {TypeError} for wrong arguments (a schema that is not an object included).
    * @throws {MissingAPIKeyError} when the model needs a key and none is found.
+   *
+   * @example A model that is not OpenAI-style is refused at the call
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import {
+   *   createAI,
+   *   registerPlugin,
+   *   unregisterPlugin,
+   *   UnsupportedFeatureError,
+   * } from "../../mod.ts";
+   * registerPlugin({
+   *   name: "json-less",
+   *   registerModels(register) {
+   *     register({
+   *       modelId: "plain-words",
+   *       contextWindow: 1000,
+   *       attachmentTypes: ["image/png"],
+   *       async *execute(prompt) {
+   *         yield { type: "text", text: "not JSON" };
+   *       },
+   *     });
+   *   },
+   * });
+   * const llmUserPath = await Deno.makeTempDir();
+   * const ai = createAI({
+   *   BACKENDS: { default: { CLASS: "llm", CONFIG: { MODEL_ID: "plain-words" } } },
+   * }, { llmUserPath });
+   * const schema = { type: "object", properties: { title: { type: "string" } } } as const;
+   * assert.throws(
+   *   () =>
+   *     ai.getBackend().promptForObject({ prePrompt: "A title for:", context: "a page", schema }),
+   *   UnsupportedFeatureError,
+   * );
+   * unregisterPlugin("json-less");
+   * await Deno.remove(llmUserPath);
+   * ```
    */
   override promptForObject<T = unknown>(
     options: PromptForObjectOptions<T>,
@@ -427,11 +528,12 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
       options: { ...this.#llmModel.options, ...promptOptions },
     };
     const key = this.#llmModel.resolveKey();
-    return model.completeObject<T>(
-      prompt,
-      { key, stream: false, ...(options.signal ? { signal: options.signal } : {}) },
-      { schema: options.schema, name: checked.name },
-    );
+    return model.completeObject<T>(prompt, {
+      schema: options.schema,
+      name: checked.name,
+      ...(key !== undefined ? { key } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
   }
 
   /**
@@ -441,6 +543,39 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
    * @throws {UnsupportedFeatureError} when the model has no vision.
    * @throws {TypeError} for wrong arguments (an empty prompt included).
    * @throws {TypeError} for a per-call option the model does not take, naming it.
+   *
+   * @example A plugin model that takes PNG images
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createAI, registerPlugin, unregisterPlugin } from "../../mod.ts";
+   * registerPlugin({
+   *   name: "seeing",
+   *   registerModels(register) {
+   *     register({
+   *       modelId: "image-sizes",
+   *       contextWindow: 1000,
+   *       attachmentTypes: ["image/png"],
+   *       async *execute(prompt) {
+   *         yield {
+   *           type: "text",
+   *           text: `${prompt.attachments[0].mimeType}, ${
+   *             prompt.attachments[0].bytes.length
+   *           } bytes`,
+   *         };
+   *       },
+   *     });
+   *   },
+   * });
+   * const llmUserPath = await Deno.makeTempDir();
+   * const ai = createAI({
+   *   BACKENDS: { default: { CLASS: "llm", CONFIG: { MODEL_ID: "image-sizes" } } },
+   * }, { llmUserPath });
+   * const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
+   * const answer = ai.getBackend().describeImage({ image: png, prompt: "Describe" });
+   * assert.equal(await answer.text(), "image/png, 12 bytes");
+   * unregisterPlugin("seeing");
+   * await Deno.remove(llmUserPath);
+   * ```
    */
   override describeImage(options: DescribeImageOptions): AIResponse {
     this.checkImageOptions(options);

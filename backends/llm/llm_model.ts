@@ -61,7 +61,20 @@ import { type ResolveKeyOptions, resolveModelKey } from "./registry.ts";
  */
 export type AttachmentInput = Attachment | Blob | Uint8Array;
 
-/** Options of the {@link LLMModel} constructor. */
+/**
+ * Options of the {@link LLMModel} constructor.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { getModel, LLMModel, type LLMModelOptions } from "../../mod.ts";
+ * const userPath = await Deno.makeTempDir();
+ * const settings: LLMModelOptions = { key: "sk-test", options: { temperature: 0 }, userPath };
+ * const model = new LLMModel(getModel("gpt-4o-mini", { userPath }), settings);
+ * assert.equal(model.resolveKey(), "sk-test");
+ * await Deno.remove(userPath);
+ * ```
+ */
 export interface LLMModelOptions {
   /** An explicit API key, or the name of a key in keys.json (INIT_KWARGS `key`). */
   key?: string;
@@ -79,7 +92,38 @@ export interface LLMModelOptions {
   where?: string;
 }
 
-/** Options of {@link LLMModel.prompt}. */
+/**
+ * Options of {@link LLMModel.prompt}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import {
+ *   getModel,
+ *   LLMModel,
+ *   type LLMPromptOptions,
+ *   registerPlugin,
+ *   unregisterPlugin,
+ * } from "../../mod.ts";
+ * registerPlugin({
+ *   name: "shown",
+ *   registerModels(register) {
+ *     register({
+ *       modelId: "show-system",
+ *       async *execute(prompt) {
+ *         yield { type: "text", text: `${prompt.system}|${prompt.prompt}` };
+ *       },
+ *     });
+ *   },
+ * });
+ * const userPath = await Deno.makeTempDir();
+ * const options: LLMPromptOptions = { system: "Be brief.", stream: false };
+ * const model = new LLMModel(getModel("show-system", { userPath }));
+ * assert.equal(await model.prompt("Hello", options).text(), "Be brief.|Hello");
+ * unregisterPlugin("shown");
+ * await Deno.remove(userPath);
+ * ```
+ */
 export interface LLMPromptOptions {
   /** The system prompt. */
   system?: string;
@@ -242,12 +286,37 @@ export class LLMModel {
     });
   }
 
-  /** The model as JSON, its key masked. */
+  /**
+   * The model as JSON, its key masked.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { getModel, LLMModel } from "../../mod.ts";
+   * const userPath = await Deno.makeTempDir();
+   * const model = new LLMModel(getModel("gpt-4o-mini", { userPath }), { key: "sk-secret" });
+   * const json = JSON.stringify(model);
+   * assert.ok(json.includes("gpt-4o-mini") && !json.includes("sk-secret"));
+   * await Deno.remove(userPath);
+   * ```
+   */
   toJSON(): unknown {
     return this.#view();
   }
 
-  /** The model for `Deno.inspect` and `console.log`, its key masked. */
+  /**
+   * The model for `Deno.inspect` and `console.log`, its key masked.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { getModel, LLMModel } from "../../mod.ts";
+   * const userPath = await Deno.makeTempDir();
+   * const model = new LLMModel(getModel("gpt-4o-mini", { userPath }), { key: "sk-secret" });
+   * assert.ok(!Deno.inspect(model).includes("sk-secret"));
+   * await Deno.remove(userPath);
+   * ```
+   */
   [Symbol.for("Deno.customInspect")](
     inspect: (value: unknown, options?: unknown) => string,
     options: unknown,
@@ -255,7 +324,20 @@ export class LLMModel {
     return inspect(this.#view(), options);
   }
 
-  /** The model for Node's `util.inspect`, its key masked. */
+  /**
+   * The model for Node's `util.inspect`, its key masked.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { inspect } from "node:util";
+   * import { getModel, LLMModel } from "../../mod.ts";
+   * const userPath = await Deno.makeTempDir();
+   * const model = new LLMModel(getModel("gpt-4o-mini", { userPath }), { key: "sk-secret" });
+   * assert.ok(!inspect(model).includes("sk-secret"));
+   * await Deno.remove(userPath);
+   * ```
+   */
   [Symbol.for("nodejs.util.inspect.custom")](
     _depth: number,
     options: unknown,
@@ -285,6 +367,17 @@ export class LLMModel {
    * variable; `undefined` for a model that needs none.
    *
    * @throws {MissingAPIKeyError} naming keys.json and the environment variable.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { getModel, LLMModel } from "../../mod.ts";
+   * const userPath = await Deno.makeTempDir();
+   * await Deno.writeTextFile(`${userPath}/keys.json`, JSON.stringify({ work: "sk-work" }));
+   * const model = new LLMModel(getModel("gpt-4o-mini", { userPath }), { key: "work", userPath });
+   * assert.equal(model.resolveKey(), "sk-work"); // a keys.json name
+   * await Deno.remove(userPath, { recursive: true });
+   * ```
    */
   resolveKey(): string | undefined {
     const options: ResolveKeyOptions = {};
@@ -302,6 +395,36 @@ export class LLMModel {
    * @throws {ImproperlyConfigured} for a bad option, naming it.
    * @throws {UnsupportedFeatureError} for attachments or a system prompt the model cannot take.
    * @throws {MissingAPIKeyError} when the model needs a key and none is found.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import {
+   *   getModel,
+   *   LLMModel,
+   *   registerPlugin,
+   *   unregisterPlugin,
+   *   UnsupportedFeatureError,
+   * } from "../../mod.ts";
+   * registerPlugin({
+   *   name: "upper",
+   *   registerModels(register) {
+   *     register({
+   *       modelId: "upper-case",
+   *       async *execute(prompt) {
+   *         yield { type: "text", text: prompt.prompt.toUpperCase() };
+   *       },
+   *     });
+   *   },
+   * });
+   * const userPath = await Deno.makeTempDir();
+   * const model = new LLMModel(getModel("upper-case", { userPath }));
+   * assert.equal(await model.prompt("quiet").text(), "QUIET");
+   * const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+   * assert.throws(() => model.prompt("look", { attachments: [png] }), UnsupportedFeatureError); // no vision
+   * unregisterPlugin("upper");
+   * await Deno.remove(userPath);
+   * ```
    */
   prompt(text: string, options: LLMPromptOptions = {}): AIResponse {
     if (typeof text !== "string") throw new TypeError("The prompt must be a string");

@@ -38,6 +38,19 @@ import type { ResponseEvent } from "../response.ts";
  * - `"str_or_list"`: a string or a list of strings (`max` bounds the list's length),
  * - `"dict"`: an object (or its JSON text) of numbers (`min`/`max` bound the values),
  * - `"choice"`: one of `choices`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { OptionSpec, OptionType } from "./model.ts";
+ * const type: OptionType = "choice";
+ * const effort: OptionSpec = {
+ *   type,
+ *   choices: ["low", "high"],
+ *   description: "How hard it thinks.",
+ * };
+ * assert.deepEqual(effort.choices, ["low", "high"]);
+ * ```
  */
 export type OptionType = "float" | "int" | "str" | "boolean" | "str_or_list" | "dict" | "choice";
 
@@ -258,7 +271,22 @@ export function supportsImages(model: Model): boolean {
   return (model.attachmentTypes ?? []).some((type) => type.startsWith("image/"));
 }
 
-/** Options of {@link validateModelOptions}. */
+/**
+ * Options of {@link validateModelOptions}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { getModel, validateModelOptions, type ValidateOptionsOptions } from "../../mod.ts";
+ * const userPath = await Deno.makeTempDir();
+ * const settings: ValidateOptionsOptions = { coerce: true, where: "the command line" };
+ * const options = validateModelOptions(getModel("gpt-4o-mini", { userPath }), {
+ *   temperature: "0.5",
+ * }, settings);
+ * assert.equal(options.temperature, 0.5); // the string, as typed, made a number
+ * await Deno.remove(userPath);
+ * ```
+ */
 export interface ValidateOptionsOptions {
   /** Where the options come from, for messages (`PROMPT_KWARGS of backend "default"`). */
   where?: string;

@@ -48,10 +48,32 @@ import type { ResponseEvent } from "../response.ts";
 import type { ExecuteContext, Model, ModelPrompt, OptionSchema } from "./model.ts";
 import type { ExtraModelEntry } from "./_user_dir.ts";
 
-/** The OpenAI API's base URL. */
+/**
+ * The OpenAI API's base URL.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { OPENAI_API_BASE, OpenAIChatModel } from "../../mod.ts";
+ * assert.equal(new OpenAIChatModel("gpt-4o").apiBase, OPENAI_API_BASE);
+ * ```
+ */
 export const OPENAI_API_BASE = "https://api.openai.com/v1";
 
-/** The image types OpenAI vision models take. */
+/**
+ * The image types OpenAI vision models take.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { OPENAI_IMAGE_TYPES, OpenAIChatModel } from "../../mod.ts";
+ * assert.deepEqual(
+ *   new OpenAIChatModel("gpt-4o", { vision: true }).attachmentTypes,
+ *   OPENAI_IMAGE_TYPES,
+ * );
+ * assert.ok(OPENAI_IMAGE_TYPES.includes("image/webp"));
+ * ```
+ */
 export const OPENAI_IMAGE_TYPES: readonly string[] = Object.freeze([
   "image/gif",
   "image/jpeg",
@@ -153,7 +175,23 @@ export const OPENAI_REASONING_OPTIONS: OptionSchema = Object.freeze({
   },
 });
 
-/** Options of {@link OpenAIChatModel}. */
+/**
+ * Options of {@link OpenAIChatModel}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { OpenAIChatModel, type OpenAIChatModelOptions } from "../../mod.ts";
+ * const options: OpenAIChatModelOptions = {
+ *   modelName: "llama3.1:8b",
+ *   apiBase: "http://127.0.0.1:11434/v1",
+ *   contextWindow: 8192,
+ * };
+ * const model = new OpenAIChatModel("local-llama", options);
+ * assert.equal(model.contextWindow, 8192);
+ * assert.equal(model.supportsSchema, false); // not OpenAI's own API: the schema goes in the prompt
+ * ```
+ */
 export interface OpenAIChatModelOptions {
   /** The model name sent to the API (default: the model id). */
   modelName?: string;
@@ -329,6 +367,20 @@ export class OpenAIChatModel implements Model {
   /**
    * The chat messages for a prompt: the system prompt, then the user prompt
    * (as text and `image_url` parts when there are attachments).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { OpenAIChatModel } from "../../mod.ts";
+   * const model = new OpenAIChatModel("gpt-4o-mini");
+   * assert.deepEqual(
+   *   model.buildMessages({ prompt: "Hi", system: "Be brief.", attachments: [], options: {} }),
+   *   [
+   *     { role: "system", content: "Be brief." },
+   *     { role: "user", content: "Hi" },
+   *   ],
+   * );
+   * ```
    */
   buildMessages(prompt: ModelPrompt): ChatMessage[] {
     const messages: ChatMessage[] = [];
@@ -355,7 +407,20 @@ export class OpenAIChatModel implements Model {
     return messages;
   }
 
-  /** The request options for checked model options. */
+  /**
+   * The request options for checked model options.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { OpenAIChatModel } from "../../mod.ts";
+   * const o3 = new OpenAIChatModel("o3", { reasoning: true });
+   * assert.deepEqual(o3.buildOptions({ max_tokens: 100, json_object: true }), {
+   *   max_completion_tokens: 100, // what OpenAI's reasoning models take
+   *   response_format: { type: "json_object" },
+   * });
+   * ```
+   */
   buildOptions(options: Readonly<Record<string, unknown>>): ChatOptions {
     const out: ChatOptions = {};
     for (const [name, value] of Object.entries(options)) {
@@ -389,6 +454,19 @@ export class OpenAIChatModel implements Model {
    *
    * @throws {UnsupportedFeatureError} for a completion model, a system prompt
    * the model does not take, or attachments of types it does not take.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { OpenAIChatModel, UnsupportedFeatureError } from "../../mod.ts";
+   * const model = new OpenAIChatModel("gpt-3.5-turbo"); // no vision
+   * const image = { bytes: new Uint8Array([1]), mimeType: "image/png" };
+   * model.checkPrompt({ prompt: "Hi", attachments: [], options: {} });
+   * assert.throws(
+   *   () => model.checkPrompt({ prompt: "Describe", attachments: [image], options: {} }),
+   *   UnsupportedFeatureError,
+   * );
+   * ```
    */
   checkPrompt(prompt: ModelPrompt): void {
     if (this.completion) {
@@ -416,6 +494,18 @@ export class OpenAIChatModel implements Model {
    * completion.
    *
    * @throws {UnsupportedFeatureError} for a completion model.
+   *
+   * @example A completion model is refused before anything is sent
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { OpenAIChatModel, UnsupportedFeatureError } from "../../mod.ts";
+   * const model = new OpenAIChatModel("gpt-3.5-turbo-instruct", { completion: true });
+   * const events = model.execute({ prompt: "Hi", attachments: [], options: {} }, {
+   *   key: "sk-test",
+   *   stream: false,
+   * });
+   * await assert.rejects(events.next(), UnsupportedFeatureError);
+   * ```
    */
   async *execute(prompt: ModelPrompt, context: ExecuteContext): AsyncGenerator<ResponseEvent> {
     this.checkPrompt(prompt);
@@ -448,21 +538,35 @@ export class OpenAIChatModel implements Model {
    * Asks for an answer that follows `options.schema` (see
    * `Provider.completeObject()`), with the strategy of
    * {@link OpenAIChatModel.structuredOutput}. A `json_object` option is left
-   * out (the schema decides the format).
+   * out (the schema decides the format). The request is never streamed.
    *
    * @throws {TypeError} for a schema that is not an object, or a bad name.
    * @throws {UnsupportedFeatureError} for what {@link OpenAIChatModel.checkPrompt} refuses.
+   *
+   * @example A completion model is refused at the call, before any request
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { OpenAIChatModel, UnsupportedFeatureError } from "../../mod.ts";
+   * const model = new OpenAIChatModel("gpt-3.5-turbo-instruct", { completion: true });
+   * assert.throws(
+   *   () =>
+   *     model.completeObject(
+   *       { prompt: "A title for: hello", attachments: [], options: {} },
+   *       { schema: { type: "object", properties: { title: { type: "string" } } }, key: "sk-x" },
+   *     ),
+   *   UnsupportedFeatureError,
+   * );
+   * ```
    */
   completeObject<T = unknown>(
     prompt: ModelPrompt,
-    context: ExecuteContext,
     options: OpenAIModelObjectOptions<T>,
   ): Promise<ObjectCompletion<T>> {
     const schema = resolveSchema(options.schema);
     const name = checkSchemaName(options.name);
     this.checkPrompt(prompt);
     const { response_format: _format, ...chatOptions } = this.buildOptions(prompt.options);
-    const settings = this.#clientSettings(context.key);
+    const settings = this.#clientSettings(options.key);
     const messages = this.buildMessages(prompt);
     return (async () => {
       const { openAIObject } = await loadEngine();
@@ -473,18 +577,41 @@ export class OpenAIChatModel implements Model {
         name,
         strategy: this.structuredOutput,
         options: chatOptions,
-        signal: context.signal,
+        signal: options.signal,
       });
     })();
   }
 }
 
-/** Options of {@link OpenAIChatModel.completeObject}. */
+/**
+ * Options of {@link OpenAIChatModel.completeObject}: the schema, and the
+ * request's key and signal.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { OpenAIModelObjectOptions } from "../../mod.ts";
+ * const options: OpenAIModelObjectOptions<{ title: string }> = {
+ *   schema: { type: "object", properties: { title: { type: "string" } }, required: ["title"] },
+ *   name: "title",
+ *   key: "sk-test",
+ *   signal: AbortSignal.timeout(30_000),
+ * };
+ * assert.equal(options.name, "title");
+ * ```
+ */
 export interface OpenAIModelObjectOptions<T = unknown> {
   /** The JSON Schema the answer must follow (or a Standard Schema that gives one). */
   schema: ObjectSchema<T>;
   /** The schema's name (default `"response"`). */
   name?: string;
+  /**
+   * The API key (see `LLMModel.resolveKey()`), or `undefined` when the
+   * model needs none.
+   */
+  key?: string;
+  /** Aborts the request. */
+  signal?: AbortSignal;
 }
 
 interface BuiltIn {

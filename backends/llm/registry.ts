@@ -298,7 +298,19 @@ export function getUserDir(options: RegistryOptions = {}): string {
   return requireUserDir(options.userPath);
 }
 
-/** Options of {@link resolveModelKey}. */
+/**
+ * Options of {@link resolveModelKey}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { getModel, type ResolveKeyOptions, resolveModelKey } from "../../mod.ts";
+ * const userPath = await Deno.makeTempDir();
+ * const options: ResolveKeyOptions = { userPath, key: "sk-explicit" };
+ * assert.equal(resolveModelKey(getModel("gpt-4o", { userPath }), options), "sk-explicit");
+ * await Deno.remove(userPath);
+ * ```
+ */
 export interface ResolveKeyOptions extends RegistryOptions {
   /** An explicit key (`INIT_KWARGS.key`), or the name of a key in keys.json. */
   key?: string;
