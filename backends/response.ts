@@ -478,8 +478,8 @@ export class AIResponse implements AsyncIterable<string> {
    * ```
    */
   async text(): Promise<string> {
-    await this.#settle();
-    return this.#chunks.join("");
+    if (this.#state.kind !== "done") await this.#settle();
+    return this.#chunks.length === 1 ? this.#chunks[0] : this.#chunks.join("");
   }
 
   /**
@@ -574,7 +574,9 @@ export class AIResponse implements AsyncIterable<string> {
       while (true) {
         let answer: CompleteAnswer;
         try {
-          answer = await completeFrom(source, signal);
+          answer = source.complete
+            ? await source.complete(signal)
+            : await completeFrom(source, signal);
         } catch (error) {
           const next = observer && await observer.failed(error, false, this.#text);
           if (!next) throw error;
