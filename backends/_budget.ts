@@ -26,6 +26,14 @@ export function capKeyOf(modelId: string): string {
   return key;
 }
 
+/** `{max_tokens: budget}`, or `{max_completion_tokens: budget}` for the models that require it. */
+function capOption(modelId: string, budget: number): Record<string, number> {
+  // Literal shapes: a computed key would make a slower object of each.
+  return capKeyOf(modelId) === "max_tokens"
+    ? { max_tokens: budget }
+    : { max_completion_tokens: budget };
+}
+
 /** What {@link answerLimit} resolves to. */
 export interface AnswerLimit {
   /** `{max_tokens: n}` or `{max_completion_tokens: n}`. */
@@ -46,7 +54,7 @@ export async function answerLimitOption(
   options: BudgetOptions,
 ): Promise<Record<string, number>> {
   const budget = await answerBudget(messages, options);
-  return { [capKeyOf(options.modelId)]: budget };
+  return capOption(options.modelId, budget);
 }
 
 /**
@@ -59,7 +67,7 @@ export async function answerLimit(
   options: BudgetOptions,
 ): Promise<AnswerLimit> {
   const { promptTokens, budget } = await promptBudget(messages, options);
-  return { option: { [capKeyOf(options.modelId)]: budget }, promptTokens, budget };
+  return { option: capOption(options.modelId, budget), promptTokens, budget };
 }
 
 /**
@@ -73,7 +81,7 @@ export function answerLimitBySize(
 ): AnswerLimit | undefined {
   const budget = budgetBySize(messages, options);
   if (budget === undefined) return undefined;
-  return { option: { [capKeyOf(options.modelId)]: budget }, promptTokens: undefined, budget };
+  return { option: capOption(options.modelId, budget), promptTokens: undefined, budget };
 }
 
 /**

@@ -437,7 +437,7 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
     // A per-call cap stays within MAX_OUTPUT_TOKENS; the other per-call options are sent as they are.
     const { cap, rest } = splitAnswerCap(callOptions);
     const maxOutputTokens = lowerCap(cap, config.maxOutputTokens);
-    const buildMessages = typeof source === "function" ? source : () => Promise.resolve(source);
+    const noOptions = callOptions === undefined;
     // Counted before sending; kept for an estimate when the service reports no usage.
     let promptTokens: number | undefined;
     let plan: RequestPlan | undefined;
@@ -455,7 +455,7 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
       const built: ChatRequest = {
         model: config.modelId,
         messages,
-        options: { ...rest, ...limit.option },
+        options: noOptions ? limit.option : { ...rest, ...limit.option },
       };
       if (callSignal) built.signal = callSignal;
       return built;
@@ -494,35 +494,42 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
     };
     // Built once: by prepare() (LIMITS reserve before sending), else by the send.
     const requests = new PreparedRequest(request);
-    return new AIResponse({
-      answeredBy: { alias, provider: "openai", model: config.modelId, backend: alias },
-      async prepare(callSignal?: AbortSignal): Promise<RequestPlan> {
-        await requests.prepare(callSignal);
-        return plan!;
-      },
-      stream(callSignal?: AbortSignal): AsyncIterable<ResponseEvent> {
-        return deferredStream(async () => {
+    return new AIResponse(
+      {
+        answeredBy: { alias, provider: "openai", model: config.modelId, backend: alias },
+        async prepare(callSignal?: AbortSignal): Promise<RequestPlan> {
+          await requests.prepare(callSignal);
+          return plan!;
+        },
+        stream(callSignal?: AbortSignal): AsyncIterable<ResponseEvent> {
+          return deferredStream(async () => {
+            const taken = requests.take(callSignal);
+            return chatStream(settings, taken instanceof Promise ? await taken : taken);
+          });
+        },
+        async complete(callSignal?: AbortSignal): Promise<CompleteAnswer> {
           const taken = requests.take(callSignal);
-          return chatStream(settings, taken instanceof Promise ? await taken : taken);
-        });
+          const completion = await chatCompletion(
+            settings,
+            taken instanceof Promise ? await taken : taken,
+          );
+          const answer: CompleteAnswer = { text: completion.choices[0]?.message.content ?? "" };
+          const reason = completion.choices[0]?.finish_reason;
+          if (typeof reason === "string") answer.finishReason = reason;
+          const usage = completionUsage(completion.usage);
+          if (usage) answer.usage = usage;
+          return answer;
+        },
+        estimateUsage(text: string): Promise<TokenUsage> {
+          const messages = typeof source === "function" ? source : () => Promise.resolve(source);
+          return estimateAnswerUsage(config.modelId, promptTokens, messages, text);
+        },
       },
-      async complete(callSignal?: AbortSignal): Promise<CompleteAnswer> {
-        const taken = requests.take(callSignal);
-        const completion = await chatCompletion(
-          settings,
-          taken instanceof Promise ? await taken : taken,
-        );
-        const answer: CompleteAnswer = { text: completion.choices[0]?.message.content ?? "" };
-        const reason = completion.choices[0]?.finish_reason;
-        if (typeof reason === "string") answer.finishReason = reason;
-        const usage = completionUsage(completion.usage);
-        if (usage) answer.usage = usage;
-        return answer;
+      signal === undefined ? { maxChars: config.maxAnswerChars } : {
+        maxChars: config.maxAnswerChars,
+        signal,
       },
-      estimateUsage(text: string): Promise<TokenUsage> {
-        return estimateAnswerUsage(config.modelId, promptTokens, buildMessages, text);
-      },
-    }, { maxChars: config.maxAnswerChars, ...(signal === undefined ? {} : { signal }) });
+    );
   }
 
   /** The client settings of the last request (the client cache finds its client by this object). */
