@@ -12,6 +12,7 @@ import {
 } from "../backends/_budget.ts";
 import { PreparedRequest } from "../backends/_prepared.ts";
 import { scrubText } from "../_openai/errors.ts";
+import { BodyTooLargeError, capResponseBody } from "../_http/fetch.ts";
 import { chatCompletion, type ClientSettings } from "../_openai/mod.ts";
 import type { ChatMessage } from "../chat.ts";
 import { APIError, createAI } from "../mod.ts";
@@ -209,3 +210,25 @@ function completionOf(text: string) {
     usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
   };
 }
+
+Deno.test("capResponseBody() hands on an unencoded body of a known length within the limit, and bounds the others", async () => {
+  const body = "0123456789";
+  const known = new Response(body, { headers: { "content-length": "10" } });
+  assert.equal(capResponseBody(known, 64), known);
+  assert.equal(await known.text(), body);
+  // Declared over the limit, encoded, or of no declared length: read through the bound.
+  const over = capResponseBody(new Response(body, { headers: { "content-length": "10" } }), 5);
+  await assert.rejects(over.text(), BodyTooLargeError);
+  const gzip = new Response(body, {
+    headers: { "content-length": "10", "content-encoding": "gzip" },
+  });
+  const bounded = capResponseBody(gzip, 5);
+  assert.notEqual(bounded, gzip);
+  await assert.rejects(bounded.text(), BodyTooLargeError);
+  const unknown = capResponseBody(new Response(body), 5);
+  await assert.rejects(unknown.text(), BodyTooLargeError);
+  const within = capResponseBody(new Response(body), 64);
+  assert.equal(await within.text(), body);
+  const empty = new Response(null, { status: 204 });
+  assert.equal(capResponseBody(empty, 5), empty);
+});
