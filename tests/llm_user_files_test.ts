@@ -225,3 +225,22 @@ Deno.test("a same-size rewrite within the millisecond of the last read is still 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("LLMBackend's constructor looks the model up again when its context names another user directory than parseConfig()'s", async () => {
+  const { LLMBackend } = await import("../backends/llm/backend.ts");
+  const { RecursiveCharacterTextSplitter, TiktokenLengthCalculator } = await import("../mod.ts");
+  await using a = await tempUserDir({ "extra-openai-models.yaml": EXTRA });
+  await using b = await tempUserDir();
+  const context = (llmUserPath: string) => ({
+    alias: "default",
+    llmUserPath,
+    llmCheckIntervalMs: 0,
+    textSplitterClass: RecursiveCharacterTextSplitter,
+    textSplitterLengthCalculatorClass: TiktokenLengthCalculator,
+  });
+  const config = LLMBackend.parseConfig({ MODEL_ID: "llama3.1:8b" }, context(a.path));
+  // In directory b there is no such model: the constructor must not reuse a's.
+  assert.throws(() => new LLMBackend(config, context(b.path)), UnknownModelError);
+  const again = LLMBackend.parseConfig({ MODEL_ID: "llama3.1:8b" }, context(a.path));
+  assert.equal(new LLMBackend(again, context(a.path)).getLLMModel().modelId, "llama3.1:8b");
+});
