@@ -15,7 +15,12 @@
 import { ConnectionError, ImproperlyConfigured } from "../errors.ts";
 import { netAllowed } from "../_env.ts";
 import { createGuardedFetch, type Fetch, RedirectRefusedError } from "../_http/fetch.ts";
-import { REFUSED_REDIRECT_HEADER, safeBaseURL, serviceLabel } from "./errors.ts";
+import {
+  REFUSED_PERMISSION_HEADER,
+  REFUSED_REDIRECT_HEADER,
+  safeBaseURL,
+  serviceLabel,
+} from "./errors.ts";
 import {
   bodyLimitOf,
   type ClientSettings,
@@ -58,10 +63,11 @@ function loadOpenAI(): Promise<OpenAIModule> {
 }
 
 // Base URLs whose host the net permission was seen to allow. A permission once
-// granted stays granted (the runtime grants no less later, unless the program
-// itself revokes it, when the runtime refuses the request itself), so it is
-// asked once per base URL rather than at every request; a refusal is asked
-// again each time (it may be granted since).
+// granted stays granted unless the program itself revokes it, so it is asked
+// once per base URL rather than at every request (a query costs about 1% of a
+// request); a refusal is asked again each time (it may be granted since). When
+// the program has revoked it, the runtime refuses the connection: clientFetch
+// forgets the base URL and answers with a refusal that is not retried.
 const allowedBases = new Set<string>();
 const MAX_ALLOWED_BASES = 256;
 
@@ -72,23 +78,35 @@ const MAX_ALLOWED_BASES = 256;
  */
 export function checkNetPermission(settings: ClientSettings, model: string): void {
   if (allowedBases.has(settings.baseURL)) return;
-  let url: URL;
-  try {
-    url = new URL(settings.baseURL);
-  } catch {
-    return; // the client reports a bad URL
-  }
-  const port = url.port || (url.protocol === "https:" ? "443" : "80");
-  if (netAllowed(`${url.hostname}:${port}`)) {
+  const problem = netProblem(settings.baseURL);
+  if (problem === undefined) {
     if (allowedBases.size >= MAX_ALLOWED_BASES) allowedBases.clear();
     allowedBases.add(settings.baseURL);
     return;
   }
   throw new ConnectionError(
-    `Cannot connect to ${serviceLabel(settings)} at ${safeBaseURL(settings)}: ` +
-      `net permission for ${url.hostname}:${port} is not granted (run with --allow-net=${url.hostname})`,
+    `Cannot connect to ${serviceLabel(settings)} at ${safeBaseURL(settings)}: ${problem}`,
     { provider: settings.provider, backend: settings.backend, model, retryable: false },
   );
+}
+
+/** Why the net permission refuses `baseURL`'s host, or undefined when it allows it (or the URL is bad). */
+function netProblem(baseURL: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(baseURL);
+  } catch {
+    return undefined; // the client reports a bad URL
+  }
+  const port = url.port || (url.protocol === "https:" ? "443" : "80");
+  if (netAllowed(`${url.hostname}:${port}`)) return undefined;
+  return `net permission for ${url.hostname}:${port} is not granted (run with --allow-net=${url.hostname})`;
+}
+
+/** Whether `error` is the runtime's refusal for want of a permission. */
+function isPermissionError(error: unknown): boolean {
+  return error instanceof Error &&
+    (error.name === "NotCapable" || error.name === "PermissionDenied");
 }
 
 /**
@@ -99,6 +117,19 @@ export function checkNetPermission(settings: ClientSettings, model: string): voi
 function clientFetch(settings: ClientSettings): Fetch {
   const guarded = createGuardedFetch({ maxBodyBytes: bodyLimitOf(settings) });
   const refused = (error: unknown): Response => {
+    if (isPermissionError(error)) {
+      // Revoked since it was seen granted: asked again at the next request.
+      allowedBases.delete(settings.baseURL);
+      const problem = netProblem(settings.baseURL) ?? "the runtime refused the net permission";
+      return new Response(JSON.stringify({ error: { message: problem } }), {
+        status: 403,
+        headers: {
+          "content-type": "application/json",
+          "x-should-retry": "false",
+          [REFUSED_PERMISSION_HEADER]: problem,
+        },
+      });
+    }
     if (!(error instanceof RedirectRefusedError)) throw error;
     return new Response(JSON.stringify({ error: { message: error.message } }), {
       status: error.status,

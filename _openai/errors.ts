@@ -35,6 +35,13 @@ const MASK = "***";
  */
 export const REFUSED_REDIRECT_HEADER = "x-cms-ai-refused-redirect";
 
+/**
+ * Marks the answer client.ts makes when the runtime refused the connection for
+ * want of the net permission (revoked since it was seen granted): the message
+ * to give, after `Cannot connect to <service> at <base URL>: `.
+ */
+export const REFUSED_PERMISSION_HEADER = "x-cms-ai-refused-permission";
+
 /** The secrets of one settings object, with what they were found from (to see a change). */
 interface KnownSecrets {
   apiKey: string | undefined;
@@ -241,6 +248,13 @@ export function mapError(
       ? truncate(scrubText(error.requestID, settings), 200)
       : undefined;
     const options: APIErrorOptions = { ...base, status, requestId };
+    const permission = error.headers?.get(REFUSED_PERMISSION_HEADER);
+    if (permission) {
+      return new ConnectionError(
+        `Cannot connect to ${label} at ${clean(safeBaseURL(settings))}: ${clean(permission)}`,
+        { ...base, retryable: false },
+      );
+    }
     const refused = error.headers?.get(REFUSED_REDIRECT_HEADER);
     if (refused) {
       return new APIError(

@@ -72,14 +72,20 @@ let flatBytes = new Uint8Array(1024);
 const asciiEncoder = new TextEncoder();
 const asciiDecoder = new TextDecoder();
 
+// Whether the text of the last flatAscii() call was copied, so known to be ASCII.
+let flattenedAscii = false;
+
 // A flat copy of an ASCII text of moderate length (a slice of a larger string
 // reads more slowly, character by character), else the text itself.
 function flatAscii(text: string): string {
+  flattenedAscii = false;
   const n = text.length;
   if (n < 13 || n > FLATTEN_MAX) return text; // shorter slices are copies already
   if (flatBytes.length < n) flatBytes = new Uint8Array(Math.max(n, 2 * flatBytes.length));
   const { read, written } = asciiEncoder.encodeInto(text, flatBytes.subarray(0, n));
-  return read === n && written === n ? asciiDecoder.decode(flatBytes.subarray(0, n)) : text;
+  if (read !== n || written !== n) return text;
+  flattenedAscii = true;
+  return asciiDecoder.decode(flatBytes.subarray(0, n));
 }
 
 /** Entries in each encoding's piece cache. */
@@ -244,7 +250,7 @@ export class BpeEncoding implements Encoding {
     const flat = flatAscii(text);
     const n = flat.length;
     // UTF-8 bytes beyond one per UTF-16 unit: none for ASCII (told by the flat copy).
-    const extra = flat !== text ? 0 : extraBytes(flat);
+    const extra = flattenedAscii ? 0 : extraBytes(flat);
     if (n + extra <= limit) return n + extra;
     const scan = this.#scan;
     const cache = this.cache;

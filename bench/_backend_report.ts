@@ -115,6 +115,12 @@ async function measureGetBackend(rounds: number): Promise<BackendResult["getBack
   );
   await Deno.writeTextFile(`${dir}/aliases.json`, JSON.stringify({ fast: "gpt-4o-mini" }));
   await Deno.writeTextFile(`${dir}/keys.json`, JSON.stringify({ openai: "sk-x", local: "sk-y" }));
+  // Written a minute ago, as a user directory's files are: a file modified in the last 2 s is
+  // read again at each check (docs/llm.md).
+  for (const name of ["extra-openai-models.yaml", "aliases.json", "keys.json"]) {
+    const then = new Date(Date.now() - 60_000);
+    Deno.utimeSync(`${dir}/${name}`, then, then);
+  }
   Deno.env.set("LLM_USER_PATH", dir);
   const llmSettings = {
     BACKENDS: {

@@ -146,7 +146,7 @@ export async function requestSection(
     `| 2. streams: first-chunk p99 ≤ 1.2x the bare client's | backend: ${
       cells(STREAMS, BACKEND, p99Ratio)
     }; provider: ${cells(STREAMS, PROVIDER, p99Ratio)} | ${ok(goal2p)} |`,
-    `| 2. per-chunk timeouts, abort and the reliability guarantees unchanged | their tests pass as they were (\`tests/openai_client_test.ts\`, \`tests/hostile_peer_test.ts\`...), with new ones for the changed code (\`tests/request_path_test.ts\`) | **met** |`,
+    `| 2. per-chunk timeouts, abort and the reliability guarantees unchanged | their tests pass, not weakened by this work (\`tests/openai_client_test.ts\`, \`tests/hostile_peer_test.ts\`...; three of their exact event lists gained the \`finish\` event that the editor actions added), with new ones for the changed code (\`tests/request_path_test.ts\`) | **met** |`,
     `| 4. 500 streams held open: process peak ≤ 1.1x the bare client's | peak: backend ${
       f2(memoryRatio(BACKEND))
     }x, provider ${f2(memoryRatio(PROVIDER))}x (${f0(peak(BACKEND))}, ${

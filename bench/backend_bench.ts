@@ -21,6 +21,12 @@ await Deno.writeTextFile(
 );
 await Deno.writeTextFile(`${dir}/aliases.json`, JSON.stringify({ fast: "gpt-4o-mini" }));
 await Deno.writeTextFile(`${dir}/keys.json`, JSON.stringify({ openai: "sk-x" }));
+// Written a minute ago, as a user directory's files are: a file modified in the last 2 s is
+// read again at each check (docs/llm.md).
+for (const name of ["extra-openai-models.yaml", "aliases.json", "keys.json"]) {
+  const then = new Date(Date.now() - 60_000);
+  Deno.utimeSync(`${dir}/${name}`, then, then);
+}
 const llm = createAI({
   BACKENDS: {
     default: { CLASS: "llm", CONFIG: { MODEL_ID: "fast", INIT_KWARGS: { temperature: 0.2 } } },

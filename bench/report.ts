@@ -129,10 +129,24 @@ await Deno.writeTextFile(textPath, prose(10_000_000, 77));
 const memory = await section([textPath], ["--v8-flags=--expose-gc"], MEMORY) as MemoryResult;
 await Deno.remove(dir, { recursive: true });
 console.error("documents...");
-const documents = await section(["11"], [], DOCUMENTS) as {
-  exact: DocumentsResult;
-  naive: DocumentsResult;
-};
+// Three runs, each in a fresh process: the goal lines give the median run and the range.
+const documentRuns: { exact: DocumentsResult; naive: DocumentsResult }[] = [];
+for (let run = 0; run < 3; run++) {
+  documentRuns.push(
+    await section(["11"], [], DOCUMENTS) as { exact: DocumentsResult; naive: DocumentsResult },
+  );
+}
+documentRuns.sort((a, b) => a.exact.libraryOverCount - b.exact.libraryOverCount);
+const documents = documentRuns[1];
+const ownRange = documentRuns.map((run) => run.exact.libraryOverCount);
+const rerunRange = documentRuns.map((run) => run.exact.rerunOverFirst).sort((a, b) => a - b);
+/** "met", "met in the median run (not in every run)" or "NOT met", from the median and range. */
+const okRuns = (median: number, worst: number, limit: number) =>
+  median > limit
+    ? ok(false)
+    : worst <= limit
+    ? ok(true)
+    : "**met** in the median run, not in every run";
 console.error("cold start...");
 const cold = await runColdStart(7);
 const row = (name: string): ColdStartRow => cold.find((r) => r.name === name)!;
@@ -236,10 +250,14 @@ push(
   `| 8.4 | echo backend + naive calculator load no encoder | the \`echo + naive\` process checks it (and \`tests/tokenizer_test.ts\`) | **met** |`,
   `| 13 | correct 1 MB of HTML: library's own time (against an in-process backend) ≤ 1.5x one count pass | ${
     f2(documents.exact.libraryOverCount)
-  }x | ${ok(documents.exact.libraryOverCount <= 1.5)} |`,
+  }x (median of 3 runs; ${f2(ownRange[0])}x to ${f2(ownRange[2])}x) | ${
+    okRuns(documents.exact.libraryOverCount, ownRange[2], 1.5)
+  } |`,
   `| 13 | the same after one edited block ≤ 5% of the first run | ${
-    f1(100 * documents.exact.rerunOverFirst)
-  }% | ${ok(documents.exact.rerunOverFirst <= 0.05)} |`,
+    f1(100 * rerunRange[1])
+  }% (median of 3 runs; ${f1(100 * rerunRange[0])}% to ${f1(100 * rerunRange[2])}%) | ${
+    okRuns(rerunRange[1], rerunRange[2], 0.05)
+  } |`,
   "",
 );
 
@@ -408,10 +426,11 @@ push(
   "change keep their measured lengths, keys and replacements from the last run: the run measures,",
   "hashes and sends the chunk with the edit.",
   "",
-  "Run to run, on this shared machine, the figures move by a factor of about two; each run's own",
-  "are above. In the runs made while writing this (the same code, 9 or 11 iterations each), the",
-  "library's own time ranged from 1.26x to 1.53x the count pass, and the run after an edit from 4.1%",
-  "to 6.7% of the first run.",
+  "Run to run, on this shared machine, the figures move by a factor of about two: the section runs",
+  "three times, each in a fresh process, and the figures here are the run with the median library",
+  "time (the goal lines give the range of the three). In the runs made while writing this (the same",
+  "code, 9 or 11 iterations each), the library's own time ranged from 1.26x to 1.53x the count pass,",
+  "and the run after an edit from 4.1% to 6.7% of the first run.",
   "",
   `Other figures of the same runs: the first run minus the peer's time (the old, indirect figure)`,
   `gives ${

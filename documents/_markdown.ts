@@ -33,8 +33,10 @@ const ATX = /^(#{1,6})(?:[ \t]+|$)/;
 const ATX_CLOSE = /[ \t]+#+[ \t]*$|^#+[ \t]*$/;
 const THEMATIC = /^([-*_])(?:[ \t]*\1){2,}[ \t]*$/;
 const SETEXT = /^(?:=+|-+)[ \t]*$/;
+// A table's delimiter row: several cells, or one with a pipe or a colon (`---|`, `|---`, `:-:`;
+// a bare `---` is a setext underline or a thematic break).
 const TABLE_DELIMITER =
-  /^\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)+\|?[ \t]*$|^\|[ \t]*:?-+:?[ \t]*\|[ \t]*$/;
+  /^\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)+\|?[ \t]*$|^(?=[^|:]*[|:])\|?[ \t]*:?-+:?[ \t]*\|?[ \t]*$/;
 const HTML_BLOCK =
   /^(?:<!--|<[?!]|<\/?(?:address|article|aside|blockquote|body|canvas|center|details|dialog|div|dl|fieldset|figcaption|figure|footer|form|h[1-6]|head|header|hr|html|iframe|li|main|math|nav|noscript|ol|p|pre|script|section|style|summary|svg|table|tbody|td|template|textarea|tfoot|th|thead|tr|ul|video|audio)(?=[\s/>]|$))/i;
 const LINK_DEFINITION = /^\[[^\]]+\]:[ \t]*\S/;

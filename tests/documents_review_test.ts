@@ -222,6 +222,11 @@ Deno.test("processText() refuses a Markdown answer that changes its block struct
     "1. The intro.",
     "The intro.\n===",
     "<div>The intro.",
+    // One-column table delimiter rows: GFM renderers make the line above a table header.
+    "The intro.\n---|",
+    "The intro.\n|---",
+    "The intro.\n:-:",
+    "The intro.\n| :--- |",
   ];
   for (const answer of answers) {
     await using peer = await startPeer({ handler: () => ({ text: answer }) });

@@ -50,13 +50,19 @@ Deno.test("getBackend() of the LLM backend opens no user-directory file while th
     "aliases.json": JSON.stringify({ fast: "gpt-4o-mini" }),
     "keys.json": JSON.stringify({ openai: "sk-stored" }),
   });
+  // Files written a minute ago: one modified within the last 2 s is read again at each check
+  // (its stamp is not trusted yet; the next test shows why).
+  const aMinuteAgo = new Date(Date.now() - 60_000);
+  for (const name of ["extra-openai-models.yaml", "aliases.json", "keys.json"]) {
+    Deno.utimeSync(`${dir.path}/${name}`, aMinuteAgo, aMinuteAgo);
+  }
   for (const interval of [undefined, 0]) {
     const ai = llmAI(dir.path, "fast", interval);
     ai.reload();
     const first = fileAccess(dir.path, () => {
       (ai.getBackend() as unknown as LLM).getLLMModel().resolveKey();
     });
-    assert.equal(first.opens, 3, "the first call reads the three files");
+    assert.equal(first.opens, 3, `the first call reads the three files (${interval})`);
     const repeated = fileAccess(dir.path, () => {
       for (let i = 0; i < 200; i++) {
         const backend = ai.getBackend();
@@ -197,4 +203,44 @@ Deno.test("read permission revoked after the files were read: kept files still s
     lines[1],
     /^checked: ImproperlyConfigured: Cannot access ".*llm-user-.*": read permission denied \(run with --allow-read\)$/,
   );
+});
+
+Deno.test("a same-size rewrite within the millisecond of the last read is still seen at the next check (llmCheckIntervalMs 0)", async () => {
+  const { checkedText, forgetFiles } = await import("../backends/llm/_checked_files.ts");
+  const dir = await Deno.makeTempDir({ prefix: "checked_racy_" });
+  const path = `${dir}/keys.json`;
+  try {
+    let stale = 0;
+    for (let i = 0; i < 200; i++) {
+      const before = `{"openai":"sk-${String(i).padStart(4, "0")}a"}`;
+      const after = `{"openai":"sk-${String(i).padStart(4, "0")}b"}`;
+      Deno.writeTextFileSync(path, before);
+      assert.equal(checkedText(path, 0), before);
+      Deno.writeTextFileSync(path, after); // same size, most often the same millisecond
+      if (checkedText(path, 0) !== after) stale++;
+    }
+    assert.equal(stale, 0, `${stale} of 200 reads served the old text`);
+  } finally {
+    forgetFiles();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("LLMBackend's constructor looks the model up again when its context names another user directory than parseConfig()'s", async () => {
+  const { LLMBackend } = await import("../backends/llm/backend.ts");
+  const { RecursiveCharacterTextSplitter, TiktokenLengthCalculator } = await import("../mod.ts");
+  await using a = await tempUserDir({ "extra-openai-models.yaml": EXTRA });
+  await using b = await tempUserDir();
+  const context = (llmUserPath: string) => ({
+    alias: "default",
+    llmUserPath,
+    llmCheckIntervalMs: 0,
+    textSplitterClass: RecursiveCharacterTextSplitter,
+    textSplitterLengthCalculatorClass: TiktokenLengthCalculator,
+  });
+  const config = LLMBackend.parseConfig({ MODEL_ID: "llama3.1:8b" }, context(a.path));
+  // In directory b there is no such model: the constructor must not reuse a's.
+  assert.throws(() => new LLMBackend(config, context(b.path)), UnknownModelError);
+  const again = LLMBackend.parseConfig({ MODEL_ID: "llama3.1:8b" }, context(a.path));
+  assert.equal(new LLMBackend(again, context(a.path)).getLLMModel().modelId, "llama3.1:8b");
 });

@@ -500,3 +500,42 @@ Deno.test("permissions: native Anthropic and structured output need only --allow
   assert.doesNotMatch(error.message, /sk-ant-net/);
   assert.equal(peer.requests.length, before);
 });
+
+Deno.test("permissions: a net permission the program revokes after a request is refused at once, not retried", async () => {
+  await using peer = await startPeer();
+  const script = `
+    import { createAI } from "${MOD}";
+    const ai = createAI({ BACKENDS: { default: { CLASS: "openai", CONFIG: {
+      MODEL_ID: "gpt-4o-mini", OPENAI_API_KEY: "sk-revoke-test", API_BASE: ${
+    JSON.stringify(peer.url)
+  }, MAX_RETRIES: 2,
+    } } } });
+    const backend = ai.getBackend();
+    const first = await backend.promptWithContext({ prePrompt: "", context: "one" }).text();
+    Deno.permissions.revokeSync({ name: "net", host: "127.0.0.1" });
+    const out = { first };
+    for (const attempt of ["second", "third"]) {
+      try {
+        await backend.promptWithContext({ prePrompt: "", context: attempt }).text();
+        out[attempt] = "answered";
+      } catch (error) {
+        out[attempt] = { name: error.name, retryable: error.retryable, message: error.message };
+      }
+    }
+    console.log(JSON.stringify(out));
+  `;
+  const { code, stdout, stderr } = await runDeno(["--allow-net=127.0.0.1", "--allow-read"], script);
+  assert.equal(code, 0, stderr);
+  const out = JSON.parse(stdout);
+  assert.match(out.first, /one/);
+  for (const attempt of ["second", "third"]) {
+    assert.equal(out[attempt].name, "ConnectionError", attempt);
+    assert.equal(out[attempt].retryable, false, attempt);
+    assert.match(
+      out[attempt].message,
+      /net permission for 127\.0\.0\.1:\d+ is not granted \(run with --allow-net=127\.0\.0\.1\)$/,
+    );
+    assert.ok(!out[attempt].message.includes("sk-revoke-test"));
+  }
+  assert.equal(peer.requests.length, 1, "nothing reached the service after the revoke");
+});

@@ -34,7 +34,7 @@ function ask(text: string, extra: Partial<ChatRequest> = {}): ChatRequest {
 
 /** Waits (up to about 5 s) until `condition()` holds. */
 async function waitFor(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !condition(); i++) {
+  for (let i = 0; i < 4000 && !condition(); i++) {
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   assert.ok(condition(), "condition not reached");

@@ -3,6 +3,10 @@
 // nothing) at most once per interval, and read again only when its stamp
 // (modification and change times, size, inode) changed. forgetFiles() makes
 // the next look read afresh (ai.reload(), and this module's own writes).
+// A file modified less than RACY_MS before it was read is not trusted by its
+// stamp (times have a millisecond or coarser grain, so a same-size rewrite in
+// that grain keeps the stamp): it is read again at each check until it is
+// older, as git does with racily clean files.
 import { fileStampSync, readTextFileIfExistsSync } from "../../_env.ts";
 
 interface Seen {
@@ -12,6 +16,16 @@ interface Seen {
   text: string | undefined;
   /** When the stamp was last compared (Date.now(): no call into the runtime, unlike performance.now()). */
   checkedAt: number;
+  /** Whether the file was modified too shortly before it was read for its stamp to be trusted. */
+  racy: boolean;
+}
+
+/** How recently modified (ms before the read) a file's stamp is not trusted: file times of 2 s grain exist (FAT). */
+const RACY_MS = 2000;
+
+/** The modification time (ms since the epoch) in a stamp from fileStampSync(). */
+function modifiedAt(stamp: string): number {
+  return Number(stamp.slice(0, stamp.indexOf(":")));
 }
 
 // Bounded: a process that looks at many directories (tests) forgets the oldest files.
@@ -30,7 +44,7 @@ export function checkedText(path: string, intervalMs: number): string | undefine
   // A clock set back makes the check due at once.
   if (hit !== undefined && at >= hit.checkedAt && at - hit.checkedAt < intervalMs) return hit.text;
   const stamp = fileStampSync(path);
-  if (hit !== undefined && stamp === hit.stamp) {
+  if (hit !== undefined && stamp === hit.stamp && !hit.racy) {
     hit.checkedAt = at;
     return hit.text;
   }
@@ -38,7 +52,10 @@ export function checkedText(path: string, intervalMs: number): string | undefine
   const text = stamp === undefined ? undefined : readTextFileIfExistsSync(path);
   seen.delete(path);
   if (seen.size >= MAX_FILES) seen.delete(seen.keys().next().value!);
-  seen.set(path, { stamp: text === undefined ? undefined : stamp, text, checkedAt: at });
+  const kept = text === undefined ? undefined : stamp;
+  // NaN (no modification time on this system) is never trusted either.
+  const racy = kept !== undefined && !(modifiedAt(kept) < at - RACY_MS);
+  seen.set(path, { stamp: kept, text, checkedAt: at, racy });
   return text;
 }
 

@@ -125,7 +125,10 @@ interface Parsed {
   initOptions: Readonly<Record<string, unknown>>;
 }
 // The last config of parseConfig() and what it found, for the constructor that follows it.
-let lastParsed: { config: LLMBackendConfig; parsed: Parsed } | undefined;
+// Kept only for a constructor given the same config and a context that finds models alike.
+let lastParsed:
+  | { config: LLMBackendConfig; parsed: Parsed; userPath: string | undefined }
+  | undefined;
 
 function findModel(modelId: string, options: RegistryOptions, alias: string): Model {
   const userPath = options.userPath;
@@ -293,7 +296,11 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
       initKwargs: Object.freeze(init.raw),
       promptKwargs: Object.freeze(prompt.raw),
     };
-    lastParsed = { config, parsed: { model, init, prompt, initOptions } };
+    lastParsed = {
+      config,
+      parsed: { model, init, prompt, initOptions },
+      userPath: context.llmUserPath,
+    };
     return config;
   }
 
@@ -308,7 +315,9 @@ export class LLMBackend extends BaseBackend<LLMBackendConfig> {
     const userPath = registry.userPath;
     // The model parseConfig() found for this config, else looked up now.
     // What parseConfig() found for this config (the model, the split and checked kwargs), else now.
-    const parsed = lastParsed?.config === config ? lastParsed.parsed : undefined;
+    const parsed = lastParsed?.config === config && lastParsed.userPath === context.llmUserPath
+      ? lastParsed.parsed
+      : undefined;
     lastParsed = undefined;
     const model = parsed?.model ?? findModel(config.modelId, registry, this.alias);
     const init = parsed?.init ??
