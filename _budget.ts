@@ -536,6 +536,24 @@ export async function promptBudget(
   return { promptTokens, budget: cap === undefined ? left : Math.min(left, cap) };
 }
 
+/**
+ * The answer's budget from the prompt's size alone, synchronously: the answer
+ * cap (the model's maximum output or the configured cap) when the prompt's
+ * size proves that it and the cap fit the window (what {@link promptBudget}
+ * then gives, with no count), else `undefined` (the prompt must be counted:
+ * call {@link promptBudget}). Always `undefined` with `countPrompt` or a
+ * schema (whose tokens are counted with the prompt).
+ */
+export function budgetBySize(
+  messages: readonly ChatMessage[],
+  options: BudgetOptions,
+): number | undefined {
+  if (options.countPrompt || options.schema !== undefined) return undefined;
+  const cap = outputCap(options);
+  if (cap === undefined) return undefined;
+  return fitsBySize(messages, options.tokenLimit, cap, options.extraTokens ?? 0) ? cap : undefined;
+}
+
 /** The answer cap without the window: the model's maximum output and the configured cap. */
 function outputCap(options: BudgetOptions): number | undefined {
   const modelMax = getMaxOutputTokens(options.modelId);

@@ -126,18 +126,20 @@ function countedBody(source: ReadableStream<Uint8Array>, max: number): ReadableS
 
 /** The response with its body bounded by `max` bytes. */
 export function capResponseBody(response: Response, max: number): Response {
-  const source = response.body;
-  if (source === null || NULL_BODY.has(response.status)) return response;
+  if (NULL_BODY.has(response.status)) return response;
   const encoding = (response.headers.get("content-encoding") ?? "identity").toLowerCase();
   const declared = Number(response.headers.get("content-length") ?? NaN);
+  const known = Number.isSafeInteger(declared);
+  // The runtime checks the length of an unencoded body: nothing to count (and the body's
+  // stream is not asked for, which a runtime may otherwise build only then).
+  if (encoding === "identity" && known && declared >= 0 && declared <= max) return response;
+  const source = response.body;
+  if (source === null) return response;
   let body: ReadableStream<Uint8Array>;
-  if (Number.isSafeInteger(declared) && declared > max) {
+  if (known && declared > max) {
     // Refused before reading anything (whatever the encoding, it only grows).
     source.cancel().catch(() => {});
     body = failingBody(max);
-  } else if (encoding === "identity" && Number.isSafeInteger(declared) && declared >= 0) {
-    // The runtime checks the length of an unencoded body: nothing to count.
-    return response;
   } else {
     body = countedBody(source, max);
   }

@@ -19,6 +19,10 @@ import {
 } from "./types.ts";
 import { contentOf, requestBody, toUsage } from "./wire.ts";
 
+function isRecord(value: unknown): value is object {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
 /** Checks a 200 answer and builds the completion, or says what was missing. */
 function validateCompletion(
   data: unknown,
@@ -104,10 +108,13 @@ export async function chatCompletion(
     if (request.signal?.aborted) throw abortReason(request.signal);
     const body = requestBody(request);
     body.stream = false;
-    const { data, request_id } = await client.chat.completions
-      // deno-lint-ignore no-explicit-any
-      .create(body as any, { signal: request.signal })
-      .withResponse();
+    // deno-lint-ignore no-explicit-any
+    const sent = client.chat.completions.create(body as any, { signal: request.signal });
+    const data: unknown = await sent;
+    // The client puts the x-request-id header on an object answer; another is looked up.
+    const request_id = isRecord(data)
+      ? (data as { _request_id?: string | null })._request_id
+      : (await sent.asResponse()).headers.get("x-request-id");
     // The request id is a response header: a hostile server may echo the key in it.
     const requestId = request_id ? truncate(scrubText(request_id, settings), 200) : undefined;
     return validateCompletion(data, context, requestId);

@@ -42,11 +42,54 @@ export const REFUSED_REDIRECT_HEADER = "x-cms-ai-refused-redirect";
  */
 export const REFUSED_PERMISSION_HEADER = "x-cms-ai-refused-permission";
 
+/** The secrets of one settings object, with what they were found from (to see a change). */
+interface KnownSecrets {
+  apiKey: string | undefined;
+  baseURL: string;
+  values: unknown[];
+  secrets: string[];
+}
+
+// The secrets of each settings object seen: every answer's request id is scrubbed, and finding
+// them parses the base URL. Kept while the object lives; found again when what they come from
+// changed (a settings object is not meant to change, but nothing depends on it).
+const knownSecrets = new WeakMap<ClientSettings, KnownSecrets>();
+
+function secretValues(settings: ClientSettings): unknown[] {
+  const { headers, defaultQuery } = settings;
+  if (headers === undefined && defaultQuery === undefined) return [];
+  return [...Object.values(headers ?? {}), ...Object.values(defaultQuery ?? {})];
+}
+
+function sameValues(a: unknown[], b: unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function secretsOf(settings: ClientSettings): string[] {
+  const values = secretValues(settings);
+  const known = knownSecrets.get(settings);
+  if (
+    known !== undefined && known.apiKey === settings.apiKey &&
+    known.baseURL === settings.baseURL && sameValues(known.values, values)
+  ) {
+    return known.secrets;
+  }
+  const secrets = findSecrets(settings, values);
+  knownSecrets.set(settings, {
+    apiKey: settings.apiKey,
+    baseURL: settings.baseURL,
+    values,
+    secrets,
+  });
+  return secrets;
+}
+
+function findSecrets(settings: ClientSettings, values: unknown[]): string[] {
   const secrets = [
     settings.apiKey,
-    ...Object.values(settings.headers ?? {}),
-    ...Object.values(settings.defaultQuery ?? {}),
+    ...values,
     // A credential in the base URL (`?api-key=`, `user:password@`) comes back when a server
     // echoes the URL it was asked.
     ...urlSecrets(settings.baseURL),
@@ -56,9 +99,12 @@ function secretsOf(settings: ClientSettings): string[] {
     .sort((a, b) => b.length - a.length);
 }
 
+/** `text` with every secret of `settings` (the key, header and query values...) masked. */
 export function scrubText(text: string, settings: ClientSettings): string {
   let out = text;
-  for (const secret of secretsOf(settings)) out = out.split(secret).join(MASK);
+  for (const secret of secretsOf(settings)) {
+    if (out.includes(secret)) out = out.split(secret).join(MASK);
+  }
   return out;
 }
 

@@ -1,11 +1,47 @@
 // The answer cap of a backend's chat request: the budget (../_budget.ts) under
 // the key the model takes, and the per-call caps within the configured ones.
 import type { ChatMessage, ChatOptions } from "../chat.ts";
-import { answerBudget, type BudgetOptions, promptBudget } from "../_budget.ts";
+import { answerBudget, budgetBySize, type BudgetOptions, promptBudget } from "../_budget.ts";
+
+const COMPLETION_TOKENS_MODEL = /^(?:[\w-]+\/)?(?:o\d|gpt-5)/i;
 
 /** Whether a model takes `max_completion_tokens` instead of `max_tokens` (o-series, gpt-5). */
 export function usesMaxCompletionTokens(modelId: string): boolean {
-  return /^(?:[\w-]+\/)?(?:o\d|gpt-5)/i.test(modelId);
+  return COMPLETION_TOKENS_MODEL.test(modelId);
+}
+
+// The cap's key of each model asked, kept: a backend asks the same model at every request, and
+// the pattern's compiled code does not outlive a garbage collection (it runs interpreted again).
+const capKeys = new Map<string, string>();
+const CAP_KEYS_KEPT = 256;
+
+/** `"max_completion_tokens"` for the models that require it, else `"max_tokens"`. */
+export function capKeyOf(modelId: string): string {
+  let key = capKeys.get(modelId);
+  if (key === undefined) {
+    key = usesMaxCompletionTokens(modelId) ? "max_completion_tokens" : "max_tokens";
+    if (capKeys.size >= CAP_KEYS_KEPT) capKeys.clear();
+    capKeys.set(modelId, key);
+  }
+  return key;
+}
+
+/** `{max_tokens: budget}`, or `{max_completion_tokens: budget}` for the models that require it. */
+function capOption(modelId: string, budget: number): Record<string, number> {
+  // Literal shapes: a computed key would make a slower object of each.
+  return capKeyOf(modelId) === "max_tokens"
+    ? { max_tokens: budget }
+    : { max_completion_tokens: budget };
+}
+
+/** What {@link answerLimit} resolves to. */
+export interface AnswerLimit {
+  /** `{max_tokens: n}` or `{max_completion_tokens: n}`. */
+  option: Record<string, number>;
+  /** The prompt's token count, when it was counted. */
+  promptTokens: number | undefined;
+  /** The cap itself. */
+  budget: number;
 }
 
 /**
@@ -18,8 +54,7 @@ export async function answerLimitOption(
   options: BudgetOptions,
 ): Promise<Record<string, number>> {
   const budget = await answerBudget(messages, options);
-  const key = usesMaxCompletionTokens(options.modelId) ? "max_completion_tokens" : "max_tokens";
-  return { [key]: budget };
+  return capOption(options.modelId, budget);
 }
 
 /**
@@ -30,10 +65,23 @@ export async function answerLimitOption(
 export async function answerLimit(
   messages: ChatMessage[],
   options: BudgetOptions,
-): Promise<{ option: Record<string, number>; promptTokens: number | undefined; budget: number }> {
+): Promise<AnswerLimit> {
   const { promptTokens, budget } = await promptBudget(messages, options);
-  const key = usesMaxCompletionTokens(options.modelId) ? "max_completion_tokens" : "max_tokens";
-  return { option: { [key]: budget }, promptTokens, budget };
+  return { option: capOption(options.modelId, budget), promptTokens, budget };
+}
+
+/**
+ * {@link answerLimit} when the prompt's size alone proves that it fits (no
+ * count: `promptTokens` undefined), synchronously; else `undefined` (then
+ * call {@link answerLimit}, which counts).
+ */
+export function answerLimitBySize(
+  messages: readonly ChatMessage[],
+  options: BudgetOptions,
+): AnswerLimit | undefined {
+  const budget = budgetBySize(messages, options);
+  if (budget === undefined) return undefined;
+  return { option: capOption(options.modelId, budget), promptTokens: undefined, budget };
 }
 
 /**

@@ -3,9 +3,13 @@
 
 /**
  * Builds a request for a signal; `prepared` when prepare() asks (LIMITS then
- * reserve its exact prompt tokens, so the prompt is counted).
+ * reserve its exact prompt tokens, so the prompt is counted). It may answer at
+ * once (a prompt that needs no count) or with a promise; a throw is a rejection.
  */
-export type BuildRequest<R> = (signal: AbortSignal | undefined, prepared: boolean) => Promise<R>;
+export type BuildRequest<R> = (
+  signal: AbortSignal | undefined,
+  prepared: boolean,
+) => R | Promise<R>;
 
 /** A request built at most once per send. */
 export class PreparedRequest<R> {
@@ -19,13 +23,22 @@ export class PreparedRequest<R> {
 
   /** Builds the request now, for the send with `signal` to use. */
   prepare(signal: AbortSignal | undefined): Promise<R> {
-    const request = this.#build(signal, true);
+    let request: Promise<R>;
+    try {
+      request = Promise.resolve(this.#build(signal, true));
+    } catch (error) {
+      request = Promise.reject(error);
+    }
     this.#prepared = { signal, request };
     return request;
   }
 
-  /** The prepared request when its signal is `signal` (once), else a new one. */
-  take(signal: AbortSignal | undefined): Promise<R> {
+  /**
+   * The prepared request when its signal is `signal` (once), else a new one:
+   * the request itself when it was built at once, else a promise of it. It
+   * throws what the build throws.
+   */
+  take(signal: AbortSignal | undefined): R | Promise<R> {
     const prepared = this.#prepared;
     this.#prepared = undefined;
     if (prepared !== undefined && prepared.signal === signal) return prepared.request;

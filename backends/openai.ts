@@ -37,10 +37,17 @@ import {
 } from "../_openai/mod.ts";
 import { getEnv } from "../_env.ts";
 import { optionalChoice, optionalInteger, optionalSecret, optionalUrl } from "../_validate.ts";
-import { estimateAnswerUsage } from "../_budget.ts";
+import { type BudgetOptions, estimateAnswerUsage } from "../_budget.ts";
 import { loadEngine, resolveSchema } from "../_structured/mod.ts";
 import type { ChatStructuredOutputStrategy, ObjectCompletion } from "../structured.ts";
-import { answerLimit, answerLimitOption, lowerCap, splitAnswerCap } from "./_budget.ts";
+import {
+  type AnswerLimit,
+  answerLimit,
+  answerLimitBySize,
+  answerLimitOption,
+  lowerCap,
+  splitAnswerCap,
+} from "./_budget.ts";
 import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "../_image.ts";
 import { checkCallOptions, completionUsage, imageMessage, promptMessages } from "./_messages.ts";
 import { BaseBackend, configWhere } from "./base.ts";
@@ -324,7 +331,7 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
     this.checkPromptOptions(options);
     const messages = promptMessages(options);
     const callOptions = checkCallOptions(options.options, "promptWithContext");
-    return this.#respond(() => Promise.resolve(messages), callOptions, options.signal);
+    return this.#respond(messages, callOptions, options.signal);
   }
 
   /**
@@ -419,7 +426,8 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
   }
 
   #respond(
-    buildMessages: () => Promise<ChatMessage[]>,
+    // The messages, or (an image to read first) how to build them.
+    source: ChatMessage[] | (() => Promise<ChatMessage[]>),
     callOptions: ChatOptions | undefined,
     signal?: AbortSignal,
   ): AIResponse {
@@ -428,27 +436,16 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
     const alias = this.alias;
     // A per-call cap stays within MAX_OUTPUT_TOKENS; the other per-call options are sent as they are.
     const { cap, rest } = splitAnswerCap(callOptions);
+    const maxOutputTokens = lowerCap(cap, config.maxOutputTokens);
+    const noOptions = callOptions === undefined;
     // Counted before sending; kept for an estimate when the service reports no usage.
     let promptTokens: number | undefined;
     let plan: RequestPlan | undefined;
-    const request = async (
+    const finish = (
+      messages: ChatMessage[],
+      limit: AnswerLimit,
       callSignal: AbortSignal | undefined,
-      prepared: boolean,
-    ): Promise<ChatRequest> => {
-      // An aborted signal wins over any other outcome, as with fetch.
-      callSignal?.throwIfAborted();
-      const messages = await buildMessages();
-      callSignal?.throwIfAborted();
-      const limit = await answerLimit(messages, {
-        modelId: config.modelId,
-        tokenLimit: config.tokenLimit,
-        maxOutputTokens: lowerCap(cap, config.maxOutputTokens),
-        backend: alias,
-        provider: "openai",
-        signal: callSignal,
-        // LIMITS reserve the exact prompt; a send alone counts it only near the window.
-        countPrompt: prepared,
-      });
+    ): ChatRequest => {
       promptTokens = limit.promptTokens;
       plan = {
         model: config.modelId,
@@ -458,35 +455,81 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
       const built: ChatRequest = {
         model: config.modelId,
         messages,
-        options: { ...rest, ...limit.option },
+        options: noOptions ? limit.option : { ...rest, ...limit.option },
       };
       if (callSignal) built.signal = callSignal;
       return built;
     };
+    const limitOf = (
+      messages: ChatMessage[],
+      callSignal: AbortSignal | undefined,
+      prepared: boolean,
+    ): ChatRequest | Promise<ChatRequest> => {
+      const budget: BudgetOptions = {
+        modelId: config.modelId,
+        tokenLimit: config.tokenLimit,
+        maxOutputTokens,
+        backend: alias,
+        provider: "openai",
+        signal: callSignal,
+        // LIMITS reserve the exact prompt; a send alone counts it only near the window.
+        countPrompt: prepared,
+      };
+      // A prompt whose size alone proves that it fits: built at once, no promise between.
+      const bySize = answerLimitBySize(messages, budget);
+      if (bySize !== undefined) return finish(messages, bySize, callSignal);
+      return answerLimit(messages, budget).then((limit) => finish(messages, limit, callSignal));
+    };
+    const request = (
+      callSignal: AbortSignal | undefined,
+      prepared: boolean,
+    ): ChatRequest | Promise<ChatRequest> => {
+      // An aborted signal wins over any other outcome, as with fetch.
+      callSignal?.throwIfAborted();
+      if (typeof source !== "function") return limitOf(source, callSignal, prepared);
+      return source().then((messages) => {
+        callSignal?.throwIfAborted();
+        return limitOf(messages, callSignal, prepared);
+      });
+    };
     // Built once: by prepare() (LIMITS reserve before sending), else by the send.
     const requests = new PreparedRequest(request);
-    return new AIResponse({
-      answeredBy: { alias, provider: "openai", model: config.modelId, backend: alias },
-      async prepare(callSignal?: AbortSignal): Promise<RequestPlan> {
-        await requests.prepare(callSignal);
-        return plan!;
+    return new AIResponse(
+      {
+        answeredBy: { alias, provider: "openai", model: config.modelId, backend: alias },
+        async prepare(callSignal?: AbortSignal): Promise<RequestPlan> {
+          await requests.prepare(callSignal);
+          return plan!;
+        },
+        stream(callSignal?: AbortSignal): AsyncIterable<ResponseEvent> {
+          return deferredStream(async () => {
+            const taken = requests.take(callSignal);
+            return chatStream(settings, taken instanceof Promise ? await taken : taken);
+          });
+        },
+        async complete(callSignal?: AbortSignal): Promise<CompleteAnswer> {
+          const taken = requests.take(callSignal);
+          const completion = await chatCompletion(
+            settings,
+            taken instanceof Promise ? await taken : taken,
+          );
+          const answer: CompleteAnswer = { text: completion.choices[0]?.message.content ?? "" };
+          const reason = completion.choices[0]?.finish_reason;
+          if (typeof reason === "string") answer.finishReason = reason;
+          const usage = completionUsage(completion.usage);
+          if (usage) answer.usage = usage;
+          return answer;
+        },
+        estimateUsage(text: string): Promise<TokenUsage> {
+          const messages = typeof source === "function" ? source : () => Promise.resolve(source);
+          return estimateAnswerUsage(config.modelId, promptTokens, messages, text);
+        },
       },
-      stream(callSignal?: AbortSignal): AsyncIterable<ResponseEvent> {
-        return deferredStream(async () => chatStream(settings, await requests.take(callSignal)));
+      signal === undefined ? { maxChars: config.maxAnswerChars } : {
+        maxChars: config.maxAnswerChars,
+        signal,
       },
-      async complete(callSignal?: AbortSignal): Promise<CompleteAnswer> {
-        const completion = await chatCompletion(settings, await requests.take(callSignal));
-        const answer: CompleteAnswer = { text: completion.choices[0]?.message.content ?? "" };
-        const reason = completion.choices[0]?.finish_reason;
-        if (typeof reason === "string") answer.finishReason = reason;
-        const usage = completionUsage(completion.usage);
-        if (usage) answer.usage = usage;
-        return answer;
-      },
-      estimateUsage(text: string): Promise<TokenUsage> {
-        return estimateAnswerUsage(config.modelId, promptTokens, buildMessages, text);
-      },
-    }, { maxChars: config.maxAnswerChars, ...(signal === undefined ? {} : { signal }) });
+    );
   }
 
   /** The client settings of the last request (the client cache finds its client by this object). */

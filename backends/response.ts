@@ -319,6 +319,11 @@ type State =
   | { kind: "done" }
   | { kind: "failed"; error: unknown };
 
+// The states that carry nothing, shared by every response.
+const IDLE: State = { kind: "idle" };
+const STREAMING: State = { kind: "streaming" };
+const DONE: State = { kind: "done" };
+
 let observe: (response: AIResponse, observer: AnswerObserver) => void;
 let sourceOf: (response: AIResponse) => ResponseSource;
 
@@ -357,14 +362,13 @@ export class AIResponse implements AsyncIterable<string> {
   #finishReason: string | undefined;
   #answeredBy: (AnswerInfo & { fallbackFrom?: FallbackRecord[] }) | undefined;
   #final: Promise<ResponseUsage | undefined> | undefined;
-  #state: State = { kind: "idle" };
+  #state: State = IDLE;
   #iterator: AsyncIterator<ResponseEvent> | undefined;
   #stop: AbortController | undefined;
   #unlink: (() => void) | undefined;
   #pull: Promise<void> | undefined;
   #readers = 0;
   /** The text so far. */
-  readonly #text = (): string => this.#chunks.join("");
 
   static {
     observe = (response, observer) => {
@@ -478,8 +482,13 @@ export class AIResponse implements AsyncIterable<string> {
    * ```
    */
   async text(): Promise<string> {
-    await this.#settle();
-    return this.#chunks.join("");
+    // A whole answer (the common case) is awaited directly, without the stream's loop.
+    if (this.#state.kind === "idle" && this.#source.complete) {
+      this.#state = { kind: "completing", promise: this.#complete() };
+    }
+    if (this.#state.kind === "completing") await this.#state.promise;
+    if (this.#state.kind !== "done") await this.#settle();
+    return this.#chunks.length === 1 ? this.#chunks[0] : this.#chunks.join("");
   }
 
   /**
@@ -574,9 +583,11 @@ export class AIResponse implements AsyncIterable<string> {
       while (true) {
         let answer: CompleteAnswer;
         try {
-          answer = await completeFrom(source, signal);
+          answer = source.complete
+            ? await source.complete(signal)
+            : await completeFrom(source, signal);
         } catch (error) {
-          const next = observer && await observer.failed(error, false, this.#text);
+          const next = observer && await observer.failed(error, false, () => this.#chunks.join(""));
           if (!next) throw error;
           source = this.#source = next;
           continue;
@@ -586,7 +597,7 @@ export class AIResponse implements AsyncIterable<string> {
         this.#usage = answer.usage;
         this.#finishReason = answer.finishReason;
         if (observer) await this.#answered(observer);
-        this.#state = { kind: "done" };
+        this.#state = DONE;
         return;
       }
     } catch (error) {
@@ -605,7 +616,7 @@ export class AIResponse implements AsyncIterable<string> {
   }
 
   #start(): void {
-    this.#state = { kind: "streaming" };
+    this.#state = STREAMING;
     // The source's signal also aborts when every reader stops early.
     const stop = new AbortController();
     this.#stop = stop;
@@ -651,7 +662,7 @@ export class AIResponse implements AsyncIterable<string> {
         if (state.kind !== "streaming") {
           // Cancelled while the attempt began: it ends here.
           if (state.kind === "failed") {
-            this.#observer!.failed(state.error, true, this.#text).catch(() => {});
+            this.#observer!.failed(state.error, true, () => this.#chunks.join("")).catch(() => {});
           }
           return;
         }
@@ -664,7 +675,7 @@ export class AIResponse implements AsyncIterable<string> {
           await this.#answered(this.#observer);
           if (this.#state.kind !== "streaming") return;
         }
-        this.#state = { kind: "done" };
+        this.#state = DONE;
         this.#release();
       } else if (next.value.type === "text") {
         const text = next.value.text;
@@ -699,7 +710,7 @@ export class AIResponse implements AsyncIterable<string> {
     while (true) {
       let next: ResponseSource | undefined;
       try {
-        next = await observer.failed(failure, this.#chunks.length > 0, this.#text);
+        next = await observer.failed(failure, this.#chunks.length > 0, () => this.#chunks.join(""));
       } catch (replacement) {
         return replacement;
       }
@@ -726,7 +737,7 @@ export class AIResponse implements AsyncIterable<string> {
     this.#stop?.abort(error);
     this.#release();
     // The attempt ends here: the observer reports it (and offers no other).
-    this.#observer?.failed(error, true, this.#text).catch(() => {});
+    this.#observer?.failed(error, true, () => this.#chunks.join("")).catch(() => {});
     const iterator = this.#iterator;
     if (iterator?.return) {
       Promise.resolve(this.#pull).then(() => iterator.return!()).catch(() => {});
