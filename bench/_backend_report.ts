@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { type ServerProcess, startServerProcess } from "./_server_process.ts";
 import OpenAI from "openai";
 import { countTokens, createAI } from "../mod.ts";
 import { clearTokenizerCaches, loadedEncoding } from "../_tokenizer/mod.ts";
@@ -80,30 +81,8 @@ function fileAccess(dir: string, fn: () => void): { opens: number; stats: number
   return counts;
 }
 
-async function startPeerProcess(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--config", CONFIG, PEER],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("the peer process stopped before printing its URL");
-    text += value;
-  }
-  reader.releaseLock();
-  const writer = child.stdin.getWriter();
-  return {
-    url: text.trim().split("\n")[0],
-    stop: async () => {
-      await writer.close();
-      await child.status;
-      await child.stdout.cancel().catch(() => {});
-    },
-  };
+function startPeerProcess(): Promise<ServerProcess> {
+  return startServerProcess(PEER);
 }
 
 async function measureGetBackend(rounds: number): Promise<BackendResult["getBackend"]> {

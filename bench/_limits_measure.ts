@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { type ServerProcess, startServerProcess } from "./_server_process.ts";
 import { createRedisStore, type RedisClientLike } from "../redis.ts";
 import { connectRedis, startRedis } from "../tests/_redis.ts";
 import { createAI, type LimitStore, MemoryLimitStore } from "../mod.ts";
@@ -105,29 +106,10 @@ async function measureRedis(rounds: number): Promise<unknown> {
 }
 
 /** The instant peer in a process of its own (its work must not share this thread). */
-async function peerProcess(): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("_peer_process.ts", import.meta.url).pathname],
-    stdin: "piped",
-    stdout: "piped",
+function peerProcess(): Promise<ServerProcess> {
+  return startServerProcess(new URL("_peer_process.ts", import.meta.url).pathname, {
     stderr: "null",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("the peer process ended before it printed its URL");
-    text += value;
-  }
-  reader.releaseLock();
-  child.stdout.cancel().catch(() => {});
-  return {
-    url: text.trim(),
-    async stop() {
-      await child.stdin.close();
-      await child.status;
-    },
-  };
+  });
 }
 
 /** A request against an instant peer, plain and with LIMITS on the in-memory store. */

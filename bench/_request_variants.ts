@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { startServerProcess } from "./_server_process.ts";
 // Each variant loads its own code on first use, so that a process measuring one
 // variant's memory holds that variant's code only.
 
@@ -256,26 +257,6 @@ export const VARIANTS: Record<string, VariantFactory> = {
 
 /** The request server in a process of its own (`bench/_request_peer.ts`). */
 export async function startRequestPeer(): Promise<{ origin: string; stop(): Promise<void> }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("_request_peer.ts", import.meta.url).pathname],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("the request peer ended before it printed its origin");
-    text += value;
-  }
-  reader.releaseLock();
-  child.stdout.cancel().catch(() => {});
-  return {
-    origin: text.trim(),
-    async stop() {
-      await child.stdin.close();
-      await child.status;
-    },
-  };
+  const server = await startServerProcess(new URL("_request_peer.ts", import.meta.url).pathname);
+  return { origin: server.url, stop: server.stop };
 }
