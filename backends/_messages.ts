@@ -1,6 +1,7 @@
 // Chat messages shared by the OpenAI and provider backends (the OpenAI backend's shapes), and
 // the checks of the chat options sent with them (CONFIG.OPTIONS and per-call `options`).
 import {
+  type ChatCompletion,
   type ChatCompletionUsage,
   type ChatMessage,
   type ChatOptions,
@@ -13,6 +14,7 @@ import { describeType, isPlainObject } from "../_validate.ts";
 import { copyJsonData, FORBIDDEN_JSON_KEYS, jsonBudget, keyWhere, kindOf } from "../_json.ts";
 import { readImage, toDataUrl } from "../_image.ts";
 import type { DescribeImageOptions, PromptWithContextOptions } from "./types.ts";
+import type { CompleteAnswer } from "./response.ts";
 
 /** system(prePrompt), user(context) and, when given, system(postPrompt), as text parts. */
 export function promptMessages(options: PromptWithContextOptions): ChatMessage[] {
@@ -49,6 +51,16 @@ export function completionUsage(
   const wire = usage as CompletionUsage;
   if (typeof wire.prompt_tokens !== "number") return undefined;
   return toTokenUsage(wire);
+}
+
+/** A whole answer of a completion: its first choice's text, finish reason and usage. */
+export function completeAnswerOf(completion: ChatCompletion): CompleteAnswer {
+  const answer: CompleteAnswer = { text: completion.choices[0]?.message.content ?? "" };
+  const reason = completion.choices[0]?.finish_reason;
+  if (typeof reason === "string") answer.finishReason = reason;
+  const usage = completionUsage(completion.usage);
+  if (usage) answer.usage = usage;
+  return answer;
 }
 
 /** Reads and checks the image, then one user message: the prompt and the image as a data URL. */

@@ -49,7 +49,7 @@ import {
   splitAnswerCap,
 } from "./_budget.ts";
 import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "../_image.ts";
-import { checkCallOptions, completionUsage, imageMessage, promptMessages } from "./_messages.ts";
+import { checkCallOptions, completeAnswerOf, imageMessage, promptMessages } from "./_messages.ts";
 import { BaseBackend, configWhere } from "./base.ts";
 import {
   AIResponse,
@@ -509,16 +509,9 @@ export class OpenAIBackend extends BaseBackend<OpenAIBackendConfig> {
         },
         async complete(callSignal?: AbortSignal): Promise<CompleteAnswer> {
           const taken = requests.take(callSignal);
-          const completion = await chatCompletion(
-            settings,
-            taken instanceof Promise ? await taken : taken,
+          return completeAnswerOf(
+            await chatCompletion(settings, taken instanceof Promise ? await taken : taken),
           );
-          const answer: CompleteAnswer = { text: completion.choices[0]?.message.content ?? "" };
-          const reason = completion.choices[0]?.finish_reason;
-          if (typeof reason === "string") answer.finishReason = reason;
-          const usage = completionUsage(completion.usage);
-          if (usage) answer.usage = usage;
-          return answer;
         },
         estimateUsage(text: string): Promise<TokenUsage> {
           const messages = typeof source === "function" ? source : () => Promise.resolve(source);

@@ -31,7 +31,7 @@ import { checkImageSize, DEFAULT_MAX_IMAGE_BYTES } from "../_image.ts";
 import {
   checkCallOptions,
   checkChatOptions,
-  completionUsage,
+  completeAnswerOf,
   imageMessage,
   promptMessages,
 } from "./_messages.ts";
@@ -567,13 +567,7 @@ export class ProviderBackend extends BaseBackend<ProviderBackendConfig> {
     // As the LLM backend, "llm" style streams an answer read whole too.
     if (config.promptStyle !== "llm") {
       source.complete = async (callSignal?: AbortSignal): Promise<CompleteAnswer> => {
-        const completion = await provider.completion(await requests.take(callSignal));
-        const answer: CompleteAnswer = { text: completion.choices[0]?.message.content ?? "" };
-        const reason = completion.choices[0]?.finish_reason;
-        if (typeof reason === "string") answer.finishReason = reason;
-        const usage = completionUsage(completion.usage);
-        if (usage) answer.usage = usage;
-        return answer;
+        return completeAnswerOf(await provider.completion(await requests.take(callSignal)));
       };
     }
     // The chunks kept for replay are bounded by the provider's answer limit.
