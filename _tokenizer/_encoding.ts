@@ -167,29 +167,30 @@ export class BpeEncoding implements Encoding {
   #beforeHead = 0;
   #beforeTail = 0;
 
+  // The tokens of the piece text[pos, end): 1 for an ASCII character, else from the piece
+  // cache (counted and kept when missing), or counted when too long to keep.
+  #pieceTokens(text: string, pos: number, end: number): number {
+    const len = end - pos;
+    if (len === 1 && text.charCodeAt(pos) < 128) return 1;
+    if (len > MAX_CACHED_PIECE) return this.#countPiece(text, pos, end);
+    const h = hashUnits(text, pos, end);
+    let value = this.cache.get(text, pos, end, h);
+    if (value < 0) {
+      value = this.#countPiece(text, pos, end);
+      this.cache.set(text, pos, end, h, value);
+    }
+    return value;
+  }
+
   // Counts the pieces from `from` to `to`, where `to` ends a piece; notes the
   // running count where pieces end at `head` and at `tail`.
   #countPieces(text: string, from: number, to: number, head: number, tail: number): number {
     const scan = this.#scan;
-    const cache = this.cache;
     let total = 0;
     let pos = from;
     while (pos < to) {
       const end = scan(text, pos);
-      const len = end - pos;
-      if (len === 1 && text.charCodeAt(pos) < 128) {
-        total++;
-      } else if (len <= MAX_CACHED_PIECE) {
-        const h = hashUnits(text, pos, end);
-        let value = cache.get(text, pos, end, h);
-        if (value < 0) {
-          value = this.#countPiece(text, pos, end);
-          cache.set(text, pos, end, h, value);
-        }
-        total += value;
-      } else {
-        total += this.#countPiece(text, pos, end);
-      }
+      total += this.#pieceTokens(text, pos, end);
       pos = end;
       if (pos === head) this.#beforeHead = total;
       if (pos === tail) this.#beforeTail = total;
@@ -253,25 +254,11 @@ export class BpeEncoding implements Encoding {
     const extra = flattenedAscii ? 0 : extraBytes(flat);
     if (n + extra <= limit) return n + extra;
     const scan = this.#scan;
-    const cache = this.cache;
     let total = 0;
     let pos = 0;
     while (pos < n) {
       const end = scan(flat, pos);
-      const len = end - pos;
-      if (len === 1 && flat.charCodeAt(pos) < 128) {
-        total++;
-      } else if (len <= MAX_CACHED_PIECE) {
-        const h = hashUnits(flat, pos, end);
-        let value = cache.get(flat, pos, end, h);
-        if (value < 0) {
-          value = this.#countPiece(flat, pos, end);
-          cache.set(flat, pos, end, h, value);
-        }
-        total += value;
-      } else {
-        total += this.#countPiece(flat, pos, end);
-      }
+      total += this.#pieceTokens(flat, pos, end);
       pos = end;
       // The pieces from here on are at most their bytes: at most `rest` tokens.
       const left = n - pos;
