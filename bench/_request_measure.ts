@@ -129,7 +129,8 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
-interface ScenarioResult {
+/** What a scenario measured (the report reads it from this script's output). */
+export interface ScenarioResult {
   requests: number;
   rounds: number;
   /** Median ms per request (wall time of the batch over its requests). */

@@ -8,19 +8,12 @@
  */
 import { startRequestPeer, VARIANTS } from "./_request_variants.ts";
 
+import type { ScenarioResult } from "./_request_measure.ts";
+
 const HERE = new URL("./", import.meta.url);
 const MEASURE = new URL("_request_measure.ts", HERE).pathname;
 const CONFIG = new URL("../deno.json", HERE).pathname;
 
-interface ScenarioResult {
-  requests: number;
-  rounds: number;
-  ms: Record<string, number>;
-  ratio: Record<string, number>;
-  cpuUs: Record<string, number>;
-  overVercel: Record<string, number>;
-  first?: Record<string, { p50: number; p99: number }>;
-}
 interface MemoryResult {
   variant: string;
   streams: number;
