@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { type ServerProcess, startServerProcess } from "./_server_process.ts";
+import { startServerProcess } from "./_server_process.ts";
 import OpenAI from "openai";
 import { countTokens, createAI } from "../mod.ts";
 import { clearTokenizerCaches, loadedEncoding } from "../_tokenizer/mod.ts";
@@ -79,10 +79,6 @@ function fileAccess(dir: string, fn: () => void): { opens: number; stats: number
     Deno.statSync = statSync;
   }
   return counts;
-}
-
-function startPeerProcess(): Promise<ServerProcess> {
-  return startServerProcess(PEER);
 }
 
 async function measureGetBackend(rounds: number): Promise<BackendResult["getBackend"]> {
@@ -282,7 +278,7 @@ async function smallPromptsLoadEncoder(url: string): Promise<boolean> {
 
 async function measure(): Promise<BackendResult> {
   const getBackend = await measureGetBackend(31);
-  const peer = await startPeerProcess();
+  const peer = await startServerProcess(PEER);
   try {
     // First, while no encoder has been loaded in this process.
     const smallPromptLoadedEncoder = await smallPromptsLoadEncoder(peer.url);

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { type ServerProcess, startServerProcess } from "./_server_process.ts";
+import { startServerProcess } from "./_server_process.ts";
 import { createRedisStore, type RedisClientLike } from "../redis.ts";
 import { connectRedis, startRedis } from "../tests/_redis.ts";
 import { createAI, type LimitStore, MemoryLimitStore } from "../mod.ts";
@@ -105,16 +105,12 @@ async function measureRedis(rounds: number): Promise<unknown> {
   }
 }
 
-/** The instant peer in a process of its own (its work must not share this thread). */
-function peerProcess(): Promise<ServerProcess> {
-  return startServerProcess(new URL("_peer_process.ts", import.meta.url).pathname, {
-    stderr: "null",
-  });
-}
-
 /** A request against an instant peer, plain and with LIMITS on the in-memory store. */
 async function measureMemory(rounds: number): Promise<unknown> {
-  const peer = await peerProcess();
+  // The instant peer in a process of its own (its work must not share this thread).
+  const peer = await startServerProcess(new URL("_peer_process.ts", import.meta.url).pathname, {
+    stderr: "null",
+  });
   try {
     return await measureMemoryOn(peer.url, rounds);
   } finally {

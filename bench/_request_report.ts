@@ -7,7 +7,6 @@
  * @module
  */
 import { startRequestPeer, VARIANTS } from "./_request_variants.ts";
-
 import type { ScenarioResult } from "./_request_measure.ts";
 
 const HERE = new URL("./", import.meta.url);

@@ -32,8 +32,8 @@ export async function startServerProcess(
     if (done) throw new Error(`${script} ended before it printed its URL`);
     text += value;
   }
-  reader.releaseLock();
-  child.stdout.cancel().catch(() => {});
+  // Nothing more is read: the decoded stream is cancelled, and with it the child's stdout.
+  reader.cancel().catch(() => {});
   return {
     url: text.trim().split("\n")[0],
     async stop() {
