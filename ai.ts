@@ -71,7 +71,6 @@ import {
   splitBackendOperations,
   splitProviderOperations,
 } from "./operations/_settings.ts";
-import { preloadClient } from "./_openai/mod.ts";
 import { forgetFiles } from "./backends/llm/_checked_files.ts";
 import { forgetCatalogs } from "./backends/llm/registry.ts";
 import { guardSecrets } from "./_redact.ts";
@@ -915,8 +914,7 @@ export class AI {
   }
 
   /**
-   * Loads now what the first request would otherwise load: the `openai`
-   * package (for backends and providers that send requests) and the exact
+   * Loads now what the first request would otherwise load: the exact
    * tokenizers of the backends' models and length calculators. Call it at
    * start-up so the first answer streams without that delay (a few hundred
    * milliseconds). Entries that cannot be built are skipped: {@link AI.check}
@@ -924,7 +922,7 @@ export class AI {
    *
    * @throws {ImproperlyConfigured} (the promise rejects) when a package cannot
    * be loaded (an application whose import map or `node_modules` lacks
-   * `openai` or `js-tiktoken`), naming the package; with several, one error
+   * `js-tiktoken`), naming the package; with several, one error
    * lists them all. {@link AI.check} reports them too from then on, so a
    * start-up can run `await ai.preload()` and then `ai.check()` to get every
    * problem at once.
@@ -941,7 +939,6 @@ export class AI {
   async preload(): Promise<void> {
     const tasks: Promise<unknown>[] = [];
     this.#loadProblems = [];
-    let sends = Object.keys(this.settings.PROVIDERS ?? {}).length > 0;
     for (const alias of Object.keys(this.#backends)) {
       let backend: Backend;
       try {
@@ -950,12 +947,10 @@ export class AI {
         continue;
       }
       if (!(backend instanceof EchoBackend)) {
-        sends = true;
         tasks.push(getTokenCounter(backend.config.modelId));
       }
       tasks.push(backend.getSplitterLengthCalculator());
     }
-    if (sends) tasks.push(preloadClient());
     const problems: Error[] = [];
     for (const result of await Promise.allSettled(tasks)) {
       if (result.status === "fulfilled") continue;

@@ -1,6 +1,7 @@
 // One non-streaming Messages API request: sent with retries, its 200 answer
 // read (bounded), checked and returned as an AnthropicMessage.
-import { readBounded, RequestControl, send } from "./http.ts";
+import { readBounded } from "../_http/body.ts";
+import { RequestControl, send } from "./http.ts";
 import { unusableAnswer } from "./errors.ts";
 import type {
   AnthropicMessage,

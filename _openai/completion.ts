@@ -1,5 +1,6 @@
-// One non-streaming chat request: sent through a cached client, its 200 answer
-// checked and turned into the OpenAI completion shape.
+// One non-streaming chat request: sent with the cached client of its settings
+// (http.ts), its 200 answer read within the attempt's time, checked and turned
+// into the OpenAI completion shape.
 import { type ChatCompletion, toTokenUsage } from "../chat.ts";
 import { APIError } from "../errors.ts";
 import { checkNetPermission, getClient } from "./client.ts";
@@ -11,17 +12,9 @@ import {
   serviceLabel,
   truncate,
 } from "./errors.ts";
-import {
-  answerLimitOf,
-  type ChatRequest,
-  type ClientSettings,
-  type OpenAIModule,
-} from "./types.ts";
+import { sendChat } from "./http.ts";
+import { answerLimitOf, type ChatRequest, type ClientSettings } from "./types.ts";
 import { contentOf, requestBody, toUsage } from "./wire.ts";
-
-function isRecord(value: unknown): value is object {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /** Checks a 200 answer and builds the completion, or says what was missing. */
 function validateCompletion(
@@ -84,41 +77,41 @@ function validateCompletion(
 }
 
 /**
+ * The JSON of a 200 answer: parsed when its type is JSON (`application/json`,
+ * `+json`), else its text as it is (which validateCompletion then refuses).
+ */
+async function answerBody(response: Response): Promise<unknown> {
+  if (response.status === 204) return null;
+  const text = await response.text();
+  const type = response.headers.get("content-type")?.split(";")[0].trim().toLowerCase() ?? "";
+  return type.includes("application/json") || type.endsWith("+json") ? JSON.parse(text) : text;
+}
+
+/**
  * Sends one chat request and returns the completion in the OpenAI shape
  * (`choices[0].message.content` is a string, `""` when the service sent null).
  * Rejects with an errors.ts class, or with `signal.reason` when aborted.
  */
-export async function chatCompletion(
+export function chatCompletion(
   settings: ClientSettings,
   request: ChatRequest,
 ): Promise<ChatCompletion> {
-  const context: ErrorContext = {
-    settings,
-    model: request.model,
-    signal: request.signal,
-    streaming: false,
-  };
-  if (request.signal?.aborted) throw abortReason(request.signal);
-  checkNetPermission(settings, request.model);
-  let mod: OpenAIModule | undefined;
+  const { signal, model } = request;
   try {
-    const got = getClient(settings);
-    const [loaded, client] = Array.isArray(got) ? got : await got;
-    mod = loaded;
-    if (request.signal?.aborted) throw abortReason(request.signal);
+    if (signal?.aborted) throw abortReason(signal);
+    checkNetPermission(settings, model);
+    const client = getClient(settings);
     const body = requestBody(request);
     body.stream = false;
-    // deno-lint-ignore no-explicit-any
-    const sent = client.chat.completions.create(body as any, { signal: request.signal });
-    const data: unknown = await sent;
-    // The client puts the x-request-id header on an object answer; another is looked up.
-    const request_id = isRecord(data)
-      ? (data as { _request_id?: string | null })._request_id
-      : (await sent.asResponse()).headers.get("x-request-id");
-    // The request id is a response header: a hostile server may echo the key in it.
-    const requestId = request_id ? truncate(scrubText(request_id, settings), 200) : undefined;
-    return validateCompletion(data, context, requestId);
+    const context: ErrorContext = { settings, model, signal, streaming: false };
+    return sendChat(
+      settings,
+      client,
+      { model, body: JSON.stringify(body), stream: false, signal },
+      async (response, requestId) =>
+        validateCompletion(await answerBody(response), context, requestId),
+    );
   } catch (error) {
-    throw mapError(mod, error, context);
+    return Promise.reject(mapError(error, { settings, model, signal, streaming: false }));
   }
 }

@@ -1,6 +1,7 @@
-// Error mapping of the private OpenAI client: anything thrown while talking to
-// the service becomes an errors.ts class (see `mapError`) or the caller's abort
-// reason, and no message holds the API key or a header or query value.
+// Error mapping of the OpenAI-compatible client: an HTTP status becomes an
+// errors.ts class (`statusError`), and so does anything thrown while talking to
+// the service (`mapError`), or it becomes the caller's abort reason; no message
+// holds the API key or a header or query value.
 import {
   APIError,
   type APIErrorOptions,
@@ -16,7 +17,7 @@ import {
 import { BodyTooLargeError } from "../_http/fetch.ts";
 import { retryAfterSeconds } from "../_http/retry_after.ts";
 import { jsonSyntaxReason, urlSecrets } from "../_redact.ts";
-import { type ClientSettings, type OpenAIModule, retriesOf, timeoutOf } from "./types.ts";
+import { type ClientSettings, retriesOf, timeoutOf } from "./types.ts";
 
 /** What an error is mapped in the context of. */
 export interface ErrorContext {
@@ -28,19 +29,6 @@ export interface ErrorContext {
 }
 
 const MASK = "***";
-
-/**
- * Marks the answer client.ts makes of a refused redirect: `<reason> <target>`
- * (see RedirectRefusedError).
- */
-export const REFUSED_REDIRECT_HEADER = "x-cms-ai-refused-redirect";
-
-/**
- * Marks the answer client.ts makes when the runtime refused the connection for
- * want of the net permission (revoked since it was seen granted): the message
- * to give, after `Cannot connect to <service> at <base URL>: `.
- */
-export const REFUSED_PERMISSION_HEADER = "x-cms-ai-refused-permission";
 
 /** The secrets of one settings object, with what they were found from (to see a change). */
 interface KnownSecrets {
@@ -146,27 +134,46 @@ export function truncate(text: string, max = 500): string {
   return text.length > max ? text.slice(0, max) + "…" : text;
 }
 
-// deno-lint-ignore no-explicit-any
-function serviceMessage(error: any): string {
-  const body = error?.error;
-  if (body && typeof body === "object" && typeof body.message === "string") return body.message;
-  const message = String(error?.message ?? "");
-  const status = error?.status;
-  return status && message.startsWith(`${status} `)
-    ? message.slice(String(status).length + 1)
-    : message;
+/**
+ * The service's message and error code from an error body: OpenAI's
+ * `{"error": {"message", "code"}}`, a bare `{"message"}` or `{"error": "..."}`,
+ * else the body's text; `(no body)` when it is empty.
+ */
+export function errorDetails(text: string): { message: string; code: string } {
+  const trimmed = text.trim();
+  if (trimmed === "") return { message: "(no body)", code: "" };
+  let data: unknown;
+  try {
+    data = JSON.parse(trimmed);
+  } catch {
+    return { message: trimmed, code: "" };
+  }
+  if (data && typeof data === "object" && !Array.isArray(data)) {
+    const body = data as Record<string, unknown>;
+    const error = body.error;
+    if (error && typeof error === "object" && !Array.isArray(error)) {
+      const detail = error as Record<string, unknown>;
+      return {
+        message: typeof detail.message === "string" ? detail.message : JSON.stringify(detail),
+        code: typeof detail.code === "string" ? detail.code : "",
+      };
+    }
+    if (typeof error === "string") return { message: error, code: "" };
+    if (typeof body.message === "string") {
+      return { message: body.message, code: typeof body.code === "string" ? body.code : "" };
+    }
+  }
+  return { message: trimmed, code: "" };
 }
 
 function refusedRedirect(
-  marker: string,
+  reason: string,
+  target: string,
   label: string,
   model: string,
   status: number | undefined,
   settings: ClientSettings,
 ): string {
-  const space = marker.indexOf(" ");
-  const reason = space < 0 ? marker : marker.slice(0, space);
-  const target = space < 0 ? "" : marker.slice(space + 1);
   const what = `${label} redirected the request for model "${model}" (HTTP ${status})`;
   switch (reason) {
     case "cross-origin":
@@ -184,15 +191,124 @@ function refusedRedirect(
 const CONTEXT_PATTERN =
   /context[ _-]?(length|window)|maximum context|too many tokens|prompt is too long|reduce the length/i;
 
+/** The labels every error of a request carries. */
+function baseOf(settings: ClientSettings, model: string): APIErrorOptions {
+  return { provider: settings.provider, backend: settings.backend, model };
+}
+
+/** `text` with the secrets of `settings` masked, then cut (so a cut cannot leave half a secret). */
+function cleanText(text: string, settings: ClientSettings): string {
+  return truncate(scrubText(text, settings));
+}
+
+/** ` (after N retries)` when the settings allow retries: said of failures that are retried. */
+function afterRetries(settings: ClientSettings): string {
+  const retries = retriesOf(settings);
+  return retries > 0 ? ` (after ${retries} ${retries === 1 ? "retry" : "retries"})` : "";
+}
+
+/** An attempt (the last one) that did not finish within the timeout. */
+export function timeoutError(settings: ClientSettings, model: string): TimeoutError {
+  return new TimeoutError(
+    `Request to ${serviceLabel(settings)} for model "${model}" timed out after ${
+      timeoutOf(settings)
+    } ms${afterRetries(settings)}`,
+    { ...baseOf(settings, model), retryable: true },
+  );
+}
+
+/** A connection that could not be made (or broke before the answer). */
+export function connectionError(
+  settings: ClientSettings,
+  model: string,
+  reason: string,
+  retryable = true,
+): ConnectionError {
+  return new ConnectionError(
+    `Cannot connect to ${serviceLabel(settings)} at ${cleanText(safeBaseURL(settings), settings)}${
+      retryable ? afterRetries(settings) : ""
+    }: ${cleanText(reason, settings)}`,
+    { ...baseOf(settings, model), retryable },
+  );
+}
+
+/** A redirect that was not followed (see RedirectRefusedError), not retried. */
+export function redirectError(
+  settings: ClientSettings,
+  model: string,
+  status: number,
+  target: string,
+  reason: string,
+): APIError {
+  return new APIError(
+    cleanText(
+      refusedRedirect(reason, target, serviceLabel(settings), model, status, settings),
+      settings,
+    ),
+    { ...baseOf(settings, model), status, retryable: false },
+  );
+}
+
+/**
+ * The error of an HTTP answer that is not a success, from its status and body
+ * (`errorDetails`): AuthenticationError (401, 403), RateLimitError (429, with
+ * the server's wait), NotFoundError (404), ContextLengthError (400, 413 or
+ * 422 saying so), else APIError.
+ */
+export function statusError(
+  settings: ClientSettings,
+  model: string,
+  status: number,
+  body: string,
+  requestId: string | undefined,
+  headers: Headers,
+): APIError {
+  const label = serviceLabel(settings);
+  const options: APIErrorOptions = { ...baseOf(settings, model), status, requestId };
+  const details = errorDetails(body);
+  const message = cleanText(details.message, settings);
+  const after = afterRetries(settings);
+  if (status === 401 || status === 403) {
+    return new AuthenticationError(
+      `${label} refused the credentials (HTTP ${status}) for model "${model}": ${message}`,
+      options,
+    );
+  }
+  if (status === 429) {
+    const retryAfter = retryAfterSeconds(headers);
+    return new RateLimitError(
+      `${label} is rate limiting (HTTP 429)${after} for model "${model}": ${message}`,
+      retryAfter === undefined ? options : { ...options, retryAfterSeconds: retryAfter },
+    );
+  }
+  if (status === 404) {
+    return new NotFoundError(
+      `Model "${model}" or its endpoint was not found at ${label} (HTTP 404): ${message}`,
+      options,
+    );
+  }
+  if (
+    (status === 400 || status === 413 || status === 422) &&
+    (details.code === "context_length_exceeded" || CONTEXT_PATTERN.test(message))
+  ) {
+    return new ContextLengthError(
+      `The prompt does not fit the context window of model "${model}" (HTTP ${status}): ${message}`,
+      options,
+    );
+  }
+  return new APIError(
+    `${label} answered HTTP ${status}${
+      status >= 500 ? after : ""
+    } for model "${model}": ${message}`,
+    options,
+  );
+}
+
 /**
  * Turns anything thrown while talking to the service into an errors.ts class, or
  * into the abort reason when the caller aborted.
  */
-export function mapError(
-  mod: OpenAIModule | undefined,
-  error: unknown,
-  context: ErrorContext,
-): unknown {
+export function mapError(error: unknown, context: ErrorContext): unknown {
   const { settings, model, signal } = context;
   if (signal?.aborted) return abortReason(signal);
   if (
@@ -202,106 +318,13 @@ export function mapError(
     return error;
   }
   const label = serviceLabel(settings);
-  const base: APIErrorOptions = {
-    provider: settings.provider,
-    backend: settings.backend,
-    model,
-  };
-  // Scrub before cutting, so a cut cannot leave the start of a secret unmasked.
-  const clean = (text: string) => truncate(scrubText(text, settings));
-  const retries = retriesOf(settings);
-  const after = retries > 0 ? ` (after ${retries} ${retries === 1 ? "retry" : "retries"})` : "";
-
-  if (mod && error instanceof mod.APIUserAbortError) {
-    return new DOMException("The operation was aborted.", "AbortError");
-  }
-  if (mod && error instanceof mod.APIConnectionTimeoutError) {
-    return new TimeoutError(
-      `Request to ${label} for model "${model}" timed out after ${timeoutOf(settings)} ms${after}`,
-      { ...base, retryable: true },
-    );
-  }
-  if (mod && error instanceof mod.APIConnectionError) {
-    const cause = (error as { cause?: unknown }).cause;
-    const reason = cause instanceof Error ? cause.message : error.message;
-    if (context.streaming) {
-      return new StreamInterruptedError(
-        `The stream from ${label} for model "${model}" broke off: ${clean(reason)}`,
-        { ...base, retryable: true },
-      );
-    }
-    return new ConnectionError(
-      `Cannot connect to ${label} at ${clean(safeBaseURL(settings))}${after}: ${clean(reason)}`,
-      { ...base, retryable: true },
-    );
-  }
+  const base = baseOf(settings, model);
+  const clean = (text: string) => cleanText(text, settings);
   if (error instanceof BodyTooLargeError) {
     return new APIError(
       `${label} sent an answer larger than ${error.max} bytes for model "${model}": ` +
         "the request was ended",
       { ...base, retryable: false },
-    );
-  }
-  if (mod && error instanceof mod.APIError) {
-    const status = typeof error.status === "number" ? error.status : undefined;
-    const requestId = typeof error.requestID === "string"
-      ? truncate(scrubText(error.requestID, settings), 200)
-      : undefined;
-    const options: APIErrorOptions = { ...base, status, requestId };
-    const permission = error.headers?.get(REFUSED_PERMISSION_HEADER);
-    if (permission) {
-      return new ConnectionError(
-        `Cannot connect to ${label} at ${clean(safeBaseURL(settings))}: ${clean(permission)}`,
-        { ...base, retryable: false },
-      );
-    }
-    const refused = error.headers?.get(REFUSED_REDIRECT_HEADER);
-    if (refused) {
-      return new APIError(
-        clean(refusedRedirect(refused, label, model, status, settings)),
-        { ...options, retryable: false },
-      );
-    }
-    const message = clean(serviceMessage(error));
-    if (status === undefined) {
-      // An error event inside a stream.
-      return new APIError(`${label} reported an error for model "${model}": ${message}`, options);
-    }
-    if (status === 401 || status === 403) {
-      return new AuthenticationError(
-        `${label} refused the credentials (HTTP ${status}) for model "${model}": ${message}`,
-        options,
-      );
-    }
-    if (status === 429) {
-      const headers = error.headers instanceof Headers ? error.headers : undefined;
-      const retryAfter = headers ? retryAfterSeconds(headers) : undefined;
-      return new RateLimitError(
-        `${label} is rate limiting (HTTP 429)${after} for model "${model}": ${message}`,
-        retryAfter === undefined ? options : { ...options, retryAfterSeconds: retryAfter },
-      );
-    }
-    if (status === 404) {
-      return new NotFoundError(
-        `Model "${model}" or its endpoint was not found at ${label} (HTTP 404): ${message}`,
-        options,
-      );
-    }
-    const code = typeof error.code === "string" ? error.code : "";
-    if (
-      (status === 400 || status === 413 || status === 422) &&
-      (code === "context_length_exceeded" || CONTEXT_PATTERN.test(message))
-    ) {
-      return new ContextLengthError(
-        `The prompt does not fit the context window of model "${model}" (HTTP ${status}): ${message}`,
-        options,
-      );
-    }
-    return new APIError(
-      `${label} answered HTTP ${status}${
-        status >= 500 ? after : ""
-      } for model "${model}": ${message}`,
-      options,
     );
   }
   if (error instanceof SyntaxError) {
@@ -317,12 +340,7 @@ export function mapError(
       { ...base, retryable: true },
     );
   }
-  if (error instanceof TypeError) {
-    return new ConnectionError(
-      `Cannot connect to ${label} at ${clean(safeBaseURL(settings))}: ${clean(error.message)}`,
-      { ...base, retryable: true },
-    );
-  }
+  if (error instanceof TypeError) return connectionError(settings, model, error.message);
   return new APIError(
     `Unexpected failure talking to ${label} for model "${model}": ${
       clean(error instanceof Error ? error.message : String(error))

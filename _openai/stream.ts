@@ -1,5 +1,5 @@
-// One streamed chat request. The client sends it (retrying until the response
-// starts) and hands back the raw response; its body is read here, decoded by
+// One streamed chat request. http.ts sends it (retrying until the response
+// starts) and hands back the started response; its body is read here, decoded by
 // the shared SSE decoder (`_http/sse.ts`) and turned into text and usage
 // events. Once the response has started nothing is retried.
 //
@@ -14,7 +14,6 @@
 // a pending read at once, and aborts the request.
 import { toTokenUsage } from "../chat.ts";
 import { APIError, StreamInterruptedError, TimeoutError } from "../errors.ts";
-import { RAW_BODY } from "../_http/fetch.ts";
 import { type ServerSentEvent, SSEDecoder, SSELimitError } from "../_http/sse.ts";
 import { checkNetPermission, getClient } from "./client.ts";
 import {
@@ -30,14 +29,11 @@ import {
   type ChatRequest,
   type ClientSettings,
   eventLimitOf,
-  type OpenAIModule,
   type StreamEvent,
   timeoutOf,
 } from "./types.ts";
+import { sendChat } from "./http.ts";
 import { contentOf, requestBody, toUsage } from "./wire.ts";
-
-// Passed to the client's fetch: the 2xx body of a stream is read (and bounded) here.
-const RAW_FETCH_OPTIONS = { [RAW_BODY]: true } as Record<PropertyKey, unknown>;
 
 // The abort reason of a stream ended from inside (done, timed out, its reader gone), made
 // once: the caller never sees it (a timeout throws a TimeoutError, a reader that left
@@ -148,27 +144,25 @@ async function* streamBody(
     streaming: false,
   };
   const { signal } = request;
-  checkNetPermission(settings, request.model);
-  let mod: OpenAIModule | undefined;
   let response: Response;
   try {
-    const got = getClient(settings);
-    const [loaded, client] = Array.isArray(got) ? got : await got;
-    mod = loaded;
-    if (signal?.aborted) throw abortReason(signal);
+    checkNetPermission(settings, request.model);
+    const client = getClient(settings);
     if (run.left) return;
-    response = await client.chat.completions.create(
-      {
-        ...requestBody(request),
-        stream: true,
-        stream_options: { include_usage: true },
-        // deno-lint-ignore no-explicit-any
-      } as any,
-      { signal: run.controller.signal, fetchOptions: RAW_FETCH_OPTIONS },
-    ).asResponse();
+    const body = JSON.stringify({
+      ...requestBody(request),
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    response = await sendChat(
+      settings,
+      client,
+      { model: request.model, body, stream: true, signal: run.controller.signal },
+      (started) => started,
+    );
   } catch (error) {
     if (run.left && !signal?.aborted) return;
-    throw mapError(mod, error, context);
+    throw mapError(error, context);
   }
 
   // From here on the response has started: nothing is ever retried.
@@ -227,7 +221,7 @@ async function* streamBody(
         stopped();
         return;
       }
-      throw mapError(mod, error, context);
+      throw mapError(error, context);
     }
     run.waitEnds();
     if (run.ended) {

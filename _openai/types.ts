@@ -1,11 +1,6 @@
-// The settings and request types of the private OpenAI client, and the
+// The settings and request types of the OpenAI-compatible client, and the
 // normalised timeout and retry count every part of it uses.
 import type { ChatMessage, ChatOptions, TokenUsage } from "../chat.ts";
-
-/** The `openai` package's module (loaded lazily by client.ts). */
-export type OpenAIModule = typeof import("openai");
-/** One client of the `openai` package. */
-export type OpenAIClient = InstanceType<OpenAIModule["OpenAI"]>;
 
 /** How to reach an OpenAI-compatible service. */
 export interface ClientSettings {

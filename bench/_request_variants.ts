@@ -3,7 +3,8 @@
  * `bench/request_bench.ts` and `bench/_request_measure.ts`: the same chat
  * request (a system and a user message, as text parts, `max_tokens: 256`)
  * sent through the module's OpenAI backend, the module's provider, the bare
- * `openai` client the module wraps, plain `fetch` (the floor), and the Vercel
+ * `openai` client (which the module wrapped until issue 16; now a dev-only
+ * peer, imported only here), plain `fetch` (the floor), and the Vercel
  * AI SDK (`ai` with its OpenAI-compatible provider; a dev-only peer, imported
  * only here, never by the package).
  *
@@ -116,7 +117,7 @@ export const providerVariant: VariantFactory = async (baseURL) => {
   };
 };
 
-/** The bare `openai` client (npm:openai@^7, as the module uses it). */
+/** The bare `openai` client (npm:openai@^7), with the timeout and retries the module defaults to. */
 export const openaiVariant: VariantFactory = async (baseURL) => {
   const { default: OpenAI } = await import("openai");
   const client = new OpenAI({ apiKey: KEY, baseURL, timeout: 15_000, maxRetries: 2 });

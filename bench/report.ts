@@ -349,7 +349,7 @@ push(
   } ms against ${f1(row("empty").ms)} ms). Importing the tokenizer alone takes ${
     f2(row("import _tokenizer/mod.ts").ms / row("empty").ms)
   }x: it is one small module (its implementation and rank data load on first use, and`,
-  "`openai` is not loaded either); the rest of the time is the rest of `mod.ts`'s module graph",
+  "no npm package is loaded for requests); the rest of the time is the rest of `mod.ts`'s module graph",
   "(settings, backends, providers, and `js-yaml`, which is imported statically).",
   "",
   ...(importRatio <= 1.3 ? [] : [
@@ -368,8 +368,8 @@ push(
         : `, leaving ${f1(budgetMs - yamlMs - shapeMs)} ms for running the library's own code, ` +
           `which takes ${f1(row("import mod.ts").ms - row("empty").ms - yamlMs - shapeMs)} ms`
     }.`,
-    "Making the rest of the code lazy cannot close that gap (the tokenizer and `openai` are lazy",
-    "already). Each cause is a design decision, not an implementation detail:",
+    "Making the rest of the code lazy cannot close that gap (the tokenizer is lazy already and no",
+    "npm client is loaded). Each cause is a design decision, not an implementation detail:",
     "",
     "- `js-yaml` is in the static graph because `getAIBackend()` is synchronous (the design's",
     "  public contract) and the LLM backend, the default CLASS, resolves its model from the `llm`",

@@ -73,14 +73,14 @@ function expectError<T extends Error>(
   };
 }
 
-Deno.test("_openai_client does not import openai statically", async () => {
+Deno.test("_openai does not use the openai package: requests go through the module's HTTP layer", async () => {
   const folder = new URL("../_openai/", import.meta.url);
   let source = "";
   for await (const entry of Deno.readDir(folder)) {
     if (entry.isFile) source += await Deno.readTextFile(new URL(entry.name, folder)) + "\n";
   }
-  assert.doesNotMatch(source, /^import\s+(?!type\b)[^;]*from\s+"(npm:)?openai"/m);
-  assert.match(source, /await import\("openai"\)|import\("openai"\)/);
+  assert.doesNotMatch(source, /from\s+"(npm:)?openai(@[^"]*)?"|import\(\s*"(npm:)?openai/);
+  assert.match(source, /from "\.\.\/_http\/fetch\.ts"/);
 });
 
 Deno.test("chatCompletion() returns the completion in the OpenAI shape", async () => {
@@ -228,7 +228,7 @@ Deno.test("chatCompletion() retries a 500 and then succeeds", async () => {
   const completion = await chatCompletion(settingsFor(peer, { maxRetries: 2 }), ask("again"));
   assert.equal(completion.choices[0].message.content, "Echo: again");
   assert.equal(peer.requests.length, 2);
-  assert.equal(peer.requests[1].headers["x-stainless-retry-count"], "1");
+  assert.deepEqual(peer.requests[1].body, peer.requests[0].body, "the same request, sent again");
 });
 
 Deno.test("chatCompletion() honours retry-after-ms on 429", async () => {
@@ -762,19 +762,19 @@ Deno.test("chatCompletion() and chatStream() reject with the abort reason during
   }
 });
 
-Deno.test("chatCompletion() without the openai package is ImproperlyConfigured naming it, not a connection error", async () => {
-  // A child process without deno.json has no import map, so "openai" cannot load.
+Deno.test("chatCompletion() runs without an import map or npm package: a refused connection is a ConnectionError", async () => {
+  // A child process without deno.json has no import map: nothing of npm is there to load.
   const script = `
 import { chatCompletion } from ${
     JSON.stringify(new URL("../_openai/mod.ts", import.meta.url).href)
   };
 try {
-  await chatCompletion({ baseURL: "http://127.0.0.1:9/v1", apiKey: "sk-child-secret" }, {
-    model: "gpt-4o",
-    messages: [{ role: "user", content: "hi" }],
-  });
+  await chatCompletion(
+    { baseURL: "http://127.0.0.1:9/v1", apiKey: "sk-child-secret", timeoutMs: 5000, maxRetries: 0 },
+    { model: "gpt-4o", messages: [{ role: "user", content: "hi" }] },
+  );
 } catch (error) {
-  console.log(JSON.stringify({ name: error.name, message: error.message }));
+  console.log(JSON.stringify({ name: error.name, message: error.message, retryable: error.retryable }));
 }
 `;
   const output = await new Deno.Command(Deno.execPath(), {
@@ -790,9 +790,10 @@ try {
   const { stdout, stderr } = await output.output();
   const text = new TextDecoder().decode(stdout).trim();
   assert.ok(text !== "", new TextDecoder().decode(stderr));
-  const { name, message } = JSON.parse(text);
-  assert.equal(name, "ImproperlyConfigured");
-  assert.match(message, /^Cannot load the "openai" package \(npm:openai@\^7\)/);
+  const { name, message, retryable } = JSON.parse(text);
+  assert.equal(name, "ConnectionError");
+  assert.equal(retryable, true);
+  assert.match(message, /^Cannot connect to 127\.0\.0\.1:9 at http:\/\/127\.0\.0\.1:9\/v1: /);
   assert.doesNotMatch(message, /sk-child-secret/);
 });
 

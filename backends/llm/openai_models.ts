@@ -259,7 +259,7 @@ function safeUrl(url: string): string {
 
 /**
  * An OpenAI (or OpenAI-compatible) chat model, sent through the module's
- * `openai` client. Its `headers` never show in `JSON.stringify` or
+ * OpenAI-compatible client. Its `headers` never show in `JSON.stringify` or
  * `Deno.inspect`.
  *
  * @example
