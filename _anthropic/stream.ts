@@ -4,6 +4,7 @@
 // usage events. Once the response has started nothing is retried.
 import type { TokenUsage } from "../chat.ts";
 import { StreamInterruptedError } from "../errors.ts";
+import { chunkReader } from "../_http/chunks.ts";
 import { type ServerSentEvent, SSEDecoder, SSELimitError } from "../_http/sse.ts";
 import {
   baseOptions,
@@ -151,7 +152,7 @@ async function* readEvents(
     }
   };
   let timer = setTimeout(check, timeout);
-  const reader = response.body.getReader();
+  const reader = chunkReader(response.body);
   const decoder = new SSEDecoder({ maxLineLength: maxEvent, maxEventLength: maxEvent });
   const state: StreamState = { usage: undefined, finished: false, textLength: 0 };
   let ended = false;

@@ -14,6 +14,7 @@
 // a pending read at once, and aborts the request.
 import { toTokenUsage } from "../chat.ts";
 import { APIError, StreamInterruptedError, TimeoutError } from "../errors.ts";
+import { type ChunkReader, chunkReader } from "../_http/chunks.ts";
 import { type ServerSentEvent, SSEDecoder, SSELimitError } from "../_http/sse.ts";
 import { checkNetPermission, getClient } from "./client.ts";
 import {
@@ -48,7 +49,7 @@ class StreamRun {
   left = false;
   /** The chunk timeout fired during a wait. */
   timedOut = false;
-  reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  reader: ChunkReader | undefined;
   #ms = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #waiting = false;
@@ -180,7 +181,7 @@ async function* streamBody(
       { ...labels, retryable: true },
     );
   }
-  const reader = body.getReader();
+  const reader = chunkReader(body);
   run.reader = reader;
   const timeout = timeoutOf(settings);
   run.setChunkTimeout(timeout);
