@@ -127,12 +127,22 @@ function findClient(settings: ClientSettings): number {
 /**
  * The chat completions URL of a base URL: `/chat/completions` after its path,
  * its own query kept and `defaultQuery` added (replacing a parameter of the
- * same name). Throws a TypeError for a base URL that is not a URL.
+ * same name), percent-encoded as `encodeURIComponent` does. Throws a
+ * TypeError for a base URL that is not an http: or https: URL.
  */
 export function chatURL(baseURL: string, defaultQuery?: Readonly<Record<string, string>>): string {
   const url = new URL(baseURL);
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new TypeError("the base URL is not an http: or https: URL");
+  }
   url.pathname = `${url.pathname.replace(/\/+$/, "")}/chat/completions`;
-  for (const [name, value] of Object.entries(defaultQuery ?? {})) url.searchParams.set(name, value);
+  const extra = Object.entries(defaultQuery ?? {});
+  if (extra.length === 0) return url.href;
+  for (const [name] of extra) if (url.searchParams.has(name)) url.searchParams.delete(name);
+  const added = extra.map(([name, value]) =>
+    `${encodeURIComponent(name)}=${encodeURIComponent(value)}`
+  ).join("&");
+  url.search = url.search.length > 1 ? `${url.search.slice(1)}&${added}` : added;
   return url.href;
 }
 
@@ -166,6 +176,19 @@ function buildClient(settings: ClientSettings): OpenAIClient {
       } is not a valid URL (it must start with http:// or https://)`,
     );
   }
+  // A header the runtime would refuse at every attempt is a settings problem, found here.
+  for (const [name, value] of Object.entries(settings.headers ?? {})) {
+    try {
+      new Headers([[name, value]]);
+    } catch {
+      // The name is not a secret; the value may be.
+      throw new ImproperlyConfigured(
+        `The header ${JSON.stringify(name)} of ${
+          serviceLabel(settings)
+        } cannot be sent: its name or value holds a character HTTP does not allow`,
+      );
+    }
+  }
   return {
     url,
     jsonHeaders: Object.freeze(requestHeaders(settings, "application/json")),
@@ -176,7 +199,8 @@ function buildClient(settings: ClientSettings): OpenAIClient {
 
 /**
  * The client for `settings` (cached). Throws an ImproperlyConfigured when the
- * base URL is not a URL (nothing is cached then).
+ * base URL is not an http: or https: URL or a header cannot be sent (nothing
+ * is cached then).
  */
 export function getClient(settings: ClientSettings): OpenAIClient {
   const index = findClient(settings);

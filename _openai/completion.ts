@@ -83,6 +83,7 @@ function validateCompletion(
 async function answerBody(response: Response): Promise<unknown> {
   if (response.status === 204) return null;
   const text = await response.text();
+  if (text === "") return "";
   const type = response.headers.get("content-type")?.split(";")[0].trim().toLowerCase() ?? "";
   return type.includes("application/json") || type.endsWith("+json") ? JSON.parse(text) : text;
 }
@@ -99,8 +100,8 @@ export function chatCompletion(
   const { signal, model } = request;
   try {
     if (signal?.aborted) throw abortReason(signal);
-    checkNetPermission(settings, model);
     const client = getClient(settings);
+    checkNetPermission(settings, model);
     const body = requestBody(request);
     body.stream = false;
     const context: ErrorContext = { settings, model, signal, streaming: false };

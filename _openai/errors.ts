@@ -82,9 +82,17 @@ function findSecrets(settings: ClientSettings, values: unknown[]): string[] {
     // echoes the URL it was asked.
     ...urlSecrets(settings.baseURL),
   ].filter((value): value is string => typeof value === "string" && value.length >= 4);
-  // Also the URL-encoded forms, as they may appear in URLs.
-  return [...new Set([...secrets, ...secrets.map(encodeURIComponent)])]
-    .sort((a, b) => b.length - a.length);
+  // Also the forms they take in a URL: percent-encoded, as a URL's query serializes it
+  // (`'` too), and form-encoded (a space as `+`).
+  const forms = secrets.flatMap((secret) => {
+    const encoded = encodeURIComponent(secret);
+    return [
+      encoded,
+      encoded.replaceAll("'", "%27"),
+      new URLSearchParams([["", secret]]).toString().slice(1),
+    ];
+  });
+  return [...new Set([...secrets, ...forms])].sort((a, b) => b.length - a.length);
 }
 
 /** `text` with every secret of `settings` (the key, header and query values...) masked. */

@@ -16,7 +16,9 @@ import {
   type ErrorContext,
   mapError,
   redirectError,
+  safeBaseURL,
   scrubText,
+  serviceLabel,
   statusError,
   timeoutError,
   truncate,
@@ -50,6 +52,11 @@ export interface ChatSend {
 
 /** What a started 2xx answer is read into, within the attempt (its timer, its retries). */
 export type ReadAnswer<T> = (response: Response, requestId: string | undefined) => Promise<T> | T;
+
+/** The chat completions URL without credentials or query, for messages. */
+function safeChatURL(settings: ClientSettings): string {
+  return `${safeBaseURL(settings).replace(/\/+$/, "")}/chat/completions`;
+}
 
 /** Whether `error` is the runtime's refusal for want of a permission. */
 function isPermissionError(error: unknown): boolean {
@@ -116,7 +123,10 @@ async function attempt<T>(
         // Revoked since it was seen granted: asked again at the next request.
         throw connectionError(settings, model, forgetNetPermission(settings), false);
       }
-      throw error;
+      // Anything else the fetch throws is a connection that failed (retried). The runtime's
+      // message quotes the URL, whose query may hold a credential: it is named without it.
+      const reason = error instanceof Error ? error.message : String(error);
+      throw connectionError(settings, model, reason.split(client.url).join(safeChatURL(settings)));
     }
     const requestId = requestIdOf(response.headers, settings);
     if (response.status >= 300 && response.status < 400) {
@@ -144,7 +154,17 @@ async function attempt<T>(
       linked = false; // the stream's reader unlinks it (the signal is the stream's own)
       return await read(response, requestId);
     }
-    return await read(response, requestId);
+    try {
+      return await read(response, requestId);
+    } catch (error) {
+      if (signal?.aborted || timedOut || !(error instanceof TypeError)) throw error;
+      // The answer was made (and billed): it is not asked for again here.
+      throw brokenAnswer(
+        settings,
+        model,
+        error.message.split(client.url).join(safeChatURL(settings)),
+      );
+    }
   } catch (error) {
     if (signal?.aborted) throw abortReason(signal);
     if (timedOut) throw timeoutError(settings, model);
@@ -156,8 +176,22 @@ async function attempt<T>(
   }
 }
 
+/** Answers whose connection broke while they were read: not sent again (the caller may). */
+const notRetried = new WeakSet<object>();
+
+function brokenAnswer(settings: ClientSettings, model: string, reason: string): ConnectionError {
+  const broken = new ConnectionError(
+    `The answer from ${serviceLabel(settings)} for model "${model}" broke off while it was read: ${
+      truncate(scrubText(reason, settings))
+    }`,
+    { provider: settings.provider, backend: settings.backend, model, retryable: true },
+  );
+  notRetried.add(broken);
+  return broken;
+}
+
 function decide(error: unknown): { retry: boolean; headers?: Headers } {
-  if (!(error instanceof APIError)) return { retry: false };
+  if (!(error instanceof APIError) || notRetried.has(error)) return { retry: false };
   const headers = failedHeaders.get(error);
   if (headers !== undefined) {
     const told = shouldRetryHeader(headers);

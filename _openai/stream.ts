@@ -147,8 +147,8 @@ async function* streamBody(
   const { signal } = request;
   let response: Response;
   try {
-    checkNetPermission(settings, request.model);
     const client = getClient(settings);
+    checkNetPermission(settings, request.model);
     if (run.left) return;
     const body = JSON.stringify({
       ...requestBody(request),

@@ -10,7 +10,7 @@ import {
 } from "../_openai/mod.ts";
 import { chatURL } from "../_openai/client.ts";
 import { errorDetails } from "../_openai/errors.ts";
-import { APIError, ImproperlyConfigured, TimeoutError } from "../errors.ts";
+import { APIError, ConnectionError, ImproperlyConfigured, TimeoutError } from "../errors.ts";
 import { type Server, startServer } from "./_hostile.ts";
 
 const KEY = "sk-http-SECRET-1122334455";
@@ -61,6 +61,8 @@ Deno.test("chatURL() puts /chat/completions after the base URL's path, keeps its
   );
   assert.equal(chatURL("http://h/v1?v=old", { v: "new" }), "http://h/v1/chat/completions?v=new");
   assert.throws(() => chatURL("not a url"), TypeError);
+  assert.throws(() => chatURL("localhost:11434/v1"), TypeError); // a scheme "localhost:"
+  assert.throws(() => chatURL("ftp://h/v1"), TypeError);
 });
 
 Deno.test("errorDetails() reads OpenAI's error object, a bare message, a string error, plain text and an empty body", () => {
@@ -254,12 +256,9 @@ Deno.test("chatCompletion() times out when the answer's body stalls after its he
   }
 });
 
-Deno.test("chatCompletion() retries an answer whose connection breaks mid-body", async () => {
-  await using server = await startServer(() => completion());
-  let calls = 0;
-  server.setHandler(() => {
-    if (++calls > 1) return completion();
-    return new Response(
+Deno.test("chatCompletion(): an answer whose connection breaks mid-body is a ConnectionError, not sent again", async () => {
+  await using server = await startServer(() =>
+    new Response(
       new ReadableStream({
         pull(controller) {
           controller.enqueue(encoder.encode('{"id":"x","choices":'));
@@ -267,11 +266,84 @@ Deno.test("chatCompletion() retries an answer whose connection breaks mid-body",
         },
       }),
       { headers: { "content-type": "application/json" } },
-    );
+    )
+  );
+  await assert.rejects(
+    chatCompletion(settingsFor(server, { maxRetries: 2 }), ask()),
+    (error: unknown) => {
+      assert.ok(error instanceof ConnectionError, String(error));
+      // Retryable for the caller (a fallback, a retry of its own), but the service made and
+      // billed the answer: this request does not ask for it again.
+      assert.equal(error.retryable, true);
+      assert.match(error.message, /^The answer from openai for model "gpt-4o-mini" broke off/);
+      return true;
+    },
+  );
+  assert.equal(server.requests.length, 1);
+});
+
+Deno.test("chatCompletion(): a refused connection is retried, and its message names the URL without its query", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const secret = "q s!ecret'(1)~";
+  await assert.rejects(
+    chatCompletion({
+      baseURL: `http://127.0.0.1:${port}/v1`,
+      apiKey: KEY,
+      timeoutMs: 5_000,
+      maxRetries: 1,
+      provider: "openai",
+      defaultQuery: { "api-key": secret },
+    }, ask()),
+    (error: unknown) => {
+      assert.ok(error instanceof ConnectionError, String(error));
+      assert.equal(error.retryable, true);
+      assert.match(
+        error.message,
+        new RegExp(
+          `^Cannot connect to openai at http://127\\.0\\.0\\.1:${port}/v1 \\(after 1 retry\\): `,
+        ),
+      );
+      for (const form of [secret, encodeURIComponent(secret), "api-key="]) {
+        assert.ok(!error.message.includes(form), error.message);
+      }
+      return true;
+    },
+  );
+});
+
+Deno.test("chatURL() percent-encodes defaultQuery values as encodeURIComponent does", () => {
+  assert.equal(
+    chatURL("http://h/v1", { "api-key": "a b!'()~" }),
+    // As the URL serializes it (a `'` in a query becomes %27); the scrubber knows that form.
+    new URL(`http://h/v1/chat/completions?api-key=${encodeURIComponent("a b!'()~")}`).href,
+  );
+});
+
+Deno.test("chatCompletion() refuses a header that HTTP cannot carry, naming it, before any request", async () => {
+  await using server = await startServer(() => completion());
+  await assert.rejects(
+    chatCompletion(settingsFor(server, { headers: { "X-Team": "docs\r\nX-Evil: 1" } }), ask()),
+    (error: unknown) => {
+      assert.ok(error instanceof ImproperlyConfigured, String(error));
+      assert.match(error.message, /^The header "X-Team" of openai cannot be sent/);
+      assert.ok(!error.message.includes("docs"));
+      return true;
+    },
+  );
+  assert.equal(server.requests.length, 0);
+});
+
+Deno.test("chatCompletion() says an empty 200 body is empty", async () => {
+  await using server = await startServer(() =>
+    new Response("", { headers: { "content-type": "application/json" } })
+  );
+  await assert.rejects(chatCompletion(settingsFor(server), ask()), (error: unknown) => {
+    assert.ok(error instanceof APIError);
+    assert.match(error.message, /the body is empty$/);
+    return true;
   });
-  const answer = await chatCompletion(settingsFor(server, { maxRetries: 1 }), ask());
-  assert.equal(answer.choices[0].message.content, "Fine.");
-  assert.equal(server.requests.length, 2);
 });
 
 Deno.test("chatCompletion() rejects with the abort reason during the wait between attempts", async () => {
@@ -296,16 +368,18 @@ Deno.test("chatCompletion() rejects with the abort reason during the wait betwee
 });
 
 Deno.test("chatCompletion() reports a base URL that is not a URL as ImproperlyConfigured, without quoting it", async () => {
-  await assert.rejects(
-    chatCompletion(
-      { baseURL: "not a url", apiKey: KEY, timeoutMs: 1000, maxRetries: 0, provider: "openai" },
-      ask(),
-    ),
-    (error: unknown) => {
-      assert.ok(error instanceof ImproperlyConfigured, String(error));
-      assert.match(error.message, /^The base URL of openai is not a valid URL/);
-      assert.ok(!error.message.includes("not a url"));
-      return true;
-    },
-  );
+  for (const baseURL of ["not a url", "localhost:11434/v1", "ftp://files.example/v1"]) {
+    await assert.rejects(
+      chatCompletion(
+        { baseURL, apiKey: KEY, timeoutMs: 1000, maxRetries: 0, provider: "openai" },
+        ask(),
+      ),
+      (error: unknown) => {
+        assert.ok(error instanceof ImproperlyConfigured, String(error));
+        assert.match(error.message, /^The base URL of openai is not a valid URL/);
+        assert.ok(!error.message.includes(baseURL));
+        return true;
+      },
+    );
+  }
 });
