@@ -9,7 +9,13 @@ import { APIError, ConnectionError } from "../errors.ts";
 import { createGuardedFetch, RAW_BODY, RedirectRefusedError } from "../_http/fetch.ts";
 import { readBounded } from "../_http/body.ts";
 import { netPermissionProblem } from "../_http/permission.ts";
-import { abortReason, isRetryableStatus, shouldRetryHeader, withRetries } from "../_http/retry.ts";
+import {
+  abortReason,
+  answeredRetry,
+  noteAnswered,
+  type RetryDecision,
+  withRetries,
+} from "../_http/retry.ts";
 import {
   baseOptions,
   connectionError,
@@ -30,9 +36,6 @@ import {
 
 /** The most of an error body read, in bytes (the rest is dropped). */
 const MAX_ERROR_BYTES = 64 * 1024;
-
-/** The response headers of failed attempts, for the retry decision (the server's wait). */
-const failedHeaders = new WeakMap<object, Headers>();
 
 /**
  * The life of one request across its attempts: one listener on the caller's
@@ -195,7 +198,7 @@ export async function send<T = StartedResponse>(
           requestId,
           response.headers,
         );
-        failedHeaders.set(error, response.headers);
+        noteAnswered(error, response.headers);
         throw error;
       }
       const started: StartedResponse = { response, requestId, controller };
@@ -217,13 +220,7 @@ export async function send<T = StartedResponse>(
   });
 }
 
-function decide(error: unknown): { retry: boolean; headers?: Headers } {
+function decide(error: unknown): RetryDecision {
   if (!(error instanceof APIError)) return { retry: false };
-  const headers = failedHeaders.get(error);
-  if (headers !== undefined) {
-    const told = shouldRetryHeader(headers);
-    const retry = told ?? (error.status !== undefined && isRetryableStatus(error.status));
-    return { retry, headers };
-  }
-  return { retry: error.retryable };
+  return answeredRetry(error) ?? { retry: error.retryable };
 }

@@ -80,6 +80,31 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+// The response headers of the errors made from answered attempts (a status that is not
+// a success), for `answeredRetry()`.
+const answeredHeaders = new WeakMap<object, Headers>();
+
+/**
+ * Records that `error` was made from an answer with these headers (a status
+ * that is not a success), so that {@link answeredRetry} can decide on it.
+ */
+export function noteAnswered(error: object, headers: Headers): void {
+  answeredHeaders.set(error, headers);
+}
+
+/**
+ * The retry decision for an error recorded by {@link noteAnswered}: the
+ * server's `x-should-retry`, else whether its status is worth another attempt
+ * (with the headers, for the server's wait); undefined for any other error.
+ */
+export function answeredRetry(error: { status?: number }): RetryDecision | undefined {
+  const headers = answeredHeaders.get(error);
+  if (headers === undefined) return undefined;
+  const status = error.status;
+  const retry = shouldRetryHeader(headers) ?? (status !== undefined && isRetryableStatus(status));
+  return { retry, headers };
+}
+
 /** What a failed attempt says about trying again. */
 export interface RetryDecision {
   /** Whether another attempt may succeed. */

@@ -15,6 +15,7 @@ import {
   TimeoutError,
 } from "../errors.ts";
 import { BodyTooLargeError } from "../_http/fetch.ts";
+import { abortReason } from "../_http/retry.ts";
 import { retryAfterSeconds } from "../_http/retry_after.ts";
 import { jsonSyntaxReason, urlSecrets } from "../_redact.ts";
 import { type ClientSettings, retriesOf, timeoutOf } from "./types.ts";
@@ -134,9 +135,7 @@ export function safeBaseURL(settings: ClientSettings): string {
   }
 }
 
-export function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException("The operation was aborted.", "AbortError");
-}
+export { abortReason };
 
 export function truncate(text: string, max = 500): string {
   return text.length > max ? text.slice(0, max) + "…" : text;
@@ -237,6 +236,20 @@ export function connectionError(
       retryable ? afterRetries(settings) : ""
     }: ${cleanText(reason, settings)}`,
     { ...baseOf(settings, model), retryable },
+  );
+}
+
+/** An answer whose connection broke while its body was read (retryable for the caller). */
+export function brokenAnswerError(
+  settings: ClientSettings,
+  model: string,
+  reason: string,
+): ConnectionError {
+  return new ConnectionError(
+    `The answer from ${serviceLabel(settings)} for model "${model}" broke off while it was read: ${
+      cleanText(reason, settings)
+    }`,
+    { ...baseOf(settings, model), retryable: true },
   );
 }
 

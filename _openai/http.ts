@@ -8,17 +8,17 @@
 import { APIError, ConnectionError, TimeoutError } from "../errors.ts";
 import { readBounded } from "../_http/body.ts";
 import { RAW_BODY, RedirectRefusedError } from "../_http/fetch.ts";
-import { isRetryableStatus, shouldRetryHeader, withRetries } from "../_http/retry.ts";
+import { answeredRetry, noteAnswered, type RetryDecision, withRetries } from "../_http/retry.ts";
 import { forgetNetPermission, type OpenAIClient } from "./client.ts";
 import {
   abortReason,
+  brokenAnswerError,
   connectionError,
   type ErrorContext,
   mapError,
   redirectError,
   safeBaseURL,
   scrubText,
-  serviceLabel,
   statusError,
   timeoutError,
   truncate,
@@ -30,9 +30,6 @@ const MAX_ERROR_BYTES = 64 * 1024;
 
 /** The abort reason of an attempt that ran out of time (the caller never sees it). */
 const TIMED_OUT = new DOMException("The attempt timed out.", "TimeoutError");
-
-/** The response headers of failed attempts, for the retry decision (the server's wait). */
-const failedHeaders = new WeakMap<object, Headers>();
 
 /** One request to send. */
 export interface ChatSend {
@@ -53,9 +50,14 @@ export interface ChatSend {
 /** What a started 2xx answer is read into, within the attempt (its timer, its retries). */
 export type ReadAnswer<T> = (response: Response, requestId: string | undefined) => Promise<T> | T;
 
-/** The chat completions URL without credentials or query, for messages. */
-function safeChatURL(settings: ClientSettings): string {
-  return `${safeBaseURL(settings).replace(/\/+$/, "")}/chat/completions`;
+/**
+ * A runtime message with the request URL (whose query may hold a credential)
+ * replaced by the base URL without credentials or query.
+ */
+function withoutURL(message: string, client: OpenAIClient, settings: ClientSettings): string {
+  return message.split(client.url).join(
+    `${safeBaseURL(settings).replace(/\/+$/, "")}/chat/completions`,
+  );
 }
 
 /** Whether `error` is the runtime's refusal for want of a permission. */
@@ -126,7 +128,7 @@ async function attempt<T>(
       // Anything else the fetch throws is a connection that failed (retried). The runtime's
       // message quotes the URL, whose query may hold a credential: it is named without it.
       const reason = error instanceof Error ? error.message : String(error);
-      throw connectionError(settings, model, reason.split(client.url).join(safeChatURL(settings)));
+      throw connectionError(settings, model, withoutURL(reason, client, settings));
     }
     const requestId = requestIdOf(response.headers, settings);
     if (response.status >= 300 && response.status < 400) {
@@ -146,7 +148,7 @@ async function attempt<T>(
         requestId,
         response.headers,
       );
-      failedHeaders.set(error, response.headers);
+      noteAnswered(error, response.headers);
       throw error;
     }
     if (send.stream) {
@@ -159,11 +161,13 @@ async function attempt<T>(
     } catch (error) {
       if (signal?.aborted || timedOut || !(error instanceof TypeError)) throw error;
       // The answer was made (and billed): it is not asked for again here.
-      throw brokenAnswer(
+      const broken = brokenAnswerError(
         settings,
         model,
-        error.message.split(client.url).join(safeChatURL(settings)),
+        withoutURL(error.message, client, settings),
       );
+      notRetried.add(broken);
+      throw broken;
     }
   } catch (error) {
     if (signal?.aborted) throw abortReason(signal);
@@ -179,28 +183,9 @@ async function attempt<T>(
 /** Answers whose connection broke while they were read: not sent again (the caller may). */
 const notRetried = new WeakSet<object>();
 
-function brokenAnswer(settings: ClientSettings, model: string, reason: string): ConnectionError {
-  const broken = new ConnectionError(
-    `The answer from ${serviceLabel(settings)} for model "${model}" broke off while it was read: ${
-      truncate(scrubText(reason, settings))
-    }`,
-    { provider: settings.provider, backend: settings.backend, model, retryable: true },
-  );
-  notRetried.add(broken);
-  return broken;
-}
-
-function decide(error: unknown): { retry: boolean; headers?: Headers } {
+function decide(error: unknown): RetryDecision {
   if (!(error instanceof APIError) || notRetried.has(error)) return { retry: false };
-  const headers = failedHeaders.get(error);
-  if (headers !== undefined) {
-    const told = shouldRetryHeader(headers);
-    return {
-      retry: told ?? (error.status !== undefined && isRetryableStatus(error.status)),
-      headers,
-    };
-  }
-  return {
+  return answeredRetry(error) ?? {
     retry: (error instanceof TimeoutError || error instanceof ConnectionError) && error.retryable,
   };
 }

@@ -104,3 +104,23 @@ export function endlessBody(
   });
   return { body, cancelled };
 }
+
+/**
+ * A streamed body that sends `first` and then nothing until `release()` is
+ * called (then it ends): a server that stalls in the middle of a body.
+ */
+export function stalledBody(first: Uint8Array): {
+  body: ReadableStream<Uint8Array>;
+  release: () => void;
+} {
+  let release!: () => void;
+  const stalled = new Promise<void>((resolve) => (release = resolve));
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      controller.enqueue(first);
+      await stalled;
+      controller.close();
+    },
+  });
+  return { body, release };
+}

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { CHUNK_BUFFER_BYTES, chunkReader } from "../_http/chunks.ts";
-import { startServer } from "./_hostile.ts";
+import { stalledBody, startServer } from "./_hostile.ts";
 
 const encoder = new TextEncoder();
 
@@ -58,19 +58,8 @@ Deno.test("chunkReader() reads a body that is not a byte stream with a default r
 });
 
 Deno.test("chunkReader(): cancel() ends a pending read at once", async () => {
-  let release!: () => void;
-  const stalled = new Promise<void>((resolve) => (release = resolve));
-  await using server = await startServer(() =>
-    new Response(
-      new ReadableStream({
-        async start(controller) {
-          controller.enqueue(encoder.encode("first"));
-          await stalled;
-          controller.close();
-        },
-      }),
-    )
-  );
+  const { body, release } = stalledBody(encoder.encode("first"));
+  await using server = await startServer(() => new Response(body));
   try {
     const response = await fetch(`${server.origin}/`);
     const reader = chunkReader(response.body!);

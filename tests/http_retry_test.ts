@@ -1,9 +1,11 @@
 // _http/retry.ts: the retry decisions and waits every service client shares.
 import assert from "node:assert/strict";
 import {
+  answeredRetry,
   backoffMs,
   isRetryableStatus,
   MAX_RETRY_AFTER_MS,
+  noteAnswered,
   retryDelayMs,
   shouldRetryHeader,
   sleep,
@@ -129,4 +131,20 @@ Deno.test("withRetries() retries what decide() allows, up to maxRetries, with th
     onRetry: () => queueMicrotask(() => controller.abort(reason)),
   });
   await assert.rejects(pending, (error: unknown) => error === reason);
+});
+
+Deno.test("answeredRetry() decides on an error noted with its answer's headers: x-should-retry, else the status", () => {
+  const headers = (init: Record<string, string>) => new Headers(init);
+  const noted = (status: number, init: Record<string, string> = {}) => {
+    const error = { status };
+    noteAnswered(error, headers(init));
+    return error;
+  };
+  assert.equal(answeredRetry(noted(503))?.retry, true);
+  assert.equal(answeredRetry(noted(400))?.retry, false);
+  assert.equal(answeredRetry(noted(400, { "x-should-retry": "true" }))?.retry, true);
+  assert.equal(answeredRetry(noted(503, { "x-should-retry": "false" }))?.retry, false);
+  const waited = answeredRetry(noted(429, { "retry-after-ms": "10" }));
+  assert.equal(waited?.headers?.get("retry-after-ms"), "10");
+  assert.equal(answeredRetry({ status: 503 }), undefined, "an error not noted: undefined");
 });

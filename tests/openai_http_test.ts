@@ -11,7 +11,7 @@ import {
 import { chatURL } from "../_openai/client.ts";
 import { errorDetails } from "../_openai/errors.ts";
 import { APIError, ConnectionError, ImproperlyConfigured, TimeoutError } from "../errors.ts";
-import { type Server, startServer } from "./_hostile.ts";
+import { type Server, stalledBody, startServer } from "./_hostile.ts";
 
 const KEY = "sk-http-SECRET-1122334455";
 const encoder = new TextEncoder();
@@ -228,19 +228,9 @@ Deno.test("chatCompletion() reads a 200 answer that is not JSON as text and says
 });
 
 Deno.test("chatCompletion() times out when the answer's body stalls after its headers", async () => {
-  let release!: () => void;
-  const stalled = new Promise<void>((resolve) => (release = resolve));
+  const { body, release } = stalledBody(encoder.encode('{"id":"x",'));
   await using server = await startServer(() =>
-    new Response(
-      new ReadableStream({
-        async start(controller) {
-          controller.enqueue(encoder.encode('{"id":"x",'));
-          await stalled;
-          controller.close();
-        },
-      }),
-      { headers: { "content-type": "application/json" } },
-    )
+    new Response(body, { headers: { "content-type": "application/json" } })
   );
   try {
     await assert.rejects(
